@@ -1,0 +1,3 @@
+export { main, version } from './main.js';
+export type { Command } from './command.js';
+export { UsageError } from './command.js';
