@@ -1,0 +1,3 @@
+/** @kyso/signer: PAdES and CAdES signing. */
+export * from './crypto/index.js';
+export * from './pades/index.js';
