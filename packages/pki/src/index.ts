@@ -1,2 +1,2 @@
-/** Placeholder until the PKI module lands. */
-export const PKI_VERSION = '0.1.0';
+/** @kyso/pki: X.509, CMS helpers and TSA / OCSP / CRL clients shared by signer and verifier. */
+export * from './clients/index.js';

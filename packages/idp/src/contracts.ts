@@ -1,0 +1,149 @@
+/**
+ * Contracts between the identity provider's protocol layer (src/provider, services/idp) and its
+ * storage / accounts / security layer (src/storage, src/accounts, src/security, src/audit).
+ */
+import type { Adapter } from 'oidc-provider';
+
+/** Ordered assurance levels: 1 = self-registered + password, 2 = verified in person + second factor. */
+export type AssuranceLevel = 1 | 2;
+
+/** Postal address as in the population record (OIDC address claim shape). */
+export interface CitizenAddress {
+  formatted?: string;
+  street_address?: string;
+  locality?: string;
+  region?: string;
+  postal_code?: string;
+  country?: string;
+}
+
+/** A citizen account (no secrets). */
+export interface CitizenAccount {
+  /** 12-digit personal identification number. */
+  id: string;
+  name: string;
+  /** YYYY-MM-DD */
+  birthdate: string;
+  gender?: string;
+  address?: CitizenAddress;
+  phone?: string;
+  email?: string;
+  level: AssuranceLevel;
+  disabled: boolean;
+  totpEnabled: boolean;
+  /** Minors (under 14) this account may act for, with the relationship (e.g. "parent"). */
+  wards: { id: string; relationship: string }[];
+  /** Guardians of this account (set on a minor's account). */
+  guardians: { id: string; relationship: string }[];
+  createdAt: string;
+}
+
+/** Input to create an account (the seed file's user record). */
+export interface NewAccount {
+  id: string;
+  password: string;
+  name: string;
+  birthdate: string;
+  gender?: string;
+  address?: CitizenAddress | string;
+  phone?: string;
+  email?: string;
+  level: AssuranceLevel;
+  /** Base32 TOTP secret already enrolled (seeded accounts). */
+  totp_secret?: string;
+}
+
+/** Result of a password check. `reason` is for audit only, never shown to the user verbatim. */
+export interface PasswordCheck {
+  ok: boolean;
+  account?: CitizenAccount;
+  reason?: 'unknown-account' | 'bad-password' | 'disabled';
+}
+
+/** Accounts, passwords (argon2id) and second factor (TOTP + recovery codes). */
+export interface AccountStore {
+  create(input: NewAccount): Promise<CitizenAccount>;
+  get(id: string): Promise<CitizenAccount | undefined>;
+  list(): Promise<CitizenAccount[]>;
+  /** argon2id verify (rehash when parameters changed); same work for unknown ids. */
+  verifyPassword(id: string, password: string): Promise<PasswordCheck>;
+  setPassword(id: string, password: string): Promise<void>;
+  setDisabled(id: string, disabled: boolean): Promise<void>;
+  setLevel(id: string, level: AssuranceLevel): Promise<void>;
+  /** Starts TOTP enrolment: secret, otpauth:// URL and a QR code (SVG markup). Not active until confirmed. */
+  beginTotpEnrolment(id: string): Promise<{ secret: string; otpauthUrl: string; qrSvg: string }>;
+  /** Confirms enrolment with a first code; returns fresh recovery codes, or null if the code is wrong. */
+  confirmTotpEnrolment(id: string, code: string): Promise<{ recoveryCodes: string[] } | null>;
+  /** ±1 time step; each accepted code is usable once (replay → false). */
+  verifyTotp(id: string, code: string): Promise<boolean>;
+  /** One-time recovery code (consumed on success). */
+  useRecoveryCode(id: string, code: string): Promise<boolean>;
+  resetMfa(id: string): Promise<void>;
+  linkGuardian(guardianId: string, minorId: string, relationship: string): Promise<void>;
+}
+
+/** Rate limiting with exponential backoff that always expires (no permanent lockout). */
+export interface RateLimiter {
+  /** Whether an attempt under these keys (e.g. `ip:1.2.3.4`, `acct:0123...`) may proceed now. */
+  check(keys: string[]): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  recordFailure(keys: string[]): Promise<void>;
+  recordSuccess(keys: string[]): Promise<void>;
+}
+
+/** Audit event kinds written by the identity provider. */
+export type AuditEventType =
+  | 'login.success' | 'login.failure' | 'login.rate-limited'
+  | 'mfa.success' | 'mfa.failure' | 'mfa.enrolled' | 'mfa.reset' | 'mfa.recovery-used'
+  | 'consent.granted' | 'consent.revoked' | 'logout' | 'account.created' | 'account.disabled'
+  | 'account.enabled' | 'password.changed' | 'ciba.requested' | 'ciba.approved' | 'ciba.denied';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  accountId?: string;
+  clientId?: string;
+  ip?: string;
+  /** Non-secret details only. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** A stored audit record: append-only and hash-chained. */
+export interface AuditRecord extends AuditEvent {
+  seq: number;
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditLog {
+  append(event: AuditEvent): Promise<AuditRecord>;
+  /** Newest last. */
+  list(opts?: { accountId?: string; limit?: number }): Promise<AuditRecord[]>;
+  /** Recomputes the chain; false if any record was altered or removed. */
+  verifyChain(): Promise<boolean>;
+}
+
+/** Redis connection settings: standalone URL, Sentinel, or Cluster. */
+export interface RedisConfig {
+  url?: string;
+  sentinels?: { host: string; port: number }[];
+  sentinelName?: string;
+  cluster?: { host: string; port: number }[];
+  keyPrefix?: string;
+}
+
+/** Everything the identity provider stores, behind one object. */
+export interface IdpStorage {
+  kind: 'memory' | 'redis';
+  /** oidc-provider adapter class (consume() is atomic). */
+  Adapter: new (name: string) => Adapter;
+  accounts: AccountStore;
+  rateLimiter: RateLimiter;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/*
+ * Exported from src/index.ts by the storage layer:
+ *   createStorage(opts?: { redis?: RedisConfig | string }): Promise<IdpStorage>
+ *     no redis → in-memory (embedded default); redis → ioredis standalone / Sentinel / Cluster.
+ */
