@@ -1,1 +1,19 @@
-export {};
+/**
+ * Crypto layer of @kyso/signer: key backends (PEM, PKCS#12, PKCS#11, external), the CAdES
+ * detached CMS builder with first-class two-step signing, signature timestamps, and LTV data.
+ */
+export * from './errors.js';
+export * from './keys/types.js';
+export { SoftwareKeyBackend, describeKey, assertAlgorithmFitsKey, assertKeyMatchesCert } from './keys/software.js';
+export * from './keys/pem.js';
+export * from './keys/pkcs12.js';
+export * from './keys/external.js';
+export { orderChain } from './keys/chain.js';
+export * from './cms/oids.js';
+export * from './cms/attributes.js';
+export * from './cms/signed-data.js';
+export * from './cms/two-step.js';
+export * from './cms/build.js';
+export * from './cms/estimate.js';
+export * from './cms/timestamp.js';
+export type { HashName, SignatureAlgorithm, SignatureScheme } from '@kyso/pki';

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { HASH_LENGTHS, decodeSignatureAlgorithm, digest as hashBytes, hashAlgorithmIdentifier, hashFromOid, verifySignature, type HashName } from './algorithms.js';
+import { bool, int, octets, oid, seq } from './der.js';
+import { PkiClientError } from './errors.js';
+import { httpFetch } from './http.js';
+import { CertInfo, bytesEqual } from './x509.js';
+
+/** Options of {@link requestTimestamp}. */
+export interface TimestampRequestOptions {
+  /** Send a random 64-bit nonce and require it back (default true); or give one. */
+  nonce?: boolean | bigint;
+  /** Ask the TSA to include its certificate (default true). */
+  certReq?: boolean;
+  /** TSA policy OID to request. */
+  policy?: string;
+  /** Timeout of the HTTP exchange (default 10 s). */
+  timeoutMs?: number;
+  /** Extra HTTP headers (e.g. Authorization); never logged. */
+  headers?: Record<string, string>;
+  /** TSA certificate(s) to verify the token with when it carries none (DER). */
+  tsaCertificates?: Uint8Array[];
+  /** Verify the token's signature (default true). */
+  verify?: boolean;
+}
+
+/** A verified RFC 3161 time-stamp token. */
+export interface TimestampToken {
+  /** DER ContentInfo(SignedData) of the token, ready to embed. */
+  token: Uint8Array;
+  genTime: Date;
+  serialHex: string;
+  policy: string;
+  hash: HashName | 'SHA-1';
+  imprint: Uint8Array;
+  nonce?: bigint;
+  /** Certificate that signed the token (DER), when found. */
+  signerCertificate?: Uint8Array;
+  /** All certificates carried by the token (DER). */
+  certificates: Uint8Array[];
+}
+
+/** DER TimeStampReq (RFC 3161 2.4.1). */
+export function buildTimestampRequest(imprint: Uint8Array, hash: HashName, opts: { nonce?: bigint; certReq?: boolean; policy?: string } = {}): Uint8Array {
+  return seq(
+    int(1),
+    seq(hashAlgorithmIdentifier(hash), octets(imprint)),
+    ...(opts.policy ? [oid(opts.policy)] : []),
+    ...(opts.nonce !== undefined ? [int(opts.nonce)] : []),
+    ...(opts.certReq ? [bool(true)] : []),
+  );
+}
+
+const STATUS_TEXT = ['granted', 'grantedWithMods', 'rejection', 'waiting', 'revocationWarning', 'revocationNotification'];
+const FAIL_TEXT: Record<number, string> = { 0: 'badAlg', 2: 'badRequest', 5: 'badDataFormat', 14: 'timeNotAvailable', 15: 'unacceptedPolicy', 16: 'unacceptedExtension', 17: 'addInfoNotAvailable', 25: 'systemFailure' };
+
+/**
+ * Ask a TSA for a time-stamp token over `imprint` (the hash of the data, under `hash`).
+ * Checks the PKIStatus, that the token's imprint and nonce are the ones requested and that the
+ * token's signature verifies. Unreachable TSA → TSA_UNREACHABLE, timeout → TSA_TIMEOUT.
+ */
+export async function requestTimestamp(url: string, imprint: Uint8Array, hash: HashName, opts: TimestampRequestOptions = {}): Promise<TimestampToken> {
+  if (imprint.length !== HASH_LENGTHS[hash]) throw new PkiClientError('ALG_UNSUPPORTED', `timestamp imprint has ${imprint.length} bytes, ${hash} needs ${HASH_LENGTHS[hash]}`);
+  const nonce = opts.nonce === false ? undefined : typeof opts.nonce === 'bigint' ? opts.nonce : BigInt('0x' + randomBytes(8).toString('hex'));
+  const req = buildTimestampRequest(imprint, hash, { ...(nonce !== undefined ? { nonce } : {}), certReq: opts.certReq ?? true, ...(opts.policy ? { policy: opts.policy } : {}) });
+  const res = await httpFetch(url, {
+    method: 'POST', body: req, contentType: 'application/timestamp-query', accept: 'application/timestamp-reply',
+    timeoutMs: opts.timeoutMs ?? 10_000, ...(opts.headers ? { headers: opts.headers } : {}),
+  }, 'TSA');
+  const tok = parseTimestampResponse(res.body, url);
+  if (!bytesEqual(tok.imprint, imprint) || tok.hash !== hash) throw new PkiClientError('TSA_IMPRINT_MISMATCH', `TSA at ${url} time-stamped a different imprint than requested`);
+  if (nonce !== undefined && tok.nonce !== nonce) throw new PkiClientError('TSA_NONCE_MISMATCH', `TSA at ${url} answered with ${tok.nonce === undefined ? 'no' : 'a different'} nonce (replayed or foreign response)`);
+  if (opts.verify !== false) verifyTimestampToken(tok.token, opts.tsaCertificates);
+  return tok;
+}
+
+/** Parse a TimeStampResp: status must be granted / grantedWithMods; returns the token's content. */
+export function parseTimestampResponse(der: Uint8Array, where = 'TSA'): TimestampToken {
+  const bad = (why: string): never => { throw new PkiClientError('TSA_BAD_RESPONSE', `${where}: malformed time-stamp response (${why})`); };
+  const res = asn1js.fromBER(der);
+  if (res.offset === -1) bad('not DER');
+  const items = (res.result as asn1js.Sequence).valueBlock?.value;
+  if (!Array.isArray(items) || items.length < 1) bad('not a TimeStampResp');
+  const statusInfo = (items![0] as asn1js.Sequence).valueBlock.value;
+  const status = (statusInfo[0] as asn1js.Integer)?.valueBlock?.valueDec;
+  if (status !== 0 && status !== 1) {
+    const texts: string[] = [];
+    for (const x of statusInfo.slice(1)) {
+      if (x instanceof asn1js.Sequence) for (const s of x.valueBlock.value) texts.push(String((s as asn1js.Utf8String).valueBlock.value));
+      if (x instanceof asn1js.BitString) {
+        const bits = x.valueBlock.valueHexView;
+        for (let i = 0; i < bits.length * 8; i++) if (bits[i >> 3]! & (0x80 >> (i & 7))) texts.push(FAIL_TEXT[i] ?? `failInfo bit ${i}`);
+      }
+    }
+    throw new PkiClientError('TSA_REJECTED', `${where} refused the request: ${STATUS_TEXT[status ?? -1] ?? `status ${status}`}${texts.length ? ` (${texts.join('; ')})` : ''}`);
+  }
+  if (!items![1]) bad('granted but no token');
+  return parseTimestampToken(items![1]!.valueBeforeDecodeView.slice(), where);
+}
+
+/** Read a TimeStampToken (ContentInfo(SignedData) with TSTInfo). Does not verify it. */
+export function parseTimestampToken(token: Uint8Array, where = 'token'): TimestampToken {
+  try {
+    const ci = pkijs.ContentInfo.fromBER(new Uint8Array(token));
+    const sd = new pkijs.SignedData({ schema: ci.content });
+    if (sd.encapContentInfo.eContentType !== '1.2.840.113549.1.9.16.1.4') throw new Error('eContentType is not id-ct-TSTInfo');
+    const econ = sd.encapContentInfo.eContent;
+    if (!econ) throw new Error('no TSTInfo');
+    const tstDer = econ.getValue();
+    const tst = pkijs.TSTInfo.fromBER(tstDer);
+    const h = hashFromOid(tst.messageImprint.hashAlgorithm.algorithmId);
+    if (!h) throw new Error(`unsupported imprint hash ${tst.messageImprint.hashAlgorithm.algorithmId}`);
+    const certificates = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => new Uint8Array(c.toSchema().toBER(false)));
+    return {
+      token,
+      genTime: tst.genTime,
+      serialHex: Buffer.from(tst.serialNumber.valueBlock.valueHexView).toString('hex'),
+      policy: tst.policy,
+      hash: h,
+      imprint: tst.messageImprint.hashedMessage.valueBlock.valueHexView.slice(),
+      ...(tst.nonce ? { nonce: BigInt('0x' + (Buffer.from(tst.nonce.valueBlock.valueHexView).toString('hex') || '0')) } : {}),
+      certificates,
+    };
+  } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('TSA_BAD_RESPONSE', `${where}: malformed time-stamp token (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/**
+ * Verify a time-stamp token's CMS signature: message-digest over the TSTInfo, signature over the
+ * signed attributes with the signer certificate (from the token or `extraCerts`), which must
+ * carry the id-kp-timeStamping EKU. Returns the signer certificate. Chain trust is the verifier's job.
+ */
+export function verifyTimestampToken(token: Uint8Array, extraCerts: Uint8Array[] = []): CertInfo {
+  const fail = (why: string): never => { throw new PkiClientError('TSA_BAD_SIGNATURE', `time-stamp token: ${why}`); };
+  let sd: pkijs.SignedData;
+  try { sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(token)).content }); } catch (e) { return fail(`unparseable (${(e as Error).message})`); }
+  const si = sd.signerInfos[0] ?? fail('no SignerInfo');
+  if (!si.signedAttrs) fail('no signed attributes');
+  const digestHash = hashFromOid(si.digestAlgorithm.algorithmId) ?? fail(`unsupported digest ${si.digestAlgorithm.algorithmId}`);
+  const tstDer = new Uint8Array(sd.encapContentInfo.eContent!.getValue());
+  const md = si.signedAttrs!.attributes.find((a) => a.type === '1.2.840.113549.1.9.4');
+  const mdVal = (md?.values[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView;
+  if (!mdVal || !bytesEqual(mdVal, hashBytes(digestHash, tstDer))) fail('message-digest does not match the TSTInfo');
+  const certs = [
+    ...(sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => new CertInfo(new Uint8Array(c.toSchema().toBER(false)))),
+    ...extraCerts.map((d) => new CertInfo(d)),
+  ];
+  const sid = si.sid;
+  let signer: CertInfo | undefined;
+  if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    const serial = sid.serialNumber.valueBlock.valueHexView;
+    const issuerDer = new Uint8Array(sid.issuer.toSchema().toBER(false));
+    signer = certs.find((c) => bytesEqual(c.serialDer, serial) && bytesEqual(c.issuerDer, issuerDer));
+  } else {
+    const ski = (sid as asn1js.OctetString).valueBlock?.valueHexView;
+    signer = certs.find((c) => {
+      const e = c.pkijs.extensions?.find((x) => x.extnID === '2.5.29.14');
+      return e?.parsedValue && ski && bytesEqual((e.parsedValue as asn1js.OctetString).valueBlock.valueHexView, ski);
+    });
+  }
+  if (!signer) return fail('the TSA certificate is neither in the token nor given (request it with certReq)');
+  if (!signer.extKeyUsages.includes('1.3.6.1.5.5.7.3.8')) fail(`certificate ${signer.subject} lacks the id-kp-timeStamping extended key usage`);
+  const sigAlgDer = new Uint8Array(si.signatureAlgorithm.toSchema().toBER(false));
+  const alg = decodeSignatureAlgorithm(sigAlgDer, digestHash);
+  const signed = new Uint8Array(si.signedAttrs!.encodedValue);
+  if (!verifySignature(signer.x509.publicKey, alg, signed, si.signature.valueBlock.valueHexView)) fail(`signature does not verify with ${signer.subject}`);
+  return signer;
+}

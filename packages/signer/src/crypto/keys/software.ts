@@ -1,0 +1,84 @@
+import { constants, createPublicKey, privateEncrypt, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, concatBytes, nodeHashName, nul, octets, seq, type SignatureAlgorithm } from '@kyso/pki';
+import { SignerError } from '../errors.js';
+import type { KeyAlgorithmInfo, KeyBackend, ToBeSigned } from './types.js';
+
+/** Describe a Node KeyObject (private or public) as a {@link KeyAlgorithmInfo}. */
+export function describeKey(key: KeyObject): KeyAlgorithmInfo {
+  const d = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'rsa': return { type: 'RSA', bits: d.modulusLength ?? 0 };
+    case 'rsa-pss': return { type: 'RSA-PSS', bits: d.modulusLength ?? 0 };
+    case 'ec': {
+      const c = d.namedCurve;
+      const namedCurve = c === 'prime256v1' || c === 'P-256' ? 'P-256' : c === 'secp384r1' || c === 'P-384' ? 'P-384' : c === 'secp521r1' || c === 'P-521' ? 'P-521' : undefined;
+      if (!namedCurve) throw new SignerError('KEY_UNSUPPORTED', `EC curve ${c ?? '?'} is not supported (use P-256 or P-384)`);
+      return { type: 'EC', bits: namedCurve === 'P-256' ? 256 : namedCurve === 'P-384' ? 384 : 521, namedCurve };
+    }
+    default: throw new SignerError('KEY_UNSUPPORTED', `key type ${key.asymmetricKeyType ?? '?'} is not supported (use RSA, RSA-PSS or EC)`);
+  }
+}
+
+/** Check that an algorithm fits a key (RSA schemes on RSA keys, ECDSA on EC keys, PSS-only keys only with PSS). */
+export function assertAlgorithmFitsKey(key: KeyAlgorithmInfo, alg: SignatureAlgorithm): void {
+  const ok = alg.scheme === 'ECDSA' ? key.type === 'EC' : alg.scheme === 'RSA-PSS' ? key.type !== 'EC' : key.type === 'RSA';
+  if (!ok) throw new SignerError('ALG_KEY_MISMATCH', `${alg.scheme} cannot be used with a ${key.type} key`);
+}
+
+/** Throw KEY_CERT_MISMATCH unless the private key belongs to the certificate. */
+export function assertKeyMatchesCert(privateKey: KeyObject, certificate: Uint8Array): void {
+  const cert = new CertInfo(certificate);
+  const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  const fromCert = cert.x509.publicKey.export({ type: 'spki', format: 'der' });
+  if (!Buffer.from(fromKey).equals(Buffer.from(fromCert))) {
+    throw new SignerError('KEY_CERT_MISMATCH', `the private key does not belong to the certificate of ${cert.subject}`);
+  }
+}
+
+/** DigestInfo (RFC 8017 9.2) for PKCS#1 v1.5 signing of a precomputed digest. */
+function digestInfo(alg: SignatureAlgorithm, digest: Uint8Array): Uint8Array {
+  return seq(algId(HASH_OIDS[alg.hash], nul()), octets(digest));
+}
+
+/**
+ * A key backend over a Node private KeyObject (used by the PEM and PKCS#12 backends).
+ * The key stays inside Node's crypto (OpenSSL); it is never exported.
+ */
+export class SoftwareKeyBackend implements KeyBackend {
+  readonly keyAlgorithm: KeyAlgorithmInfo;
+  #key: KeyObject | undefined;
+
+  constructor(readonly kind: 'pem' | 'pkcs12', privateKey: KeyObject, readonly certificate: Uint8Array, readonly chain: Uint8Array[]) {
+    if (privateKey.type !== 'private') throw new SignerError('KEY_PARSE', 'a private key is required');
+    this.keyAlgorithm = describeKey(privateKey);
+    assertKeyMatchesCert(privateKey, certificate);
+    this.#key = privateKey;
+  }
+
+  async sign(input: ToBeSigned, alg: SignatureAlgorithm): Promise<Uint8Array> {
+    const key = this.#key;
+    if (!key) throw new SignerError('KEY_LOCKED', `${this.kind} key backend is closed`);
+    assertAlgorithmFitsKey(this.keyAlgorithm, alg);
+    const h = nodeHashName(alg.hash);
+    try {
+      if (input.data) {
+        if (alg.scheme === 'ECDSA') return new Uint8Array(nodeSign(h, input.data, { key, dsaEncoding: 'der' }));
+        if (alg.scheme === 'RSA-PSS') {
+          return new Uint8Array(nodeSign(h, input.data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength ?? HASH_LENGTHS[alg.hash] }));
+        }
+        return new Uint8Array(nodeSign(h, input.data, { key, padding: constants.RSA_PKCS1_PADDING }));
+      }
+      if (alg.scheme === 'RSA-PKCS1') {
+        return new Uint8Array(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(alg, input.digest)));
+      }
+    } catch (e) {
+      throw new SignerError('SIGN_FAILED', `${this.kind} key could not sign with ${alg.scheme}/${alg.hash}: ${(e as Error).message}`, { cause: e });
+    }
+    throw new SignerError('ALG_UNSUPPORTED', `${this.kind} key backend needs the data to be signed for ${alg.scheme} (digest-only signing is supported for RSA-PKCS1)`);
+  }
+
+  async close(): Promise<void> { this.#key = undefined; }
+}
+
+/** Concatenate helper re-exported for backends. */
+export { concatBytes };
