@@ -1,0 +1,5 @@
+/**
+ * Rate limiting with exponential backoff that always expires (no permanent lockout).
+ */
+export { MemoryRateLimiter } from './memory-rate-limiter.js';
+export { DEFAULT_BACKOFF, delayAfter, resettableOnSuccess, type BackoffPolicy } from './backoff.js';
