@@ -8,6 +8,8 @@ export { SoftwareKeyBackend, describeKey, assertAlgorithmFitsKey, assertKeyMatch
 export * from './keys/pem.js';
 export * from './keys/pkcs12.js';
 export * from './keys/external.js';
+export * from './keys/pkcs11.js';
+export * from './keys/open.js';
 export { orderChain } from './keys/chain.js';
 export * from './cms/oids.js';
 export * from './cms/attributes.js';
