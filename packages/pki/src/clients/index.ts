@@ -4,4 +4,8 @@ export * from './der.js';
 export * from './http.js';
 export * from './algorithms.js';
 export * from './x509.js';
+export * from './cache.js';
 export * from './tsa.js';
+export * from './ocsp.js';
+export * from './crl.js';
+export * from './aia.js';

@@ -1,0 +1,91 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeSignatureAlgorithm, verifySignature } from './algorithms.js';
+import { RevocationCache, defaultRevocationCache, ttlUntil } from './cache.js';
+import { PkiClientError } from './errors.js';
+import { httpFetch } from './http.js';
+import { CertInfo, bytesEqual, pemToDerList } from './x509.js';
+import type { CertStatus } from './ocsp.js';
+
+/** A CRL whose signature was checked against its issuer. */
+export interface CrlInfo {
+  der: Uint8Array;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  url?: string;
+  /** Serial (hex, no leading zeros) → revocation time and reason. */
+  revoked: Map<string, { time: Date; reason?: number }>;
+}
+
+/** Options of {@link fetchCrl}. */
+export interface CrlOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+  skewMs?: number;
+  /** Time at which the CRL must be current (default now); `false` skips the freshness check. */
+  at?: Date | false;
+  cache?: RevocationCache | false;
+}
+
+function normSerial(bytes: Uint8Array): string {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return Buffer.from(bytes.subarray(i)).toString('hex');
+}
+
+/** Parse a CRL (DER or PEM) and check its issuer name and signature against `issuer`, and its freshness. */
+export function checkCrl(input: Uint8Array, issuerIn: Uint8Array | CertInfo, opts: { skewMs?: number; at?: Date | false; where?: string } = {}): CrlInfo {
+  const where = opts.where ?? 'CRL';
+  let der = input;
+  if (input[0] === 0x2d) der = pemToDerList(Buffer.from(input).toString('latin1'), 'X509 CRL')[0] ?? new Uint8Array();
+  const issuer = issuerIn instanceof CertInfo ? issuerIn : new CertInfo(issuerIn);
+  const parsed = asn1js.fromBER(der);
+  if (parsed.offset === -1) throw new PkiClientError('CRL_BAD_RESPONSE', `${where}: not DER`);
+  let crl: pkijs.CertificateRevocationList;
+  try { crl = new pkijs.CertificateRevocationList({ schema: parsed.result }); } catch (e) { throw new PkiClientError('CRL_BAD_RESPONSE', `${where}: not a CRL (${(e as Error).message})`, { cause: e }); }
+  const items = (parsed.result as asn1js.Sequence).valueBlock.value;
+  const tbs = items[0]!;
+  const tbsItems = (tbs as asn1js.Sequence).valueBlock.value;
+  const off = tbsItems[0] instanceof asn1js.Integer ? 1 : 0;
+  const issuerName = tbsItems[off + 1]!.valueBeforeDecodeView;
+  if (!bytesEqual(issuerName, issuer.subjectDer) && !crl.issuer.isEqual(issuer.pkijs.subject)) {
+    throw new PkiClientError('CRL_WRONG_ISSUER', `${where}: issued by someone else than ${issuer.subject}`);
+  }
+  const alg = decodeSignatureAlgorithm(items[1] as asn1js.Sequence);
+  if (!verifySignature(issuer.x509.publicKey, alg, tbs.valueBeforeDecodeView, (items[2] as asn1js.BitString).valueBlock.valueHexView)) {
+    throw new PkiClientError('CRL_BAD_SIGNATURE', `${where}: signature does not verify with ${issuer.subject}`);
+  }
+  const thisUpdate = crl.thisUpdate.value;
+  const nextUpdate = crl.nextUpdate?.value;
+  if (opts.at !== false) {
+    const at = (opts.at ?? new Date()).getTime();
+    const skew = opts.skewMs ?? 5 * 60_000;
+    if (thisUpdate.getTime() > at + skew) throw new PkiClientError('CRL_STALE', `${where}: thisUpdate ${thisUpdate.toISOString()} is in the future`);
+    if (nextUpdate && nextUpdate.getTime() < at - skew) throw new PkiClientError('CRL_STALE', `${where}: expired at ${nextUpdate.toISOString()} (nextUpdate)`);
+  }
+  const revoked = new Map<string, { time: Date; reason?: number }>();
+  for (const rc of crl.revokedCertificates ?? []) {
+    const reasonExt = rc.crlEntryExtensions?.extensions.find((e) => e.extnID === '2.5.29.21');
+    const reason = reasonExt?.parsedValue instanceof asn1js.Enumerated ? reasonExt.parsedValue.valueBlock.valueDec : undefined;
+    revoked.set(normSerial(rc.userCertificate.valueBlock.valueHexView), { time: rc.revocationDate.value, ...(reason !== undefined ? { reason } : {}) });
+  }
+  return { der, thisUpdate, revoked, ...(nextUpdate ? { nextUpdate } : {}) };
+}
+
+/** Status of `cert` in a checked CRL. */
+export function crlStatus(crl: CrlInfo, cert: CertInfo): { status: CertStatus; revocationTime?: Date; revocationReason?: number } {
+  const r = crl.revoked.get(cert.serialHex);
+  if (!r) return { status: 'good' };
+  return { status: 'revoked', revocationTime: r.time, ...(r.reason !== undefined ? { revocationReason: r.reason } : {}) };
+}
+
+/** Download a CRL (HTTP GET) and check it against `issuer` ({@link checkCrl}); cached until nextUpdate (max 10 min). */
+export async function fetchCrl(url: string, issuer: Uint8Array | CertInfo, opts: CrlOptions = {}): Promise<CrlInfo> {
+  const iss = issuer instanceof CertInfo ? issuer : new CertInfo(issuer);
+  const run = async (): Promise<CrlInfo> => {
+    const res = await httpFetch(url, { method: 'GET', accept: 'application/pkix-crl', timeoutMs: opts.timeoutMs ?? 10_000, maxBytes: opts.maxBytes ?? 50 * 1024 * 1024 }, 'CRL');
+    return { ...checkCrl(res.body, iss, { where: `CRL from ${url}`, ...(opts.skewMs !== undefined ? { skewMs: opts.skewMs } : {}), ...(opts.at !== undefined ? { at: opts.at } : {}) }), url };
+  };
+  if (opts.cache === false || opts.at !== undefined) return run();
+  return (opts.cache ?? defaultRevocationCache).get(`crl|${url}|${iss.sha1Hex}`, run, (c) => ttlUntil(c.nextUpdate));
+}
