@@ -3,3 +3,4 @@
  */
 export { MemoryAuditLog } from './memory-audit-log.js';
 export { canonicalJson, recordHash, verifyRecords, sanitiseEvent, GENESIS_HASH } from './chain.js';
+export { RedisAuditLog } from './redis-audit-log.js';

@@ -3,3 +3,4 @@
  */
 export { MemoryRateLimiter } from './memory-rate-limiter.js';
 export { DEFAULT_BACKOFF, delayAfter, resettableOnSuccess, type BackoffPolicy } from './backoff.js';
+export { RedisRateLimiter } from './redis-rate-limiter.js';

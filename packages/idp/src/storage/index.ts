@@ -8,3 +8,5 @@ export { type ClientStore, type ClientMetadata, assertClientMetadata } from './c
 export { type HashKV, MemoryHashKV } from './kv.js';
 export { GRANTABLE_MODELS, CONSUMABLE_MODELS } from './grantable.js';
 export { type AdapterOptions } from './memory-adapter.js';
+export { connectRedis, redactRedisUrl, type RedisClient } from './redis-connect.js';
+export { DEFAULT_KEY_PREFIX } from './redis-storage.js';

@@ -1,7 +1,43 @@
+/** Redis implementation of {@link createStorage}. */
 import type { RedisConfig } from '../contracts.js';
+import { KvAccountStore } from '../accounts/account-store.js';
+import { resolveSecretBox } from '../accounts/secret-box.js';
+import { RedisAuditLog } from '../audit/redis-audit-log.js';
+import { DEFAULT_BACKOFF } from '../security/backoff.js';
+import { RedisRateLimiter } from '../security/redis-rate-limiter.js';
+import { adapterClientStore } from './clients.js';
 import type { CreateStorageOptions, KysoIdpStorage } from './create-storage.js';
-import { IdpError } from './errors.js';
+import { redisAdapterClass } from './redis-adapter.js';
+import { connectRedis, toRedisConfig } from './redis-connect.js';
+import { RedisHashKV } from './redis-kv.js';
 
-export async function createRedisStorage(_cfg: RedisConfig | string, _opts: CreateStorageOptions): Promise<KysoIdpStorage> {
-  throw new IdpError('IDP_STORAGE_CONFIG', 'Redis storage is not available yet');
+/** Default key prefix; set `keyPrefix` in the config to share one Redis between deployments. */
+export const DEFAULT_KEY_PREFIX = 'kyso:idp:';
+
+export async function createRedisStorage(input: RedisConfig | string, opts: CreateStorageOptions): Promise<KysoIdpStorage> {
+  const cfg = toRedisConfig(input);
+  const prefix = cfg.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const box = resolveSecretBox({ persistent: true, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}) });
+  const client = await connectRedis(cfg);
+  const now = opts.now ?? Date.now;
+  const Adapter = redisAdapterClass(client, prefix, { ...opts, now });
+  const clientIndex = `${prefix}oidc:clients`;
+  let closed = false;
+  return {
+    kind: 'redis',
+    Adapter,
+    accounts: new KvAccountStore({ kv: new RedisHashKV(client), box, now, prefix, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) }),
+    rateLimiter: new RedisRateLimiter(client, prefix, { ...DEFAULT_BACKOFF, ...opts.backoff }, now),
+    audit: new RedisAuditLog(client, prefix, now),
+    clients: adapterClientStore(Adapter, {
+      add: async (id) => { await client.sadd(clientIndex, id); },
+      remove: async (id) => { await client.srem(clientIndex, id); },
+      all: () => client.smembers(clientIndex),
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try { await client.quit(); } catch { client.disconnect(); }
+    },
+  };
 }

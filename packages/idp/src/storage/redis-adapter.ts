@@ -1,0 +1,163 @@
+/**
+ * Redis oidc-provider adapter (ioredis; standalone, Sentinel or Cluster).
+ *
+ * Layout (P = key prefix):
+ *   P oidc:{Model:id}        hash  p = payload JSON, c = consumed (epoch s)   TTL = expiresIn
+ *   P oidc:uid:{uid}         string → Session id                                TTL = expiresIn
+ *   P oidc:uc:{userCode}     string → DeviceCode id                             TTL = expiresIn
+ *   P oidc:grant:{grantId}   set of object keys of the grant                     TTL = longest member
+ * Every command touches one key (hash tags keep each record in one slot), so it runs unchanged on Cluster.
+ * `consume` is one Lua script on the record's key: EXISTS + HSETNX, hence exactly one winner.
+ */
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { GRANTABLE_MODELS, epochSeconds } from './grantable.js';
+import { IdpError } from './errors.js';
+import type { AdapterOptions } from './memory-adapter.js';
+import { LuaScript, type RedisClient } from './redis-connect.js';
+
+const CONSUME = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HSETNX', KEYS[1], 'c', ARGV[1]) == 1 then return 1 end
+return redis.call('HGET', KEYS[1], 'p') or ''
+`);
+
+/** Adds a member to a grant index and extends its TTL to cover the member (0 = no expiry). */
+const GRANT_ADD = new LuaScript(`
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl == 0 then redis.call('PERSIST', KEYS[1]) return 1 end
+local cur = redis.call('PTTL', KEYS[1])
+if cur == -1 and redis.call('SCARD', KEYS[1]) > 1 then return 1 end
+if cur < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+`);
+
+/** Deletes an index key only if it still points to the given id. */
+const DEL_IF = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** Key helpers for one prefix. */
+export class OidcKeys {
+  constructor(readonly prefix: string) {}
+  object(model: string, id: string): string { return `${this.prefix}oidc:{${model}:${id}}`; }
+  uid(uid: string): string { return `${this.prefix}oidc:uid:{${uid}}`; }
+  userCode(code: string): string { return `${this.prefix}oidc:uc:{${code}}`; }
+  grant(grantId: string): string { return `${this.prefix}oidc:grant:{${grantId}}`; }
+}
+
+function parsePayload(key: string, h: Record<string, string>): AdapterPayload | undefined {
+  if (!h || h.p === undefined) return undefined;
+  let payload: AdapterPayload;
+  try {
+    payload = JSON.parse(h.p) as AdapterPayload;
+  } catch (err) {
+    throw new IdpError('IDP_STORAGE_CORRUPT', `stored OIDC record ${key} is not JSON`, { cause: err });
+  }
+  if (h.c !== undefined) payload.consumed = Number(h.c);
+  return payload;
+}
+
+/** Deletes every record of a grant (all models), their device-code indexes, the index and the Grant itself. */
+export async function revokeGrantRedis(client: RedisClient, keys: OidcKeys, grantId: string, withGrant: boolean): Promise<void> {
+  const gkey = keys.grant(grantId);
+  const members = await client.smembers(gkey);
+  await Promise.all(members.map(async (k) => {
+    const p = await client.hget(k, 'p');
+    await client.del(k);
+    if (p) {
+      try {
+        const payload = JSON.parse(p) as AdapterPayload;
+        if (payload.userCode) await DEL_IF.run(client, [keys.userCode(payload.userCode)], [k.slice(k.indexOf('oidc:{') + 6, -1).split(':').slice(1).join(':')]);
+      } catch { /* corrupt record already deleted */ }
+    }
+  }));
+  await client.del(gkey);
+  if (withGrant) await client.del(keys.object('Grant', grantId));
+}
+
+/** Builds an Adapter class bound to one Redis connection. */
+export function redisAdapterClass(client: RedisClient, prefix: string, opts: AdapterOptions & { now?: () => number } = {}): new (name: string) => Adapter {
+  const keys = new OidcKeys(prefix);
+  const revokeOnReuse = opts.revokeOnConcurrentReuse ?? true;
+  const now = opts.now ?? Date.now;
+  return class RedisAdapter implements Adapter {
+    constructor(readonly name: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const key = keys.object(this.name, id);
+      const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
+      const ops: Promise<unknown>[] = [];
+      if (payload.grantId && GRANTABLE_MODELS.has(this.name)) {
+        ops.push(GRANT_ADD.run(client, [keys.grant(payload.grantId)], [key, ttl * 1000]));
+      }
+      if (this.name === 'Session' && payload.uid) {
+        ops.push(ttl ? client.set(keys.uid(payload.uid), id, 'EX', ttl) : client.set(keys.uid(payload.uid), id));
+      }
+      if (payload.userCode) {
+        ops.push(ttl ? client.set(keys.userCode(payload.userCode), id, 'EX', ttl) : client.set(keys.userCode(payload.userCode), id));
+      }
+      const fields: Record<string, string> = { p: JSON.stringify(payload) };
+      if (payload.consumed) fields.c = String(payload.consumed);
+      const write = client.multi().del(key).hset(key, fields);
+      if (ttl) write.expire(key, ttl);
+      ops.push(write.exec());
+      await Promise.all(ops);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const key = keys.object(this.name, id);
+      return parsePayload(key, await client.hgetall(key));
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await client.get(keys.uid(uid));
+      const found = id ? await this.find(id) : undefined;
+      // the index may be stale after the session's uid changed: trust it only when the record agrees
+      return found && found.uid === uid ? found : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await client.get(keys.userCode(userCode));
+      const found = id ? await this.find(id) : undefined;
+      return found && found.userCode === userCode ? found : undefined;
+    }
+
+    /** Atomic: exactly one caller marks the record consumed; later callers get invalid_grant. */
+    async consume(id: string): Promise<void> {
+      const r = await CONSUME.run(client, [keys.object(this.name, id)], [epochSeconds(now())]);
+      if (r === 1) return;
+      if (r === -1) throw new errors.InvalidGrant(`${this.name} not found or expired`);
+      if (revokeOnReuse && typeof r === 'string' && r) {
+        try {
+          const grantId = (JSON.parse(r) as AdapterPayload).grantId;
+          if (grantId) await revokeGrantRedis(client, keys, grantId, true);
+        } catch (err) {
+          if (err instanceof IdpError) throw err;
+        }
+      }
+      throw new errors.InvalidGrant(`${this.name} already consumed`);
+    }
+
+    async destroy(id: string): Promise<void> {
+      const key = keys.object(this.name, id);
+      const p = await client.hget(key, 'p');
+      await client.del(key);
+      if (!p) return;
+      let payload: AdapterPayload;
+      try { payload = JSON.parse(p) as AdapterPayload; } catch { return; }
+      const ops: Promise<unknown>[] = [];
+      if (this.name === 'Session' && payload.uid) ops.push(DEL_IF.run(client, [keys.uid(payload.uid)], [id]));
+      if (payload.userCode) ops.push(DEL_IF.run(client, [keys.userCode(payload.userCode)], [id]));
+      if (payload.grantId) ops.push(client.srem(keys.grant(payload.grantId), key));
+      await Promise.all(ops);
+    }
+
+    /** Removes every token and code of the grant (all models). */
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await revokeGrantRedis(client, keys, grantId, false);
+    }
+  };
+}
