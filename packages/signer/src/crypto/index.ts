@@ -19,3 +19,7 @@ export * from './cms/build.js';
 export * from './cms/estimate.js';
 export * from './cms/timestamp.js';
 export type { HashName, SignatureAlgorithm, SignatureScheme } from '@kyso/pki';
+export * from './ltv/collect.js';
+export * from './ltv/signer-status.js';
+export * from './cades/digest.js';
+export * from './cades/detached.js';
