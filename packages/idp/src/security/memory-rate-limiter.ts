@@ -36,7 +36,8 @@ export class MemoryRateLimiter implements RateLimiter {
   async recordFailure(keys: string[]): Promise<void> {
     const now = this.now();
     for (const k of new Set(keys)) {
-      const s = this.live(k, now) ?? { failures: 0, blockedUntil: 0, expiresAt: 0 };
+      let s = this.live(k, now);
+      if (!s) s = { failures: 0, blockedUntil: 0, expiresAt: 0 };
       s.failures++;
       const d = delayAfter(s.failures, this.policy);
       if (d > 0) s.blockedUntil = now + d;

@@ -3,9 +3,14 @@ import type { RateLimiter } from '../contracts.js';
 import { LuaScript, type RedisClient } from '../storage/redis-connect.js';
 import { DEFAULT_BACKOFF, resettableOnSuccess, type BackoffPolicy } from './backoff.js';
 
-/** ARGV: now, threshold, base, max, window (ms). Same formula as delayAfter(). */
+/**
+ * ARGV: now, threshold, base, max, window (ms). Same formula as delayAfter(). `e` is the logical expiry (the
+ * caller's clock); the Redis key expiry mirrors it and only collects garbage.
+ */
 const FAIL = new LuaScript(`
 local now = tonumber(ARGV[1])
+local e0 = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if e0 <= now then redis.call('DEL', KEYS[1]) end
 local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
 local u = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
 local threshold = tonumber(ARGV[2])
@@ -19,7 +24,8 @@ if f >= threshold then
 end
 local exp = now + tonumber(ARGV[5])
 if u > exp then exp = u end
-redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', exp))
+redis.call('HSET', KEYS[1], 'e', string.format('%.0f', exp))
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', exp - now))
 return f
 `);
 
@@ -37,9 +43,9 @@ export class RedisRateLimiter implements RateLimiter {
 
   async check(keys: string[]): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
     const now = this.now();
-    const until = await Promise.all(keys.map((k) => this.client.hget(this.key(k), 'u')));
+    const until = await Promise.all(keys.map((k) => this.client.hmget(this.key(k), 'u', 'e')));
     let wait = 0;
-    for (const u of until) if (u && Number(u) > now) wait = Math.max(wait, Number(u) - now);
+    for (const [u, e] of until) if (u && Number(u) > now && Number(e) > now) wait = Math.max(wait, Number(u) - now);
     return { allowed: wait === 0, retryAfterSeconds: Math.ceil(wait / 1000) };
   }
 
