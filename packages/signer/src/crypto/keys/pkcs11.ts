@@ -139,7 +139,8 @@ export class Pkcs11KeyBackend implements KeyBackend {
       const backend = new Pkcs11KeyBackend(opts.module, session, key, signer, chain);
       return backend;
     } catch (e) {
-      try { session?.logout(); } catch { /* not logged in */ }
+      // No C_Logout: the login is shared by all sessions of this application on the token;
+      // closing the last session ends it.
       try { session?.close(); } catch { /* closed */ }
       releaseModule(opts.module);
       if (e instanceof SignerError) throw e;
@@ -173,7 +174,7 @@ export class Pkcs11KeyBackend implements KeyBackend {
     const s = this.#session;
     if (!s) return;
     this.#session = undefined;
-    try { s.logout(); } catch { /* other sessions may share the login */ }
+    // No C_Logout here: other open backends share the token login (closing the last session ends it).
     try { s.close(); } catch { /* already closed */ }
     releaseModule(this.#modulePath);
   }
@@ -205,7 +206,6 @@ export async function storeCertificateOnToken(opts: { module: string; token: str
       issuer: Buffer.from(cert.issuerDer), serial: Buffer.from(int(cert.serialDer)), value: Buffer.from(opts.certificate),
     });
   } finally {
-    try { session?.logout(); } catch { /* ignore */ }
     try { session?.close(); } catch { /* ignore */ }
     releaseModule(opts.module);
   }
