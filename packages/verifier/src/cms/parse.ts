@@ -1,0 +1,101 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { OID } from '../util/oids.js';
+import { ownBuffer } from '../util/bytes.js';
+
+/** A parsed CMS SignedData with its embedded validation material. */
+export interface ParsedCms {
+  signedData: pkijs.SignedData;
+  /** eContentType of encapContentInfo. */
+  contentType: string;
+  /** Encapsulated content bytes when present (adbe.pkcs7.sha1, timestamp tokens). */
+  eContent?: Uint8Array;
+  certificates: Uint8Array[];
+  crls: Uint8Array[];
+  ocsps: Uint8Array[];
+}
+
+/** Thrown for malformed CMS; the caller turns it into FORMAT_FAILURE. */
+export class CmsFormatError extends Error {
+  override name = 'CmsFormatError';
+}
+
+/** Largest DER we accept for one CMS structure (hostile input guard). */
+const MAX_CMS = 64 * 1024 * 1024;
+
+/** Parses DER ContentInfo → SignedData. Throws CmsFormatError with a precise message. */
+export function parseSignedData(der: Uint8Array): ParsedCms {
+  if (der.length === 0) throw new CmsFormatError('the signature value (/Contents) is empty');
+  if (der.length > MAX_CMS) throw new CmsFormatError(`CMS of ${der.length} bytes exceeds the ${MAX_CMS}-byte limit`);
+  const asn = asn1js.fromBER(ownBuffer(der));
+  if (asn.offset === -1) throw new CmsFormatError(`CMS is not valid BER/DER: ${asn.result.error || 'decoding failed'}`);
+  let ci: pkijs.ContentInfo;
+  try {
+    ci = new pkijs.ContentInfo({ schema: asn.result });
+  } catch (e) {
+    throw new CmsFormatError(`CMS ContentInfo is malformed: ${(e as Error).message}`);
+  }
+  if (ci.contentType !== OID.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OID.signedData})`);
+  let sd: pkijs.SignedData;
+  try {
+    sd = new pkijs.SignedData({ schema: ci.content });
+  } catch (e) {
+    throw new CmsFormatError(`CMS SignedData is malformed: ${(e as Error).message}`);
+  }
+  if (sd.signerInfos.length === 0) throw new CmsFormatError('CMS SignedData has no SignerInfo');
+  const certificates: Uint8Array[] = [];
+  for (const c of sd.certificates ?? []) {
+    if (c instanceof pkijs.Certificate) certificates.push(new Uint8Array(c.toSchema().toBER(false)));
+  }
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  for (const c of sd.crls ?? []) {
+    if (c instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(c.toSchema().toBER(false)));
+    else if (c instanceof pkijs.OtherRevocationInfoFormat && c.otherRevInfoFormat === OID.otherRevInfoOcsp) {
+      ocsps.push(new Uint8Array((c.otherRevInfo as asn1js.BaseBlock).toBER(false)));
+    }
+  }
+  const out: ParsedCms = { signedData: sd, contentType: sd.encapContentInfo.eContentType, certificates, crls, ocsps };
+  const ec = sd.encapContentInfo.eContent;
+  if (ec) {
+    // Constructed (BER) OCTET STRINGs are concatenated.
+    out.eContent = ec.idBlock.isConstructed
+      ? Buffer.concat(ec.valueBlock.value.map((v) => Buffer.from((v as asn1js.OctetString).valueBlock.valueHexView)))
+      : new Uint8Array(ec.valueBlock.valueHexView);
+  }
+  return out;
+}
+
+/** Values of one attribute in a SignerInfo attribute set. */
+export function attrValues(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): asn1js.AsnType[] | undefined {
+  const all = attrs?.attributes.filter((a) => a.type === oid) ?? [];
+  if (all.length === 0) return undefined;
+  return all.flatMap((a) => a.values);
+}
+
+/** Number of attributes of a given type (CMS requires exactly one for messageDigest/contentType). */
+export function attrCount(attrs: pkijs.SignedAndUnsignedAttributes | undefined, oid: string): number {
+  return attrs?.attributes.filter((a) => a.type === oid).length ?? 0;
+}
+
+/**
+ * Adobe's revocation archival attribute (signed): RevocationInfoArchival ::= SEQUENCE {
+ *   crl [0] EXPLICIT SEQUENCE OF CRLs OPTIONAL, ocsp [1] EXPLICIT SEQUENCE OF OCSPResponse OPTIONAL, otherRevInfo [2] ... }
+ */
+export function adobeRevocationInfo(attrs: pkijs.SignedAndUnsignedAttributes | undefined): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const out = { crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] };
+  for (const v of attrValues(attrs, OID.adbeRevocationInfoArchival) ?? []) {
+    const seq = v as asn1js.Sequence;
+    for (const tagged of seq.valueBlock?.value ?? []) {
+      const t = tagged as asn1js.Constructed;
+      const inner = t.valueBlock?.value?.[0] as asn1js.Sequence | undefined;
+      const items = inner?.valueBlock?.value ?? [];
+      for (const item of items) {
+        const der = new Uint8Array(item.toBER(false));
+        if (t.idBlock.tagNumber === 0) out.crls.push(der);
+        else if (t.idBlock.tagNumber === 1) out.ocsps.push(der);
+      }
+    }
+  }
+  return out;
+}

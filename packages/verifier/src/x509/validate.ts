@@ -1,0 +1,101 @@
+import { CertInfo } from './cert.js';
+import { buildAndValidatePath } from './path.js';
+import { OID } from '../util/oids.js';
+import type { ResolvedPolicy } from '../policy.js';
+import type { Fetcher } from '../util/fetch.js';
+import type { Indication, SubIndication } from '../report/model.js';
+import { revocationStatus, type RevocationEntry, type RevocationMaterial } from '../revocation/status.js';
+
+/** Everything certificate validation needs besides the certificate itself. */
+export interface CertContext {
+  policy: ResolvedPolicy;
+  anchors: CertInfo[];
+  /** Candidate intermediates (CMS, DSS, OCSP responses, policy). */
+  pool: CertInfo[];
+  material: RevocationMaterial;
+  fetcher: Fetcher;
+}
+
+/** Result of X.509 validation (XCV) including time and revocation. */
+export interface CertValidation {
+  indication: Indication;
+  subIndication: SubIndication | null;
+  message: string;
+  chain: CertInfo[];
+  revocation: RevocationEntry[];
+  warnings: string[];
+}
+
+/**
+ * Validates `leaf` for `purpose` at the policy's validation time, accepting an expired certificate when a proof
+ * of existence (`poe`, e.g. a validated timestamp) earlier than its expiry exists (past signature validation,
+ * EN 319 102-1 §5.6.2.4). `poe` undefined means "no proof of existence": the signature time is the validation time.
+ */
+export async function validateCertificate(leaf: CertInfo, purpose: 'signature' | 'timestamp', ctx: CertContext, poe: Date | undefined, revocationRequired: boolean): Promise<CertValidation> {
+  const T = ctx.policy.validationTime;
+  const bestTime = poe && poe < T ? poe : T;
+  const warnings: string[] = [];
+  const fail = (indication: Indication, sub: SubIndication, message: string, chain: CertInfo[] = [leaf], revocation: RevocationEntry[] = []): CertValidation =>
+    ({ indication, subIndication: sub, message, chain, revocation, warnings });
+
+  const path = await buildAndValidatePath(leaf, ctx.pool, ctx.anchors, ctx.policy, ctx.fetcher);
+  if (!path.ok) return fail('INDETERMINATE', path.subIndication, path.message, path.partial);
+  const chain = path.chain;
+
+  // Usage of the end-entity certificate.
+  const ku = leaf.keyUsage;
+  if (purpose === 'signature' && ku && !ku.has('digitalSignature') && !ku.has('nonRepudiation')) {
+    return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `signer certificate "${leaf.subject}" keyUsage allows neither digitalSignature nor nonRepudiation`, chain);
+  }
+  if (purpose === 'timestamp') {
+    const eku = leaf.extKeyUsage ?? [];
+    if (!eku.includes(OID.ekuTimeStamping)) return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `TSA certificate "${leaf.subject}" lacks extended key usage timeStamping`, chain);
+  }
+
+  // Validity periods.
+  for (let i = 0; i < chain.length; i++) {
+    const c = chain[i]!;
+    const who = i === 0 ? (purpose === 'timestamp' ? 'TSA certificate' : 'signer certificate') : i === chain.length - 1 ? 'trust anchor' : 'CA certificate';
+    if (bestTime < c.notBefore) {
+      if (i === 0) return fail('TOTAL_FAILED', 'NOT_YET_VALID', `${who} "${c.subject}" is not valid before ${c.notBefore.toISOString()} (signature time ${bestTime.toISOString()})`, chain);
+      return fail('INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE', `${who} "${c.subject}" is not valid before ${c.notBefore.toISOString()}`, chain);
+    }
+    if (T > c.notAfter) {
+      if (poe && poe <= c.notAfter) {
+        warnings.push(`${who} "${c.subject}" expired on ${c.notAfter.toISOString()}; accepted because the signature existed at ${poe.toISOString()}`);
+        continue;
+      }
+      if (poe && i === 0 && purpose === 'signature') {
+        return fail('TOTAL_FAILED', 'EXPIRED', `${who} "${c.subject}" expired on ${c.notAfter.toISOString()}, before the earliest proof of existence ${poe.toISOString()}`, chain);
+      }
+      return fail('INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE', `${who} "${c.subject}" expired on ${c.notAfter.toISOString()} and no proof of existence before that date was found`, chain);
+    }
+  }
+
+  // Revocation (every certificate except the trust anchor).
+  const revocation: RevocationEntry[] = [];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const c = chain[i]!;
+    const issuer = chain[i + 1]!;
+    const entry = await revocationStatus(c, issuer, ctx.material, ctx.pool, ctx.fetcher, ctx.policy.offline);
+    revocation.push(entry);
+    if (entry.status === 'revoked') {
+      const at = entry.revokedAt ?? new Date(0);
+      if (at > bestTime && poe) {
+        warnings.push(`"${c.subject}" was revoked on ${at.toISOString()}, after the proven signature time ${bestTime.toISOString()}`);
+        continue;
+      }
+      const why = `"${c.subject}" was revoked on ${at.toISOString()}${entry.reason ? ` (${entry.reason})` : ''} according to ${entry.source}`;
+      if (i === 0) return fail('TOTAL_FAILED', 'REVOKED', `${purpose === 'timestamp' ? 'TSA' : 'signer'} certificate ${why}`, chain, revocation);
+      return fail('INDETERMINATE', 'REVOKED_CA_NO_POE', `CA certificate ${why}`, chain, revocation);
+    }
+    if (entry.status === 'unknown') {
+      if (c.ext(OID.ocspNoCheck)) continue;
+      if (revocationRequired) {
+        return fail('INDETERMINATE', 'TRY_LATER', `revocation status of "${c.subject}" could not be established: ${entry.source}`, chain, revocation);
+      }
+      warnings.push(`revocation status of "${c.subject}" is unknown (${entry.source}); accepted by policy`);
+    }
+  }
+  return { indication: 'TOTAL_PASSED', subIndication: null, message: `certificate chain to "${chain[chain.length - 1]!.subject}" is valid`, chain, revocation, warnings };
+}
