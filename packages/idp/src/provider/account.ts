@@ -1,0 +1,95 @@
+/** The citizen's account page: profile, current session, consents (revocable), TOTP enrolment, pending CIBA. */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { audit, revokeGrant, type RouteDeps } from './context.js';
+import { t } from './html.js';
+import { accountLoginNeeded, accountPage, type AccountView } from './pages.js';
+import { readForm, sendPage } from './web.js';
+
+export function accountRoutes(deps: RouteDeps): Router {
+  const router = new Router();
+
+  async function current(ctx: Context) {
+    const session = await deps.provider().Session.get(ctx as never);
+    const accountId = session.accountId as string | undefined;
+    if (!accountId) return undefined;
+    const account = await deps.storage.accounts.get(accountId);
+    if (!account || account.disabled) return undefined;
+    return { session, account };
+  }
+
+  async function render(ctx: Context, extra: Partial<AccountView> = {}, status = 200) {
+    const cur = await current(ctx);
+    if (!cur) return sendPage(ctx, 401, (nonce) => accountLoginNeeded({ nonce }));
+    const { session, account } = cur;
+    const consents: AccountView['consents'] = [];
+    for (const c of await deps.records.listConsents(account.id)) {
+      const client = await deps.provider().Client.find(c.clientId);
+      consents.push({ ...c, clientName: (client?.clientName as string | undefined) ?? c.clientId });
+    }
+    const pending: AccountView['pendingCiba'] = [];
+    for (const { id, rec } of await deps.records.listCiba(account.id)) {
+      const client = await deps.provider().Client.find(rec.clientId);
+      pending.push({ id, clientName: (client?.clientName as string | undefined) ?? rec.clientId });
+    }
+    const s = session as unknown as { acr?: string; amr?: string[]; loginTs?: number; authorizations?: Record<string, unknown> };
+    sendPage(ctx, status, (nonce) => accountPage({
+      nonce, csrf: deps.csrf.token(ctx, `account:${account.id}`), account,
+      session: { acr: s.acr, amr: s.amr, authTime: s.loginTs, clients: Object.keys(s.authorizations ?? {}) },
+      consents, pendingCiba: pending, logoutUrl: '/session/end', ...extra,
+    }));
+  }
+
+  async function authed(ctx: Context) {
+    const cur = await current(ctx);
+    if (!cur) return undefined;
+    const form = await readForm(ctx);
+    deps.csrf.verify(ctx, `account:${cur.account.id}`, form.csrf);
+    return { ...cur, form };
+  }
+
+  router.get('/account', async (ctx) => render(ctx));
+
+  router.post('/account/consents/revoke', async (ctx) => {
+    const a = await authed(ctx);
+    if (!a) return render(ctx);
+    const clientId = a.form.client_id ?? '';
+    const rec = await deps.records.deleteConsent(a.account.id, clientId);
+    if (rec) {
+      await revokeGrant(deps, rec.grantId);
+      await audit(deps, ctx, { type: 'consent.revoked', accountId: a.account.id, clientId });
+    }
+    return render(ctx, { message: t('Đã thu hồi sự đồng ý.', 'Consent withdrawn.') });
+  });
+
+  router.post('/account/mfa/begin', async (ctx) => {
+    const a = await authed(ctx);
+    if (!a) return render(ctx);
+    if (a.account.totpEnabled) return render(ctx);
+    const e = await deps.storage.accounts.beginTotpEnrolment(a.account.id);
+    return render(ctx, { enrolment: { secret: e.secret, qrSvg: e.qrSvg } });
+  });
+
+  router.post('/account/mfa/confirm', async (ctx) => {
+    const a = await authed(ctx);
+    if (!a) return render(ctx);
+    const code = (a.form.code ?? '').replace(/\s+/g, '');
+    const keys = [`ip:${ctx.ip}`, `otp:${a.account.id}`];
+    const gate = await deps.storage.rateLimiter.check(keys);
+    if (!gate.allowed) {
+      ctx.set('Retry-After', String(gate.retryAfterSeconds));
+      return render(ctx, { error: t('Quá nhiều lần thử.', 'Too many attempts.') }, 429);
+    }
+    const res = /^[0-9]{6}$/.test(code) ? await deps.storage.accounts.confirmTotpEnrolment(a.account.id, code) : null;
+    if (!res) {
+      await deps.storage.rateLimiter.recordFailure(keys);
+      await audit(deps, ctx, { type: 'mfa.failure', accountId: a.account.id, detail: { enrolment: true } });
+      return render(ctx, { error: t('Mã không đúng. Hãy bắt đầu lại.', 'Wrong code. Please start again.') }, 400);
+    }
+    await deps.storage.rateLimiter.recordSuccess(keys);
+    await audit(deps, ctx, { type: 'mfa.enrolled', accountId: a.account.id });
+    return render(ctx, { recoveryCodes: res.recoveryCodes, message: t('Đã bật xác thực hai lớp.', 'Two-step verification is on.') });
+  });
+
+  return router;
+}

@@ -1,0 +1,57 @@
+/**
+ * Assurance levels exposed as OIDC `acr` values, and `amr` values (RFC 8176).
+ *
+ * | acr      | meaning                                              | eIDAS level of assurance |
+ * |----------|------------------------------------------------------|--------------------------|
+ * | `level1` | self-registered account, password                    | low                      |
+ * | `level2` | identity verified in person + second factor (TOTP)   | substantial              |
+ * | (none)   | eIDAS *high* is not offered by this provider         | high — not offered       |
+ *
+ * Levels are ordered: a request with `acr_values=level2` is satisfied by any level >= 2; a session that is
+ * weaker triggers step-up (TOTP) instead of a fresh password login.
+ */
+import type { AssuranceLevel } from '../contracts.js';
+
+/** acr values supported, weakest first. */
+export const ACR_VALUES = ['level1', 'level2'] as const;
+export type AcrValue = (typeof ACR_VALUES)[number];
+
+/** eIDAS mapping of each acr value (documentation and discovery aid). */
+export const EIDAS_MAPPING: Record<AcrValue, 'low' | 'substantial'> = { level1: 'low', level2: 'substantial' };
+
+/** The acr value of a level. */
+export function acrForLevel(level: AssuranceLevel): AcrValue {
+  return level >= 2 ? 'level2' : 'level1';
+}
+
+/** The numeric level of an acr value; 0 for unknown values. */
+export function levelOfAcr(acr: string | undefined): number {
+  if (acr === 'level1') return 1;
+  if (acr === 'level2') return 2;
+  return 0;
+}
+
+/**
+ * Minimum level a request asks for through `acr_values` (space separated, in order of preference): the
+ * weakest supported value listed, since any listed value is acceptable. Unknown values are ignored;
+ * 0 when nothing supported is requested.
+ */
+export function requiredLevel(acrValues: string | undefined): number {
+  if (!acrValues) return 0;
+  const levels = acrValues.split(' ').map(levelOfAcr).filter((l) => l > 0);
+  return levels.length ? Math.min(...levels) : 0;
+}
+
+/** Whether a session at `sessionAcr` satisfies `acrValues` (ordered comparison, not string equality). */
+export function satisfies(sessionAcr: string | undefined, acrValues: string | undefined): boolean {
+  return levelOfAcr(sessionAcr) >= requiredLevel(acrValues);
+}
+
+/** RFC 8176 amr values for the factors used. */
+export function amrFor(factors: { pwd: boolean; otp: boolean }): string[] {
+  const amr: string[] = [];
+  if (factors.pwd) amr.push('pwd');
+  if (factors.otp) amr.push('otp');
+  if (amr.length >= 2) amr.push('mfa');
+  return amr;
+}

@@ -1,0 +1,63 @@
+/** Scopes, claims and the oidc-provider `findAccount` hook built on the account store. */
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { CitizenAccount, CitizenAddress, IdpStorage } from '../contracts.js';
+import type { Records } from './records.js';
+
+/** Scope → claims. `citizen` carries the personal number and the address as in the population record. */
+export const SCOPE_CLAIMS: Record<string, string[]> = {
+  openid: ['sub', 'act', 'acr', 'amr', 'auth_time'],
+  profile: ['name', 'birthdate', 'gender'],
+  email: ['email'],
+  address: ['address'],
+  phone: ['phone_number'],
+  citizen: ['personal_number', 'population_address', 'assurance_level'],
+};
+
+export const SCOPES = ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')];
+
+function addressClaim(a: CitizenAddress | undefined): CitizenAddress | undefined {
+  if (!a) return undefined;
+  const out: CitizenAddress = {};
+  for (const k of ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const) {
+    if (a[k]) out[k] = a[k];
+  }
+  return out;
+}
+
+/** All claims of an account (oidc-provider filters them by the granted scopes and claims). */
+export function accountClaims(a: CitizenAccount): Record<string, unknown> {
+  return {
+    name: a.name,
+    birthdate: a.birthdate,
+    gender: a.gender,
+    email: a.email,
+    address: addressClaim(a.address),
+    phone_number: a.phone,
+    personal_number: a.id,
+    population_address: addressClaim(a.address),
+    assurance_level: `level${a.level}`,
+  };
+}
+
+/**
+ * `findAccount` for oidc-provider. Disabled accounts are not found (their tokens stop working). When the
+ * grant was given by a guardian acting for a minor, the `act` claim names the guardian and relationship.
+ */
+export function makeFindAccount(storage: IdpStorage, records: Records) {
+  return async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
+    const account = await storage.accounts.get(sub);
+    if (!account || account.disabled) return undefined;
+    const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
+    const actor = grantId ? await records.getActor(grantId) : undefined;
+    return {
+      accountId: account.id,
+      async claims() {
+        return {
+          sub: account.id,
+          ...accountClaims(account),
+          ...(actor ? { act: { sub: actor.guardianId, relationship: actor.relationship } } : {}),
+        };
+      },
+    };
+  };
+}

@@ -1,0 +1,171 @@
+/** oidc-provider configuration for kyso: features, PKCE, claims, acr step-up policy, TTLs, pages. */
+import { createHmac } from 'node:crypto';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy } from 'oidc-provider';
+import { ACR_VALUES, levelOfAcr, requiredLevel } from './acr.js';
+import { makeFindAccount, SCOPE_CLAIMS, SCOPES } from './claims.js';
+import { cibaFeature } from './ciba.js';
+import { audit, type RouteDeps } from './context.js';
+import type { KeySetManager } from './keys.js';
+import { errorPage, loggedOutPage, logoutConfirmPage } from './pages.js';
+import { sendPage } from './web.js';
+
+/** Token and session lifetimes (seconds). */
+export const DEFAULT_TTL = {
+  AccessToken: 600,
+  AuthorizationCode: 60,
+  ClientCredentials: 600,
+  IdToken: 3600,
+  RefreshToken: 14 * 24 * 3600,
+  Interaction: 3600,
+  Session: 14 * 24 * 3600,
+  Grant: 14 * 24 * 3600,
+  BackchannelAuthenticationRequest: 600,
+} as const;
+
+/** Login prompt with kyso's ordered-acr step-up check added after the stock checks. */
+export function buildPolicy() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  const login = policy.get('login')!;
+  login.checks.add(new Check('acr_step_up', 'a higher assurance level (acr) is required', 'login_required', (ctx: KoaContextWithOIDC) => {
+    const { oidc } = ctx;
+    if (!oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+    const need = requiredLevel(oidc.params?.acr_values as string | undefined);
+    const have = levelOfAcr(oidc.session.acr as string | undefined);
+    if (need > have && !oidc.result?.login) return Check.REQUEST_PROMPT;
+    return Check.NO_NEED_TO_PROMPT;
+  }));
+  return policy;
+}
+
+/** Fills the defaults of a seeded client (code flow + refresh, secret → client_secret_basic, ES256). */
+export function normalizeClient(c: ClientMetadata, pairwise = true): ClientMetadata {
+  const out: ClientMetadata = { ...c };
+  out.grant_types ??= ['authorization_code', 'refresh_token'];
+  const codeFlow = (out.grant_types as string[]).includes('authorization_code');
+  out.response_types ??= codeFlow ? ['code'] : [];
+  out.redirect_uris ??= [];
+  out.token_endpoint_auth_method ??= c.client_secret ? 'client_secret_basic' : 'none';
+  out.id_token_signed_response_alg ??= 'ES256';
+  // pairwise `sub` where oidc-provider can derive the sector without a sector_identifier_uri
+  const grants = out.grant_types as string[];
+  const hosts = new Set((out.redirect_uris as string[]).map((u) => { try { return new URL(u).host; } catch { return u; } }));
+  const eligible = !grants.some((g) => g.endsWith(':ciba') || g.endsWith(':device_code')) && hosts.size <= 1;
+  out.subject_type ??= pairwise && eligible ? 'pairwise' : 'public';
+  return out;
+}
+
+export function buildConfiguration(opts: {
+  deps: RouteDeps;
+  keys: KeySetManager;
+  clients: ClientMetadata[];
+  ttl?: Partial<Record<keyof typeof DEFAULT_TTL, number>>;
+  pairwise: boolean;
+}): Configuration {
+  const { deps, keys } = opts;
+  const ttl = { ...DEFAULT_TTL, ...opts.ttl };
+  return {
+    adapter: deps.storage.Adapter,
+    clients: opts.clients.map((c) => normalizeClient(c, opts.pairwise)),
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    jwks: keys.providerJwks() as never,
+    cookies: {
+      keys: keys.cookieKeys(),
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: makeFindAccount(deps.storage, deps.records) as never,
+    claims: { sid: null, iss: null, ...SCOPE_CLAIMS },
+    scopes: SCOPES,
+    acrValues: [...ACR_VALUES],
+    subjectTypes: ['public', 'pairwise'],
+    async pairwiseIdentifier(_ctx, accountId, client) {
+      return createHmac('sha256', keys.pairwiseSalt()).update(`${client.sectorIdentifier}|${accountId}`).digest('base64url');
+    },
+    pkce: { required: () => true },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+    },
+    responseTypes: ['code'],
+    rotateRefreshToken: true,
+    async issueRefreshToken(_ctx, client) {
+      return client.grantTypeAllowed('refresh_token');
+    },
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const accountId = oidc.session!.accountId as string;
+      const clientId = oidc.client!.clientId;
+      const candidates = [oidc.result?.consent?.grantId as string | undefined, oidc.session!.grantIdFor(clientId)];
+      if (!candidates.some(Boolean)) candidates.push((await deps.records.getConsent(accountId, clientId))?.grantId);
+      for (const grantId of candidates) {
+        if (!grantId) continue;
+        const grant = await oidc.provider.Grant.find(grantId);
+        if (grant && grant.accountId === accountId && grant.clientId === clientId) return grant;
+      }
+      return undefined;
+    },
+    interactions: {
+      policy: buildPolicy(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      // a client may introspect/revoke its own tokens; confidential service clients (client_credentials,
+      // i.e. resource servers) may introspect any token presented to them
+      introspection: {
+        enabled: true,
+        async allowedPolicy(_ctx: KoaContextWithOIDC, client: { clientId: string; clientAuthMethod: string; grantTypeAllowed(g: string): boolean }, token: { clientId?: string }) {
+          if (token.clientId === client.clientId) return true;
+          return client.clientAuthMethod !== 'none' && client.grantTypeAllowed('client_credentials');
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
+          return token.clientId === client.clientId;
+        },
+      },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      backchannelLogout: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          sendPage(ctx as never, 200, (nonce) => logoutConfirmPage({ nonce, form }));
+        },
+        async postLogoutSuccessSource(ctx) {
+          sendPage(ctx as never, 200, (nonce) => loggedOutPage({ nonce }));
+        },
+      },
+      ciba: cibaFeature(deps) as never,
+    },
+    async renderError(ctx, out) {
+      sendPage(ctx as never, ctx.status >= 400 ? ctx.status : 400, (nonce) => errorPage({
+        nonce, title: ['Yêu cầu không hợp lệ', 'Invalid request'], code: String(out.error), detail: out.error_description as string | undefined,
+      }));
+    },
+    ttl: ttl as never,
+    allowOmittingSingleRegisteredRedirectUri: false,
+  } as Configuration;
+}
+
+/** Hooks audit events and error logging onto a provider instance. */
+export function attachProviderEvents(provider: import('oidc-provider').default, deps: RouteDeps): void {
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc?.session?.accountId as string | undefined;
+    void audit(deps, ctx as never, { type: 'logout', ...(accountId ? { accountId } : {}), ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}) });
+  });
+  provider.on('server_error', (_ctx: unknown, err: Error) => deps.log.error({ err: err.message }, 'oidc-provider server_error'));
+  provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) => deps.log.warn({ err: err.message, clientId: client.clientId }, 'back-channel logout delivery failed'));
+}

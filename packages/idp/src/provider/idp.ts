@@ -1,0 +1,131 @@
+/**
+ * `createKysoIdp`: oidc-provider + kyso's pages as one koa middleware, with key rotation.
+ */
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import Provider, { type ClientMetadata } from 'oidc-provider';
+import type { IdpStorage } from '../contracts.js';
+import { accountRoutes } from './account.js';
+import { cibaRoutes } from './ciba.js';
+import { attachProviderEvents, buildConfiguration, DEFAULT_TTL } from './configuration.js';
+import type { CibaNotification, RouteDeps } from './context.js';
+import { interactionRoutes, pageErrorHandler } from './interactions.js';
+import { KeySetManager, type KeySetRecord, type KeySetStore } from './keys.js';
+import { createLogger, type Logger } from './logger.js';
+import { Records } from './records.js';
+import { baseSecurityHeaders, Csrf } from './web.js';
+
+export interface KysoIdpOptions {
+  /** Issuer URL, e.g. `http://127.0.0.1:4000` (no trailing slash). */
+  issuer: string;
+  storage: IdpStorage;
+  /** Static relying parties (seed); others are looked up through the storage adapter (`Client`). */
+  clients?: ClientMetadata[];
+  /** Key set; default: shared through the storage adapter (`KysoKeySet`), created on first start. */
+  keys?: KeySetManager;
+  /** Trust X-Forwarded-* (behind a load balancer). */
+  proxy?: boolean;
+  /** Pairwise `sub` per service (default true); the personal number is released only with the `citizen` scope. */
+  pairwise?: boolean;
+  logger?: Logger;
+  ttl?: Partial<Record<keyof typeof DEFAULT_TTL, number>>;
+  /** Delivers a CIBA approval request to the citizen's phone (default: logged without secrets). */
+  notifyCiba?: (n: CibaNotification) => void | Promise<void>;
+}
+
+/** A running kyso identity provider (protocol + pages), to mount in a koa app. */
+export interface KysoIdp {
+  /** Koa middleware serving pages and every OIDC endpoint. */
+  middleware: (ctx: Context, next: Next) => Promise<void>;
+  /** The current oidc-provider instance (replaced when keys rotate). */
+  readonly provider: Provider;
+  keys: KeySetManager;
+  /**
+   * Rotates signing keys: publishes new keys (not yet used), waits `publishDelayMs` (relying parties'
+   * JWKS cache time), then makes them primary. The old keys stay published until their tokens expire.
+   */
+  rotateKeys(opts?: { publishDelayMs?: number }): Promise<void>;
+  /** Adds a new cookie-signing key; older cookies keep verifying. */
+  rotateCookieKeys(): Promise<void>;
+  /** Re-reads keys changed by another process. */
+  reloadKeys(): Promise<boolean>;
+}
+
+/** Key set stored through the storage adapter, so every process sharing Redis uses the same keys. */
+export function adapterKeySetStore(records: Records): KeySetStore {
+  const TTL = 20 * 24 * 3600; // refreshed on every save / start
+  return {
+    async load() { return (await records.keySet.find('current')) as KeySetRecord | undefined; },
+    async save(r) { await records.keySet.upsert('current', r as unknown as Record<string, unknown>, TTL); },
+  };
+}
+
+/** Builds the identity provider. */
+export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
+  const issuer = opts.issuer.replace(/\/+$/, '');
+  const log = opts.logger ?? createLogger();
+  const records = new Records(opts.storage);
+  const ttl = { ...DEFAULT_TTL, ...opts.ttl };
+  const keys = opts.keys ?? await KeySetManager.open({ store: adapterKeySetStore(records), maxTokenLifetimeSeconds: Math.max(ttl.IdToken, ttl.AccessToken) });
+  const secure = issuer.startsWith('https:');
+  let provider!: Provider;
+  let callback!: ReturnType<Provider['callback']>;
+
+  const deps: RouteDeps = {
+    provider: () => provider,
+    storage: opts.storage,
+    records,
+    csrf: new Csrf(() => keys.cookieKeys()[0]!, secure),
+    log,
+    issuer,
+    ttl: { consent: ttl.Grant, ciba: ttl.BackchannelAuthenticationRequest },
+    notifyCiba: opts.notifyCiba ?? ((n) => log.info({ accountId: n.accountId, clientId: n.clientId }, 'CIBA request waiting for approval')),
+  };
+
+  const build = () => {
+    const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true }));
+    p.proxy = opts.proxy ?? false;
+    attachProviderEvents(p, deps);
+    provider = p;
+    callback = p.callback();
+  };
+  build();
+  keys.onChange(build);
+
+  const pages = new Koa();
+  pages.proxy = opts.proxy ?? false;
+  pages.keys = keys.cookieKeys();
+  const routers = [interactionRoutes(deps), accountRoutes(deps), cibaRoutes(deps)];
+  const pageMiddleware = [pageErrorHandler(deps), ...routers.map((r) => r.routes()), ...routers.map((r) => r.allowedMethods())];
+  const isPage = (path: string) => path.startsWith('/interaction/') || path === '/account' || path.startsWith('/account/') || path.startsWith('/ciba/');
+
+  const compose = async (ctx: Context, i: number): Promise<void> => {
+    const mw = pageMiddleware[i];
+    if (!mw) return;
+    await (mw as (c: Context, n: Next) => Promise<void>)(ctx, () => compose(ctx, i + 1));
+  };
+
+  return {
+    middleware: async (ctx, next) => {
+      await baseSecurityHeaders(ctx, async () => {
+        if (isPage(ctx.path)) {
+          ctx.cookies = ctx.cookies; // koa cookies on the outer app
+          await compose(ctx, 0);
+          if (ctx.status === 404 && !ctx.body) await next();
+          return;
+        }
+        ctx.respond = false;
+        await callback(ctx.req, ctx.res);
+      });
+    },
+    get provider() { return provider; },
+    keys,
+    async rotateKeys(o = {}) {
+      await keys.addPending();
+      if (o.publishDelayMs) await new Promise((r) => setTimeout(r, o.publishDelayMs));
+      await keys.promote();
+    },
+    async rotateCookieKeys() { await keys.rotateCookieKeys(); },
+    reloadKeys: () => keys.reload(),
+  };
+}

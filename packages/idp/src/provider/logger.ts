@@ -1,0 +1,16 @@
+/** pino logger with secrets redacted (passwords, OTPs, tokens, cookies, keys). */
+import { pino, type Logger } from 'pino';
+
+/** Paths redacted from every log line. */
+export const REDACT_PATHS = [
+  'password', '*.password', 'code', '*.code', 'otp', '*.otp', 'totp_secret', '*.totp_secret', 'secret', '*.secret',
+  'client_secret', '*.client_secret', 'token', '*.token', 'access_token', '*.access_token', 'refresh_token',
+  '*.refresh_token', 'id_token', '*.id_token', 'auth_req_id', '*.auth_req_id', 'csrf', '*.csrf',
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
+];
+
+/** Creates the provider's logger (JSON to stdout, or silent with level 'silent'). */
+export function createLogger(level: string = process.env.KYSO_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { svc: 'kyso-idp' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+}
+export type { Logger };

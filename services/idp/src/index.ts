@@ -1,0 +1,102 @@
+/**
+ * services/idp — the runnable identity provider: a koa shell around `createKysoIdp` (oidc-provider + pages),
+ * with request ids, access logs without secrets, and the seed file.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { createKysoIdp, createLogger, type CibaNotification, type IdpStorage, type KysoIdp, type Logger } from '@kyso/idp';
+import { applySeedUsers, readSeed, parseSeed, type SeedFile } from './seed.js';
+
+export { parseSeed, readSeed, applySeedUsers, type SeedFile };
+
+export interface IdpServerOptions {
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+  /** Default `http://127.0.0.1:<port>`. */
+  issuer?: string;
+  /** Seed file path or parsed seed. */
+  seed?: string | SeedFile;
+  storage: IdpStorage;
+  proxy?: boolean;
+  logger?: Logger;
+  notifyCiba?: (n: CibaNotification) => void | Promise<void>;
+  /** Token lifetimes override (tests). */
+  ttl?: Parameters<typeof createKysoIdp>[0]['ttl'];
+}
+
+export interface IdpServer {
+  url: string;
+  port: number;
+  issuer: string;
+  idp: KysoIdp;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts the identity provider on `host:port` (127.0.0.1 by default). */
+export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer> {
+  const log = opts.logger ?? createLogger();
+  const seed = typeof opts.seed === 'string' ? await readSeed(opts.seed) : opts.seed ? parseSeed(opts.seed) : undefined;
+  if (seed) {
+    const r = await applySeedUsers(opts.storage, seed);
+    log.info({ clients: seed.clients.length, ...r }, 'seed loaded');
+  }
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const issuer = (opts.issuer ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  let idp: KysoIdp;
+  try {
+    idp = await createKysoIdp({
+      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log,
+      ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
+    });
+  } catch (e) {
+    await new Promise((r) => server.close(r));
+    throw e;
+  }
+
+  const app = new Koa();
+  app.proxy = opts.proxy ?? false;
+  app.keys = idp.keys.cookieKeys();
+  app.silent = true;
+  const accessLog = log.level === 'debug' || log.level === 'trace';
+  app.use(async (ctx, next) => {
+    const id = ctx.get('x-request-id').slice(0, 64) || randomUUID();
+    ctx.res.setHeader('X-Request-Id', id);
+    const start = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      // path only: the query string carries codes, states and tokens
+      if (accessLog) log.debug({ reqId: id, method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+    }
+  });
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') { ctx.body = { ok: true }; return; }
+    await next();
+  });
+  app.use(idp.middleware);
+  app.on('error', (err: Error) => log.error({ err: err.message }, 'koa error'));
+  server.on('request', app.callback());
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  log.info({ issuer }, 'identity provider listening');
+  return {
+    url: issuer, port, issuer, idp, server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}
