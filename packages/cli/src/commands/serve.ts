@@ -1,10 +1,80 @@
 import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
 
-/** `kyso serve`: not implemented yet. */
+const HELP = `Usage: kyso serve idp --port N [--seed FILE] [--host H] [--proxy]
+
+Runs the citizen identity provider (OpenID Connect).
+  --port N     listen port (0 = any free port)
+  --seed FILE  JSON { "clients": [...], "users": [...] } loaded at start
+  --host H     listen address (default 127.0.0.1)
+  --proxy      trust X-Forwarded-* headers (behind a load balancer)
+Environment:
+  KYSO_ISSUER          issuer URL (default http://127.0.0.1:N)
+  REDIS_URL            store everything in Redis (several processes can share it); default in-memory
+  KYSO_IDP_SECRET_KEY  at-rest key for account secrets (required for real accounts in Redis)
+  KYSO_LOG_LEVEL       pino level (default info)`;
+
+function parse(args: string[]) {
+  const out: { port?: number; seed?: string; host?: string; proxy: boolean } = { proxy: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--port') {
+      const v = value();
+      if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--port must be 0-65535, got '${v}'`);
+      out.port = Number(v);
+    } else if (a === '--seed') out.seed = value();
+    else if (a === '--host') out.host = value();
+    else if (a === '--proxy') out.proxy = true;
+    else throw new UsageError(`unknown option '${a}'\n${HELP}`);
+  }
+  return out;
+}
+
+/** `kyso serve idp --port N [--seed FILE]`: the identity provider until SIGINT/SIGTERM. */
 export const command: Command = {
-  summary: 'serve',
-  async run() {
-    process.stderr.write('kyso serve: not implemented yet\n');
-    return 1;
+  summary: 'run a service: `kyso serve idp --port N [--seed FILE]`',
+  async run(args) {
+    const [service, ...rest] = args;
+    if (service === '--help' || service === '-h') {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    if (service !== 'idp') throw new UsageError(`unknown service '${service ?? ''}' (available: idp)\n${HELP}`);
+    if (rest.includes('--help')) {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    const opts = parse(rest);
+    if (opts.port === undefined) throw new UsageError(`--port is required\n${HELP}`);
+    const { createStorage } = await import('@kyso/idp');
+    const { createIdpServer } = await import('@kyso/service-idp');
+    const redis = process.env.REDIS_URL;
+    const storage = await createStorage(redis ? { redis } : {});
+    let server;
+    try {
+      server = await createIdpServer({
+        port: opts.port, storage, proxy: opts.proxy,
+        ...(opts.host ? { host: opts.host } : {}),
+        ...(opts.seed ? { seed: opts.seed } : {}),
+        ...(process.env.KYSO_ISSUER ? { issuer: process.env.KYSO_ISSUER } : {}),
+      });
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
+    process.stdout.write(`kyso idp listening on ${server.issuer} (storage: ${storage.kind})\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    await storage.close();
+    return 0;
   },
 };
