@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
@@ -82,6 +83,7 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
   const streams = contents instanceof PdfArray ? contents.items.map((x) => sr.resolve(x)) : [contents];
   for (const s of streams) if (s instanceof PdfStream) parts.push(s.decode(), new Uint8Array([0x0a]));
   const memo = new Map<number, PdfRef>();
+  const subsetTag = Array.from(createHash('sha256').update(opts.lines.join('\n')).update(String(w.reader.size)).digest().subarray(0, 6), (b) => String.fromCharCode(65 + (b % 26))).join('');
   const copy = (o: PdfObject | undefined, depth = 0): PdfObject => {
     if (depth > 64) throw new PadesError('APPEARANCE_FAILED', 'appearance resources nested too deeply');
     if (o === undefined) return null;
@@ -102,6 +104,11 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
     if (o instanceof PdfDict) {
       const d = new PdfDict();
       for (const [k, v] of o.map) d.set(k, copy(v, depth + 1));
+      // pdf-lib names its subsets "Name-1234"; ISO 32000 wants the "ABCDEF+Name" subset tag.
+      for (const key of ['BaseFont', 'FontName']) {
+        const n = d.getName(key);
+        if (n) d.set(key, PdfName.of(subsetTag + '+' + n.replace(/-\d+$/, '')));
+      }
       return d;
     }
     return o;

@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import QRCode from 'qrcode';
+import { PdfArray, PdfDict, PdfError, PdfReader, PdfRef } from '@kyso/pdf';
+import {
+  finalizePdfSignature, loadPemFiles, preparePdfSignature, signPdf, PadesError, SignerError, type KeyBackend,
+} from '@kyso/signer';
+import { SAMPLE_CLASSES, type SampleClass, writeSamples, makeEncrypted } from '../../../fixtures/pdf/samples.js';
+import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, assertQpdfCheck, pdfText, signaturesOf } from './pades-helpers.js';
+import { makeLocalPki, type LocalPki } from './pades-pki.js';
+
+const hasCode = (e: unknown, code: string): boolean => String((e as { code?: unknown }).code) === code;
+
+describe('PAdES signing (B-B) of every input class', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let pki: LocalPki;
+  let samples: Record<SampleClass, string>;
+  let a: KeyBackend;
+  let b: KeyBackend;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kyso-pades-'));
+    pki = makeLocalPki(join(dir, 'pki'));
+    samples = await writeSamples(dir, async (i, o) => {
+      // earlier revisions made by kyso itself: a signature each
+      await signPdf(i, o, { backend: await loadPemFiles({ keyPath: pki.leafKey, certPath: pki.leafCert }), reason: 'earlier revision' });
+    });
+    a = await loadPemFiles({ keyPath: pki.leafKey, certPath: pki.leafCert, chainPath: pki.rootPath });
+    b = await loadPemFiles({ keyPath: pki.leaf2Key, certPath: pki.leaf2Cert, chainPath: pki.rootPath });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const cls of SAMPLE_CLASSES) {
+    it(`${cls}: once, twice, three times (certify first, then two approvals) — all valid, prefix kept`, async () => {
+      const input = samples[cls];
+      const earlier = signaturesOf(input).length;
+      const certifiable = earlier === 0;
+      const o1 = join(dir, `${cls}-1.pdf`);
+      const o2 = join(dir, `${cls}-2.pdf`);
+      const o3 = join(dir, `${cls}-3.pdf`);
+      await signPdf(input, o1, { backend: a, ...(certifiable ? { certify: 2 as const } : {}), reason: 'Phê duyệt hồ sơ', location: 'Hà Nội', ...(cls === 'empty-field' ? { fieldName: 'Signature1' } : {}) });
+      await signPdf(o1, o2, { backend: b, reason: 'second signer' });
+      await signPdf(o2, o3, { backend: a, reason: 'third' });
+      for (const [inp, out, n] of [[input, o1, earlier + 1], [o1, o2, earlier + 2], [o2, o3, earlier + 3]] as const) {
+        assertPrefix(inp, out);
+        assertPdfsigValid(out, n);
+        assertQpdfCheck(out);
+      }
+      assertOpensslCmsVerifies(o3, pki.rootPath, dir);
+      const sigs = signaturesOf(o3);
+      for (const s of sigs) {
+        assert.equal(s.subFilter, 'ETSI.CAdES.detached');
+        assert.equal(s.dict.getName('Filter'), 'Adobe.PPKLite');
+        assert.ok(s.dict.has('M'));
+      }
+      const r = PdfReader.open(o3);
+      assert.equal(r.xrefKind, PdfReader.open(input).xrefKind, 'update sections are of the same kind as the original');
+      if (certifiable) {
+        const perms = r.dict(r.catalog.get('Perms'));
+        assert.ok(perms?.get('DocMDP') instanceof PdfRef, 'catalog /Perms /DocMDP');
+        const ref = r.dict((r.array(r.dict(perms.get('DocMDP'))!.get('Reference'))!.items[0]))!;
+        assert.equal(ref.getName('TransformMethod'), 'DocMDP');
+        assert.equal(r.dict(ref.get('TransformParams'))!.get('P'), 2);
+      }
+      // new fields are invisible widgets with /F 132 on page 1, listed in /Annots and /Fields, SigFlags 3
+      const af = r.acroForm!;
+      assert.equal(r.resolve(af.get('SigFlags')), 3);
+      const fields = r.fields().filter((f) => f.fieldType === 'Sig');
+      assert.equal(fields.length, earlier + 3 + (cls === 'empty-field' ? 0 : 0));
+      for (const f of fields) {
+        const wdg = r.dict(f.widgets[0] ?? f.ref)!;
+        assert.equal(wdg.get('F'), 132);
+        const page = r.dict(wdg.get('P'))!;
+        const annots = r.array(page.get('Annots'))!.items.map((x) => (x as PdfRef).num);
+        assert.ok(annots.includes((f.widgets[0] ?? f.ref).num), `widget of ${f.fullName} is in its page /Annots`);
+      }
+      r.close();
+    });
+  }
+
+  it('keeps an indirect /Annots array indirect and the other annotation in it', async () => {
+    const out = join(dir, 'annots.pdf');
+    await signPdf(samples['indirect-annots'], out, { backend: a });
+    const r = PdfReader.open(out);
+    const page = r.getPage(0);
+    assert.ok(page.dict.get('Annots') instanceof PdfRef);
+    const items = r.array(page.dict.get('Annots'))!.items;
+    assert.equal(items.length, 2);
+    assert.equal(r.dict(items[0])!.getName('Subtype'), 'Link');
+  });
+
+  it('signs into the existing empty field and refuses to sign it twice', async () => {
+    const out = join(dir, 'field.pdf');
+    await signPdf(samples['empty-field'], out, { backend: a, fieldName: 'Signature1' });
+    const sigs = signaturesOf(out);
+    assert.deepEqual(sigs.map((s) => s.field), ['Signature1']);
+    const out2 = join(dir, 'field2.pdf');
+    await assert.rejects(signPdf(out, out2, { backend: a, fieldName: 'Signature1' }), (e: unknown) => e instanceof PadesError && hasCode(e, 'FIELD_ALREADY_SIGNED'));
+    assert.equal(existsSync(out2), false);
+  });
+
+  it('refuses to certify an already signed PDF, and any signature on a P=1 certified PDF', async () => {
+    const one = join(dir, 'once.pdf');
+    await signPdf(samples.classic, one, { backend: a });
+    await assert.rejects(signPdf(one, join(dir, 'x.pdf'), { backend: b, certify: 2 }), (e: unknown) => e instanceof PadesError && hasCode(e, 'CERTIFY_NOT_FIRST'));
+    const locked = join(dir, 'p1.pdf');
+    await signPdf(samples.classic, locked, { backend: a, certify: 1 });
+    assertPdfsigValid(locked, 1);
+    await assert.rejects(signPdf(locked, join(dir, 'y.pdf'), { backend: b }), (e: unknown) => e instanceof PadesError && hasCode(e, 'DOCMDP_FORBIDS'));
+    assert.equal(existsSync(join(dir, 'y.pdf')), false);
+  });
+
+  it('writes a FieldMDP lock and its SigRef', async () => {
+    const out = join(dir, 'lock.pdf');
+    await signPdf(samples.classic, out, { backend: a, fieldName: 'Approval', lock: { action: 'Include', fields: ['Amount'] } });
+    const r = PdfReader.open(out);
+    const f = r.fields().find((x) => x.fullName === 'Approval')!;
+    const lock = r.dict(f.dict.get('Lock'))!;
+    assert.equal(lock.getName('Action'), 'Include');
+    const sig = r.dict(f.dict.get('V'))!;
+    const ref = r.dict(r.array(sig.get('Reference'))!.items[0])!;
+    assert.equal(ref.getName('TransformMethod'), 'FieldMDP');
+    assertPdfsigValid(out, 1);
+  });
+
+  it('draws a visible Vietnamese appearance with an embedded subset font and a PNG seal', async () => {
+    const png = await QRCode.toBuffer('kyso seal', { type: 'png', margin: 1, width: 120 });
+    const out = join(dir, 'visible.pdf');
+    await signPdf(samples.classic, out, {
+      backend: a, reason: 'Xác nhận hồ sơ', signingTime: new Date('2026-11-23T02:15:00Z'),
+      visible: { page: 1, rect: [300, 60, 260, 80], image: new Uint8Array(png) },
+    });
+    assertPdfsigValid(out, 1);
+    assertQpdfCheck(out);
+    const text = pdfText(out).replace(/\s+/g, ' ');
+    assert.ok(text.includes('Ký bởi: Nguyễn Văn An'), text);
+    assert.ok(text.includes('Thời gian ký: 2026-11-23 09:15:00 +07:00'), text);
+    assert.ok(text.includes('Lý do: Xác nhận hồ sơ'), text);
+    // the font is an embedded subset TrueType
+    const fonts = execFileSync('pdffonts', [out], { encoding: 'utf8' });
+    assert.match(fonts, /[A-Z]{6}\+DejaVuSans\s+(CID )?TrueType.*yes\s+yes/);
+    // rasterise: the signature rectangle is no longer blank
+    const base = join(dir, 'ras');
+    execFileSync('pdftoppm', ['-r', '36', '-f', '1', '-l', '1', '-gray', '-x', String(Math.round(300 / 2)), '-y', String(Math.round((842 - 140) / 2)), '-W', '130', '-H', '40', out, base]);
+    const pgm = readdirSync(dir).find((f) => f.startsWith('ras') && f.endsWith('.pgm'))!;
+    const img = readFileSync(join(dir, pgm));
+    const pixels = img.subarray(img.length - 130 * 40);
+    const dark = pixels.filter((p) => p < 128).length;
+    assert.ok(dark > 50, `appearance rendered (${dark} dark pixels)`);
+  });
+
+  it('two-step signing: prepare → external signature → finalize from JSON state', async () => {
+    const out = join(dir, 'two-step.pdf');
+    const prep = await preparePdfSignature(samples['xref-stream'], out, { certificate: a.certificate, chain: a.chain }, { reason: 'remote' });
+    assert.equal(prep.digest.length, 32);
+    const json = JSON.stringify(prep.state);
+    assert.equal(existsSync(out), false, 'nothing at the output before finalize');
+    const sig = await a.sign({ digest: prep.digest, data: prep.toBeSigned }, prep.signatureAlgorithm);
+    await finalizePdfSignature(json, sig);
+    assertPdfsigValid(out, 1);
+    assertPrefix(samples['xref-stream'], out);
+  });
+
+  it('two-step: a wrong signature value fails and leaves no file', async () => {
+    const out = join(dir, 'two-step-bad.pdf');
+    const prep = await preparePdfSignature(samples.classic, out, { certificate: a.certificate, chain: a.chain });
+    const wrong = await b.sign({ digest: prep.digest, data: prep.toBeSigned }, prep.signatureAlgorithm);
+    await assert.rejects(finalizePdfSignature(prep.state, wrong), (e: unknown) => e instanceof SignerError && e.code === 'SIGNATURE_INVALID');
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), [], 'no temp file left');
+  });
+
+  it('two-step across two processes (finalize in a child process)', async function () {
+    this.timeout(60_000);
+    const out = join(dir, 'two-proc.pdf');
+    const prep = await preparePdfSignature(samples.linearized, out, { certificate: a.certificate, chain: a.chain });
+    const sig = await a.sign({ digest: prep.digest, data: prep.toBeSigned }, prep.signatureAlgorithm);
+    const stateFile = join(dir, 'state.json');
+    writeFileSync(stateFile, JSON.stringify({ state: prep.state, signature: Buffer.from(sig).toString('base64') }));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'pades-finalize-child.ts'), stateFile], { encoding: 'utf8', cwd: process.cwd() });
+    assert.equal(child.status, 0, child.stderr);
+    assertPdfsigValid(out, 1);
+  });
+
+  it('too small a /Contents placeholder is a clear error and writes nothing', async () => {
+    const out = join(dir, 'small.pdf');
+    await assert.rejects(signPdf(samples.classic, out, { backend: a, contentsSize: 200 }), (e: unknown) => e instanceof PadesError && hasCode(e, 'CONTENTS_TOO_SMALL'));
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
+  });
+
+  it('bad input: encrypted, truncated, broken xref, not a PDF — typed errors, no output', async () => {
+    const enc = join(dir, 'enc.pdf');
+    makeEncrypted(samples.classic, enc);
+    const out = join(dir, 'bad-out.pdf');
+    await assert.rejects(signPdf(enc, out, { backend: a }), (e: unknown) => e instanceof PadesError && hasCode(e, 'PDF_ENCRYPTED'));
+    const bytes = readFileSync(samples.classic);
+    await assert.rejects(signPdf(bytes.subarray(0, bytes.length - 300), out, { backend: a }), (e: unknown) => e instanceof PdfError);
+    const broken = Buffer.from(bytes.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n12345678'), 'latin1');
+    await assert.rejects(signPdf(broken, out, { backend: a }), (e: unknown) => e instanceof PdfError && e.code === 'PDF_XREF_BROKEN');
+    await assert.rejects(signPdf(Buffer.from('not a pdf at all'), out, { backend: a }), (e: unknown) => e instanceof PdfError && e.code === 'PDF_NOT_PDF');
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
+  });
+
+  it('never loads the page tree beyond the page it needs (2,000 pages: cost independent of page count)', async function () {
+    this.timeout(60_000);
+    const { makeBasicPdf } = await import('../../../fixtures/pdf/samples.js');
+    const big = join(dir, 'big.pdf');
+    writeFileSync(big, await makeBasicPdf(2000));
+    const small = samples.classic;
+    const time = async (f: string): Promise<number> => {
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) await signPdf(f, join(dir, 'tmp-out.pdf'), { backend: a });
+      return (performance.now() - t0) / 5;
+    };
+    await time(small);
+    const ts = await time(small);
+    const tb = await time(big);
+    assertPdfsigValid(join(dir, 'tmp-out.pdf'), 1);
+    assert.ok(tb < ts * 4 + 20, `2,000 pages: ${tb.toFixed(1)} ms vs 3 pages: ${ts.toFixed(1)} ms`);
+    void PdfDict; void PdfArray;
+  });
+});
