@@ -1,10 +1,274 @@
+/**
+ * `kyso idp client add|list|remove` and `kyso idp user add|list|disable|enable|reset-mfa|set-level|link-guardian`,
+ * plus `kyso idp seed FILE` and `kyso idp audit [--verify]`, against the identity provider's Redis (REDIS_URL,
+ * or REDIS_SENTINELS / REDIS_CLUSTER). Secrets (passwords, client secrets, TOTP seeds) come from the environment
+ * or a prompt, never from the command line.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
 
-/** `kyso idp`: not implemented yet. */
+const HELP = `Usage: kyso idp <client|user|seed|audit> ...   (needs REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER)
+
+  kyso idp client add --id ID --redirect-uri URI [--redirect-uri URI ...] [--public | --generate-secret]
+                      [--grant-type T ...] [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
+                      [--auth-method M] [--id-token-alg ES256|PS256|RS256] [--name NAME]
+        confidential clients take their secret from KYSO_IDP_CLIENT_SECRET (or --generate-secret prints one)
+  kyso idp client list [--json]
+  kyso idp client remove ID
+  kyso idp user add --id PERSONAL_NUMBER --name NAME --birthdate YYYY-MM-DD [--gender male|female]
+                    [--address TEXT] [--phone P] [--email E] [--level 1|2]
+        password from KYSO_IDP_PASSWORD, else prompted (or one line on stdin);
+        a pre-enrolled TOTP secret (base32) from KYSO_IDP_TOTP_SECRET
+  kyso idp user list [--json]
+  kyso idp user disable|enable|reset-mfa ID
+  kyso idp user set-level ID 1|2
+  kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP
+  kyso idp seed FILE            load {"clients": [...], "users": [...]} (existing users are kept)
+  kyso idp audit [--account ID] [--limit N] [--verify]
+
+Environment: REDIS_URL | REDIS_SENTINELS (+REDIS_SENTINEL_NAME) | REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX,
+KYSO_IDP_SECRET_KEY (32 bytes base64; the service must use the same key).`;
+
+type Storage = Awaited<ReturnType<typeof import('@kyso/idp')['createStorage']>>;
+
+async function openStorage(): Promise<Storage> {
+  const { createStorage, redisConfigFromEnv } = await import('@kyso/idp');
+  const cfg = redisConfigFromEnv(process.env);
+  if (!cfg) throw new UsageError('REDIS_URL is not set: point it at the identity provider\'s Redis, e.g. REDIS_URL=redis://127.0.0.1:6379 (or set REDIS_SENTINELS / REDIS_CLUSTER)');
+  return createStorage({ redis: cfg });
+}
+
+/** Reads a secret from the terminal without echo, or one line from piped stdin. */
+async function promptSecret(label: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) {
+      chunks.push(c as Buffer);
+      if (Buffer.concat(chunks).includes(10)) break;
+    }
+    const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+    if (!line) throw new UsageError(`${label}: nothing on stdin (set the environment variable or pipe one line)`);
+    return line;
+  }
+  process.stderr.write(`${label}: `);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const onData = (s: string) => {
+      for (const ch of s) {
+        if (ch === '\r' || ch === '\n') { done(); resolve(value); return; }
+        if (ch === '\u0003') { done(); reject(new UsageError('cancelled')); return; }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    const done = () => { stdin.off('data', onData); stdin.setRawMode(false); stdin.pause(); process.stderr.write('\n'); };
+    stdin.on('data', onData);
+  });
+}
+
+async function newPassword(): Promise<string> {
+  const env = process.env.KYSO_IDP_PASSWORD;
+  if (env) return env;
+  const p1 = await promptSecret('Password');
+  if (process.stdin.isTTY) {
+    const p2 = await promptSecret('Repeat password');
+    if (p1 !== p2) throw new UsageError('the two passwords differ');
+  }
+  return p1;
+}
+
+function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function positional(args: string[], n: number, usage: string): string[] {
+  if (args.length !== n) throw new UsageError(`usage: ${usage}`);
+  return args;
+}
+
+async function clientCommand(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true, strict: true,
+      options: {
+        id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, public: { type: 'boolean' },
+        'generate-secret': { type: 'boolean' }, 'grant-type': { type: 'string', multiple: true },
+        'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
+        'auth-method': { type: 'string' }, 'id-token-alg': { type: 'string' }, name: { type: 'string' },
+        secret: { type: 'string' },
+      },
+    });
+    if (values.secret !== undefined) throw new UsageError('never put a client secret on the command line: use KYSO_IDP_CLIENT_SECRET or --generate-secret');
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!values.id) throw new UsageError('client add needs --id');
+    const grantTypes = values['grant-type'] ?? ['authorization_code', 'refresh_token'];
+    const redirectUris = values['redirect-uri'] ?? [];
+    if (grantTypes.includes('authorization_code') && !redirectUris.length) throw new UsageError('client add needs at least one --redirect-uri for authorization_code');
+    const meta: Record<string, unknown> = { client_id: values.id, redirect_uris: redirectUris, grant_types: grantTypes, response_types: grantTypes.includes('authorization_code') ? ['code'] : [] };
+    let generated: string | undefined;
+    if (values.public) {
+      if (values['generate-secret']) throw new UsageError('--public and --generate-secret exclude each other');
+      meta.token_endpoint_auth_method = 'none';
+    } else {
+      const secret = values['generate-secret'] ? (generated = randomBytes(32).toString('base64url')) : process.env.KYSO_IDP_CLIENT_SECRET;
+      if (!secret) throw new UsageError('confidential client: set KYSO_IDP_CLIENT_SECRET, or use --generate-secret or --public');
+      meta.client_secret = secret;
+      meta.token_endpoint_auth_method = values['auth-method'] ?? 'client_secret_basic';
+    }
+    if (values['post-logout-redirect-uri']) meta.post_logout_redirect_uris = values['post-logout-redirect-uri'];
+    if (values['backchannel-logout-uri']) meta.backchannel_logout_uri = values['backchannel-logout-uri'];
+    if (values['id-token-alg']) meta.id_token_signed_response_alg = values['id-token-alg'];
+    if (values.name) meta.client_name = values.name;
+    const s = await openStorage();
+    try {
+      await s.clients.upsert(meta as never);
+    } finally { await s.close(); }
+    out(`client ${values.id} saved`);
+    if (generated) out(`client_secret=${generated}`);
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean' } } });
+    const s = await openStorage();
+    try {
+      const list = (await s.clients.list()).map((c) => {
+        const { client_secret: secret, ...rest } = c as Record<string, unknown>;
+        return { ...rest, confidential: typeof secret === 'string' } as Record<string, unknown>;
+      });
+      if (values.json) out(JSON.stringify(list, null, 2));
+      else for (const c of list) out(`${String(c.client_id)}\t${c.confidential ? 'confidential' : 'public'}\t${((c.redirect_uris as string[]) ?? []).join(' ')}`);
+    } finally { await s.close(); }
+    return 0;
+  }
+  if (sub === 'remove') {
+    const [id] = positional(args, 1, 'kyso idp client remove ID');
+    const s = await openStorage();
+    try {
+      if (!(await s.clients.remove(id!))) { process.stderr.write(`kyso idp: no client '${id}'\n`); return 1; }
+    } finally { await s.close(); }
+    out(`client ${id} removed`);
+    return 0;
+  }
+  throw new UsageError('usage: kyso idp client add|list|remove ...');
+}
+
+async function userCommand(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true, strict: true,
+      options: {
+        id: { type: 'string' }, name: { type: 'string' }, birthdate: { type: 'string' }, gender: { type: 'string' },
+        address: { type: 'string' }, phone: { type: 'string' }, email: { type: 'string' }, level: { type: 'string' },
+        password: { type: 'string' },
+      },
+    });
+    if (values.password !== undefined) throw new UsageError('never put a password on the command line: use KYSO_IDP_PASSWORD or the prompt');
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!values.id || !values.name || !values.birthdate) throw new UsageError('user add needs --id, --name and --birthdate');
+    const level = Number(values.level ?? '1');
+    if (level !== 1 && level !== 2) throw new UsageError('--level must be 1 or 2');
+    const s = await openStorage();
+    try {
+      const password = await newPassword();
+      const acct = await s.accounts.create({
+        id: values.id, name: values.name, birthdate: values.birthdate, password, level,
+        ...(values.gender ? { gender: values.gender } : {}), ...(values.address ? { address: values.address } : {}),
+        ...(values.phone ? { phone: values.phone } : {}), ...(values.email ? { email: values.email } : {}),
+        ...(process.env.KYSO_IDP_TOTP_SECRET ? { totp_secret: process.env.KYSO_IDP_TOTP_SECRET } : {}),
+      });
+      await s.audit.append({ type: 'account.created', accountId: acct.id, detail: { via: 'cli' } });
+      out(`user ${acct.id} created (level ${acct.level}${acct.totpEnabled ? ', TOTP enrolled' : ''})`);
+    } finally { await s.close(); }
+    return 0;
+  }
+  if (sub === 'list') {
+    const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean' } } });
+    const s = await openStorage();
+    try {
+      const list = await s.accounts.list();
+      if (values.json) out(JSON.stringify(list, null, 2));
+      else for (const a of list) out(`${a.id}\t${a.name}\tlevel ${a.level}\t${a.disabled ? 'disabled' : 'active'}\t${a.totpEnabled ? 'totp' : 'no-totp'}`);
+    } finally { await s.close(); }
+    return 0;
+  }
+  if (sub === 'disable' || sub === 'enable' || sub === 'reset-mfa') {
+    const [id] = positional(args, 1, `kyso idp user ${sub} ID`);
+    const s = await openStorage();
+    try {
+      if (sub === 'reset-mfa') {
+        await s.accounts.resetMfa(id!);
+        await s.audit.append({ type: 'mfa.reset', accountId: id!, detail: { via: 'cli' } });
+        out(`user ${id}: second factor and recovery codes removed`);
+      } else {
+        await s.accounts.setDisabled(id!, sub === 'disable');
+        await s.audit.append({ type: sub === 'disable' ? 'account.disabled' : 'account.enabled', accountId: id!, detail: { via: 'cli' } });
+        out(`user ${id} ${sub}d`);
+      }
+    } finally { await s.close(); }
+    return 0;
+  }
+  if (sub === 'set-level') {
+    const [id, lvl] = positional(args, 2, 'kyso idp user set-level ID 1|2');
+    if (lvl !== '1' && lvl !== '2') throw new UsageError('level must be 1 or 2');
+    const s = await openStorage();
+    try { await s.accounts.setLevel(id!, Number(lvl) as 1 | 2); } finally { await s.close(); }
+    out(`user ${id} now level ${lvl}`);
+    return 0;
+  }
+  if (sub === 'link-guardian') {
+    const [g, m, rel] = positional(args, 3, 'kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP');
+    const s = await openStorage();
+    try { await s.accounts.linkGuardian(g!, m!, rel!); } finally { await s.close(); }
+    out(`${g} is now ${rel} of ${m}`);
+    return 0;
+  }
+  throw new UsageError('usage: kyso idp user add|list|disable|enable|reset-mfa|set-level|link-guardian ...');
+}
+
 export const command: Command = {
-  summary: 'idp',
-  async run() {
-    process.stderr.write('kyso idp: not implemented yet\n');
-    return 1;
+  summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)',
+  async run(args) {
+    const [group, sub, ...rest] = args;
+    if (!group || group === '--help' || group === '-h' || sub === '--help' || rest.includes('--help')) {
+      out(HELP);
+      return group ? 0 : 2;
+    }
+    if (group === 'client') return clientCommand(sub, rest);
+    if (group === 'user') return userCommand(sub, rest);
+    if (group === 'seed') {
+      const [file] = positional([sub, ...rest].filter((x): x is string => x !== undefined), 1, 'kyso idp seed FILE');
+      let seed: unknown;
+      try { seed = JSON.parse(await readFile(file!, 'utf8')); } catch (err) { throw new UsageError(`cannot read seed ${file}: ${(err as Error).message}`); }
+      const { applySeed } = await import('@kyso/idp');
+      const s = await openStorage();
+      try {
+        const r = await applySeed(s, seed);
+        out(`seed: ${r.clients} clients saved, ${r.usersCreated} users created, ${r.usersExisting} already existed`);
+      } finally { await s.close(); }
+      return 0;
+    }
+    if (group === 'audit') {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), strict: true, options: { account: { type: 'string' }, limit: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' } } });
+      const s = await openStorage();
+      try {
+        if (values.verify) {
+          const ok = await s.audit.verifyChain();
+          out(ok ? 'audit chain: intact' : 'audit chain: BROKEN (a record was altered or removed)');
+          return ok ? 0 : 1;
+        }
+        const list = await s.audit.list({ ...(values.account ? { accountId: values.account } : {}), limit: Number(values.limit ?? '50') });
+        if (values.json) out(JSON.stringify(list, null, 2));
+        else for (const r of list) out(`${r.seq}\t${r.at}\t${r.type}\t${r.accountId ?? '-'}\t${r.clientId ?? '-'}\t${r.ip ?? '-'}`);
+      } finally { await s.close(); }
+      return 0;
+    }
+    throw new UsageError(`unknown 'kyso idp ${group}': expected client, user, seed or audit (kyso idp --help)`);
   },
 };

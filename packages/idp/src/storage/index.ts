@@ -10,3 +10,5 @@ export { GRANTABLE_MODELS, CONSUMABLE_MODELS } from './grantable.js';
 export { type AdapterOptions } from './memory-adapter.js';
 export { connectRedis, redactRedisUrl, type RedisClient } from './redis-connect.js';
 export { DEFAULT_KEY_PREFIX } from './redis-storage.js';
+export { redisConfigFromEnv } from './env-config.js';
+export { applySeed, type IdpSeed, type SeedResult } from './seed.js';

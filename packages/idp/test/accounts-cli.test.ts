@@ -1,0 +1,141 @@
+/**
+ * `kyso idp client|user|seed|audit` against a real redis-server; records are read back through createStorage,
+ * i.e. where the running identity provider reads them.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis, type RedisInstance } from '@kyso/fixtures';
+import { createStorage, makePersonalNumber, type KysoIdpStorage } from '../src/index.js';
+
+const BIN = fileURLToPath(new URL('../../cli/bin/kyso.mjs', import.meta.url));
+const KEY = Buffer.alloc(32, 11).toString('base64');
+
+function kyso(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, KYSO_IDP_PASSWORD: undefined, KYSO_IDP_CLIENT_SECRET: undefined, REDIS_URL: undefined, ...env } as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+describe('kyso idp (CLI) against Redis', function () {
+  this.timeout(60000);
+  let redis: RedisInstance;
+  let env: Record<string, string>;
+  let s: KysoIdpStorage;
+  let dir: string;
+  before(async () => {
+    redis = await startRedis();
+    env = { REDIS_URL: redis.url, KYSO_IDP_SECRET_KEY: KEY, KYSO_IDP_REDIS_PREFIX: 'cli:' };
+    s = await createStorage({ redis: { url: redis.url, keyPrefix: 'cli:' }, secretKey: KEY });
+    dir = await mkdtemp(join(tmpdir(), 'kyso-idp-cli-'));
+  });
+  after(async () => {
+    await s?.close();
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('needs REDIS_URL and says so (exit 2)', async () => {
+    const r = await kyso(['idp', 'user', 'list'], { KYSO_IDP_SECRET_KEY: KEY });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /REDIS_URL is not set/);
+  });
+
+  it('refuses passwords and client secrets on the command line', async () => {
+    const r = await kyso(['idp', 'user', 'add', '--id', '001190000001', '--name', 'X', '--birthdate', '1990-01-01', '--password', 'hunter2hunter2'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /never put a password on the command line/);
+    const c = await kyso(['idp', 'client', 'add', '--id', 'x', '--redirect-uri', 'https://x.example/cb', '--secret', 'abcdefabcdefabcdef'], env);
+    assert.equal(c.code, 2);
+    assert.equal(await s.accounts.get('001190000001'), undefined);
+  });
+
+  it('user add (password from env and from stdin), list, disable, enable, reset-mfa', async () => {
+    const lan = makePersonalNumber({ birthdate: '1990-05-01', gender: 'female', serial: 1 });
+    const binh = makePersonalNumber({ birthdate: '1985-01-01', gender: 'male', serial: 2 });
+    let r = await kyso(['idp', 'user', 'add', '--id', lan, '--name', 'Nguyễn Thị Lan', '--birthdate', '1990-05-01', '--gender', 'female', '--level', '2', '--email', 'lan@example.vn'],
+      { ...env, KYSO_IDP_PASSWORD: 'correct horse battery', KYSO_IDP_TOTP_SECRET: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`user ${lan} created \\(level 2, TOTP enrolled\\)`));
+    r = await kyso(['idp', 'user', 'add', '--id', binh, '--name', 'Trần Văn Bình', '--birthdate', '1985-01-01'], env, 'piped passphrase\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await s.accounts.verifyPassword(lan, 'correct horse battery')).ok, true);
+    assert.equal((await s.accounts.verifyPassword(binh, 'piped passphrase')).ok, true);
+    assert.equal((await s.accounts.get(lan))!.totpEnabled, true);
+    r = await kyso(['idp', 'user', 'add', '--id', binh, '--name', 'Again', '--birthdate', '1985-01-01'], { ...env, KYSO_IDP_PASSWORD: 'another password' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ACCOUNT_EXISTS/);
+    r = await kyso(['idp', 'user', 'list', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as { id: string; name: string }[];
+    assert.deepEqual(list.map((a) => a.id), [lan, binh].sort());
+    assert.ok(!r.stdout.includes('argon2') && !r.stdout.includes('JBSWY3DP'), 'no secrets listed');
+    r = await kyso(['idp', 'user', 'disable', lan], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await s.accounts.verifyPassword(lan, 'correct horse battery')).reason, 'disabled');
+    r = await kyso(['idp', 'user', 'enable', lan], env);
+    assert.equal((await s.accounts.verifyPassword(lan, 'correct horse battery')).ok, true);
+    r = await kyso(['idp', 'user', 'reset-mfa', lan], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await s.accounts.get(lan))!.totpEnabled, false);
+    r = await kyso(['idp', 'user', 'disable', '001190999999'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ACCOUNT_NOT_FOUND/);
+    const types = (await s.audit.list()).map((e) => e.type);
+    assert.deepEqual(types, ['account.created', 'account.created', 'account.disabled', 'account.enabled', 'mfa.reset']);
+    assert.equal(await s.audit.verifyChain(), true);
+  });
+
+  it('client add|list|remove store clients where oidc-provider reads them (Adapter "Client")', async () => {
+    let r = await kyso(['idp', 'client', 'add', '--id', 'portal', '--redirect-uri', 'https://portal.example/cb', '--post-logout-redirect-uri', 'https://portal.example/'], { ...env, KYSO_IDP_CLIENT_SECRET: 'portal-secret-0123456789' });
+    assert.equal(r.code, 0, r.stderr);
+    r = await kyso(['idp', 'client', 'add', '--id', 'app', '--public', '--redirect-uri', 'http://127.0.0.1:7000/cb'], env);
+    assert.equal(r.code, 0, r.stderr);
+    r = await kyso(['idp', 'client', 'add', '--id', 'nosecret', '--redirect-uri', 'https://x.example/cb'], env);
+    assert.equal(r.code, 2, 'confidential client without a secret');
+    const portal = await new s.Adapter('Client').find('portal');
+    assert.equal(portal!.client_secret, 'portal-secret-0123456789');
+    assert.deepEqual(portal!.redirect_uris, ['https://portal.example/cb']);
+    assert.equal((await new s.Adapter('Client').find('app'))!.token_endpoint_auth_method, 'none');
+    r = await kyso(['idp', 'client', 'list'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^app\tpublic\thttp:\/\/127\.0\.0\.1:7000\/cb$/m);
+    assert.match(r.stdout, /^portal\tconfidential\thttps:\/\/portal\.example\/cb$/m);
+    assert.ok(!r.stdout.includes('portal-secret'), 'secrets are not listed');
+    r = await kyso(['idp', 'client', 'remove', 'app'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await new s.Adapter('Client').find('app'), undefined);
+    r = await kyso(['idp', 'client', 'remove', 'app'], env);
+    assert.equal(r.code, 1);
+  });
+
+  it('seed loads clients and users; audit --verify checks the chain', async () => {
+    const minor = makePersonalNumber({ birthdate: '2018-02-03', gender: 'male', serial: 3 });
+    const mum = makePersonalNumber({ birthdate: '1988-07-07', gender: 'female', serial: 4 });
+    const file = join(dir, 'seed.json');
+    await writeFile(file, JSON.stringify({
+      clients: [{ client_id: 'seeded', client_secret: 'seeded-secret-0123456789', redirect_uris: ['https://s.example/cb'] }],
+      users: [
+        { id: mum, password: 'mum password', name: 'Lê Thị Mẹ', birthdate: '1988-07-07', gender: 'female', level: 2 },
+        { id: minor, password: 'child password', name: 'Lê Văn Con', birthdate: '2018-02-03', gender: 'male', level: 1, guardians: [{ id: mum, relationship: 'mẹ' }] },
+      ],
+    }));
+    let r = await kyso(['idp', 'seed', file], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1 clients saved, 2 users created, 0 already existed/);
+    assert.deepEqual((await s.accounts.get(minor))!.guardians, [{ id: mum, relationship: 'mẹ' }]);
+    assert.ok(await new s.Adapter('Client').find('seeded'));
+    r = await kyso(['idp', 'audit', '--verify'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /audit chain: intact/);
+  });
+});
