@@ -49,6 +49,8 @@ export interface Modification {
   /** The rule that judged it (e.g. 'dss-rule', 'docmdp-rule', 'page-content-rule'). */
   rule: string;
   description: string;
+  /** Change class of this modification (added by the PDF layer; 'OTHER' for changes outside every class). */
+  level?: ModificationLevel;
 }
 
 /** One signature (or document timestamp) found in a PDF. */

@@ -1,0 +1,209 @@
+/** analyzePdf: everything the validation core needs from one PDF, never throwing on hostile input. */
+import { statSync } from 'node:fs';
+import type { Finding, PdfAnalysis, PdfSignatureInfo, ModificationLevel, DigestAlgorithm } from './types.js';
+import { ByteSource, FileSource, MemorySource } from './source.js';
+import { PdfDocument } from './document.js';
+import { findSignatures, nameOf, readTransforms, textOf, SigRecord } from './signatures.js';
+import { checkCoverage } from './coverage.js';
+import { parsePdfDate, trimContents } from './contents.js';
+import { readDss } from './dss.js';
+import { digestRanges } from './digest.js';
+import { analyzeRevisions, levelMax } from './modifications.js';
+import { PName, PRef, PString } from './objects.js';
+import { indexOf } from './source.js';
+
+export interface AnalyzeOptions {
+  signal?: AbortSignal;
+  /** Time budget for the modification analysis in ms (default 10 000). */
+  timeBudgetMs?: number;
+}
+
+/**
+ * Analyses a PDF given as bytes or as a file path: revisions, signatures (ByteRange coverage, /Contents,
+ * DocMDP/FieldMDP), the DSS, and the modifications made after each signature judged by explicit rules.
+ * Never throws on hostile input: parse failures become findings with severity 'error'.
+ */
+export async function analyzePdf(input: Uint8Array | string, opts: AnalyzeOptions = {}): Promise<PdfAnalysis> {
+  let src: ByteSource;
+  try {
+    src = typeof input === 'string' ? new FileSource(input) : new MemorySource(input);
+  } catch (e) {
+    return { fileSize: 0, revisions: [], signatures: [], findings: [{ code: 'FILE_UNREADABLE', severity: 'error', message: `cannot open ${String(input)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }] };
+  }
+  try {
+    return analyzeSource(src, input, opts);
+  } catch (e) {
+    // Last line of defence: a bug must not turn hostile input into an exception.
+    return { fileSize: src.size, revisions: [], signatures: [], findings: [{ code: 'PDF_ANALYSIS_FAILED', severity: 'error', message: `PDF analysis failed: ${(e as Error).message}` }] };
+  } finally {
+    src.close();
+  }
+}
+
+function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: AnalyzeOptions): PdfAnalysis {
+  const deadline = Date.now() + (opts.timeBudgetMs ?? 10_000);
+  const doc = new PdfDocument(src);
+  const findings: Finding[] = doc.findings;
+  const fileSize = src.size;
+  const analysis: PdfAnalysis = { fileSize, revisions: doc.revisions.map((r) => ({ startxref: r.startxref, end: r.end })), signatures: [], findings };
+  if (doc.revisions.length === 0) return analysis;
+  if (doc.trailer().get('Encrypt') !== undefined) findings.push({ code: 'PDF_ENCRYPTED', severity: 'warning', message: 'the document is encrypted: text strings (reason, location, field names) are shown undecrypted' });
+  if (opts.signal?.aborted) {
+    findings.push({ code: 'ANALYSIS_ABORTED', severity: 'error', message: 'analysis aborted' });
+    return analysis;
+  }
+  let records: SigRecord[] = [];
+  try {
+    records = findSignatures(doc, findings);
+  } catch (e) {
+    findings.push({ code: 'SIGNATURE_SEARCH_FAILED', severity: 'error', message: `signature fields unreadable: ${(e as Error).message}` });
+  }
+  const revisionEnds = revisionEndsOf(doc);
+  const sigs: PdfSignatureInfo[] = [];
+  for (const rec of records) sigs.push(buildInfo(doc, rec, revisionEnds, input, fileSize));
+  // oldest first
+  sigs.sort((a, b) => (a.coverage?.byteRange[3] ?? 0) + (a.coverage?.byteRange[2] ?? 0) - ((b.coverage?.byteRange[3] ?? 0) + (b.coverage?.byteRange[2] ?? 0)) || a.revision - b.revision);
+  sigs.forEach((s, i) => (s.index = i));
+  crossChecks(doc, sigs, records, findings);
+  if (opts.signal?.aborted) {
+    findings.push({ code: 'ANALYSIS_ABORTED', severity: 'error', message: 'analysis aborted' });
+    return { ...analysis, signatures: sigs };
+  }
+  if (doc.repaired) {
+    for (const s of sigs) s.modifications.push({ revision: s.revision, kind: 'structure-repaired', allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: 'the cross-reference structure is broken: changes after signing cannot be established' });
+  } else if (sigs.length) {
+    const byRev = analyzeRevisions(doc, sigs, findings, deadline);
+    for (const s of sigs) {
+      if (s.revision < 0) continue;
+      for (let k = s.revision + 1; k < byRev.length; k++) s.modifications.push(...byRev[k]!);
+    }
+  }
+  for (const s of sigs) {
+    let lvl: ModificationLevel = 'NONE';
+    for (const m of s.modifications) lvl = levelMax(lvl, m.allowed ? (m.level ?? 'OTHER') : 'OTHER');
+    s.modificationLevel = lvl;
+  }
+  analysis.signatures = sigs;
+  try {
+    const dss = readDss(doc);
+    if (dss) analysis.dss = dss;
+  } catch (e) {
+    findings.push({ code: 'DSS_UNREADABLE', severity: 'warning', message: `DSS unreadable: ${(e as Error).message}` });
+  }
+  return analysis;
+}
+
+function revisionEndsOf(doc: PdfDocument): number[] {
+  if (!doc.repaired) return doc.revisions.map((r) => r.end);
+  // Repaired: every %%EOF (+EOL) is a candidate revision end.
+  const ends: number[] = [];
+  let i = 0;
+  for (;;) {
+    const p = indexOf(doc.src, '%%EOF', i);
+    if (p < 0 || ends.length > 10000) break;
+    let e = p + 5;
+    if (doc.src.byte(e) === 0x0d) e++;
+    if (doc.src.byte(e) === 0x0a) e++;
+    ends.push(e);
+    i = p + 5;
+  }
+  return ends;
+}
+
+function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], input: Uint8Array | string, fileSize: number): PdfSignatureInfo {
+  const last = doc.revisions.length - 1;
+  const where = rec.sigRef?.toString() ?? rec.fieldName;
+  const ff: Finding[] = [];
+  const sig = rec.sig;
+  const type = nameOf(doc.resolve(sig.get('Type'), last));
+  const subFilter = nameOf(doc.resolve(sig.get('SubFilter'), last));
+  const filter = nameOf(doc.resolve(sig.get('Filter'), last));
+  const kind = type === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161' ? 'document-timestamp' : 'signature';
+  // /Contents: must be a direct hex string located in the file bytes.
+  const cRaw = sig.get('Contents');
+  let contents = new Uint8Array(0);
+  let contentsPos: { start: number; end: number } | undefined;
+  const container = rec.containerNum !== undefined ? doc.entry(rec.containerNum, last) : undefined;
+  if (container && container.entry.type === 'c') ff.push({ code: 'SIGNATURE_IN_OBJECT_STREAM', severity: 'error', message: 'signature dictionary is stored in a compressed object stream: its /Contents cannot be excluded by a ByteRange', where });
+  if (cRaw === undefined || cRaw === null) ff.push({ code: 'CONTENTS_MISSING', severity: 'error', message: 'signature dictionary has no /Contents', where });
+  else if (!(cRaw instanceof PString)) ff.push({ code: 'CONTENTS_MALFORMED', severity: 'error', message: `/Contents is not a direct string${cRaw instanceof PRef ? ` (indirect ${cRaw})` : ''}`, where });
+  else {
+    if (!cRaw.hex) ff.push({ code: 'CONTENTS_NOT_HEX', severity: 'error', message: '/Contents is a literal string, not a hex string', where });
+    if (!container || container.entry.type === 'n') contentsPos = { start: cRaw.start, end: cRaw.end };
+    contents = trimContents(cRaw.bytes, where, ff) as Uint8Array<ArrayBuffer>;
+  }
+  const coverage = checkCoverage({ byteRange: doc.resolve(sig.get('ByteRange'), last), contents: contentsPos, revisionEnds, fileSize, where }, ff);
+  let revision = -1;
+  if (coverage) {
+    const end = coverage.byteRange[2]! + coverage.byteRange[3]!;
+    const idx = doc.revisions.findIndex((r) => r.end >= end);
+    revision = idx >= 0 ? idx : doc.revisions.length - 1;
+    if (doc.repaired) revision = 0;
+    // The signature dictionary itself must lie inside the signed revision, and its /Contents must be new in it.
+    if (contentsPos && coverage.coversWholeRevision && revision > 0 && !doc.repaired) {
+      const prevEnd = doc.revisions[revision - 1]!.end;
+      if (contentsPos.start < prevEnd) ff.push({ code: 'SIGNATURE_NOT_IN_OWN_REVISION', severity: 'error', message: `/Contents at ${contentsPos.start} lies in revision ${doc.revisionOf(contentsPos.start)}, before the revision ${revision} it claims to sign`, where });
+    }
+  }
+  const info: PdfSignatureInfo = {
+    index: 0,
+    fieldName: rec.fieldName,
+    kind,
+    contents,
+    coverage,
+    revision,
+    isCertification: false,
+    formatFindings: ff,
+    modifications: [],
+    modificationLevel: 'NONE',
+    digest: (alg: DigestAlgorithm) => (coverage ? digestRanges(input, fileSize, coverage.byteRange, alg) : Promise.resolve(new Uint8Array(0))),
+  };
+  if (filter) info.filter = filter;
+  if (subFilter) info.subFilter = subFilter;
+  else ff.push({ code: 'SUBFILTER_MISSING', severity: 'error', message: 'signature dictionary has no /SubFilter', where });
+  if (subFilter && !['adbe.pkcs7.detached', 'adbe.pkcs7.sha1', 'ETSI.CAdES.detached', 'ETSI.RFC3161'].includes(subFilter)) {
+    ff.push({ code: 'SUBFILTER_UNSUPPORTED', severity: 'error', message: `unsupported /SubFilter /${subFilter}`, where });
+  }
+  const m = textOf(doc.resolve(sig.get('M'), last));
+  if (m) {
+    const d = parsePdfDate(m);
+    if (d) info.claimedTime = d;
+  }
+  const reason = textOf(doc.resolve(sig.get('Reason'), last));
+  if (reason !== undefined) info.reason = reason;
+  const location = textOf(doc.resolve(sig.get('Location'), last));
+  if (location !== undefined) info.location = location;
+  const contact = textOf(doc.resolve(sig.get('ContactInfo'), last));
+  if (contact !== undefined) info.contactInfo = contact;
+  const name = textOf(doc.resolve(sig.get('Name'), last));
+  if (name !== undefined) info.name = name;
+  readTransforms(doc, rec, info);
+  return info;
+}
+
+function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRecord[], findings: Finding[]): void {
+  void records;
+  // Only the first signature of a document may certify; /Perms /DocMDP must name it.
+  const perms = doc.dict(doc.catalog()?.get('Perms'));
+  const permsRef = perms?.get('DocMDP');
+  sigs.forEach((s, i) => {
+    if (!s.isCertification) return;
+    if (i > 0) s.formatFindings.push({ code: 'CERTIFICATION_NOT_FIRST', severity: 'error', message: `certification signature '${s.fieldName}' is not the first signature of the document`, where: s.fieldName });
+    if (!(permsRef instanceof PRef)) s.formatFindings.push({ code: 'DOCMDP_PERMS_MISSING', severity: 'warning', message: 'certification signature is not referenced from the catalog /Perms /DocMDP', where: s.fieldName });
+  });
+  // Overlapping signatures: two signatures claiming the same revision, or ranges ending beyond a later gap.
+  for (let i = 0; i < sigs.length; i++) {
+    for (let j = i + 1; j < sigs.length; j++) {
+      const a = sigs[i]!.coverage;
+      const b = sigs[j]!.coverage;
+      if (!a || !b) continue;
+      const aEnd = a.byteRange[2]! + a.byteRange[3]!;
+      // a later signature's /Contents inside an earlier signature's signed bytes
+      if (b.contentsStart < aEnd && b.contentsStart >= 0) {
+        sigs[j]!.formatFindings.push({ code: 'BYTERANGE_OVERLAP', severity: 'error', message: `/Contents of signature '${sigs[j]!.fieldName}' lies inside the bytes signed by '${sigs[i]!.fieldName}'`, where: sigs[j]!.fieldName });
+      }
+    }
+  }
+  void findings;
+  void PName;
+}

@@ -1,0 +1,46 @@
+/** Reads the Document Security Store (catalog /DSS) of the latest revision. */
+import type { PdfDss } from './types.js';
+import type { PdfDocument } from './document.js';
+import { PDict, PStream, PString } from './objects.js';
+import { parsePdfDate } from './contents.js';
+
+const MAX_ITEMS = 10000;
+const MAX_ITEM_BYTES = 16 * 1024 * 1024;
+
+export function readDss(doc: PdfDocument): PdfDss | undefined {
+  const last = doc.revisions.length - 1;
+  const dss = doc.dict(doc.catalog(last)?.get('DSS'), last);
+  if (!dss) return undefined;
+  const streams = (o: unknown, where: string): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (const x of doc.array(o as never, last).slice(0, MAX_ITEMS)) {
+      const s = doc.resolve(x, last);
+      if (!(s instanceof PStream)) continue;
+      const data = doc.tryStreamData(s, `${where} ${x}`, MAX_ITEM_BYTES);
+      if (data) out.push(data);
+    }
+    return out;
+  };
+  const result: PdfDss = { certs: streams(dss.get('Certs'), 'DSS /Certs'), ocsps: streams(dss.get('OCSPs'), 'DSS /OCSPs'), crls: streams(dss.get('CRLs'), 'DSS /CRLs'), vri: {} };
+  const vri = doc.dict(dss.get('VRI'), last);
+  if (vri) {
+    let n = 0;
+    for (const [key, v] of vri.map) {
+      if (++n > MAX_ITEMS) break;
+      const e = doc.dict(v, last);
+      if (!e) continue;
+      const entry: PdfDss['vri'][string] = { certs: streams(e.get('Cert'), `VRI ${key} /Cert`), ocsps: streams(e.get('OCSP'), `VRI ${key} /OCSP`), crls: streams(e.get('CRL'), `VRI ${key} /CRL`) };
+      const tu = doc.resolve(e.get('TU'), last);
+      if (tu instanceof PString) {
+        const t = parsePdfDate(tu.text());
+        if (t) entry.time = t;
+      }
+      result.vri[key.toUpperCase()] = entry;
+    }
+  }
+  return result;
+}
+
+export function isDict(o: unknown): o is PDict {
+  return o instanceof PDict;
+}

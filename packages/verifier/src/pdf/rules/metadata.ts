@@ -1,0 +1,19 @@
+/** Document information dictionary and XMP metadata updates: allowed, reported for information. */
+import { Rule, RevisionContext, refNum } from './context.js';
+
+export const metadataRule: Rule = {
+  name: 'metadata-rule',
+  apply(ctx: RevisionContext): void {
+    const info = refNum(ctx.doc.trailer(ctx.k).get('Info'));
+    const ci = ctx.open(info);
+    if (ci && ci.status !== 'deleted') {
+      ctx.report({ kind: 'metadata-updated', object: ci.ref, allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'document information dictionary (/Info) updated' }, info);
+    }
+    const xmp = refNum(ctx.doc.catalog(ctx.k)?.get('Metadata'));
+    const oldXmp = refNum(ctx.doc.catalog(ctx.prev)?.get('Metadata'));
+    const cx = ctx.open(xmp);
+    if (cx && cx.status !== 'deleted' && (cx.status === 'added' || xmp === oldXmp) && ctx.referrers(xmp!).size <= 1) {
+      ctx.report({ kind: 'metadata-updated', object: cx.ref, allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'XMP metadata stream updated' }, xmp);
+    }
+  },
+};
