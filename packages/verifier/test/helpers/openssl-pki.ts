@@ -16,6 +16,8 @@ export interface MiniPki {
   /** Intermediate's CRL (revoked leaf listed) and root's CRL (empty), DER. */
   crlDer: Uint8Array;
   rootCrlDer: Uint8Array;
+  /** RFC 3161 token (DER) over a SHA-256 digest, made by the `tsa` leaf. */
+  timestamp(digest: Uint8Array): Uint8Array;
   /** Signs `data` (path) as detached CMS; returns DER. */
   signCms(leafName: string, dataPath: string, opts?: { md?: string; cades?: boolean; noattr?: boolean; pss?: boolean; }): Uint8Array;
 }
@@ -87,12 +89,24 @@ export function makeMiniPki(): MiniPki {
     revoked: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_leaf' },
     expired: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_leaf', dates: ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'] },
     enc: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_enc' },
+    tsa: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_tsa', dates: ['-days', '2900'] },
   };
   for (const [name, l] of Object.entries(leaves)) {
     run(dir, ['genpkey', ...l.alg, '-out', `${name}.key`]);
     run(dir, ['req', '-new', '-key', `${name}.key`, '-subj', `/CN=Leaf ${name}/O=kyso/serialNumber=CCCD:00109${name.length}`, '-out', `${name}.csr`]);
     run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-extensions', l.ext, ...(l.dates ?? ['-days', '365']), '-in', `${name}.csr`, '-out', `${name}.pem`, '-notext']);
   }
+  writeFileSync(join(dir, 'ts.cnf'), `[tsa_config]
+dir = .
+serial = ts-serial
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_alg = sha256
+ess_cert_id_chain = no
+`);
+  writeFileSync(join(dir, 'ts-serial'), '01\n');
   run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-revoke', 'revoked.pem', '-crl_reason', 'keyCompromise']);
   run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-gencrl', '-out', 'inter.crl.pem']);
   run(dir, ['crl', '-in', 'inter.crl.pem', '-outform', 'DER', '-out', 'inter.crl']);
@@ -107,6 +121,12 @@ export function makeMiniPki(): MiniPki {
     leaf: (name) => ({ cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) }),
     crlDer,
     rootCrlDer,
+    timestamp(digest) {
+      const id = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      run(dir, ['ts', '-query', '-digest', Buffer.from(digest).toString('hex'), '-sha256', '-cert', '-out', `q-${id}.tsq`]);
+      run(dir, ['ts', '-reply', '-queryfile', `q-${id}.tsq`, '-inkey', 'tsa.key', '-signer', 'tsa.pem', '-chain', 'inter.pem', '-config', 'ts.cnf', '-section', 'tsa_config', '-token_out', '-out', `t-${id}.der`]);
+      return new Uint8Array(readFileSync(join(dir, `t-${id}.der`)));
+    },
     signCms(leafName, dataPath, opts = {}) {
       const out = join(dir, `sig-${leafName}-${Date.now()}-${Math.random().toString(36).slice(2)}.p7s`);
       const args = ['cms', '-sign', '-binary', '-in', dataPath, '-signer', `${leafName}.pem`, '-inkey', `${leafName}.key`, '-certfile', 'inter.pem',
@@ -118,4 +138,18 @@ export function makeMiniPki(): MiniPki {
       return new Uint8Array(readFileSync(out));
     },
   };
+}
+
+/** Adds a signature-time-stamp unsigned attribute (token DER) to the first SignerInfo of a CMS. */
+export async function addSignatureTimestamp(cmsDer: Uint8Array, token: (sigValue: Uint8Array) => Uint8Array): Promise<Uint8Array> {
+  const asn1js = await import('asn1js');
+  const pkijs = await import('pkijs');
+  const ci = new pkijs.ContentInfo({ schema: asn1js.fromBER(cmsDer.slice().buffer).result });
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const si = sd.signerInfos[0]!;
+  const tok = token(new Uint8Array(si.signature.valueBlock.valueHexView));
+  si.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [
+    new pkijs.Attribute({ type: '1.2.840.113549.1.9.16.2.14', values: [asn1js.fromBER(tok.slice().buffer).result] }),
+  ] });
+  return new Uint8Array(new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) }).toSchema().toBER(false));
 }
