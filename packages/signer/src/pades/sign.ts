@@ -71,6 +71,8 @@ export interface PdfSignatureState {
   byteRange: number[];
   fileSize: number;
   level: PadesLevel;
+  /** Full name of the signature field. */
+  fieldName: string;
   cms: CmsState;
   tsa?: Omit<SignatureTimestampOptions, 'nonce'>;
   documentTimestamp?: Partial<DocumentTimestampOptions>;
@@ -103,6 +105,9 @@ export interface PdfSignatureResult {
   /** Bytes reserved. */
   contentsSize: number;
   level: PadesLevel;
+  fieldName: string;
+  /** Size of the output file. */
+  fileSize: number;
 }
 
 const LEVELS: PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
@@ -275,6 +280,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       byteRange: layout.byteRange,
       fileSize: layout.fileSize,
       level,
+      fieldName: target.fullName,
       cms: prepared.state,
       ...(options.tsa ? { tsa: stripTsa(options.tsa) } : {}),
       ...(options.documentTimestamp ? { documentTimestamp: options.documentTimestamp } : {}),
@@ -368,8 +374,9 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
       if (!url) throw new PadesError('TSA_FAILED', 'B-LTA needs a TSA URL for the document timestamp');
       await addDocumentTimestampInPlace(st.preparedPath, { ...st.documentTimestamp, url });
     }
+    const fileSize = statSync(st.preparedPath).size;
     renameSync(st.preparedPath, st.output);
-    return { output: st.output, byteRange: st.byteRange, cmsSize: cms.length, contentsSize: st.contentsHexLength / 2, level: st.level };
+    return { output: st.output, byteRange: st.byteRange, cmsSize: cms.length, contentsSize: st.contentsHexLength / 2, level: st.level, fieldName: st.fieldName, fileSize };
   } catch (err) {
     safeUnlink(st.preparedPath);
     throw err;
