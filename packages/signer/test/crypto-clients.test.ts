@@ -10,8 +10,9 @@ import {
 } from '@kyso/pki';
 import {
   SignerError, checkSignerCertificate, collectValidationData, loadPemFiles, signDetached, addSignatureTimestamp, buildCms,
-  attributeValues, parseSignedData, OID,
+  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput,
 } from '@kyso/signer';
+import * as asn1js from 'asn1js';
 import { opensslVerifyCms, startOpensslServices, type OpensslServices } from './crypto-testpki.js';
 
 function clientCode(code: string) {
@@ -171,6 +172,38 @@ describe('TSA / OCSP / CRL clients against openssl-backed services', function ()
     assert.ok(lt.validationData!.details.every((d) => d.status !== 'unavailable'), JSON.stringify(lt.validationData!.details));
     const sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(lt.cms)).content });
     assert.equal(sd.version, 5, 'SignedData v5 when other revocation info is present');
+  });
+
+  it('CAdES B-LTA: archive-time-stamp-v3 with ats-hash-index-v3 over the B-LT signature; openssl ts -verify accepts the imprint input', async () => {
+    const content = join(s.dir, 'doc-lta.txt');
+    writeFileSync(content, 'Hồ sơ lưu trữ dài hạn\n'.repeat(40));
+    const b = await loadPemFiles({ keyPath: s.good.keyPath, certPath: s.good.certPath, chainPath: s.rootPath });
+    const lta = await signDetached(content, { backend: b, level: 'B-LTA', tsaUrl: s.tsaUrl, validation: { cache: false } });
+    assert.ok(opensslVerifyCms(lta.cms, content, s.rootPath).ok);
+    const p = parseSignedData(lta.cms);
+    const last = p.unsignedAttrs[p.unsignedAttrs.length - 1]!;
+    const [ats] = attributeValues([last], OID.archiveTimeStampV3);
+    assert.ok(ats, 'archive-time-stamp-v3 is the last unsigned attribute');
+    assert.equal(attributeValues(p.unsignedAttrs, OID.signatureTimeStampToken).length, 1);
+    // The signature as it was when the archive timestamp was requested.
+    const before = { ...p, unsignedAttrs: p.unsignedAttrs.slice(0, -1) };
+    const index = atsHashIndexV3(before, 'SHA-256');
+    const tokenParts = parseSignedData(ats);
+    const [embeddedIndex] = attributeValues(tokenParts.unsignedAttrs, OID.atsHashIndexV3);
+    assert.deepEqual(Buffer.from(embeddedIndex!), Buffer.from(index), 'ats-hash-index-v3 in the token matches the signature');
+    // Index lists: certificates, revocation entries, unsigned attribute values of the B-LT signature.
+    const [, certIdx, crlIdx, attrIdx] = (asn1js.fromBER(index).result as asn1js.Sequence).valueBlock.value as asn1js.Sequence[];
+    assert.equal(certIdx!.valueBlock.value.length, before.certificates.length);
+    assert.equal(crlIdx!.valueBlock.value.length, before.crls.length);
+    assert.equal(attrIdx!.valueBlock.value.length, 1);
+    const input = archiveTimestampInput(before, digest('SHA-256', readFileSync(content)), index);
+    const inPath = join(s.dir, 'ats-input.bin'); const tokPath = join(s.dir, 'ats.der');
+    writeFileSync(inPath, input); writeFileSync(tokPath, ats);
+    const out = execFileSync('openssl', ['ts', '-verify', '-data', inPath, '-in', tokPath, '-token_in', '-CAfile', s.rootPath], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    assert.match(out, /Verification: OK/);
+    // Tampering with a protected revocation entry changes the index, so the archive imprint no longer matches.
+    const tampered = { ...before, crls: before.crls.slice(1) };
+    assert.notDeepEqual(Buffer.from(atsHashIndexV3(tampered, 'SHA-256')), Buffer.from(index));
   });
 
   it('unreachable TSA: signing fails quickly with TSA_FAILED and nothing is returned', async () => {

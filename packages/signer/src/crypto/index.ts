@@ -18,6 +18,7 @@ export * from './cms/two-step.js';
 export * from './cms/build.js';
 export * from './cms/estimate.js';
 export * from './cms/timestamp.js';
+export * from './cms/archive.js';
 export type { HashName, SignatureAlgorithm, SignatureScheme } from '@kyso/pki';
 export * from './ltv/collect.js';
 export * from './ltv/signer-status.js';

@@ -4,6 +4,7 @@ import type { KeyBackend } from '../keys/types.js';
 import { defaultSignatureAlgorithm } from '../keys/types.js';
 import { OID } from '../cms/oids.js';
 import { addSignatureTimestamp } from '../cms/timestamp.js';
+import { addArchiveTimestampV3 } from '../cms/archive.js';
 import { assembleSignedData, attributeValues, parseSignedData } from '../cms/signed-data.js';
 import { finalizeCms, ocspRevocationInfo, prepareCms } from '../cms/two-step.js';
 import { collectValidationData, type CollectOptions, type ValidationData } from '../ltv/collect.js';
@@ -65,13 +66,14 @@ export function embedValidationData(cms: Uint8Array, vd: Pick<ValidationData, 'c
 }
 
 /**
- * Sign any content as a detached CAdES signature (`.p7s`) at B-B, B-T or B-LT, streaming the
- * content digest. Refuses expired or revoked signer certificates by default. B-LTA (archive
- * timestamp v3) is not implemented yet and is refused with ALG_UNSUPPORTED.
+ * Sign any content as a detached CAdES signature (`.p7s`) at B-B, B-T, B-LT or B-LTA, streaming
+ * the content digest. Refuses expired or revoked signer certificates by default. B-LT embeds
+ * certificates and OCSP/CRL data for the signer and the TSA in SignedData; B-LTA then adds an
+ * archive-time-stamp-v3 with its ats-hash-index-v3. (The archive timestamp's own TSA validation
+ * data is not added: that is the next renewal's job.)
  */
 export async function signDetached(input: DetachedInput, opts: SignDetachedOptions): Promise<DetachedSignature> {
   const level = opts.level ?? 'B-B';
-  if (level === 'B-LTA') throw new SignerError('ALG_UNSUPPORTED', 'CAdES B-LTA (archive-time-stamp-v3) is not supported yet: use B-LT');
   if (level !== 'B-B' && !opts.tsaUrl) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const backend = opts.backend;
   const alg = opts.signatureAlgorithm ?? defaultSignatureAlgorithm(backend.keyAlgorithm, opts.hash);
@@ -91,5 +93,7 @@ export async function signDetached(input: DetachedInput, opts: SignDetachedOptio
   if (level === 'B-T') return { cms, level, contentDigest: digest, contentLength: length };
   const vd = await collectValidationData([backend.certificate, ...backend.chain], timestampCertificates(cms), { strict: true, ...(opts.validation ?? {}) });
   cms = embedValidationData(cms, vd);
+  if (level === 'B-LT') return { cms, level, contentDigest: digest, contentLength: length, validationData: vd };
+  cms = await addArchiveTimestampV3(cms, { ...(opts.tsa ?? {}), url: opts.tsaUrl!, hash, contentDigest: digest });
   return { cms, level, contentDigest: digest, contentLength: length, validationData: vd };
 }

@@ -9,6 +9,8 @@ export const OID = {
   signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
   tstInfo: '1.2.840.113549.1.9.16.1.4',
   ocspResponseRevInfo: '1.3.6.1.5.5.7.16.2',
+  /** id-aa-ets-archiveTimestampV3 (ETSI EN 319 122-1). */
   archiveTimeStampV3: '0.4.0.1733.2.4',
-  atsHashIndexV3: '0.4.0.1733.2.5',
+  /** id-aa-ATSHashIndex-v3 (ETSI EN 319 122-1 5.5.2). */
+  atsHashIndexV3: '0.4.0.19122.1.5',
 } as const;

@@ -28,6 +28,10 @@ export interface SignedDataParts {
   eContentType: string;
   /** Encapsulated content (absent for detached signatures). */
   eContent?: Uint8Array;
+  /** SignedData.version as parsed (recomputed when absent or when it must go up). */
+  version?: number;
+  /** DER AlgorithmIdentifiers of SignedData.digestAlgorithms as parsed (default: the signer's). */
+  digestAlgorithms?: Uint8Array[];
 }
 
 /** DER IssuerAndSerialNumber from raw issuer Name DER and serial INTEGER content bytes. */
@@ -43,8 +47,9 @@ function dedupe(list: Uint8Array[]): Uint8Array[] {
 /** Encode a ContentInfo(SignedData) from its parts. */
 export function assembleSignedData(p: SignedDataParts): Uint8Array {
   const signedAttrsImplicit = concatBytes([Uint8Array.of(0xa0), p.signedAttrs.subarray(1)]);
+  const siVersion = p.sid[0] === 0x80 ? 3 : 1;
   const si = seq(
-    int(1),
+    int(siVersion),
     p.sid,
     p.digestAlgorithm,
     signedAttrsImplicit,
@@ -55,11 +60,13 @@ export function assembleSignedData(p: SignedDataParts): Uint8Array {
   const certs = dedupe(p.certificates);
   const crls = dedupe(p.crls);
   const hasOther = crls.some((c) => c[0] === 0xa1);
-  const version = hasOther ? 5 : 1;
+  // RFC 5652 5.1: 5 with other revocation formats, 3 for non-data content or SKI signer ids.
+  const minVersion = hasOther ? 5 : p.eContentType !== OID.data || siVersion === 3 ? 3 : 1;
+  const version = Math.max(minVersion, p.version ?? 0);
   const encap = p.eContent ? seq(oid(p.eContentType), ctx(0, true, octets(p.eContent))) : seq(oid(p.eContentType));
   const sd = seq(
     int(version),
-    setOf(p.digestAlgorithm),
+    setOf(...dedupe([p.digestAlgorithm, ...(p.digestAlgorithms ?? [])])),
     encap,
     ...(certs.length ? [tlv(0xa0, ...[...certs].sort(cmpDer))] : []),
     ...(crls.length ? [tlv(0xa1, ...[...crls].sort(cmpDer))] : []),
@@ -86,6 +93,8 @@ export function parseSignedData(cms: Uint8Array): SignedDataParts {
   if (!(ciItems[0] instanceof asn1js.ObjectIdentifier) || ciItems[0].valueBlock.toString() !== OID.signedData) fail('not a SignedData ContentInfo');
   const sd = (ciItems[1] as asn1js.Constructed)?.valueBlock?.value?.[0] as asn1js.Sequence | undefined;
   const items = sd?.valueBlock?.value ?? fail('missing content');
+  const version = (items[0] as asn1js.Integer).valueBlock.valueDec;
+  const digestAlgorithms = ((items[1] as asn1js.Set).valueBlock.value ?? []).map(raw);
   let i = 2;
   const encap = items[i++] as asn1js.Sequence;
   const eContentType = (encap.valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString();
@@ -123,6 +132,8 @@ export function parseSignedData(cms: Uint8Array): SignedDataParts {
     crls,
     eContentType,
     ...(eContent ? { eContent } : {}),
+    version,
+    digestAlgorithms,
   };
 }
 
