@@ -17,6 +17,11 @@ export const signerIdentificationCheck: Check = {
       return;
     }
     s.signer = signer;
+    const serial = signer.cert.serialNumber.valueBlock.valueHexView;
+    if (serial.length > 1 && ((serial[0] === 0x00 && serial[1]! < 0x80) || (serial[0] === 0xff && serial[1]! >= 0x80))) {
+      reject(s, { ...this, block: 'FC' }, 'TOTAL_FAILED', 'FORMAT_FAILURE', `signer certificate "${signer.subject}" has a serial number that is not DER-encoded (non-minimal INTEGER)`, true);
+      return;
+    }
     // CMS certificates become candidates for path building of this signature.
     s.certCtx = { ...s.certCtx, pool: [...cmsCerts, ...s.certCtx.pool] };
     const sc = checkSigningCertificate(s.signerInfo!, signer);
