@@ -40,7 +40,7 @@ export async function startTestIdp(opts: { redis?: boolean; seed?: SeedFile; ttl
   const storage = await createStorage({ ...(redis ? { redis: redis.url } : {}), argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
   const ciba: CibaNotification[] = [];
   const server = await createIdpServer({
-    port: 0, storage, seed: opts.seed ?? baseSeed(), logger: createLogger('silent'),
+    port: 0, storage, seed: opts.seed ?? baseSeed(), logger: createLogger('silent'), allowLoopbackFetch: true,
     notifyCiba: (n) => { ciba.push(n); }, ...(opts.ttl ? { ttl: opts.ttl } : {}),
   });
   return {

@@ -23,6 +23,8 @@ export interface IdpServerOptions {
   proxy?: boolean;
   logger?: Logger;
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
+  /** Allow back-channel logout to loopback relying parties (tests, demos). */
+  allowLoopbackFetch?: boolean;
   /** Token lifetimes override (tests). */
   ttl?: Parameters<typeof createKysoIdp>[0]['ttl'];
 }
@@ -55,7 +57,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   let idp: KysoIdp;
   try {
     idp = await createKysoIdp({
-      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log,
+      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false,
       ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
     });
   } catch (e) {

@@ -59,6 +59,8 @@ export const command: Command = {
     try {
       server = await createIdpServer({
         port: opts.port, storage, proxy: opts.proxy,
+        // a loopback issuer is a demo: let back-channel logout reach loopback relying parties
+        allowLoopbackFetch: !process.env.KYSO_ISSUER || /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(process.env.KYSO_ISSUER),
         ...(opts.host ? { host: opts.host } : {}),
         ...(opts.seed ? { seed: opts.seed } : {}),
         ...(process.env.KYSO_ISSUER ? { issuer: process.env.KYSO_ISSUER } : {}),

@@ -62,6 +62,8 @@ export function buildConfiguration(opts: {
   clients: ClientMetadata[];
   ttl?: Partial<Record<keyof typeof DEFAULT_TTL, number>>;
   pairwise: boolean;
+  /** Allow back-channel logout / CIBA ping to loopback addresses (tests, demos); SSRF protection stays for others. */
+  allowLoopbackFetch?: boolean;
 }): Configuration {
   const { deps, keys } = opts;
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
@@ -96,6 +98,12 @@ export function buildConfiguration(opts: {
       authorizationSigningAlgValues: ['ES256', 'PS256', 'RS256'],
     },
     responseTypes: ['code'],
+    // oidc-provider refuses outgoing requests to special-use IPs (SSRF protection); loopback can be allowed for demos
+    async fetch(url: URL | string, options: RequestInit & { dispatcher?: unknown }) {
+      const host = new URL(String(url)).hostname;
+      if (opts.allowLoopbackFetch && (host === '127.0.0.1' || host === '[::1]' || host === 'localhost')) delete options.dispatcher;
+      return globalThis.fetch(url, options);
+    },
     rotateRefreshToken: true,
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');

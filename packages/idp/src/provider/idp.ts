@@ -29,6 +29,8 @@ export interface KysoIdpOptions {
   pairwise?: boolean;
   logger?: Logger;
   ttl?: Partial<Record<keyof typeof DEFAULT_TTL, number>>;
+  /** Let back-channel logout reach loopback relying parties (tests/demos only; default false). */
+  allowLoopbackFetch?: boolean;
   /** Delivers a CIBA approval request to the citizen's phone (default: logged without secrets). */
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
 }
@@ -83,7 +85,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   };
 
   const build = () => {
-    const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true }));
+    const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true, allowLoopbackFetch: opts.allowLoopbackFetch ?? false }));
     p.proxy = opts.proxy ?? false;
     attachProviderEvents(p, deps);
     provider = p;

@@ -56,14 +56,21 @@ export function interactionRoutes(deps: RouteDeps): Router {
 
   async function renderConsent(ctx: Context, d: Details) {
     const pd = d.prompt.details as { missingOIDCScope?: string[] };
-    const progress = await deps.records.getProgress(d.uid);
-    let actingFor: string | undefined;
-    if (progress?.actingFor) actingFor = (await deps.storage.accounts.get(progress.actingFor))?.name;
+    const acting = await actingOf(d);
+    const actingFor = acting ? (await deps.storage.accounts.get(acting.minorId))?.name : undefined;
     const name = await clientName(d.params.client_id);
     sendPage(ctx, 200, (nonce) => consentPage({
       nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/consent`, abortAction: `/interaction/${d.uid}/abort`,
       clientName: name, scopes: pd.missingOIDCScope ?? String(d.params.scope ?? '').split(' '), actingFor,
     }));
+  }
+
+  /** The guardian acting in this authorization request, or in this (minor's) session. */
+  async function actingOf(d: Details) {
+    const byRequest = await deps.records.getActing(`cid:${d.cid}`);
+    if (byRequest && byRequest.minorId === d.session?.accountId) return byRequest;
+    const bySession = d.session?.uid ? await deps.records.getActing(`sid:${d.session.uid}`) : undefined;
+    return bySession && bySession.minorId === d.session?.accountId ? bySession : undefined;
   }
 
   /** Next step once the factors in `p` are established: TOTP, acting-for choice, or login result. */
@@ -92,8 +99,9 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const amr = amrFor({ pwd: p.pwd, otp: p.otp });
     // keep progress (actingFor) for the consent step of this interaction
     await deps.records.setProgress(d.uid, p, remaining(d));
-    const accountId = p.actingFor && p.actingFor !== 'self' ? p.actingFor : account.id;
-    return finish(ctx, { login: { accountId, acr, amr, remember: true } });
+    const actingFor = p.actingFor && p.actingFor !== 'self' ? p.actingFor : undefined;
+    if (actingFor) await deps.records.putActing(`cid:${d.cid}`, { guardianId: account.id, minorId: actingFor }, remaining(d));
+    return finish(ctx, { login: { accountId: actingFor ?? account.id, acr, amr, remember: true } });
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -201,8 +209,9 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    const progress = await deps.records.getProgress(d.uid);
-    const actorId = progress?.actingFor && progress.actingFor !== 'self' ? progress.accountId : undefined;
+    const acting = await actingOf(d);
+    const actorId = acting?.guardianId;
+    if (acting && d.session.uid) await deps.records.putActing(`sid:${d.session.uid}`, acting, deps.ttl.consent);
     if (actorId) {
       const guardian = await deps.storage.accounts.get(actorId);
       const rel = guardian?.wards.find((w) => w.id === accountId)?.relationship ?? 'guardian';

@@ -46,6 +46,7 @@ export class Records {
   private readonly consentIndex: Adapter;
   private readonly actor: Adapter;
   private readonly ciba: Adapter;
+  private readonly acting: Adapter;
   private readonly cibaInbox: Adapter;
   readonly keySet: Adapter;
 
@@ -55,6 +56,7 @@ export class Records {
     this.consentIndex = new storage.Adapter('KysoConsentIndex');
     this.actor = new storage.Adapter('KysoGrantActor');
     this.ciba = new storage.Adapter('KysoCibaApproval');
+    this.acting = new storage.Adapter('KysoActing');
     this.cibaInbox = new storage.Adapter('KysoCibaInbox');
     this.keySet = new storage.Adapter('KysoKeySet');
   }
@@ -99,6 +101,14 @@ export class Records {
   }
   async putActor(grantId: string, rec: ActorRecord, ttl: number): Promise<void> {
     await this.actor.upsert(grantId, rec as unknown as Payload, ttl);
+  }
+
+  /** Guardian choice, keyed by `cid:<interaction chain id>` (one authorization request) or `sid:<session uid>`. */
+  async getActing(key: string): Promise<{ guardianId: string; minorId: string } | undefined> {
+    return (await this.acting.find(key)) as { guardianId: string; minorId: string } | undefined;
+  }
+  async putActing(key: string, rec: { guardianId: string; minorId: string }, ttl: number): Promise<void> {
+    await this.acting.upsert(key, rec as unknown as Payload, ttl);
   }
 
   async putCiba(id: string, rec: CibaApproval, ttl: number): Promise<void> {
