@@ -2,7 +2,7 @@
  * One contract suite for both storage implementations: in-memory and Redis (a real redis-server).
  */
 import assert from 'node:assert/strict';
-import { startRedis, type RedisInstance } from '@kyso/fixtures';
+import { startRedis, startRedisCluster, startRedisSentinel, type RedisClusterInstance, type RedisInstance, type RedisSentinelInstance } from '@kyso/fixtures';
 import type { AdapterPayload } from 'oidc-provider';
 import { createStorage, type KysoIdpStorage } from '../src/storage/index.js';
 
@@ -15,17 +15,21 @@ interface Backend {
 }
 
 let redis: RedisInstance | undefined;
-const backends: Backend[] = [
-  { name: 'memory', make: () => createStorage({ secretKey: KEY }) },
-  { name: 'redis', make: (prefix) => createStorage({ secretKey: KEY, redis: { url: redis!.url, keyPrefix: prefix } }) },
+let cluster: RedisClusterInstance | undefined;
+let sentinel: RedisSentinelInstance | undefined;
+const backends: (Backend & { kind: 'memory' | 'redis' })[] = [
+  { name: 'memory', kind: 'memory', make: () => createStorage({ secretKey: KEY }) },
+  { name: 'redis', kind: 'redis', make: (prefix) => createStorage({ secretKey: KEY, redis: { url: redis!.url, keyPrefix: prefix } }) },
+  { name: 'redis cluster (3 masters)', kind: 'redis', make: (prefix) => createStorage({ secretKey: KEY, redis: { cluster: cluster!.nodes, keyPrefix: prefix } }) },
+  { name: 'redis sentinel', kind: 'redis', make: (prefix) => createStorage({ secretKey: KEY, redis: { sentinels: sentinel!.sentinels, sentinelName: sentinel!.name, keyPrefix: prefix } }) },
 ];
 
 before(async function () {
-  this.timeout(15000);
-  redis = await startRedis();
+  this.timeout(40000);
+  [redis, cluster, sentinel] = await Promise.all([startRedis(), startRedisCluster(3), startRedisSentinel()]);
 });
 after(async () => {
-  await redis?.stop();
+  await Promise.all([redis?.stop(), cluster?.stop(), sentinel?.stop()]);
 });
 
 let n = 0;
@@ -41,7 +45,7 @@ for (const b of backends) {
     });
 
     it('reports its kind', () => {
-      assert.equal(s.kind, b.name);
+      assert.equal(s.kind, b.kind);
     });
 
     it('upsert then find returns an equal payload; unknown ids give undefined', async () => {
@@ -227,13 +231,39 @@ describe('storage: redis specifics', function () {
   });
 
   it('fails with IDP_STORAGE_UNAVAILABLE (no credentials in the message) when Redis is unreachable', async () => {
-    const { freePort } = await import('@kyso/fixtures');
-    const port = await freePort();
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => { const p = (srv.address() as { port: number }).port; srv.close(() => resolve(p)); });
+    });
     await assert.rejects(createStorage({ secretKey: KEY, redis: `redis://user:hunter2secret@127.0.0.1:${port}` }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'IDP_STORAGE_UNAVAILABLE');
       assert.ok(!e.message.includes('hunter2secret'), e.message);
       return true;
     });
+  });
+
+  it('accounts, TOTP, recovery codes, rate limits and the audit chain work on a Redis Cluster (single-slot scripts)', async () => {
+    const { makePersonalNumber, totpCode } = await import('../src/accounts/index.js');
+    const s = await createStorage({ secretKey: KEY, argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, redis: { cluster: cluster!.nodes, keyPrefix: 'cl:' } });
+    try {
+      const id = makePersonalNumber({ birthdate: '1991-02-03', gender: 'male', serial: 5 });
+      await s.accounts.create({ id, password: 'cluster password', name: 'Phạm Văn C', birthdate: '1991-02-03', gender: 'male', level: 2 });
+      assert.equal((await s.accounts.verifyPassword(id, 'cluster password')).ok, true);
+      const e = await s.accounts.beginTotpEnrolment(id);
+      const { recoveryCodes } = (await s.accounts.confirmTotpEnrolment(id, await totpCode(e.secret)))!;
+      assert.equal(await s.accounts.useRecoveryCode(id, recoveryCodes[0]!), true);
+      assert.equal(await s.accounts.useRecoveryCode(id, recoveryCodes[0]!), false);
+      await s.accounts.resetMfa(id);
+      assert.equal((await s.accounts.get(id))!.totpEnabled, false);
+      assert.deepEqual((await s.accounts.list()).map((a) => a.id), [id]);
+      for (let i = 0; i < 5; i++) await s.rateLimiter.recordFailure([`acct:${id}`]);
+      assert.equal((await s.rateLimiter.check([`acct:${id}`])).allowed, false);
+      await Promise.all(Array.from({ length: 20 }, () => s.audit.append({ type: 'login.failure', accountId: id })));
+      assert.equal((await s.audit.list({ accountId: id })).length, 20);
+      assert.equal(await s.audit.verifyChain(), true);
+    } finally {
+      await s.close();
+    }
   });
 
   it('rejects a config without url, sentinels or cluster', async () => {
