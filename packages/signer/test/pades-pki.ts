@@ -13,6 +13,8 @@ export interface LocalPki {
   /** A second signer. */
   leaf2Key: string;
   leaf2Cert: string;
+  /** Expired certificate of the `leaf` key. */
+  expiredCert: string;
 }
 
 function ossl(args: string[], cwd: string): void {
@@ -28,9 +30,11 @@ export function makeLocalPki(dir: string): LocalPki {
     ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${cn}`, '-utf8'], dir);
     ossl(['x509', '-req', '-in', `${n}.csr`, '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', `${n}.pem`, '-days', '365', '-extfile', 'ext.cnf'], dir);
   }
+  // same key, certificate already expired (notAfter yesterday)
+  ossl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'expired.pem', '-days', '-1', '-extfile', 'ext.cnf'], dir);
   ossl(['pkcs12', '-export', '-inkey', 'leaf.key', '-in', 'leaf.pem', '-certfile', 'root.pem', '-out', 'leaf.p12', '-passout', 'pass:test-only'], dir);
   return {
     dir, rootPath: join(dir, 'root.pem'), leafKey: join(dir, 'leaf.key'), leafCert: join(dir, 'leaf.pem'), p12: join(dir, 'leaf.p12'), p12Password: 'test-only',
-    leaf2Key: join(dir, 'leaf2.key'), leaf2Cert: join(dir, 'leaf2.pem'),
+    leaf2Key: join(dir, 'leaf2.key'), leaf2Cert: join(dir, 'leaf2.pem'), expiredCert: join(dir, 'expired.pem'),
   };
 }
