@@ -25,6 +25,8 @@ export interface IdpServerOptions {
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
   /** Allow back-channel logout to loopback relying parties (tests, demos). */
   allowLoopbackFetch?: boolean;
+  /** How often to re-read the shared key set (rotation done by another process); default 30 s, 0 = never. */
+  keyReloadMs?: number;
   /** Token lifetimes override (tests). */
   ttl?: Parameters<typeof createKysoIdp>[0]['ttl'];
 }
@@ -91,10 +93,16 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 
+  const reloadMs = opts.keyReloadMs ?? 30_000;
+  const reloader = reloadMs > 0 ? setInterval(() => {
+    idp.reloadKeys().catch((err: Error) => log.warn({ err: err.message }, 'key set reload failed'));
+  }, reloadMs) : undefined;
+  reloader?.unref();
   log.info({ issuer }, 'identity provider listening');
   return {
     url: issuer, port, issuer, idp, server,
     async close() {
+      if (reloader) clearInterval(reloader);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
