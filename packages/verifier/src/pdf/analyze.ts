@@ -145,6 +145,12 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
       if (contentsPos.start < prevEnd) ff.push({ code: 'SIGNATURE_NOT_IN_OWN_REVISION', severity: 'error', message: `/Contents at ${contentsPos.start} lies in revision ${doc.revisionOf(contentsPos.start)}, before the revision ${revision} it claims to sign`, where });
     }
   }
+  if (!coverage) {
+    // No usable ByteRange: attribute the signature to the revision that first defined its dictionary.
+    const num = rec.sigRef?.num ?? rec.containerNum;
+    const first = num === undefined ? -1 : doc.revisions.findIndex((r) => r.entries.has(num) && r.entries.get(num)!.type !== 'f');
+    revision = first >= 0 ? first : contentsPos ? doc.revisionOf(contentsPos.start) : doc.revisions.length - 1;
+  }
   const info: PdfSignatureInfo = {
     index: 0,
     fieldName: rec.fieldName,

@@ -17,6 +17,17 @@ export const appearanceRule: Rule = {
       if (dNew) for (const n of appearanceObjects(ctx, dNew, ctx.k)) owned.add(n);
       if (dOld) for (const n of appearanceObjects(ctx, dOld, ctx.prev)) owned.add(n);
     }
+    // Appearances of widgets that nobody filled or signed in this revision must stay as signed.
+    for (const f of ctx.fieldsOld) {
+      for (const w of f.widgets) {
+        if (w.ref && ctx.appearanceOwners.has(w.ref.num)) continue;
+        for (const n of appearanceObjects(ctx, w.dict, ctx.prev)) {
+          const c = ctx.open(n);
+          if (!c || owned.has(n)) continue;
+          ctx.report({ kind: 'appearance-overridden', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `appearance object ${c.ref} of field '${f.name}' redefined although the field was neither filled nor signed` }, n);
+        }
+      }
+    }
     for (const n of owned) {
       const c = ctx.open(n);
       if (!c || c.status !== 'changed') continue;
