@@ -18,6 +18,24 @@ before(async function () {
 });
 after(async () => { await redis?.stop(); });
 
+describe('audit log: several writers on one Redis', function () {
+  this.timeout(20000);
+  it('keeps one linear chain when three connections append 300 records at once', async () => {
+    const open = () => createStorage({ secretKey: KEY, redis: { url: redis.url, keyPrefix: 'multi:' } });
+    const stores = await Promise.all([open(), open(), open()]);
+    try {
+      await Promise.all(stores.flatMap((st, j) => Array.from({ length: 100 }, (_, i) => st.audit.append({ type: 'login.success', accountId: `W${j}`, detail: { i } }))));
+      const all = await stores[0]!.audit.list();
+      assert.equal(all.length, 300);
+      assert.deepEqual(all.map((r) => r.seq), Array.from({ length: 300 }, (_, i) => i + 1));
+      assert.equal(await stores[1]!.audit.verifyChain(), true);
+      assert.equal((await stores[2]!.audit.list({ accountId: 'W1' })).length, 100);
+    } finally {
+      await Promise.all(stores.map((st) => st.close()));
+    }
+  });
+});
+
 describe('audit chain format', () => {
   it('canonical JSON sorts keys recursively and drops undefined', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [1, 'x'], c: true }, u: undefined }), '{"a":{"c":true,"d":[1,"x"]},"b":1}');

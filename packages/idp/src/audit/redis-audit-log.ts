@@ -3,27 +3,47 @@
  *   P{audit}:log         list of records (JSON), oldest first
  *   P{audit}:head        hash seq, hash (the chain's head)
  *   P{audit}:acct:<id>   list of seq numbers of that account's records
- * Append = read head, build the record, then a compare-and-set Lua script that pushes it only if the head did not
- * move; on conflict, retry. The chain stays linear with any number of writers.
+ * Appends are queued per process and written in batches: read the head, chain the batch locally (SHA-256 is not
+ * available in Redis Lua), then one compare-and-set script pushes the batch only if the head did not move; when
+ * another process won the race, re-chain and retry. The chain stays linear with any number of writers.
  */
 import type { AuditEvent, AuditLog, AuditRecord } from '../contracts.js';
 import { IdpError } from '../storage/errors.js';
 import { LuaScript, type RedisClient } from '../storage/redis-connect.js';
-import { GENESIS_HASH, nextRecord, verifyRecords } from './chain.js';
+import { GENESIS_HASH, nextRecord, sanitiseEvent, verifyRecords } from './chain.js';
 
-/** KEYS: log, head, acct list ('' → none). ARGV: expected seq, record JSON, new seq, new hash. */
+/**
+ * KEYS: log, head, account lists... ARGV: expected seq, new seq, new hash, then per record: JSON, index of its
+ * account list in KEYS (0 = none).
+ */
 const APPEND = new LuaScript(`
 local cur = redis.call('HGET', KEYS[2], 'seq') or '0'
 if cur ~= ARGV[1] then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], 'seq', ARGV[3], 'hash', ARGV[4])
-if #KEYS >= 3 then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+local seq = tonumber(ARGV[1])
+for i = 4, #ARGV, 2 do
+  seq = seq + 1
+  redis.call('RPUSH', KEYS[1], ARGV[i])
+  local k = tonumber(ARGV[i + 1])
+  if k > 0 then redis.call('RPUSH', KEYS[k], seq) end
+end
+redis.call('HSET', KEYS[2], 'seq', ARGV[2], 'hash', ARGV[3])
 return 1
 `);
+
+/** Largest batch written by one script call. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  event: AuditEvent;
+  resolve: (r: AuditRecord) => void;
+  reject: (e: unknown) => void;
+}
 
 export class RedisAuditLog implements AuditLog {
   private readonly logKey: string;
   private readonly headKey: string;
+  private queue: Pending[] = [];
+  private flushing = false;
 
   constructor(private readonly client: RedisClient, private readonly prefix: string, private readonly now: () => number = Date.now) {
     this.logKey = `${prefix}{audit}:log`;
@@ -34,18 +54,63 @@ export class RedisAuditLog implements AuditLog {
     return `${this.prefix}{audit}:acct:${id}`;
   }
 
-  async append(event: AuditEvent): Promise<AuditRecord> {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const [seqS, hash] = await this.client.hmget(this.headKey, 'seq', 'hash');
-      const seq = Number(seqS ?? '0');
-      const rec = nextRecord(event, seq + 1, hash ?? GENESIS_HASH, new Date(this.now()).toISOString());
-      const keys = [this.logKey, this.headKey];
-      if (rec.accountId) keys.push(this.acctKey(rec.accountId));
-      const ok = await APPEND.run(this.client, keys, [String(seq), JSON.stringify(rec), String(rec.seq), rec.hash]);
-      if (ok === 1) return rec;
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt + 1)));
+  append(event: AuditEvent): Promise<AuditRecord> {
+    let clean: AuditEvent;
+    try {
+      clean = sanitiseEvent(event);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    throw new IdpError('AUDIT_CONFLICT', 'audit append kept losing the race for the chain head after 200 attempts');
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event: clean, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const records = await this.writeBatch(batch.map((p) => p.event));
+          batch.forEach((p, i) => p.resolve(records[i]!));
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async writeBatch(events: AuditEvent[]): Promise<AuditRecord[]> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const [seqS, headHash] = await this.client.hmget(this.headKey, 'seq', 'hash');
+      const startSeq = Number(seqS ?? '0');
+      let prev = headHash ?? GENESIS_HASH;
+      const at = new Date(this.now()).toISOString();
+      const keys = [this.logKey, this.headKey];
+      const keyIndex = new Map<string, number>();
+      const args: string[] = [];
+      const records = events.map((e, i) => {
+        const rec = nextRecord(e, startSeq + i + 1, prev, at);
+        prev = rec.hash;
+        let k = 0;
+        if (rec.accountId !== undefined) {
+          const ak = this.acctKey(rec.accountId);
+          k = keyIndex.get(ak) ?? 0;
+          if (!k) { keys.push(ak); k = keys.length; keyIndex.set(ak, k); }
+        }
+        args.push(JSON.stringify(rec), String(k));
+        return rec;
+      });
+      const last = records[records.length - 1]!;
+      const ok = await APPEND.run(this.client, keys, [String(startSeq), String(last.seq), last.hash, ...args]);
+      if (ok === 1) return records;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * (attempt + 1))));
+    }
+    throw new IdpError('AUDIT_CONFLICT', 'audit append kept losing the race for the chain head after 100 attempts');
   }
 
   private parse(s: string): AuditRecord {

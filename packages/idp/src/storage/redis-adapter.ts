@@ -33,6 +33,18 @@ if cur < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `);
 
+/** Replaces a record in one round trip. ARGV: payload JSON, consumed ('' = none), ttl seconds (0 = none). */
+const WRITE = new LuaScript(`
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[2])
+else
+  redis.call('HSET', KEYS[1], 'p', ARGV[1])
+end
+if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`);
+
 /** Deletes an index key only if it still points to the given id. */
 const DEL_IF = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -99,11 +111,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       if (payload.userCode) {
         ops.push(ttl ? client.set(keys.userCode(payload.userCode), id, 'EX', ttl) : client.set(keys.userCode(payload.userCode), id));
       }
-      const fields: Record<string, string> = { p: JSON.stringify(payload) };
-      if (payload.consumed) fields.c = String(payload.consumed);
-      const write = client.multi().del(key).hset(key, fields);
-      if (ttl) write.expire(key, ttl);
-      ops.push(write.exec());
+      ops.push(WRITE.run(client, [key], [JSON.stringify(payload), payload.consumed ? String(payload.consumed) : '', ttl]));
       await Promise.all(ops);
     }
 
