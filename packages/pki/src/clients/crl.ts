@@ -35,6 +35,13 @@ function normSerial(bytes: Uint8Array): string {
 
 /** Parse a CRL (DER or PEM) and check its issuer name and signature against `issuer`, and its freshness. */
 export function checkCrl(input: Uint8Array, issuerIn: Uint8Array | CertInfo, opts: { skewMs?: number; at?: Date | false; where?: string } = {}): CrlInfo {
+  try { return checkCrlUnchecked(input, issuerIn, opts); } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('CRL_BAD_RESPONSE', `${opts.where ?? 'CRL'}: malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function checkCrlUnchecked(input: Uint8Array, issuerIn: Uint8Array | CertInfo, opts: { skewMs?: number; at?: Date | false; where?: string }): CrlInfo {
   const where = opts.where ?? 'CRL';
   let der = input;
   if (input[0] === 0x2d) der = pemToDerList(Buffer.from(input).toString('latin1'), 'X509 CRL')[0] ?? new Uint8Array();

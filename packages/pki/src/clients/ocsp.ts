@@ -70,7 +70,17 @@ const toDate = (t: Date | { value: Date } | undefined): Date | undefined => (t ?
  * CertID, a signature by the issuer or by a responder certificate the issuer delegated
  * (id-kp-OCSPSigning), matching nonce, and current thisUpdate/nextUpdate.
  */
-export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertInfo, opts: { nonce?: Uint8Array; requireNonce?: boolean; skewMs?: number; at?: Date; trustedResponders?: Uint8Array[]; where?: string } = {}): OcspResult {
+export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertInfo, opts: OcspCheckOptions = {}): OcspResult {
+  try { return checkOcspResponseUnchecked(der, cert, issuer, opts); } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('OCSP_BAD_RESPONSE', `${opts.where ?? 'OCSP response'}: malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** Options of {@link checkOcspResponse}. */
+export interface OcspCheckOptions { nonce?: Uint8Array; requireNonce?: boolean; skewMs?: number; at?: Date; trustedResponders?: Uint8Array[]; where?: string }
+
+function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: CertInfo, opts: OcspCheckOptions): OcspResult {
   const where = opts.where ?? 'OCSP response';
   const bad = (why: string): never => { throw new PkiClientError('OCSP_BAD_RESPONSE', `${where}: ${why}`); };
   let resp: pkijs.OCSPResponse;

@@ -77,6 +77,13 @@ export async function requestTimestamp(url: string, imprint: Uint8Array, hash: H
 
 /** Parse a TimeStampResp: status must be granted / grantedWithMods; returns the token's content. */
 export function parseTimestampResponse(der: Uint8Array, where = 'TSA'): TimestampToken {
+  try { return parseTimestampResponseUnchecked(der, where); } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('TSA_BAD_RESPONSE', `${where}: malformed time-stamp response (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function parseTimestampResponseUnchecked(der: Uint8Array, where: string): TimestampToken {
   const bad = (why: string): never => { throw new PkiClientError('TSA_BAD_RESPONSE', `${where}: malformed time-stamp response (${why})`); };
   const res = asn1js.fromBER(der);
   if (res.offset === -1) bad('not DER');
@@ -134,6 +141,13 @@ export function parseTimestampToken(token: Uint8Array, where = 'token'): Timesta
  * carry the id-kp-timeStamping EKU. Returns the signer certificate. Chain trust is the verifier's job.
  */
 export function verifyTimestampToken(token: Uint8Array, extraCerts: Uint8Array[] = []): CertInfo {
+  try { return verifyTimestampTokenUnchecked(token, extraCerts); } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('TSA_BAD_SIGNATURE', `time-stamp token: malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function verifyTimestampTokenUnchecked(token: Uint8Array, extraCerts: Uint8Array[]): CertInfo {
   const fail = (why: string): never => { throw new PkiClientError('TSA_BAD_SIGNATURE', `time-stamp token: ${why}`); };
   let sd: pkijs.SignedData;
   try { sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(token)).content }); } catch (e) { return fail(`unparseable (${(e as Error).message})`); }

@@ -60,6 +60,7 @@ export class CertInfo {
     this.der = der;
     try {
       this.x509 = new X509Certificate(der);
+      void this.x509.publicKey; // decode the key now: a broken SubjectPublicKeyInfo is a parse error, not a later crash
       const root = parseDer(der, 'certificate') as asn1js.Sequence;
       const tbs = root.valueBlock.value[0] as asn1js.Sequence;
       const f = tbs.valueBlock.value;

@@ -85,6 +85,15 @@ const raw = (n: asn1js.AsnType): Uint8Array => n.valueBeforeDecodeView.slice();
 
 /** Split a one-signer ContentInfo(SignedData) into its parts (CMS_PARSE on anything else). */
 export function parseSignedData(cms: Uint8Array): SignedDataParts {
+  try {
+    return parseSignedDataUnchecked(cms);
+  } catch (e) {
+    if (e instanceof SignerError) throw e;
+    throw new SignerError('CMS_PARSE', `CMS SignedData: malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function parseSignedDataUnchecked(cms: Uint8Array): SignedDataParts {
   const fail = (why: string): never => { throw new SignerError('CMS_PARSE', `CMS SignedData: ${why}`); };
   const res = asn1js.fromBER(cms);
   if (res.offset === -1) fail(`not DER (${res.result.error})`);
@@ -139,6 +148,12 @@ export function parseSignedData(cms: Uint8Array): SignedDataParts {
 
 /** Find the values (raw DER) of an attribute in a DER SET OF Attribute (signed attrs with 0x31 tag) or list of attributes. */
 export function attributeValues(attrs: Uint8Array | Uint8Array[], type: string): Uint8Array[] {
+  try { return attributeValuesUnchecked(attrs, type); } catch (e) {
+    throw new SignerError('CMS_PARSE', `malformed attributes (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function attributeValuesUnchecked(attrs: Uint8Array | Uint8Array[], type: string): Uint8Array[] {
   const list = attrs instanceof Uint8Array
     ? (asn1js.fromBER(attrs).result as asn1js.Set).valueBlock.value.map(raw)
     : attrs;

@@ -126,6 +126,10 @@ function parseState(s: unknown): { state: CmsState; signedAttrs: Uint8Array; cer
   const a = st.signatureAlgorithm;
   if (!a || !['RSA-PKCS1', 'RSA-PSS', 'ECDSA'].includes(a.scheme) || a.hash !== st.hash) throw new SignerError('STATE_INVALID', 'two-step state: bad signature algorithm');
   if (!Array.isArray(st.chain)) throw new SignerError('STATE_INVALID', 'two-step state: chain is not a list');
+  if (typeof st.contentType !== 'string' || !/^[0-2](\.(0|[1-9][0-9]*))+$/.test(st.contentType)) throw new SignerError('STATE_INVALID', 'two-step state: bad contentType');
+  if (st.signatureAlgorithm.saltLength !== undefined && !(Number.isInteger(st.signatureAlgorithm.saltLength) && st.signatureAlgorithm.saltLength >= 0 && st.signatureAlgorithm.saltLength <= 512)) {
+    throw new SignerError('STATE_INVALID', 'two-step state: bad PSS salt length');
+  }
   const signedAttrs = unb64(st.signedAttrs, 'signedAttrs');
   if (signedAttrs[0] !== 0x31) throw new SignerError('STATE_INVALID', 'two-step state: signedAttrs is not a SET');
   return { state: st, signedAttrs, certificate: unb64(st.certificate, 'certificate'), chain: st.chain.map((c, i) => unb64(c, `chain[${i}]`)) };
@@ -139,7 +143,11 @@ function parseState(s: unknown): { state: CmsState; signedAttrs: Uint8Array; cer
  */
 export function finalizeCms(state: CmsState | string, signatureValue: Uint8Array, opts: FinalizeCmsOptions = {}): Uint8Array {
   const { state: st, signedAttrs, certificate, chain } = parseState(state);
-  const cert = new CertInfo(certificate);
+  let cert: CertInfo;
+  try {
+    cert = new CertInfo(certificate);
+    for (const c of chain) new CertInfo(c);
+  } catch (e) { throw new SignerError('STATE_INVALID', `two-step state: certificate unreadable (${(e as Error).message})`, { cause: e }); }
   const algId = signatureAlgorithmIdentifier(st.signatureAlgorithm);
   let sig = signatureValue;
   if (st.signatureAlgorithm.scheme === 'ECDSA' && sig[0] !== 0x30) sig = ecdsaRawToDer(sig);
