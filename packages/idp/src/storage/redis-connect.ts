@@ -71,11 +71,23 @@ export async function connectRedis(input: RedisConfig | string, opts: { connectT
   return client;
 }
 
-/** A Lua script run with EVALSHA (falling back to EVAL once per node when the script cache is cold). */
+const ALL_SCRIPTS: LuaScript[] = [];
+
+/**
+ * Loads every kyso Lua script into the script cache of each master (done once at connect, so a burst of
+ * concurrent first calls does not all fall back to EVAL).
+ */
+export async function preloadScripts(client: RedisClient): Promise<void> {
+  const targets: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+  await Promise.all(targets.flatMap((node) => ALL_SCRIPTS.map((sc) => node.script('LOAD', sc.source))));
+}
+
+/** A Lua script run with EVALSHA (falling back to EVAL when the script cache is cold, e.g. after a restart). */
 export class LuaScript {
   readonly sha: string;
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    ALL_SCRIPTS.push(this);
   }
   async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {

@@ -8,8 +8,9 @@ import { RedisRateLimiter } from '../security/redis-rate-limiter.js';
 import { adapterClientStore } from './clients.js';
 import type { CreateStorageOptions, KysoIdpStorage } from './create-storage.js';
 import { redisAdapterClass } from './redis-adapter.js';
-import { connectRedis, toRedisConfig } from './redis-connect.js';
+import { connectRedis, preloadScripts, toRedisConfig } from './redis-connect.js';
 import { RedisHashKV } from './redis-kv.js';
+import { IdpError } from './errors.js';
 
 /** Default key prefix; set `keyPrefix` in the config to share one Redis between deployments. */
 export const DEFAULT_KEY_PREFIX = 'kyso:idp:';
@@ -19,6 +20,12 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
   const prefix = cfg.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const box = resolveSecretBox({ persistent: true, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}) });
   const client = await connectRedis(cfg);
+  try {
+    await preloadScripts(client);
+  } catch (err) {
+    client.disconnect();
+    throw new IdpError('IDP_STORAGE_UNAVAILABLE', `Redis refused SCRIPT LOAD (kyso needs Lua scripting): ${(err as Error).message}`, { cause: err });
+  }
   const now = opts.now ?? Date.now;
   const Adapter = redisAdapterClass(client, prefix, { ...opts, now });
   const clientIndex = `${prefix}oidc:clients`;
