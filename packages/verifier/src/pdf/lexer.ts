@@ -2,7 +2,7 @@
  * Bounded PDF object parser over a ByteSource: depth, string size and item counts are capped so hostile
  * input ends in a PdfSyntaxError, never in a hang or a stack overflow.
  */
-import type { ByteSource } from './source.js';
+import { type ByteSource, nextPosition } from './source.js';
 import { PArray, PDict, PName, PObj, PRef, PStream, PString } from './objects.js';
 
 /** Thrown by the parser; the analysis turns it into a finding. */
@@ -284,7 +284,7 @@ export class Lexer {
         }
         if (!ok) {
           // Declared length wrong or absent: find endstream (bounded by the file size).
-          const e = findKeyword(s, 'endstream', dataStart);
+          const e = nextPosition(s, 'endstream', dataStart);
           if (e < 0) throw new PdfSyntaxError('stream without endstream', dataStart);
           let end = e;
           if (s.byte(end - 1) === 0x0a) end--;
@@ -300,14 +300,8 @@ export class Lexer {
   }
 }
 
-/** First occurrence of `kw` at or after `from` (linear scan; bounded by the file). */
+/** First occurrence of `kw` at or after `from`: a short direct look, then the cached position list. */
 export function findKeyword(s: ByteSource, kw: string, from: number): number {
-  const first = kw.charCodeAt(0);
-  for (let i = from; i + kw.length <= s.size; i++) {
-    if (s.byte(i) !== first) continue;
-    let k = 1;
-    while (k < kw.length && s.byte(i + k) === kw.charCodeAt(k)) k++;
-    if (k === kw.length) return i;
-  }
-  return -1;
+  const near = s.find(kw, from, Math.min(s.size, from + 65536));
+  return near >= 0 ? near : nextPosition(s, kw, from);
 }

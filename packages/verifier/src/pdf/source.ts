@@ -11,6 +11,8 @@ export interface ByteSource {
   byte(i: number): number;
   /** Bytes [start, end) clamped to the file (a copy or a view; never modify it). */
   slice(start: number, end: number): Uint8Array;
+  /** First offset ≥ from (and < to) where `needle` starts, or -1 (native-speed search). */
+  find(needle: string, from: number, to?: number): number;
   close(): void;
 }
 
@@ -25,6 +27,13 @@ export class MemorySource implements ByteSource {
   }
   slice(start: number, end: number): Uint8Array {
     return this.b.subarray(Math.max(0, start), Math.min(this.size, Math.max(start, end)));
+  }
+  private buf?: Buffer;
+  find(needle: string, from: number, to = this.size): number {
+    this.buf ??= Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    const lo = Math.max(0, from);
+    const i = this.buf.subarray(lo, Math.min(to, this.size)).indexOf(needle, 0, 'latin1');
+    return i < 0 ? -1 : lo + i;
   }
   close(): void {}
 }
@@ -80,6 +89,28 @@ export class FileSource implements ByteSource {
     }
     return out;
   }
+  find(needle: string, from: number, to = this.size): number {
+    const n = needle.length;
+    const win = 1 << 20;
+    const nb = Buffer.from(needle, 'latin1');
+    const buf = Buffer.allocUnsafe(win + n);
+    let pos = Math.max(0, from);
+    const end = Math.min(to, this.size);
+    while (pos + n <= end) {
+      const len = Math.min(win + n, end - pos);
+      let got = 0;
+      while (got < len) {
+        const r = readSync(this.fd, buf, got, len - got, pos + got);
+        if (r <= 0) break;
+        got += r;
+      }
+      const i = buf.subarray(0, got).indexOf(nb);
+      if (i >= 0) return pos + i;
+      if (got < len) return -1;
+      pos += win;
+    }
+    return -1;
+  }
   /** Reads [start, end) in windows of `window` bytes, without caching them. */
   *windows(start: number, end: number, window = 1 << 20): Generator<Uint8Array> {
     const buf = new Uint8Array(window);
@@ -102,6 +133,10 @@ export class FileSource implements ByteSource {
 
 /** Finds `needle` (latin1) in [from, to) of the source; -1 when absent. */
 export function indexOf(src: ByteSource, needle: string, from: number, to = src.size): number {
+  return src.find(needle, from, to);
+}
+
+function indexOfSlow(src: ByteSource, needle: string, from: number, to = src.size): number {
   const n = needle.length;
   const first = needle.charCodeAt(0);
   const end = Math.min(to, src.size) - n;
@@ -116,6 +151,16 @@ export function indexOf(src: ByteSource, needle: string, from: number, to = src.
 
 /** Finds the last `needle` starting in [from, to). */
 export function lastIndexOf(src: ByteSource, needle: string, from: number, to = src.size): number {
+  const lo = Math.max(0, from);
+  const hi = Math.min(to, src.size);
+  if (hi - lo <= 4 << 20) {
+    const i = Buffer.from(src.slice(lo, hi)).lastIndexOf(needle, undefined, 'latin1');
+    return i < 0 ? -1 : lo + i;
+  }
+  return lastIndexOfSlow(src, needle, from, to);
+}
+
+function lastIndexOfSlow(src: ByteSource, needle: string, from: number, to = src.size): number {
   const n = needle.length;
   for (let i = Math.min(to, src.size) - n; i >= Math.max(0, from); i--) {
     let k = 0;
@@ -123,4 +168,38 @@ export function lastIndexOf(src: ByteSource, needle: string, from: number, to = 
     if (k === n) return i;
   }
   return -1;
+}
+
+void indexOfSlow;
+
+const positionCache = new WeakMap<ByteSource, Map<string, number[]>>();
+
+/** All offsets of `needle` in the source (computed once per source and needle, capped at 1e6). */
+export function allPositions(src: ByteSource, needle: string): number[] {
+  let m = positionCache.get(src);
+  if (!m) positionCache.set(src, (m = new Map()));
+  let list = m.get(needle);
+  if (!list) {
+    list = [];
+    let i = src.find(needle, 0);
+    while (i >= 0 && list.length < 1_000_000) {
+      list.push(i);
+      i = src.find(needle, i + needle.length);
+    }
+    m.set(needle, list);
+  }
+  return list;
+}
+
+/** First position of `needle` at or after `from`, using the cached position list. */
+export function nextPosition(src: ByteSource, needle: string, from: number): number {
+  const list = allPositions(src, needle);
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length ? list[lo]! : -1;
 }
