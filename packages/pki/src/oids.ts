@@ -1,0 +1,91 @@
+/**
+ * Object identifiers kyso uses across signer, verifier and the test PKI, by readable name.
+ * (The clients in `./clients/` keep a few of these as separate constants too; the values are the same.)
+ */
+export const OIDS = {
+  // hash algorithms
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  // public key / signature algorithms
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
+  secp256r1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
+  secp521r1: '1.3.132.0.35',
+  // name attributes
+  commonName: '2.5.4.3',
+  surname: '2.5.4.4',
+  serialNumber: '2.5.4.5',
+  countryName: '2.5.4.6',
+  localityName: '2.5.4.7',
+  stateOrProvinceName: '2.5.4.8',
+  organizationName: '2.5.4.10',
+  organizationalUnitName: '2.5.4.11',
+  title: '2.5.4.12',
+  givenName: '2.5.4.42',
+  organizationIdentifier: '2.5.4.97',
+  userId: '0.9.2342.19200300.100.1.1',
+  emailAddress: '1.2.840.113549.1.9.1',
+  // certificate extensions
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  cRLNumber: '2.5.29.20',
+  cRLReason: '2.5.29.21',
+  cRLDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  qcStatements: '1.3.6.1.5.5.7.1.3',
+  // access methods
+  ocspAccess: '1.3.6.1.5.5.7.48.1',
+  caIssuersAccess: '1.3.6.1.5.5.7.48.2',
+  // extended key usages
+  ekuServerAuth: '1.3.6.1.5.5.7.3.1',
+  ekuClientAuth: '1.3.6.1.5.5.7.3.2',
+  ekuEmailProtection: '1.3.6.1.5.5.7.3.4',
+  ekuTimeStamping: '1.3.6.1.5.5.7.3.8',
+  ekuOcspSigning: '1.3.6.1.5.5.7.3.9',
+  ekuDocumentSigning: '1.3.6.1.5.5.7.3.36',
+  // OCSP
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  // CMS / PKCS#9 / ESS
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  // PKCS#12
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+  // kyso test PKI (under the IANA example enterprise number 32473, RFC 5612)
+  kysoTestTsaPolicy: '1.3.6.1.4.1.32473.1.3161',
+  kysoTestCertPolicy: '1.3.6.1.4.1.32473.1.1',
+} as const;
+
+/** Names of the OIDs above, for messages: `oidName('2.5.4.3') === 'commonName'`. */
+export function oidName(oid: string): string {
+  for (const [k, v] of Object.entries(OIDS)) if (v === oid) return k;
+  return oid;
+}
