@@ -121,6 +121,17 @@ for (const b of backends) {
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     });
 
+    it('a later upsert of a consumed record keeps it consumed', async () => {
+      const R = new s.Adapter('RefreshToken');
+      await R.upsert('keep', { grantId: 'gk', clientId: 'rp' } as AdapterPayload, 600);
+      await R.consume('keep');
+      await R.upsert('keep', { grantId: 'gk', clientId: 'rp', iat: 1 } as AdapterPayload, 600);
+      const got = (await R.find('keep'))!;
+      assert.equal(got.iat, 1);
+      assert.equal(typeof got.consumed, 'number');
+      await assert.rejects(R.consume('keep'), (e: { error?: string }) => e.error === 'invalid_grant');
+    });
+
     it('consume of an unknown record is invalid_grant', async () => {
       await assert.rejects(new s.Adapter('AuthorizationCode').consume('missing'), (e: { error?: string }) => e.error === 'invalid_grant');
     });
@@ -266,7 +277,9 @@ describe('storage: redis specifics', function () {
     }
   });
 
-  it('rejects a config without url, sentinels or cluster', async () => {
+  it('rejects a config without url, sentinels or cluster, and prefixes that would break hash tags', async () => {
     await assert.rejects(createStorage({ secretKey: KEY, redis: { keyPrefix: 'x' } }), { code: 'IDP_STORAGE_CONFIG' });
+    await assert.rejects(createStorage({ secretKey: KEY, redis: { url: redis!.url, keyPrefix: '{x}:' } }), { code: 'IDP_STORAGE_CONFIG' });
+    await assert.rejects(createStorage({ secretKey: KEY, redis: 'http://127.0.0.1:1' }), { code: 'IDP_STORAGE_CONFIG' });
   });
 });

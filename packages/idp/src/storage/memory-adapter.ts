@@ -109,8 +109,9 @@ export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions 
       const previous = store.get(key);
       if (previous) store.dropSecondary(key, previous.payload);
       const entry: Entry = { payload: clone(payload), expiresAt };
+      // keep an existing consumed mark: a later write must never "un-consume" a code or refresh token
       if (previous?.consumed !== undefined) entry.consumed = previous.consumed;
-      if (payload.consumed) entry.consumed = payload.consumed as number;
+      else if (payload.consumed) entry.consumed = payload.consumed as number;
       store.objects.set(key, entry);
       if (this.name === 'Session' && payload.uid) store.uids.set(payload.uid, { key, expiresAt });
       if (payload.userCode) store.userCodes.set(payload.userCode, { key, expiresAt });

@@ -33,11 +33,16 @@ if cur < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `);
 
-/** Replaces a record in one round trip. ARGV: payload JSON, consumed ('' = none), ttl seconds (0 = none). */
+/**
+ * Replaces a record in one round trip, keeping an existing consumed mark (a later write must never "un-consume"
+ * a code or refresh token). ARGV: payload JSON, consumed ('' = none), ttl seconds (0 = none).
+ */
 const WRITE = new LuaScript(`
+local c = redis.call('HGET', KEYS[1], 'c')
+if ARGV[2] ~= '' and not c then c = ARGV[2] end
 redis.call('DEL', KEYS[1])
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[2])
+if c then
+  redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', c)
 else
   redis.call('HSET', KEYS[1], 'p', ARGV[1])
 end

@@ -18,6 +18,7 @@ export const DEFAULT_KEY_PREFIX = 'kyso:idp:';
 export async function createRedisStorage(input: RedisConfig | string, opts: CreateStorageOptions): Promise<KysoIdpStorage> {
   const cfg = toRedisConfig(input);
   const prefix = cfg.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (/[{}\s]/.test(prefix)) throw new IdpError('IDP_STORAGE_CONFIG', 'Redis keyPrefix must not contain braces or spaces (braces would break Cluster hash tags)');
   const box = resolveSecretBox({ persistent: true, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}) });
   const client = await connectRedis(cfg);
   try {
