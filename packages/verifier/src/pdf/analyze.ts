@@ -202,7 +202,7 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRec
     for (let j = i + 1; j < sigs.length; j++) {
       const a = sigs[i]!.coverage;
       const b = sigs[j]!.coverage;
-      if (!a || !b) continue;
+      if (!a || !b || !a.coversWholeRevision) continue;
       const aEnd = a.byteRange[2]! + a.byteRange[3]!;
       // a later signature's /Contents inside an earlier signature's signed bytes
       if (b.contentsStart < aEnd && b.contentsStart >= 0) {
