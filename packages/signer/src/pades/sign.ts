@@ -131,12 +131,36 @@ function cnOf(cert: CertInfo): string | undefined {
   return m?.[1]?.replace(/\\,/g, ',');
 }
 
-/** Refuses certificates outside their validity period unless allowed. */
+const certCache = new WeakMap<Uint8Array, CertInfo>();
+/** Parsed certificate, cached per byte array (a backend's certificate is the same object on every call). */
+function certInfo(der: Uint8Array): CertInfo {
+  let c = certCache.get(der);
+  if (!c) {
+    c = new CertInfo(der);
+    certCache.set(der, c);
+  }
+  return c;
+}
+
+const estimateCache = new WeakMap<Uint8Array, Map<string, number>>();
+/** Placeholder size for the CMS, cached per certificate object and parameters. */
+function estimateContentsSize(signer: SignerCertificates, hash: HashName, alg: SignatureAlgorithm | undefined, timestamp: boolean): number {
+  const key = JSON.stringify([hash, alg ?? null, timestamp, (signer.chain ?? []).map((c) => c.length)]);
+  let m = estimateCache.get(signer.certificate);
+  const hit = m?.get(key);
+  if (hit !== undefined) return hit;
+  const size = estimateCmsSize({ certificate: signer.certificate, chain: signer.chain ?? [], hash, ...(alg ? { signatureAlgorithm: alg } : {}), timestamp });
+  if (!m) estimateCache.set(signer.certificate, (m = new Map()));
+  m.set(key, size);
+  return size;
+}
+
+/** Refuses certificates outside their validity period unless allowed (CERT_EXPIRED / CERT_NOT_YET_VALID). */
 export function checkCertificateTime(cert: Uint8Array, at: Date, allow = false): void {
   if (allow) return;
-  const c = new CertInfo(cert);
-  if (at < c.notBefore) throw new PadesError('CERT_NOT_YET_VALID', `signer certificate ${c.subject} is not valid before ${c.notBefore.toISOString()} (use allowInvalidCert to override)`);
-  if (at > c.notAfter) throw new PadesError('CERT_EXPIRED', `signer certificate ${c.subject} expired on ${c.notAfter.toISOString()} (use allowInvalidCert to override)`);
+  const c = certInfo(cert);
+  if (at < c.notBefore) throw new SignerError('CERT_NOT_YET_VALID', `signer certificate ${c.subject} is not valid before ${c.notBefore.toISOString()} (use allowInvalidCert to override)`);
+  if (at > c.notAfter) throw new SignerError('CERT_EXPIRED', `signer certificate ${c.subject} expired on ${c.notAfter.toISOString()} (use allowInvalidCert to override)`);
 }
 
 /** Opens the input for signing: refuses encrypted and repaired files. */
@@ -172,13 +196,16 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   if (!LEVELS.includes(level)) throw new PadesError('PDF_UNSUPPORTED', `unknown level ${level}`);
   if (atLeast(level, 'B-T') && !options.tsa?.url) throw new PadesError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const signingTime = options.signingTime ?? new Date();
-  await checkSignerCertificate(signer.certificate, signer.chain ?? [], {
-    allowExpired: options.allowInvalidCert ?? false,
-    allowRevoked: options.allowInvalidCert ?? false,
-    offline: !options.checkRevocation,
-  });
+  if (options.checkRevocation) {
+    await checkSignerCertificate(signer.certificate, signer.chain ?? [], {
+      allowExpired: options.allowInvalidCert ?? false,
+      allowRevoked: options.allowInvalidCert ?? false,
+    });
+  } else {
+    checkCertificateTime(signer.certificate, new Date(), options.allowInvalidCert);
+  }
   const hash = options.hash ?? options.signatureAlgorithm?.hash ?? 'SHA-256';
-  const cert = new CertInfo(signer.certificate);
+  const cert = certInfo(signer.certificate);
   const reader = openForUpdate(input);
   const tmp = tempPathFor(output);
   try {
@@ -204,13 +231,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
     });
     const signerName = options.signerName ?? cnOf(cert) ?? cert.subject;
     const offset = options.utcOffsetMinutes ?? 420;
-    const contentsSize = options.contentsSize ?? estimateCmsSize({
-      certificate: signer.certificate,
-      chain: signer.chain ?? [],
-      hash,
-      ...(options.signatureAlgorithm ? { signatureAlgorithm: options.signatureAlgorithm } : {}),
-      timestamp: atLeast(level, 'B-T'),
-    });
+    const contentsSize = options.contentsSize ?? estimateContentsSize(signer, hash, options.signatureAlgorithm, atLeast(level, 'B-T'));
     if (!Number.isInteger(contentsSize) || contentsSize < 64 || contentsSize > 16 * 1024 * 1024) throw new PadesError('CONTENTS_TOO_SMALL', `contentsSize ${contentsSize} is out of range`);
     const sig = new PdfDict({
       Type: PdfName.of('Sig'),
