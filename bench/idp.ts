@@ -1,0 +1,149 @@
+/**
+ * Identity-provider benchmark: vanilla oidc-provider (in-memory adapter, one process, opaque tokens) against
+ * kyso's identity provider backed by Redis, in one process and in two processes sharing Redis.
+ * Cases: client_credentials, refresh-token grants (rotation on: each connection follows its own token chain),
+ * introspection, userinfo — at 50 and 100 connections; plus password logins/s with the chosen argon2id
+ * parameters. Loopback only, bounded duration (BENCH_SECONDS, default 5 per run).
+ *   cd /work/main && node --import tsx bench/idp.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { startRedis } from '@kyso/fixtures';
+import { createStorage, DEFAULT_ARGON2 } from '@kyso/idp';
+
+interface AcResult { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number }
+type AcRequest = Record<string, unknown>;
+interface AcOptions { url: string; connections: number; duration: number; requests: AcRequest[] }
+const autocannon = createRequire(import.meta.url)('autocannon') as (o: AcOptions) => Promise<AcResult>;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+  });
+}
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const HERE = import.meta.dirname;
+const SVC_AUTH = `Basic ${Buffer.from('bench-svc:bench-svc-secret-0123456789').toString('base64')}`;
+const RP_AUTH = `Basic ${Buffer.from('bench-rp:bench-rp-secret-01234567890').toString('base64')}`;
+const FORM = 'application/x-www-form-urlencoded';
+
+interface Server { child: ChildProcess; port: number; refreshTokens: string[]; accessToken: string }
+
+async function startServer(mode: 'vanilla' | 'kyso', redisUrl?: string): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'idp-server.ts'), mode, String(port), redisUrl ?? '', '400'], {
+    cwd: join(HERE, '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') },
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  child.stdout!.on('data', (d) => { out += d; });
+  const jsonLine = () => out.split('\n').find((l) => l.startsWith('{"port"') && l.endsWith('}'));
+  for (let i = 0; i < 300 && !jsonLine(); i++) await new Promise((r) => setTimeout(r, 100));
+  const line = jsonLine();
+  if (!line) { child.kill('SIGKILL'); throw new Error(`${mode} server did not start: ${err.slice(-500)}`); }
+  return { child, ...(JSON.parse(line) as Omit<Server, 'child'>) };
+}
+
+type Case = 'client_credentials' | 'refresh_token' | 'introspection' | 'userinfo';
+
+function requestsFor(c: Case, s: Server, connections: number): AcRequest[] {
+  switch (c) {
+    case 'client_credentials':
+      return [{ method: 'POST', path: '/token', headers: { authorization: SVC_AUTH, 'content-type': FORM }, body: 'grant_type=client_credentials' }];
+    case 'introspection':
+      return [{ method: 'POST', path: '/token/introspection', headers: { authorization: RP_AUTH, 'content-type': FORM }, body: `token=${s.accessToken}` }];
+    case 'userinfo':
+      return [{ method: 'GET', path: '/me', headers: { authorization: `Bearer ${s.accessToken}` } }];
+    case 'refresh_token': {
+      // rotation is on, so every refresh token is single-use: requests take a token from the pool and put
+      // the rotated one back (autocannon resets per-request context, so the pool is shared)
+      const pool = s.refreshTokens;
+      if (pool.length < connections) throw new Error('not enough refresh tokens for the connections');
+      return [{
+        method: 'POST', path: '/token', headers: { authorization: RP_AUTH, 'content-type': FORM },
+        setupRequest(req: Record<string, unknown>) {
+          return { ...req, body: `grant_type=refresh_token&refresh_token=${pool.shift() ?? 'exhausted'}` };
+        },
+        onResponse(status: number, body: string) {
+          if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+        },
+      }];
+    }
+  }
+}
+
+interface Result { rps: number; p99: number; errors: number }
+
+async function run(c: Case, servers: Server[], connections: number): Promise<Result> {
+  const per = Math.floor(connections / servers.length);
+  const results = await Promise.all(servers.map((s) => autocannon({
+    url: `http://127.0.0.1:${s.port}`, connections: per, duration: SECONDS, requests: requestsFor(c, s, per),
+  })));
+  return {
+    rps: results.reduce((a, r) => a + r.requests.average, 0),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    errors: results.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
+  };
+}
+
+async function passwordLogins(): Promise<number> {
+  const storage = await createStorage({ secretKey: Buffer.alloc(32, 1) });
+  const id = '001090012345';
+  await storage.accounts.create({ id, password: 'bench password 123', name: 'A', birthdate: '1990-01-01', gender: 'male', level: 1 });
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  const worker = async () => { while (Date.now() < end) { const r = await storage.accounts.verifyPassword(id, 'bench password 123'); if (r.ok) n++; } };
+  const start = Date.now();
+  await Promise.all(Array.from({ length: cpus().length }, worker));
+  const rate = n / ((Date.now() - start) / 1000);
+  await storage.close();
+  return rate;
+}
+
+const fmt = (r: Result) => `${Math.round(r.rps)}/s p99 ${r.p99} ms${r.errors ? ` (${r.errors} err)` : ''}`;
+
+async function main() {
+  const redis = await startRedis();
+  const rows: string[][] = [];
+  try {
+    for (const c of ['client_credentials', 'refresh_token', 'introspection', 'userinfo'] as Case[]) {
+      // fresh servers per case: vanilla's in-memory adapter is a bounded LRU that would evict the minted
+      // tokens after the grant-heavy cases, which would make its later numbers meaningless
+      const vanilla = await startServer('vanilla');
+      const kyso1 = await startServer('kyso', redis.url);
+      const kyso2 = [await startServer('kyso', redis.url), await startServer('kyso', redis.url)];
+      try {
+        for (const conns of [50, 100]) {
+          const v = await run(c, [vanilla], conns);
+          const k = await run(c, [kyso1], conns);
+          const k2 = await run(c, kyso2, conns);
+          rows.push([`${c} @${conns}`, fmt(k), fmt(v), (k.rps / v.rps).toFixed(2), fmt(k2), (k2.rps / v.rps).toFixed(2)]);
+          process.stderr.write(`done ${c} @${conns}\n`);
+        }
+      } finally {
+        for (const s of [vanilla, kyso1, ...kyso2]) { s.child.kill('SIGTERM'); await once(s.child, 'exit').catch(() => {}); }
+      }
+    }
+    const logins = await passwordLogins();
+    rows.push([`password logins (argon2id m=${DEFAULT_ARGON2.memoryCost}KiB t=${DEFAULT_ARGON2.timeCost} p=${DEFAULT_ARGON2.parallelism}, ${cpus().length} workers)`, `${logins.toFixed(1)}/s`, 'Keycloak anchor: 15/vCPU-s', '', '', '']);
+  } finally {
+    await redis.stop();
+  }
+  const header = ['case', 'kyso (Redis, 1 proc)', 'peer (vanilla oidc-provider, memory)', 'ratio', 'kyso (Redis, 2 procs)', 'ratio 2p'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join(' | ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const r of rows) console.log(line(r));
+  console.log(`\n${SECONDS} s per run, loopback, ${cpus().length} cores shared by autocannon, the servers and redis-server.`);
+}
+
+await main();
