@@ -101,6 +101,37 @@ describe('password hashing (argon2id)', function () {
   });
 });
 
+describe('secret key rotation', function () {
+  this.timeout(20000);
+  it('opens TOTP secrets and recovery codes sealed with a previous key and re-seals them with the new one', async () => {
+    const kv = new MemoryHashKV();
+    const oldKey = Buffer.alloc(32, 21), newKey = Buffer.alloc(32, 22);
+    let clock = T0;
+    const before = new KvAccountStore({ kv, box: SecretBox.fromKey(oldKey), argon2: FAST, now: () => clock });
+    const a = citizen();
+    await before.create(a);
+    const e = await before.beginTotpEnrolment(a.id);
+    const { recoveryCodes } = (await before.confirmTotpEnrolment(a.id, await totpCode(e.secret, clock)))!;
+    const sealedOld = (await kv.hgetall(`acct:{${a.id}}`))!.totp!;
+    // new key only: old values cannot be opened
+    const newOnly = new KvAccountStore({ kv, box: SecretBox.fromKey(newKey), argon2: FAST, now: () => clock });
+    clock += 30_000;
+    await assert.rejects(newOnly.verifyTotp(a.id, await totpCode(e.secret, clock)), { code: 'IDP_SECRET_KEY' });
+    assert.equal(await newOnly.useRecoveryCode(a.id, recoveryCodes[0]!), false);
+    // new key + previous key: everything works and the TOTP secret is re-sealed
+    const rotated = new KvAccountStore({ kv, box: SecretBox.fromKey(newKey, [oldKey]), argon2: FAST, now: () => clock });
+    assert.equal(await rotated.verifyTotp(a.id, await totpCode(e.secret, clock)), true);
+    const sealedNew = (await kv.hgetall(`acct:{${a.id}}`))!.totp!;
+    assert.notEqual(sealedNew, sealedOld);
+    assert.equal(await rotated.useRecoveryCode(a.id, recoveryCodes[0]!), true);
+    clock += 30_000;
+    assert.equal(await newOnly.verifyTotp(a.id, await totpCode(e.secret, clock)), true, 'readable with the new key alone now');
+  });
+  it('rejects keys that are not 32 bytes', () => {
+    assert.throws(() => SecretBox.fromKey(Buffer.alloc(16)), { code: 'IDP_SECRET_KEY' });
+  });
+});
+
 for (const backend of ['memory', 'redis'] as const) {
   describe(`accounts: ${backend}`, function () {
     this.timeout(20000);
@@ -295,6 +326,22 @@ for (const backend of ['memory', 'redis'] as const) {
         } finally { await other.close(); }
       }
       assert.equal(await s.accounts.verifyTotp(a.id, await totpCode(secret, clock)), true);
+    });
+
+    it('updates profile fields but never the personal number or birth date', async () => {
+      const a = citizen();
+      await s.accounts.create(a);
+      const u = await s.accounts.updateProfile(a.id, { name: 'Nguyễn Thị Lan Anh', phone: null, address: { street_address: '1 Lê Lợi', locality: 'Huế', country: 'VN' }, email: 'anh@example.vn' });
+      assert.equal(u.name, 'Nguyễn Thị Lan Anh');
+      assert.equal(u.phone, undefined);
+      assert.deepEqual(u.address, { street_address: '1 Lê Lợi', locality: 'Huế', country: 'VN' });
+      assert.deepEqual(await s.accounts.get(a.id), u);
+      assert.equal(u.birthdate, a.birthdate);
+      await assert.rejects(s.accounts.updateProfile(a.id, { email: 'nope' }), { code: 'ACCOUNT_INVALID' });
+      await assert.rejects(s.accounts.updateProfile(a.id, { gender: 'male' }), { code: 'PERSONAL_NUMBER_INVALID' });
+      await assert.rejects(s.accounts.updateProfile(a.id, { name: '  ' }), { code: 'ACCOUNT_INVALID' });
+      await assert.rejects(s.accounts.updateProfile('001190999999', { name: 'X' }), { code: 'ACCOUNT_NOT_FOUND' });
+      assert.equal((await s.accounts.verifyPassword(a.id, a.password)).ok, true, 'password untouched');
     });
 
     it('links guardians to minors under 14, visible in both accounts', async () => {

@@ -266,6 +266,41 @@ export class KvAccountStore implements AccountStore {
     await this.kv.hsetIfExists(this.key(id), { [F.level]: String(level) });
   }
 
+  /**
+   * Changes contact and profile fields (name, gender, address, phone, email). The personal number and birth date
+   * are fixed (they come from the population record); `undefined` leaves a field as is, `null` clears it.
+   */
+  async updateProfile(id: string, patch: { name?: string; gender?: string | null; address?: CitizenAddress | string | null; phone?: string | null; email?: string | null }): Promise<CitizenAccount> {
+    const r = await this.mustRecord(id);
+    const p = JSON.parse(r[F.profile]!) as Profile;
+    if (patch.name !== undefined) {
+      const name = cleanText(patch.name, 'name', 200);
+      if (!name) throw new IdpError('ACCOUNT_INVALID', 'name is required');
+      p.name = name;
+    }
+    if (patch.gender !== undefined) {
+      const gender = patch.gender === null ? undefined : cleanText(patch.gender, 'gender', 32);
+      if (gender) assertPersonalNumber(id, { gender }); else delete p.gender;
+      if (gender) p.gender = gender;
+    }
+    if (patch.address !== undefined) {
+      const a = patch.address === null ? undefined : cleanAddress(patch.address);
+      if (a) p.address = a; else delete p.address;
+    }
+    if (patch.phone !== undefined) {
+      const phone = patch.phone === null ? undefined : cleanText(patch.phone, 'phone', 32);
+      if (phone && !/^\+?[0-9 ()-]{6,31}$/.test(phone)) throw new IdpError('ACCOUNT_INVALID', 'phone must contain digits only (optionally +, spaces, dashes)');
+      if (phone) p.phone = phone; else delete p.phone;
+    }
+    if (patch.email !== undefined) {
+      const email = patch.email === null ? undefined : cleanText(patch.email, 'email', 254);
+      if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new IdpError('ACCOUNT_INVALID', 'email is not an address');
+      if (email) p.email = email; else delete p.email;
+    }
+    await this.kv.hsetIfExists(this.key(id), { [F.profile]: JSON.stringify(p) });
+    return this.toAccount(id, { ...r, [F.profile]: JSON.stringify(p) });
+  }
+
   /** Starts (or restarts) enrolment with a new secret; the active factor, if any, stays until confirmation. */
   async beginTotpEnrolment(id: string): Promise<{ secret: string; otpauthUrl: string; qrSvg: string }> {
     await this.mustRecord(id);
@@ -301,7 +336,12 @@ export class KvAccountStore implements AccountStore {
     const secret = this.box.open(sealed, `${id}|${F.totp}`);
     const step = await matchTotp(secret, code, this.now());
     if (step === undefined) return false;
-    return this.kv.advanceCounter(this.key(id), F.totpStep, step);
+    const ok = await this.kv.advanceCounter(this.key(id), F.totpStep, step);
+    if (ok && this.box.isStale(sealed)) {
+      // key rotation: re-seal with the current key
+      await this.kv.hsetIfExists(this.key(id), { [F.totp]: this.box.seal(secret, `${id}|${F.totp}`) });
+    }
+    return ok;
   }
 
   /** Consumes a recovery code (atomic field removal, so each code works once). */
@@ -310,7 +350,8 @@ export class KvAccountStore implements AccountStore {
     if (!/^[A-Z0-9]{10}$/.test(norm)) return false;
     const r = await this.record(id);
     if (!r || r[F.disabled] === '1') return false;
-    return (await this.kv.hdel(this.key(id), [F.recoveryPrefix + this.box.mac(norm, `rc|${id}`)])) === 1;
+    // under the current key or, after a key rotation, an older one
+    return (await this.kv.hdel(this.key(id), this.box.macs(norm, `rc|${id}`).map((m) => F.recoveryPrefix + m))) >= 1;
   }
 
   /** Removes the second factor and all recovery codes (the citizen enrols again). */

@@ -18,6 +18,8 @@ export interface CreateStorageOptions extends AdapterOptions {
   redis?: RedisConfig | string;
   /** At-rest key for account secrets (32 bytes or base64); default `KYSO_IDP_SECRET_KEY`. */
   secretKey?: Uint8Array | string;
+  /** Older at-rest keys still accepted for opening (default `KYSO_IDP_SECRET_KEY_PREVIOUS`, comma-separated). */
+  previousSecretKeys?: (Uint8Array | string)[];
   /** argon2id parameters (default m=19456 KiB, t=2, p=1). */
   argon2?: Argon2Params;
   /** Rate-limit backoff policy. */
@@ -48,7 +50,7 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<Ky
   const store = new MemoryOidcStore(now);
   const Adapter = memoryAdapterClass(store, opts);
   const clientIds = new Set<string>();
-  const box = resolveSecretBox({ persistent: false, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}) });
+  const box = resolveSecretBox({ persistent: false, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}), ...(opts.previousSecretKeys ? { previousKeys: opts.previousSecretKeys } : {}) });
   return {
     kind: 'memory',
     Adapter,

@@ -19,7 +19,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
   const cfg = toRedisConfig(input);
   const prefix = cfg.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (/[{}\s]/.test(prefix)) throw new IdpError('IDP_STORAGE_CONFIG', 'Redis keyPrefix must not contain braces or spaces (braces would break Cluster hash tags)');
-  const box = resolveSecretBox({ persistent: true, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}) });
+  const box = resolveSecretBox({ persistent: true, ...(opts.secretKey !== undefined ? { key: opts.secretKey } : {}), ...(opts.previousSecretKeys ? { previousKeys: opts.previousSecretKeys } : {}) });
   const client = await connectRedis(cfg);
   try {
     await preloadScripts(client);
