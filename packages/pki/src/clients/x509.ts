@@ -45,7 +45,7 @@ const OID_AD_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
 export class CertInfo {
   readonly der: Uint8Array;
   readonly x509: X509Certificate;
-  readonly pkijs: pkijs.Certificate;
+  #pkijs: pkijs.Certificate | undefined;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
   /** Serial number magnitude bytes as encoded (INTEGER content). */
@@ -71,13 +71,22 @@ export class CertInfo {
       const spki = f[o + 5] as asn1js.Sequence;
       this.spkiDer = spki.valueBeforeDecodeView.slice();
       this.publicKeyBits = (spki.valueBlock.value[1] as asn1js.BitString).valueBlock.valueHexView.slice();
-      this.pkijs = pkijs.Certificate.fromBER(new Uint8Array(der));
-      this.notBefore = this.pkijs.notBefore.value;
-      this.notAfter = this.pkijs.notAfter.value;
+      this.notBefore = new Date(this.x509.validFrom);
+      this.notAfter = new Date(this.x509.validTo);
     } catch (e) {
       if (e instanceof PkiClientError) throw e;
       throw new PkiClientError('CERT_PARSE', `certificate could not be parsed: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** PKI.js view of the certificate (parsed on first use: it is the slow part). */
+  get pkijs(): pkijs.Certificate {
+    if (!this.#pkijs) {
+      try { this.#pkijs = pkijs.Certificate.fromBER(new Uint8Array(this.der)); } catch (e) {
+        throw new PkiClientError('CERT_PARSE', `certificate could not be parsed: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return this.#pkijs;
   }
 
   /** Serial as lower-case hex without leading zero octets. */
