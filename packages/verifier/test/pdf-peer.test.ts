@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { P12Signer } from '@signpdf/signer-p12';
-import signpdf from '@signpdf/signpdf';
+import { SignPdf } from '@signpdf/signpdf';
 import { analyzePdf } from '../src/pdf/index.js';
 
 function pdfsig(path: string): string[] {
@@ -42,7 +42,7 @@ describe('peer-signed PDFs (verifier/pdf)', function () {
     }
     pdflibAddPlaceholder({ pdfDoc: doc, reason, contactInfo: 'test@example.org', name: 'Peer', location: 'Hanoi' });
     const withPlaceholder = Buffer.from(await doc.save({ useObjectStreams: false }));
-    return signpdf.sign(withPlaceholder, new P12Signer(p12, { passphrase: '' }));
+    return new SignPdf().sign(withPlaceholder, new P12Signer(p12, { passphrase: '' }));
   }
 
   it('one peer signature: clean, covers the whole file, pdfsig agrees', async () => {

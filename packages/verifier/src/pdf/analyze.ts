@@ -120,6 +120,9 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
   const filter = nameOf(doc.resolve(sig.get('Filter'), last));
   const kind = type === 'DocTimeStamp' || subFilter === 'ETSI.RFC3161' ? 'document-timestamp' : 'signature';
   // /Contents: must be a direct hex string located in the file bytes.
+  if (sig.duplicates?.length) {
+    ff.push({ code: 'SIGNATURE_DICTIONARY_AMBIGUOUS', severity: 'error', message: `signature dictionary repeats ${[...new Set(sig.duplicates)].map((k) => '/' + k).join(', ')}: readers may disagree on which value counts`, where });
+  }
   const cRaw = sig.get('Contents');
   let contents = new Uint8Array(0);
   let contentsPos: { start: number; end: number } | undefined;

@@ -238,6 +238,7 @@ export class Lexer {
     const start = this.pos;
     this.pos += 2;
     const map = new Map<string, PObj>();
+    let dups: string[] | undefined;
     for (;;) {
       this.skipWs();
       const c = s.byte(this.pos);
@@ -245,12 +246,15 @@ export class Lexer {
       if (c === 0x3e) {
         if (s.byte(this.pos + 1) !== 0x3e) throw new PdfSyntaxError("expected '>>'", this.pos);
         this.pos += 2;
-        return new PDict(map, start, this.pos);
+        const d = new PDict(map, start, this.pos);
+        if (dups) d.duplicates = dups;
+        return d;
       }
       if (c !== 0x2f) throw new PdfSyntaxError('dictionary key is not a name', this.pos);
       const k = this.name().name;
       const v = this.value(depth + 1);
       if (!map.has(k)) map.set(k, v); // first occurrence wins (ambiguity is reported elsewhere)
+      else if ((dups ??= []).length < 16) dups.push(k);
     }
   }
 

@@ -36,6 +36,8 @@ export class PArray {
 }
 
 export class PDict {
+  /** Keys that occurred more than once in the parsed dictionary (the first occurrence is kept). */
+  duplicates?: string[];
   constructor(readonly map: Map<string, PObj>, readonly start: number, readonly end: number) {}
   get(k: string): PObj | undefined {
     return this.map.get(k);

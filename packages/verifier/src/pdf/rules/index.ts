@@ -10,6 +10,7 @@ import { formFieldRule } from './form-fields.js';
 import { appearanceRule } from './appearance.js';
 import { pageRule } from './pages.js';
 import { fallbackRule } from './fallback.js';
+import { trailerRule } from './trailer.js';
 
-export const RULES: Rule[] = [signatureDictionaryRule, dssRule, metadataRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, fallbackRule];
+export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, metadataRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';
