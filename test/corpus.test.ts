@@ -24,6 +24,7 @@ const PDF_LAYER_PENDING = new Set([
   'dss-pades/pades-signed-annot-added.pdf', // /Names catalog change judged disallowed
   'pyhanko/form-update-override-appearance-stream.pdf', // benign appearance update judged disallowed
   'pyhanko/minimal-two-fields-signed-twice.pdf', // /F change of the signed field judged disallowed
+  'dss-pades/pades-ltv.pdf', // trailer /AdditionalStreams change judged disallowed
 ]);
 
 function pemOf(der: Uint8Array): string {

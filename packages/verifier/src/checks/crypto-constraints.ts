@@ -16,7 +16,7 @@ export const cryptoConstraintsCheck: Check = {
     s.signatureAlgorithm = scheme.name;
     let key;
     try {
-      key = publicKey(s.signer!.spkiDer);
+      key = s.signer!.publicKey;
     } catch (e) {
       reject(s, this, 'INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE', `the signer's public key cannot be used: ${(e as Error).message}`, true);
       return;

@@ -23,8 +23,18 @@ export class CmsFormatError extends Error {
 /** Largest DER we accept for one CMS structure (hostile input guard). */
 const MAX_CMS = 64 * 1024 * 1024;
 
-/** Parses DER ContentInfo → SignedData. Throws CmsFormatError with a precise message. */
+const parsed = new WeakMap<Uint8Array, ParsedCms>();
+
+/** Parses DER ContentInfo → SignedData (memoised per input array). Throws CmsFormatError with a precise message. */
 export function parseSignedData(der: Uint8Array): ParsedCms {
+  const hit = parsed.get(der);
+  if (hit) return hit;
+  const r = parseSignedDataUncached(der);
+  parsed.set(der, r);
+  return r;
+}
+
+function parseSignedDataUncached(der: Uint8Array): ParsedCms {
   if (der.length === 0) throw new CmsFormatError('the signature value (/Contents) is empty');
   if (der.length > MAX_CMS) throw new CmsFormatError(`CMS of ${der.length} bytes exceeds the ${MAX_CMS}-byte limit`);
   const asn = asn1js.fromBER(ownBuffer(der));
@@ -43,16 +53,26 @@ export function parseSignedData(der: Uint8Array): ParsedCms {
     throw new CmsFormatError(`CMS SignedData is malformed: ${(e as Error).message}`);
   }
   if (sd.signerInfos.length === 0) throw new CmsFormatError('CMS SignedData has no SignerInfo');
+  // Certificates and revocation data as their original bytes (re-encoding could alter non-DER input and with
+  // it the certificate hashes that signing-certificate-v2 binds).
   const certificates: Uint8Array[] = [];
-  for (const c of sd.certificates ?? []) {
-    if (c instanceof pkijs.Certificate) certificates.push(new Uint8Array(c.toSchema().toBER(false)));
-  }
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
-  for (const c of sd.crls ?? []) {
-    if (c instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(c.toSchema().toBER(false)));
-    else if (c instanceof pkijs.OtherRevocationInfoFormat && c.otherRevInfoFormat === OID.otherRevInfoOcsp) {
-      ocsps.push(new Uint8Array((c.otherRevInfo as asn1js.BaseBlock).toBER(false)));
+  const sdBlock = ci.content as asn1js.Sequence | undefined;
+  for (const part of sdBlock?.valueBlock?.value ?? []) {
+    if (part.idBlock.tagClass !== 3) continue;
+    const items = (part as asn1js.Constructed).valueBlock?.value ?? [];
+    if (part.idBlock.tagNumber === 0) {
+      for (const c of items) if (c.idBlock.tagClass === 1 && c.idBlock.tagNumber === 16) certificates.push(new Uint8Array(c.valueBeforeDecodeView));
+    } else if (part.idBlock.tagNumber === 1) {
+      for (const c of items) {
+        if (c.idBlock.tagClass === 1 && c.idBlock.tagNumber === 16) crls.push(new Uint8Array(c.valueBeforeDecodeView));
+        else if (c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 1) {
+          const v = (c as asn1js.Constructed).valueBlock?.value ?? [];
+          const oid = v[0] instanceof asn1js.ObjectIdentifier ? v[0].valueBlock.toString() : '';
+          if (oid === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+        }
+      }
     }
   }
   const out: ParsedCms = { signedData: sd, contentType: sd.encapContentInfo.eContentType, certificates, crls, ocsps };

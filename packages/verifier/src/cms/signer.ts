@@ -129,7 +129,7 @@ export function signerScheme(si: pkijs.SignerInfo): SignatureScheme {
  */
 export async function verifySignerSignature(si: pkijs.SignerInfo, cert: CertInfo, content: SignedContent): Promise<boolean> {
   const scheme = signerScheme(si);
-  const key = publicKey(cert.spkiDer);
+  const key = cert.publicKey;
   const sig = si.signature.valueBlock.valueHexView;
   if (si.signedAttrs) return verifySignature(scheme, key, new Uint8Array(si.signedAttrs.encodedValue), sig);
   if (scheme.key === 'RSA' && scheme.digest) return verifyRsaPrehashed(key, scheme.digest, await content.digest(scheme.digest), sig);

@@ -46,7 +46,7 @@ export function evaluateCrl(der: Uint8Array, cert: CertInfo, issuer: CertInfo): 
   }
   if (issuer.keyUsage && !issuer.keyUsage.has('cRLSign')) return undefined;
   try {
-    if (!verifySignature(resolveScheme(crl.signature), publicKey(issuer.spkiDer), crl.tbsView, crl.signatureValue.valueBlock.valueHexView)) return undefined;
+    if (!verifySignature(resolveScheme(crl.signature), issuer.publicKey, crl.tbsView, crl.signatureValue.valueBlock.valueHexView)) return undefined;
   } catch {
     return undefined;
   }

@@ -96,14 +96,14 @@ export function evaluateOcsp(der: Uint8Array, cert: CertInfo, issuer: CertInfo, 
       if (data.producedAt < responder.notBefore || data.producedAt > responder.notAfter) continue;
       try {
         const s = resolveScheme(responder.cert.signatureAlgorithm);
-        if (!verifySignature(s, publicKey(issuer.spkiDer), responder.cert.tbsView, responder.cert.signatureValue.valueBlock.valueHexView)) continue;
+        if (!verifySignature(s, issuer.publicKey, responder.cert.tbsView, responder.cert.signatureValue.valueBlock.valueHexView)) continue;
       } catch {
         continue;
       }
     }
     let ok = false;
     try {
-      ok = verifySignature(resolveScheme(basic.signatureAlgorithm), publicKey(responder.spkiDer), tbs, basic.signature.valueBlock.valueHexView);
+      ok = verifySignature(resolveScheme(basic.signatureAlgorithm), responder.publicKey, tbs, basic.signature.valueBlock.valueHexView);
     } catch {
       ok = false;
     }

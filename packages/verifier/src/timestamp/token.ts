@@ -61,7 +61,7 @@ export async function validateTimestampToken(der: Uint8Array, imprintOf: (alg: s
     const sc = checkSigningCertificate(si, tsa);
     if (sc.status === 'mismatch') return { valid: false, indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', genTime, tsa, message: `timestamp token: ${sc.message}` };
     const scheme = signerScheme(si);
-    const violation = cryptoConstraintViolation(scheme, publicKey(tsa.spkiDer), ctx.policy, 'timestamp signature');
+    const violation = cryptoConstraintViolation(scheme, tsa.publicKey, ctx.policy, 'timestamp signature');
     if (violation) return { valid: false, indication: 'INDETERMINATE', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', genTime, tsa, message: violation };
     let ok = false;
     try {

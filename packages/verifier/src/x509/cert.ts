@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID } from '../util/oids.js';
@@ -124,12 +125,20 @@ export class CertInfo {
     }
     return out;
   }
+  private spki?: Uint8Array;
+  private key?: KeyObject;
+  /** The public key as a node KeyObject (cached). */
+  get publicKey(): KeyObject {
+    this.key ??= createPublicKey({ key: Buffer.from(this.spkiDer), format: 'der', type: 'spki' });
+    return this.key;
+  }
   get publicKeyAlgorithm(): string {
     return this.cert.subjectPublicKeyInfo.algorithm.algorithmId;
   }
   /** DER of SubjectPublicKeyInfo. */
   get spkiDer(): Uint8Array {
-    return new Uint8Array(this.cert.subjectPublicKeyInfo.toSchema().toBER(false));
+    this.spki ??= new Uint8Array(this.cert.subjectPublicKeyInfo.toSchema().toBER(false));
+    return this.spki;
   }
   /** The issuerAndSerialNumber identity string. */
   get issuerSerialKey(): string {
@@ -137,13 +146,22 @@ export class CertInfo {
   }
 }
 
-/** Parses a certificate or returns undefined on malformed DER. */
+const certCache = new Map<string, CertInfo | null>();
+
+/** Parses a certificate (memoised by content, bounded) or returns undefined on malformed DER. */
 export function tryCert(der: Uint8Array): CertInfo | undefined {
+  const key = toHex(hash('SHA-256', der));
+  const hit = certCache.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  let c: CertInfo | null;
   try {
-    return new CertInfo(der);
+    c = new CertInfo(der);
   } catch {
-    return undefined;
+    c = null;
   }
+  if (certCache.size >= 2000) certCache.delete(certCache.keys().next().value!);
+  certCache.set(key, c);
+  return c ?? undefined;
 }
 
 /** DER certificates from PEM text (one or many), a DER buffer, or PEM bytes. */

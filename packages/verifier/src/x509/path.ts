@@ -34,7 +34,7 @@ export function signedBy(cert: CertInfo, issuer: CertInfo): boolean {
   if (hit !== undefined) return hit;
   let ok = false;
   try {
-    ok = verifySignature(resolveScheme(cert.cert.signatureAlgorithm), publicKey(issuer.spkiDer), cert.cert.tbsView, cert.cert.signatureValue.valueBlock.valueHexView);
+    ok = verifySignature(resolveScheme(cert.cert.signatureAlgorithm), issuer.publicKey, cert.cert.tbsView, cert.cert.signatureValue.valueBlock.valueHexView);
   } catch {
     ok = false;
   }
@@ -122,7 +122,7 @@ export function validateStructure(chain: CertInfo[], policy: ResolvedPolicy): Pa
     const isLast = i === n - 1;
     if (!isLast) {
       const issuer = chain[i + 1]!;
-      const v = cryptoConstraintViolation(resolveScheme(c.cert.signatureAlgorithm), publicKey(issuer.spkiDer), policy, `signature of certificate "${c.subject}"`);
+      const v = cryptoConstraintViolation(resolveScheme(c.cert.signatureAlgorithm), issuer.publicKey, policy, `signature of certificate "${c.subject}"`);
       if (v) return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', message: v, partial: chain };
       if (c.cert.version !== 2 && i > 0) return { ok: false, subIndication: 'CHAIN_CONSTRAINTS_FAILURE', message: `CA certificate "${c.subject}" is not X.509 v3`, partial: chain };
       for (const e of c.extensions) {
