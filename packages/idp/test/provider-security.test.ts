@@ -96,12 +96,29 @@ describe('idp provider: pages and security', function () {
     assert.deepEqual(second.steps, ['totp'], 'no password again, no consent again');
     assert.equal(second.tokens.claims()!.acr, 'level2');
     assert.deepEqual(second.tokens.claims()!.amr, ['pwd', 'otp', 'mfa']);
+    // level2 satisfies level1 (ordered, not exact): no interaction, acr stays level2
+    const s1 = await start(b, { acr_values: 'level1', prompt: 'none' });
+    const r1 = await b.follow(s1.url.href);
+    const t1 = await oc.authorizationCodeGrant(rp, new URL(r1.url), { pkceCodeVerifier: s1.verifier, expectedState: 'st' });
+    assert.equal(t1.claims()!.acr, 'level2');
+    // an essential acr claim request is honoured the same way
+    const s3 = await start(b, { prompt: 'none', claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['level1'] } } }) });
+    const r3 = await b.follow(s3.url.href);
+    assert.ok(new URL(r3.url).searchParams.get('code'), 'essential level1 satisfied by the level2 session');
     // prompt=none cannot step up silently
     const b2 = new Browser(idp.issuer);
     await flow(b2, await newCitizen(idp.storage, { level: 2 }), { acr_values: 'level1' });
     const s = await start(b2, { acr_values: 'level2', prompt: 'none' });
     const r = await b2.follow(s.url.href);
     assert.equal(new URL(r.url).searchParams.get('error'), 'login_required');
+  });
+
+  it('an essential acr claim of level2 triggers the second factor', async () => {
+    const c = await newCitizen(idp.storage, { level: 2 });
+    const b = new Browser(idp.issuer);
+    const r = await flow(b, c, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'level2' } } }) });
+    assert.deepEqual(r.steps, ['login', 'totp', 'consent']);
+    assert.equal(r.tokens.claims()!.acr, 'level2');
   });
 
   it('a level1 account asking for level2 gets unmet_authentication_requirements', async () => {

@@ -55,3 +55,22 @@ export function amrFor(factors: { pwd: boolean; otp: boolean }): string[] {
   if (amr.length >= 2) amr.push('mfa');
   return amr;
 }
+
+/**
+ * Minimum level of an authorization request: `acr_values` (voluntary, but honoured) and an essential
+ * `claims.id_token.acr` request (`value` or `values`), whichever is stronger.
+ */
+export function requiredLevelOf(params: { acr_values?: unknown; claims?: unknown }): number {
+  let level = requiredLevel(typeof params.acr_values === 'string' ? params.acr_values : undefined);
+  let claims: unknown = params.claims;
+  if (typeof claims === 'string') {
+    try { claims = JSON.parse(claims); } catch { claims = undefined; }
+  }
+  const acr = (claims as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
+  if (acr?.essential) {
+    const values = Array.isArray(acr.values) ? acr.values : typeof acr.value === 'string' ? [acr.value] : [];
+    const levels = values.map((v) => levelOfAcr(String(v))).filter((l) => l > 0);
+    if (levels.length) level = Math.max(level, Math.min(...levels));
+  }
+  return level;
+}

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
-import { ACR_VALUES, levelOfAcr, requiredLevel } from './acr.js';
+import { ACR_VALUES, levelOfAcr, requiredLevelOf } from './acr.js';
 import { makeFindAccount, SCOPE_CLAIMS, SCOPES } from './claims.js';
 import { cibaFeature } from './ciba.js';
 import { audit, type RouteDeps } from './context.js';
@@ -28,10 +28,13 @@ export function buildPolicy() {
   const { Check, base } = interactionPolicy;
   const policy = base();
   const login = policy.get('login')!;
+  // essential acr requests are compared by order (level2 satisfies level1), not by string equality
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
   login.checks.add(new Check('acr_step_up', 'a higher assurance level (acr) is required', 'login_required', (ctx: KoaContextWithOIDC) => {
     const { oidc } = ctx;
     if (!oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-    const need = requiredLevel(oidc.params?.acr_values as string | undefined);
+    const need = requiredLevelOf({ acr_values: oidc.params?.acr_values, claims: oidc.params?.claims });
     const have = levelOfAcr(oidc.session.acr as string | undefined);
     if (need > have && !oidc.result?.login) return Check.REQUEST_PROMPT;
     return Check.NO_NEED_TO_PROMPT;

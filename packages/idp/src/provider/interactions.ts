@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors } from 'oidc-provider';
 import type { CitizenAccount } from '../contracts.js';
-import { acrForLevel, amrFor, levelOfAcr, requiredLevel } from './acr.js';
+import { acrForLevel, amrFor, levelOfAcr, requiredLevelOf } from './acr.js';
 import { audit, type RouteDeps } from './context.js';
 import { IdpProtocolError } from './errors.js';
 import { t } from './html.js';
@@ -50,7 +50,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const name = await clientName(d.params.client_id);
     sendPage(ctx, status, (nonce) => totpPage({
       nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/totp`, abortAction: `/interaction/${d.uid}/abort`,
-      clientName: name, error, stepUp: requiredLevel(d.params.acr_values as string | undefined) >= 2,
+      clientName: name, error, stepUp: requiredLevelOf(d.params) >= 2,
     }));
   }
 
@@ -75,7 +75,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
 
   /** Next step once the factors in `p` are established: TOTP, acting-for choice, or login result. */
   async function advance(ctx: Context, d: Details, p: InteractionProgress, account: CitizenAccount) {
-    const need = requiredLevel(d.params.acr_values as string | undefined);
+    const need = requiredLevelOf(d.params);
     if (need >= 2 && !p.otp) {
       if (account.level < 2 || !account.totpEnabled) {
         await deps.records.clearProgress(d.uid);
@@ -109,7 +109,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (d.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
     if (d.prompt.name === 'login') {
       const p = await deps.records.getProgress(d.uid);
-      if (p?.pwd && !p.otp && requiredLevel(d.params.acr_values as string | undefined) >= 2) return renderTotp(ctx, d);
+      if (p?.pwd && !p.otp && requiredLevelOf(d.params) >= 2) return renderTotp(ctx, d);
       if (isStepUpOnly(d)) {
         const account = await deps.storage.accounts.get(d.session!.accountId);
         if (!account || account.disabled) return renderLogin(ctx, d);
