@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
@@ -9,7 +9,7 @@ import {
 
 const HELP = `Usage:
   kyso sign IN.pdf -o OUT.pdf KEY [options]        PAdES signature (incremental update)
-  kyso sign IN.xyz -o OUT.p7s KEY [options]        CAdES detached signature of any file
+  kyso sign IN.any -o OUT.p7s KEY [options]        CAdES detached signature of any file (output name ends in .p7s)
   kyso sign --in-dir A --out-dir B KEY [options]   sign every *.pdf of folder A into folder B
 
 KEY (one of):
@@ -230,17 +230,6 @@ function isEncryptedPem(path: string): boolean {
   }
 }
 
-function isPdf(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(1024);
-    const n = readSync(fd, b, 0, 1024, 0);
-    return b.subarray(0, n).includes('%PDF-');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function pdfOptions(o: Options): PdfSignatureOptions {
   return {
     level: o.level,
@@ -269,7 +258,8 @@ async function signOne(backend: KeyBackend, o: Options, input: string, output: s
   const opts = pdfOptions(o);
   // the revocation check of the signer runs once per run, not per file
   if (checkedSigner.done) opts.checkRevocation = false;
-  if (isPdf(input) && extname(output).toLowerCase() !== '.p7s') {
+  // OUT.p7s → detached CAdES of any file; anything else → PAdES (a non-PDF input is an error).
+  if (extname(output).toLowerCase() !== '.p7s') {
     const r = await signPdf(input, output, { ...opts, backend });
     checkedSigner.done = true;
     return `signed ${output} (${r.level}, field ${r.fieldName}, ${r.fileSize} bytes)`;

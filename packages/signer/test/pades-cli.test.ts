@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeSamples, makeEncrypted, type SampleClass } from '../../../fixtures/pdf/samples.js';
+import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, pdfText } from './pades-helpers.js';
+import { makeLocalPki, type LocalPki } from './pades-pki.js';
+
+const KYSO = resolve(import.meta.dirname, '../../cli/bin/kyso.mjs');
+
+/** Runs `kyso ARGS` (async, so several can run in parallel) and returns exit code and output. */
+export function kyso(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [KYSO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', rej);
+    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('kyso sign (CLI)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let pki: LocalPki;
+  let samples: Record<SampleClass, string>;
+  const env = { KYSO_TEST_P12_PASS: '' };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kyso-sign-cli-'));
+    pki = makeLocalPki(join(dir, 'pki'));
+    env.KYSO_TEST_P12_PASS = pki.p12Password;
+    samples = await writeSamples(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('signs with --p12 and --password-env, visible Vietnamese appearance, certification: exit 0 and one line', async () => {
+    const out = join(dir, 'cli-1.pdf');
+    const r = await kyso(['sign', samples.classic, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--reason', 'Phê duyệt', '--location', 'Hà Nội',
+      '--visible', 'page=1;rect=300,60,250,70', '--certify', '2', '--field', 'KySo1', '--offline'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^signed .*cli-1\.pdf \(B-B, field KySo1, \d+ bytes\)\n$/);
+    assertPrefix(samples.classic, out);
+    assertPdfsigValid(out, 1);
+    assertOpensslCmsVerifies(out, pki.rootPath, dir);
+    assert.ok(pdfText(out).includes('Ký bởi: Nguyễn Văn An'));
+  });
+
+  it('signs with --key/--cert/--chain (second signature on the first one)', async () => {
+    const out = join(dir, 'cli-2.pdf');
+    const first = join(dir, 'cli-2a.pdf');
+    assert.equal((await kyso(['sign', samples['object-streams'], '-o', first, '--key', pki.leafKey, '--cert', pki.leafCert, '--chain', pki.rootPath, '--offline'])).code, 0);
+    const r = await kyso(['sign', first, '-o', out, '--key', pki.leaf2Key, '--cert', pki.leaf2Cert, '--chain', pki.rootPath, '--reason', 'counter-sign', '--offline']);
+    assert.equal(r.code, 0, r.stderr);
+    assertPdfsigValid(out, 2);
+    assertPrefix(first, out);
+  });
+
+  it('usage errors exit 2: secrets on argv, missing -o, two keys, B-T without --tsa, bad --visible', async () => {
+    const cases: string[][] = [
+      ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--password', 'Hunter2xyz'],
+      ['sign', samples.classic, '--p12', pki.p12],
+      ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--key', pki.leafKey, '--cert', pki.leafCert],
+      ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--level', 'B-T'],
+      ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--visible', 'page=0;rect=1,2'],
+      ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--certify', '4'],
+    ];
+    const rs = await Promise.all(cases.map((c) => kyso(c, env)));
+    rs.forEach((r, i) => {
+      assert.equal(r.code, 2, `case ${i}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one-line message');
+    });
+    assert.ok(!rs[0]!.stderr.includes('Hunter2xyz'), 'the secret is not echoed');
+    assert.equal(existsSync(join(dir, 'u.pdf')), false);
+  });
+
+  it('failures exit 1 with a one-line reason and no output: wrong password, encrypted PDF, truncated PDF, unreachable TSA', async () => {
+    const enc = join(dir, 'enc.pdf');
+    makeEncrypted(samples.classic, enc);
+    const trunc = join(dir, 'trunc.pdf');
+    const b = readFileSync(samples.classic);
+    writeFileSync(trunc, b.subarray(0, b.length - 200));
+    const out = join(dir, 'fail.pdf');
+    const rs = await Promise.all([
+      kyso(['sign', samples.classic, '-o', out, '--p12', pki.p12, '--password-env', 'WRONG_PASS', '--offline'], { WRONG_PASS: 'nope' }),
+      kyso(['sign', enc, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env),
+      kyso(['sign', trunc, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env),
+      kyso(['sign', samples.classic, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--level', 'B-T', '--tsa', 'http://127.0.0.1:9/tsa', '--offline'], env),
+    ]);
+    const expected = ['BAD_PASSWORD', 'PDF_ENCRYPTED', 'PDF_', 'TSA_FAILED'];
+    rs.forEach((r, i) => {
+      assert.equal(r.code, 1, `case ${i}: ${r.stdout}${r.stderr}`);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+      assert.ok(lines[0]!.includes(expected[i]!), lines[0]);
+      assert.ok(!r.stderr.includes('nope'));
+    });
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
+  });
+
+  it('refuses an expired certificate by default and signs with --allow-invalid-cert', async () => {
+    const out = join(dir, 'expired.pdf');
+    const r1 = await kyso(['sign', samples.classic, '-o', out, '--key', pki.leafKey, '--cert', pki.expiredCert, '--offline']);
+    assert.equal(r1.code, 1);
+    assert.match(r1.stderr, /CERT_EXPIRED/);
+    assert.equal(existsSync(out), false);
+    const r2 = await kyso(['sign', samples.classic, '-o', out, '--key', pki.leafKey, '--cert', pki.expiredCert, '--offline', '--allow-invalid-cert']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assertPdfsigValid(out, 1);
+  });
+
+  it('--in-dir/--out-dir signs every PDF with a progress bar and a summary; a bad file fails alone (exit 1)', async () => {
+    const inDir = join(dir, 'batch-in');
+    const outDir = join(dir, 'batch-out');
+    mkdirSync(inDir);
+    for (const c of ['classic', 'xref-stream', 'hybrid', 'linearized'] as const) writeFileSync(join(inDir, `${c}.pdf`), readFileSync(samples[c]));
+    const r = await kyso(['sign', '--in-dir', inDir, '--out-dir', outDir, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Summary: 4 signed, 0 failed/);
+    assert.match(r.stderr, /\[#+\] 4\/4/);
+    for (const f of readdirSync(inDir)) assertPdfsigValid(join(outDir, f), 1);
+    writeFileSync(join(inDir, 'broken.pdf'), 'not a pdf');
+    const r2 = await kyso(['sign', '--in-dir', inDir, '--out-dir', join(dir, 'batch-out2'), '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env);
+    assert.equal(r2.code, 1);
+    assert.match(r2.stdout, /Summary: 4 signed, 1 failed/);
+    assert.match(r2.stdout, /FAILED broken\.pdf: PDF_NOT_PDF/);
+  });
+
+  it('signs any other file as a detached CAdES .p7s', async () => {
+    const data = join(dir, 'data.xml');
+    writeFileSync(data, '<doc>xin chào</doc>');
+    const out = join(dir, 'data.xml.p7s');
+    const r = await kyso(['sign', data, '-o', out, '--key', pki.leafKey, '--cert', pki.leafCert, '--chain', pki.rootPath, '--offline']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CAdES B-B, detached/);
+    const { spawnSync } = await import('node:child_process');
+    const v = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out, '-content', data, '-CAfile', pki.rootPath, '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stderr);
+  });
+});
