@@ -117,6 +117,16 @@ describe('TSA / OCSP / CRL clients against openssl-backed services', function ()
     assert.throws(() => checkCrl(Uint8Array.from([0x30, 0x03, 0x02, 0x01]), root), (e: unknown) => e instanceof PkiClientError);
   });
 
+  it('CRL scope: a CA-only CRL (issuing distribution point) says nothing about end-entity certificates', async () => {
+    writeFileSync(join(s.dir, 'ca-idp.cnf'), readFileSync(join(s.dir, 'ca.cnf'), 'utf8').replace('[ CA_default ]', '[ CA_default ]\ncrl_extensions = crl_ext') +
+      '[ crl_ext ]\nissuingDistributionPoint = critical, @idp\n[ idp ]\nonlyCA = TRUE\n');
+    execFileSync('openssl', ['ca', '-gencrl', '-config', join(s.dir, 'ca-idp.cnf'), '-out', join(s.dir, 'ca-only.crl.pem')], { cwd: s.dir, stdio: 'ignore' });
+    const crl = checkCrl(readFileSync(join(s.dir, 'ca-only.crl.pem')), root);
+    assert.equal(crl.scope.onlyCACerts, true);
+    assert.equal(crlStatus(crl, cert(s.good.certPath)).status, 'unknown');
+    assert.equal(crlStatus(crl, cert(s.revoked.certPath)).status, 'revoked', 'a listed serial is still revoked');
+  });
+
   it('AIA caIssuers: downloads the issuer certificate', async () => {
     const certs = await fetchCaIssuers(cert(s.good.certPath).caIssuersUrls[0]!, { cache: false });
     assert.equal(certs.length, 1);

@@ -15,7 +15,17 @@ export interface CrlInfo {
   url?: string;
   /** Serial (hex, no leading zeros) → revocation time and reason. */
   revoked: Map<string, { time: Date; reason?: number }>;
+  /** Scope from the issuing-distribution-point extension (RFC 5280 5.2.5). */
+  scope: { onlyUserCerts: boolean; onlyCACerts: boolean; onlySomeReasons: boolean };
 }
+
+const OID_IDP = '2.5.29.28';
+const OID_DELTA = '2.5.29.27';
+const OID_CRL_NUMBER = '2.5.29.20';
+const OID_AKI = '2.5.29.35';
+const OID_FRESHEST = '2.5.29.46';
+const OID_AUTH_INFO = '1.3.6.1.5.5.7.1.1';
+const KNOWN_CRL_EXTS = new Set([OID_IDP, OID_CRL_NUMBER, OID_AKI, OID_FRESHEST, OID_AUTH_INFO]);
 
 /** Options of {@link fetchCrl}. */
 export interface CrlOptions {
@@ -70,19 +80,37 @@ function checkCrlUnchecked(input: Uint8Array, issuerIn: Uint8Array | CertInfo, o
     if (thisUpdate.getTime() > at + skew) throw new PkiClientError('CRL_STALE', `${where}: thisUpdate ${thisUpdate.toISOString()} is in the future`);
     if (nextUpdate && nextUpdate.getTime() < at - skew) throw new PkiClientError('CRL_STALE', `${where}: expired at ${nextUpdate.toISOString()} (nextUpdate)`);
   }
+  const scope = { onlyUserCerts: false, onlyCACerts: false, onlySomeReasons: false };
+  for (const ext of crl.crlExtensions?.extensions ?? []) {
+    if (ext.extnID === OID_DELTA) throw new PkiClientError('CRL_BAD_RESPONSE', `${where}: delta CRLs are not supported`);
+    if (ext.extnID === OID_IDP) {
+      const idp = ext.parsedValue as pkijs.IssuingDistributionPoint | undefined;
+      if (idp?.indirectCRL) throw new PkiClientError('CRL_BAD_RESPONSE', `${where}: indirect CRLs are not supported`);
+      scope.onlyUserCerts = !!idp?.onlyContainsUserCerts;
+      scope.onlyCACerts = !!idp?.onlyContainsCACerts;
+      scope.onlySomeReasons = idp?.onlySomeReasons !== undefined;
+    } else if (ext.critical && !KNOWN_CRL_EXTS.has(ext.extnID)) {
+      throw new PkiClientError('CRL_BAD_RESPONSE', `${where}: unknown critical extension ${ext.extnID}`);
+    }
+  }
   const revoked = new Map<string, { time: Date; reason?: number }>();
   for (const rc of crl.revokedCertificates ?? []) {
     const reasonExt = rc.crlEntryExtensions?.extensions.find((e) => e.extnID === '2.5.29.21');
     const reason = reasonExt?.parsedValue instanceof asn1js.Enumerated ? reasonExt.parsedValue.valueBlock.valueDec : undefined;
     revoked.set(normSerial(rc.userCertificate.valueBlock.valueHexView), { time: rc.revocationDate.value, ...(reason !== undefined ? { reason } : {}) });
   }
-  return { der, thisUpdate, revoked, ...(nextUpdate ? { nextUpdate } : {}) };
+  return { der, thisUpdate, revoked, scope, ...(nextUpdate ? { nextUpdate } : {}) };
 }
 
 /** Status of `cert` in a checked CRL. */
 export function crlStatus(crl: CrlInfo, cert: CertInfo): { status: CertStatus; revocationTime?: Date; revocationReason?: number } {
   const r = crl.revoked.get(cert.serialHex);
-  if (!r) return { status: 'good' };
+  if (!r) {
+    // Absence only means "good" when the CRL covers this kind of certificate for all reasons.
+    const isCa = cert.x509.ca;
+    if ((crl.scope.onlyCACerts && !isCa) || (crl.scope.onlyUserCerts && isCa) || crl.scope.onlySomeReasons) return { status: 'unknown' };
+    return { status: 'good' };
+  }
   return { status: 'revoked', revocationTime: r.time, ...(r.reason !== undefined ? { revocationReason: r.reason } : {}) };
 }
 

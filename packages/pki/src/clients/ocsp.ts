@@ -78,7 +78,14 @@ export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertI
 }
 
 /** Options of {@link checkOcspResponse}. */
-export interface OcspCheckOptions { nonce?: Uint8Array; requireNonce?: boolean; skewMs?: number; at?: Date; trustedResponders?: Uint8Array[]; where?: string }
+export interface OcspCheckOptions {
+  nonce?: Uint8Array; requireNonce?: boolean; skewMs?: number;
+  /** Time at which the answer must be current (default now). */
+  at?: Date;
+  /** Oldest acceptable thisUpdate when the answer has no nextUpdate (default 24 h). */
+  maxAgeMs?: number;
+  trustedResponders?: Uint8Array[]; where?: string;
+}
 
 function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: CertInfo, opts: OcspCheckOptions): OcspResult {
   const where = opts.where ?? 'OCSP response';
@@ -109,7 +116,10 @@ function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: Cer
   let responder: CertInfo | undefined;
   for (const cand of [issuer, ...trusted, ...included]) {
     if (!matchesRid(cand)) continue;
-    const authorised = cand === issuer || trusted.includes(cand) || (cand.isIssuedBy(issuer) && cand.extKeyUsages.includes(OID_KP_OCSP_SIGNING));
+    const producedAt = rd.producedAt.getTime();
+    const delegatedOk = cand.isIssuedBy(issuer) && cand.extKeyUsages.includes(OID_KP_OCSP_SIGNING) &&
+      cand.notBefore.getTime() <= producedAt + (opts.skewMs ?? 5 * 60_000) && producedAt <= cand.notAfter.getTime();
+    const authorised = cand === issuer || trusted.includes(cand) || delegatedOk;
     if (!authorised) continue;
     if (verifySignature(cand.x509.publicKey, sigAlg, tbsDer, sig)) { responder = cand; break; }
   }
@@ -153,6 +163,8 @@ function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: Cer
   const nextUpdate = toDate(single.nextUpdate as Date | undefined);
   if (thisUpdate.getTime() > at + skew) throw new PkiClientError('OCSP_STALE', `${where}: thisUpdate ${thisUpdate.toISOString()} is in the future`);
   if (nextUpdate && nextUpdate.getTime() < at - skew) throw new PkiClientError('OCSP_STALE', `${where}: expired at ${nextUpdate.toISOString()} (nextUpdate)`);
+  const maxAge = opts.maxAgeMs ?? 24 * 3600_000;
+  if (!nextUpdate && at - thisUpdate.getTime() > maxAge) throw new PkiClientError('OCSP_STALE', `${where}: no nextUpdate and thisUpdate ${thisUpdate.toISOString()} is older than ${Math.round(maxAge / 60_000)} min`);
   const cs = single.certStatus as asn1js.BaseBlock;
   const tag = cs.idBlock.tagNumber;
   const status: CertStatus = tag === 0 ? 'good' : tag === 1 ? 'revoked' : 'unknown';

@@ -113,6 +113,7 @@ export async function collectValidationData(chain: Uint8Array[], extraCerts: Uin
           const crl = await fetchCrl(url, issuer, common);
           crls.set(Buffer.from(crl.der).toString('base64'), crl.der);
           const s = crlStatus(crl, c);
+          if (s.status === 'unknown') { errors.push(`CRL ${url} does not cover this certificate (issuing distribution point scope)`); continue; }
           result ??= { ...base, status: s.status, source: 'crl', ...(s.revocationTime ? { revocationTime: s.revocationTime } : {}) };
           return true;
         } catch (e) { errors.push(e instanceof PkiClientError ? `${e.code}: ${e.message}` : String(e)); }
