@@ -2,7 +2,7 @@
  * Child process for bench/idp.ts: starts either a vanilla oidc-provider (in-memory adapter, opaque tokens)
  * or kyso's identity provider backed by Redis, mints tokens through the provider's own models (same way on
  * both sides), and prints one JSON line: { port, refreshTokens, accessToken }.
- *   node --import tsx bench/idp-server.ts vanilla|kyso PORT [REDIS_URL] [N_REFRESH]
+ *   node --import tsx bench/idp-server.ts vanilla|kyso|kyso-memory PORT [REDIS_URL] [N_REFRESH]
  */
 import Provider from 'oidc-provider';
 import { createStorage, createLogger } from '@kyso/idp';
@@ -47,8 +47,8 @@ if (mode === 'vanilla') {
   });
   await new Promise<void>((r) => provider.listen(port, '127.0.0.1', () => r()) as unknown);
   process.stdout.write(JSON.stringify({ port, ...(await mint(provider)) }) + '\n');
-} else if (mode === 'kyso') {
-  const storage = await createStorage({ redis: redisUrl! });
+} else if (mode === 'kyso' || mode === 'kyso-memory') {
+  const storage = await createStorage(mode === 'kyso' ? { redis: redisUrl! } : {});
   const server = await createIdpServer({ port, storage, logger: createLogger('warn'), seed: {
     clients: CLIENTS as never,
     users: [{ id: ACCOUNT, password: 'bench password 123', name: 'Trần Văn An', birthdate: '1990-01-01', gender: 'male', level: 1 }],

@@ -1,6 +1,7 @@
 /**
  * Identity-provider benchmark: vanilla oidc-provider (in-memory adapter, one process, opaque tokens) against
- * kyso's identity provider backed by Redis, in one process and in two processes sharing Redis.
+ * kyso's identity provider backed by Redis, in one process and in two processes sharing Redis (and kyso on its
+ * in-memory store, to separate the cost of kyso's layer from the cost of Redis).
  * Cases: client_credentials, refresh-token grants (rotation on: each connection follows its own token chain),
  * introspection, userinfo — at 50 and 100 connections; plus password logins/s with the chosen argon2id
  * parameters. Loopback only, bounded duration (BENCH_SECONDS, default 5 per run).
@@ -36,7 +37,7 @@ const FORM = 'application/x-www-form-urlencoded';
 
 interface Server { child: ChildProcess; port: number; refreshTokens: string[]; accessToken: string }
 
-async function startServer(mode: 'vanilla' | 'kyso', redisUrl?: string): Promise<Server> {
+async function startServer(mode: 'vanilla' | 'kyso' | 'kyso-memory', redisUrl?: string): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'idp-server.ts'), mode, String(port), redisUrl ?? '', '400'], {
     cwd: join(HERE, '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') },
@@ -119,25 +120,27 @@ async function main() {
       // tokens after the grant-heavy cases, which would make its later numbers meaningless
       const vanilla = await startServer('vanilla');
       const kyso1 = await startServer('kyso', redis.url);
+      const kysoMem = await startServer('kyso-memory');
       const kyso2 = [await startServer('kyso', redis.url), await startServer('kyso', redis.url)];
       try {
         for (const conns of [50, 100]) {
           const v = await run(c, [vanilla], conns);
           const k = await run(c, [kyso1], conns);
           const k2 = await run(c, kyso2, conns);
-          rows.push([`${c} @${conns}`, fmt(k), fmt(v), (k.rps / v.rps).toFixed(2), fmt(k2), (k2.rps / v.rps).toFixed(2)]);
+          const km = await run(c, [kysoMem], conns);
+          rows.push([`${c} @${conns}`, fmt(k), fmt(v), (k.rps / v.rps).toFixed(2), fmt(k2), (k2.rps / v.rps).toFixed(2), fmt(km), (km.rps / v.rps).toFixed(2)]);
           process.stderr.write(`done ${c} @${conns}\n`);
         }
       } finally {
-        for (const s of [vanilla, kyso1, ...kyso2]) { s.child.kill('SIGTERM'); await once(s.child, 'exit').catch(() => {}); }
+        for (const s of [vanilla, kyso1, kysoMem, ...kyso2]) { s.child.kill('SIGTERM'); await once(s.child, 'exit').catch(() => {}); }
       }
     }
     const logins = await passwordLogins();
-    rows.push([`password logins (argon2id m=${DEFAULT_ARGON2.memoryCost}KiB t=${DEFAULT_ARGON2.timeCost} p=${DEFAULT_ARGON2.parallelism}, ${cpus().length} workers)`, `${logins.toFixed(1)}/s`, 'Keycloak anchor: 15/vCPU-s', '', '', '']);
+    rows.push([`password logins (argon2id m=${DEFAULT_ARGON2.memoryCost}KiB t=${DEFAULT_ARGON2.timeCost} p=${DEFAULT_ARGON2.parallelism}, ${cpus().length} workers)`, `${logins.toFixed(1)}/s`, 'Keycloak anchor: 15/vCPU-s', '', '', '', '', '']);
   } finally {
     await redis.stop();
   }
-  const header = ['case', 'kyso (Redis, 1 proc)', 'peer (vanilla oidc-provider, memory)', 'ratio', 'kyso (Redis, 2 procs)', 'ratio 2p'];
+  const header = ['case', 'kyso (Redis, 1 proc)', 'peer (vanilla oidc-provider, memory)', 'ratio', 'kyso (Redis, 2 procs)', 'ratio 2p', 'kyso (memory, 1 proc)', 'ratio mem'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join(' | ');
   console.log(line(header));

@@ -27,6 +27,14 @@ export function interactionRoutes(deps: RouteDeps): Router {
     return (c?.clientName as string | undefined) ?? String(clientId);
   };
 
+  /** The current interaction, checked against the URL and the prompt the form belongs to. */
+  async function details(ctx: Context, prompt?: 'login' | 'consent'): Promise<Details> {
+    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    if (d.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    if (prompt && d.prompt.name !== prompt) throw new errors.InvalidRequest(`this form is not expected now (pending: ${d.prompt.name})`);
+    return d;
+  }
+
   async function finish(ctx: Context, result: Record<string, unknown>) {
     const returnTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     ctx.redirect(returnTo);
@@ -105,8 +113,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   }
 
   router.get('/interaction/:uid', async (ctx) => {
-    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
-    if (d.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    const d = await details(ctx);
     if (d.prompt.name === 'login') {
       const p = await deps.records.getProgress(d.uid);
       if (p?.pwd && !p.otp && requiredLevelOf(d.params) >= 2) return renderTotp(ctx, d);
@@ -123,7 +130,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   });
 
   router.post('/interaction/:uid/login', async (ctx) => {
-    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx, 'login');
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const login = (form.login ?? '').trim();
@@ -152,7 +159,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   });
 
   router.post('/interaction/:uid/totp', async (ctx) => {
-    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx, 'login');
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const p = await deps.records.getProgress(d.uid);
@@ -182,7 +189,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   });
 
   router.post('/interaction/:uid/actor', async (ctx) => {
-    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx, 'login');
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const p = await deps.records.getProgress(d.uid);
@@ -196,10 +203,10 @@ export function interactionRoutes(deps: RouteDeps): Router {
 
   router.post('/interaction/:uid/consent', async (ctx) => {
     const provider = deps.provider();
-    const d = await provider.interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx, 'consent');
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
-    if (d.prompt.name !== 'consent' || !d.session?.accountId) throw new errors.InvalidRequest('no consent pending');
+    if (!d.session?.accountId) throw new errors.InvalidRequest('no consent pending');
     const accountId = d.session.accountId;
     const clientId = String(d.params.client_id);
     const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -226,7 +233,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
-    const d = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx);
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     await deps.records.clearProgress(d.uid);
