@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTestPki, type TestPki, type FixtureServers } from '@kyso/fixtures';
-import { CertInfo, digest, fetchCrl, fetchOcsp, crlStatus, parseCertificate, requestTimestamp } from '@kyso/pki';
+import { CertInfo, digest, fetchCrl, fetchOcsp, crlStatus, parseCertificate, pemToDerList, requestTimestamp } from '@kyso/pki';
 import {
   SignerError, attributeValues, loadPemFiles, loadPkcs12File, parseSignedData, signDetached, OID, type CadesLevel,
-  prepareCms, finalizeCms, addSignatureTimestamp,
+  prepareCms, finalizeCms, addSignatureTimestamp, openPkcs11Backend, storeCertificateOnToken,
 } from '@kyso/signer';
 
 function opensslCmsVerify(cms: Uint8Array, contentPath: string, caPath: string, dir: string): string {
@@ -91,6 +91,32 @@ describe('CAdES detached signatures with the fixture PKI (getTestPki)', function
     const exp = pki.identities.expired;
     const eb = await loadPemFiles({ keyPath: exp.keyPath, certPath: exp.certPath, chainPath: exp.chainPath, password: exp.password });
     await assert.rejects(signDetached(contentPath, { backend: eb }), (e: unknown) => e instanceof SignerError && e.code === 'CERT_EXPIRED');
+  });
+
+  it('PKCS#11: the fixture citizen1 key imported into SoftHSM2 signs a B-LT .p7s that openssl accepts', async () => {
+    const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+    const hsm = mkdtempSync(join(tmpdir(), 'kyso-cades-hsm-'));
+    const prev = process.env.SOFTHSM2_CONF;
+    try {
+      mkdirSync(join(hsm, 'tokens'));
+      writeFileSync(join(hsm, 'softhsm2.conf'), `directories.tokendir = ${join(hsm, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+      process.env.SOFTHSM2_CONF = join(hsm, 'softhsm2.conf');
+      const ident = pki.identities.citizen1;
+      writeFileSync(join(hsm, 'k.pem'), ident.keyPem, { mode: 0o600 });
+      execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'citizen', '--pin', '2468', '--so-pin', '13579135'], { stdio: 'ignore' });
+      execFileSync('softhsm2-util', ['--import', join(hsm, 'k.pem'), '--token', 'citizen', '--label', 'citizen1', '--id', 'c1', '--pin', '2468'], { stdio: 'ignore' });
+      rmSync(join(hsm, 'k.pem'));
+      await storeCertificateOnToken({ module: MODULE, token: 'citizen', pin: '2468', label: 'citizen1', id: 'c1', certificate: ident.certDer });
+      const backend = await openPkcs11Backend({ module: MODULE, token: 'citizen', pin: '2468', keyLabel: 'citizen1', chain: ident.chainPems.flatMap((p) => pemToDerList(p)) });
+      try {
+        const r = await signDetached(contentPath, { backend, level: 'B-LT', tsaUrl: pki.servers.tsaUrl });
+        assert.match(opensslCmsVerify(r.cms, contentPath, pki.rootPath, dir), /ok$/);
+        assert.ok(r.validationData!.ocsps.length >= 1);
+      } finally { await backend.close(); }
+    } finally {
+      if (prev === undefined) delete process.env.SOFTHSM2_CONF; else process.env.SOFTHSM2_CONF = prev;
+      rmSync(hsm, { recursive: true, force: true });
+    }
   });
 
   it('fixture TSA honours nonce and imprint; two-step signing then timestamp works with the fixture TSA', async () => {

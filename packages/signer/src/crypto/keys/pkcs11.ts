@@ -25,20 +25,29 @@ export interface Pkcs11BackendOptions {
   chain?: Uint8Array[];
 }
 
-interface LoadedModule { mod: graphene.Module; refs: number }
+interface LoadedModule { mod: graphene.Module; refs: number; ownsInit: boolean }
 const modules = new Map<string, LoadedModule>();
 
 function acquireModule(path: string): graphene.Module {
   const m = modules.get(path);
   if (m) { m.refs++; return m.mod; }
   let mod: graphene.Module;
+  let ownsInit = true;
   try {
     mod = graphene.Module.load(path, 'kyso');
-    mod.initialize();
   } catch (e) {
     throw new SignerError('PKCS11_ERROR', `PKCS#11 module ${path} could not be loaded: ${pkcs11Reason(e)}`, { cause: e });
   }
-  modules.set(path, { mod, refs: 1 });
+  try {
+    mod.initialize();
+  } catch (e) {
+    // Someone else in this process initialised the library: share it, never finalise it.
+    if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      throw new SignerError('PKCS11_ERROR', `PKCS#11 module ${path} could not be initialised: ${pkcs11Reason(e)}`, { cause: e });
+    }
+    ownsInit = false;
+  }
+  modules.set(path, { mod, refs: 1, ownsInit });
   return mod;
 }
 
@@ -47,7 +56,7 @@ function releaseModule(path: string): void {
   if (!m) return;
   if (--m.refs > 0) return;
   modules.delete(path);
-  try { m.mod.finalize(); } catch { /* already finalized */ }
+  if (m.ownsInit) { try { m.mod.finalize(); } catch { /* already finalized */ } }
 }
 
 function pkcs11Reason(e: unknown): string {
