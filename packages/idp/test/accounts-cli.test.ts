@@ -104,6 +104,7 @@ describe('kyso idp (CLI) against Redis', function () {
     assert.equal(r.code, 2, 'confidential client without a secret');
     const portal = await new s.Adapter('Client').find('portal');
     assert.equal(portal!.client_secret, 'portal-secret-0123456789');
+    assert.ok(portal!.id_token_signed_response_alg, 'service defaults applied (normalizeClient)');
     assert.deepEqual(portal!.redirect_uris, ['https://portal.example/cb']);
     assert.equal((await new s.Adapter('Client').find('app'))!.token_endpoint_auth_method, 'none');
     r = await kyso(['idp', 'client', 'list'], env);

@@ -126,9 +126,11 @@ async function clientCommand(sub: string | undefined, args: string[]): Promise<n
     if (values['backchannel-logout-uri']) meta.backchannel_logout_uri = values['backchannel-logout-uri'];
     if (values['id-token-alg']) meta.id_token_signed_response_alg = values['id-token-alg'];
     if (values.name) meta.client_name = values.name;
+    // the same defaults the service applies to seeded clients (id_token alg, subject type, ...)
+    const { normalizeClient } = await import('@kyso/idp');
     const s = await openStorage();
     try {
-      await s.clients.upsert(meta as never);
+      await s.clients.upsert(normalizeClient(meta as never) as never);
     } finally { await s.close(); }
     out(`client ${values.id} saved`);
     if (generated) out(`client_secret=${generated}`);
