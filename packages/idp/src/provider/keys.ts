@@ -31,6 +31,8 @@ export interface KeySetRecord {
   /** Secret salt of pairwise subject identifiers (same in every process). */
   pairwiseSalt: string;
   updatedAt: number;
+  /** Changes on every save (change detection across processes). */
+  version?: string;
 }
 
 /** Where the key set lives; the service stores it through the storage adapter. */
@@ -75,12 +77,20 @@ export class KeySetManager {
     if (record && (!Array.isArray(record.signing) || !Array.isArray(record.cookieKeys))) {
       throw new IdpProtocolError('IDP_KEYS_INVALID', 'stored key set is malformed (signing / cookieKeys missing)');
     }
+    let created = false;
     if (!record || !record.signing.some((k) => k.state === 'active')) {
       const keys = newSigningKeys(epoch()).map((k) => ({ ...k, state: 'active' as const }));
       record = { signing: keys, cookieKeys: [randomBytes(32).toString('base64url')], pairwiseSalt: '', updatedAt: epoch() };
+      created = true;
     }
     if (!record.pairwiseSalt) record.pairwiseSalt = randomBytes(32).toString('base64url');
+    record.version ??= randomUUID();
     await store.save(record);
+    if (created) {
+      // processes starting together on an empty store: the last writer wins, everyone adopts its keys
+      await new Promise((r) => setTimeout(r, 150));
+      record = (await store.load()) ?? record;
+    }
     return new KeySetManager(store, record, opts.maxTokenLifetimeSeconds ?? 14 * 24 * 3600);
   }
 
@@ -91,6 +101,7 @@ export class KeySetManager {
 
   private async commit(): Promise<void> {
     this.record.updatedAt = epoch();
+    this.record.version = randomUUID();
     await this.store.save(this.record);
     for (const l of this.listeners) await l();
   }
@@ -98,7 +109,7 @@ export class KeySetManager {
   /** Re-reads the shared record (another process may have rotated); returns whether it changed. */
   async reload(): Promise<boolean> {
     const r = await this.store.load();
-    if (!r || r.updatedAt === this.record.updatedAt) return false;
+    if (!r || (r.version ?? r.updatedAt) === (this.record.version ?? this.record.updatedAt)) return false;
     this.record = r;
     for (const l of this.listeners) await l();
     return true;
