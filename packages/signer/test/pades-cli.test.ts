@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeSamples, makeEncrypted, type SampleClass } from '../../../fixtures/pdf/samples.js';
-import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, pdfText } from './pades-helpers.js';
+import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, kyso, pdfText } from './pades-helpers.js';
 import { makeLocalPki, type LocalPki } from './pades-pki.js';
-
-const KYSO = resolve(import.meta.dirname, '../../cli/bin/kyso.mjs');
-
-/** Runs `kyso ARGS` (async, so several can run in parallel) and returns exit code and output. */
-export function kyso(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [KYSO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('kyso sign (CLI)', function () {
   this.timeout(120_000);

@@ -3,9 +3,9 @@
  * Missing tools make the tests fail (execFileSync throws ENOENT), never skip.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PdfReader, PdfString, PdfArray } from '@kyso/pdf';
 import { trimDer } from '@kyso/signer';
 
@@ -84,3 +84,19 @@ export function assertOpensslCmsVerifies(path: string, caFile: string, dir: stri
 export function pdfText(path: string, page = 1): string {
   return execFileSync('pdftotext', ['-f', String(page), '-l', String(page), '-enc', 'UTF-8', path, '-'], { encoding: 'utf8' });
 }
+
+const KYSO = resolve(import.meta.dirname, '../../cli/bin/kyso.mjs');
+
+/** Runs `kyso ARGS` (async, so several can run in parallel) and returns exit code and output. */
+export function kyso(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [KYSO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', rej);
+    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
