@@ -1,0 +1,227 @@
+import Koa from 'koa';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oc from 'openid-client';
+import { signPdf, type KeyBackend } from '@kyso/signer';
+import { esc, page } from './html.js';
+import { makeDeclarationPdf, type DeclarationData } from './document.js';
+
+/** Who signs in the demo: the citizens' keys (by personal number) and the agency's key. */
+export interface PortalSigners {
+  /** Opens the key of the citizen with this personal number (remote-signing stand-in), or undefined. */
+  citizen(personalNumber: string): Promise<KeyBackend | undefined>;
+  agency(): Promise<KeyBackend>;
+  agencyName: string;
+  tsaUrl: string;
+}
+
+/** Options of the demo portal. */
+export interface PortalOptions {
+  /** Public base URL of the portal (for redirect_uri). */
+  baseUrl: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  signers: PortalSigners;
+  /** Validation service base URL (POST /api/v1/validate). */
+  validationUrl: string;
+}
+
+interface Session {
+  login?: { state: string; nonce: string; verifier: string };
+  claims?: Record<string, unknown>;
+  idToken?: string;
+  csrf: string;
+  signed?: Uint8Array<ArrayBuffer>;
+  report?: { documentIndication: string; signatures: { field: string; indication: string; subIndication: string | null; level?: string; signer?: { subject?: string } }[] };
+}
+
+const COOKIE = 'portal_sid';
+const MAX_SESSIONS = 10_000;
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+async function readForm(ctx: Koa.Context, limit = 16 * 1024): Promise<URLSearchParams> {
+  if (!/^application\/x-www-form-urlencoded/i.test(ctx.get('content-type'))) ctx.throw(415, 'form expected');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) ctx.throw(413, 'form too large');
+    chunks.push(c);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function addressText(v: unknown): string {
+  if (v && typeof v === 'object') {
+    const a = v as Record<string, string>;
+    return a.formatted ?? [a.street_address, a.locality, a.region, a.country].filter(Boolean).join(', ');
+  }
+  return str(v);
+}
+
+/**
+ * The demo portal (journey 1 and 2 of DESIGN.md): login at the citizen IdP (code + PKCE), a form pre-filled from
+ * the verified claims, a PDF signed by the citizen (PAdES B-T) then counter-signed by the agency with a visible
+ * Vietnamese seal (B-LT), validated by the validation service.
+ */
+export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
+  const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
+  const sessions = new Map<string, Session>();
+  const redirectUri = `${opts.baseUrl}/callback`;
+  const app = new Koa();
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    ctx.set({
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' " + new URL(opts.issuer).origin + "; frame-ancestors 'none'; base-uri 'none'",
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    });
+    let sid = ctx.cookies.get(COOKIE);
+    if (!sid || !sessions.has(sid)) {
+      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+      sid = randomBytes(24).toString('base64url');
+      sessions.set(sid, { csrf: randomBytes(24).toString('base64url') });
+      ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
+    }
+    ctx.state.session = sessions.get(sid)!;
+    try {
+      await next();
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? 500;
+      ctx.status = status;
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = page('Lỗi / Error', `<p class="bad">${esc(status < 500 ? (e as Error).message : 'Đã xảy ra lỗi nội bộ / internal error')}</p><p><a href="/">Trang chủ / Home</a></p>`);
+    }
+  });
+
+  app.use(async (ctx) => {
+    const s = ctx.state.session as Session;
+    ctx.type = 'text/html; charset=utf-8';
+    if (ctx.method === 'GET' && ctx.path === '/') {
+      ctx.body = page('Thay đổi thông tin cư trú', s.claims
+        ? `<p>Xin chào ${esc(s.claims.name)}. <a href="/form">Tiếp tục khai / Continue</a> · <a href="/logout">Đăng xuất / Log out</a></p>`
+        : `<p>Đăng nhập bằng tài khoản định danh để khai và ký số tờ khai.
+<span class="en">Log in with your citizen account to fill in and sign the form.</span></p>
+<p><a class="button" href="/login">Đăng nhập / Log in</a></p>`);
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/login') {
+      const verifier = oc.randomPKCECodeVerifier();
+      const login = { state: oc.randomState(), nonce: oc.randomNonce(), verifier };
+      s.login = login;
+      const url = oc.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: 'openid profile address phone citizen',
+        state: login.state,
+        nonce: login.nonce,
+        code_challenge: await oc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        acr_values: 'level1',
+        ui_locales: 'vi',
+      });
+      ctx.redirect(url.href);
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/callback') {
+      if (!s.login) ctx.throw(400, 'Phiên đăng nhập không tồn tại / no login in progress');
+      const login = s.login!;
+      delete s.login;
+      const tokens = await oc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, opts.baseUrl)), {
+        pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce,
+      });
+      const sub = tokens.claims()?.sub;
+      if (!sub) ctx.throw(400, 'no subject in the id_token');
+      s.claims = { ...(await oc.fetchUserInfo(config, tokens.access_token, sub!)) };
+      s.idToken = tokens.id_token;
+      ctx.redirect('/form');
+      return;
+    }
+    if (ctx.path === '/form') {
+      if (!s.claims) return ctx.redirect('/login');
+      const c = s.claims;
+      if (ctx.method === 'GET') {
+        const field = (name: string, label: string, value: string, readonly = false) =>
+          `<label for="${name}">${label}</label><input id="${name}" name="${name}" value="${esc(value)}"${readonly ? ' readonly' : ''}>`;
+        ctx.body = page('Tờ khai thay đổi thông tin cư trú', `<p class="en">Pre-filled from your verified identity (scope <code>citizen</code>).</p>
+<form method="post" action="/form"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
+${field('name', 'Họ và tên / Full name', str(c.name), true)}
+${field('personalNumber', 'Số định danh cá nhân / Personal number', str(c.personal_number), true)}
+${field('birthdate', 'Ngày sinh / Birth date', str(c.birthdate), true)}
+${field('address', 'Nơi thường trú / Permanent address', addressText(c.population_address ?? c.address))}
+${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
+<label for="request">Nội dung đề nghị / Request</label><textarea id="request" name="request" rows="3" required>Đăng ký thay đổi nơi thường trú</textarea>
+<button type="submit">Ký số và nộp / Sign and submit</button></form>`);
+        return;
+      }
+      if (ctx.method === 'POST') {
+        const form = await readForm(ctx);
+        if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
+        const data: DeclarationData = {
+          // Identity fields come from the verified claims, never from the form.
+          name: str(c.name), personalNumber: str(c.personal_number), birthdate: str(c.birthdate),
+          address: (form.get('address') ?? '').slice(0, 200), phone: (form.get('phone') ?? '').slice(0, 30),
+          request: (form.get('request') ?? '').slice(0, 300),
+        };
+        const citizenKey = await opts.signers.citizen(data.personalNumber);
+        if (!citizenKey) ctx.throw(409, 'Chưa có chứng thư số cho công dân này / no signing certificate for this citizen in the demo');
+        const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
+        try {
+          await writeFile(join(dir, '0.pdf'), await makeDeclarationPdf(data));
+          await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
+            backend: citizenKey!, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
+          });
+          const agency = await opts.signers.agency();
+          await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
+            backend: agency, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: 'Tiếp nhận hồ sơ', location: 'Hà Nội',
+            visible: { page: 1, rect: [60, 100, 330, 80] },
+          });
+          s.signed = new Uint8Array(await readFile(join(dir, '2.pdf')));
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+        const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: s.signed, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
+        if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
+        s.report = (await r.json()) as Session['report'];
+        ctx.redirect('/result');
+        return;
+      }
+    }
+    if (ctx.method === 'GET' && ctx.path === '/result') {
+      if (!s.signed || !s.report) return ctx.redirect('/form');
+      const rows = s.report.signatures.map((g) => `<tr><td>${esc(g.field)}</td><td>${esc(g.signer?.subject ?? '')}</td><td>${esc(g.level ?? '')}</td><td class="${g.indication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(g.indication)}${g.subIndication ? ' / ' + esc(g.subIndication) : ''}</td></tr>`).join('');
+      ctx.body = page('Hồ sơ đã nộp / Submitted', `<p>Tờ khai đã được ký bởi công dân và cơ quan tiếp nhận. <span class="en">Signed by the citizen and counter-signed by the agency.</span></p>
+<p>Kết luận / Verdict: <strong class="${s.report.documentIndication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(s.report.documentIndication)}</strong></p>
+<table><tr><th>Trường ký / Field</th><th>Người ký / Signer</th><th>Mức / Level</th><th>Kết quả / Result</th></tr>${rows}</table>
+<p><a href="/document.pdf">Tải tệp PDF đã ký / Download the signed PDF</a> · <a href="/logout">Đăng xuất / Log out</a></p>`);
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/document.pdf') {
+      if (!s.signed) ctx.throw(404, 'no document');
+      ctx.type = 'application/pdf';
+      ctx.set('Content-Disposition', 'attachment; filename="to-khai.pdf"');
+      ctx.body = Buffer.from(s.signed!);
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/logout') {
+      const idToken = s.idToken;
+      for (const k of ['claims', 'idToken', 'signed', 'report', 'login'] as const) delete s[k];
+      ctx.redirect(idToken ? oc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${opts.baseUrl}/` }).href : '/');
+      return;
+    }
+    ctx.throw(404, 'Không tìm thấy / not found');
+  });
+  return app;
+}

@@ -1,0 +1,19 @@
+/** services/portal — the demo public service of `npm start` (relying party of the citizen IdP, signing, validation). */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPortalApp, type PortalOptions } from './app.js';
+
+export { createPortalApp, type PortalOptions, type PortalSigners } from './app.js';
+export { makeDeclarationPdf, type DeclarationData } from './document.js';
+
+/** Starts the portal on an already-chosen port (its base URL must be registered at the IdP). */
+export async function createPortalServer(opts: PortalOptions & { port: number; host?: string }): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const app = await createPortalApp(opts);
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://${opts.host ?? '127.0.0.1'}:${port}`, server, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
