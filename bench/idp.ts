@@ -6,6 +6,7 @@
  * introspection, userinfo — at 50 and 100 connections; plus password logins/s with the chosen argon2id
  * parameters. Loopback only, bounded duration (BENCH_SECONDS, default 5 per run).
  *   cd /work/main && node --import tsx bench/idp.ts
+ * Env: BENCH_SECONDS, BENCH_CASES=client_credentials,refresh_token,introspection,userinfo,logins, BENCH_CONNECTIONS=50,100
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -115,7 +116,8 @@ async function main() {
   const redis = await startRedis();
   const rows: string[][] = [];
   try {
-    for (const c of ['client_credentials', 'refresh_token', 'introspection', 'userinfo'] as Case[]) {
+    const only = process.env.BENCH_CASES?.split(',');
+    for (const c of (['client_credentials', 'refresh_token', 'introspection', 'userinfo'] as Case[]).filter((x) => !only || only.includes(x))) {
       // fresh servers per case: vanilla's in-memory adapter is a bounded LRU that would evict the minted
       // tokens after the grant-heavy cases, which would make its later numbers meaningless
       const vanilla = await startServer('vanilla');
@@ -123,7 +125,7 @@ async function main() {
       const kysoMem = await startServer('kyso-memory');
       const kyso2 = [await startServer('kyso', redis.url), await startServer('kyso', redis.url)];
       try {
-        for (const conns of [50, 100]) {
+        for (const conns of (process.env.BENCH_CONNECTIONS ?? '50,100').split(',').map(Number)) {
           const v = await run(c, [vanilla], conns);
           const k = await run(c, [kyso1], conns);
           const k2 = await run(c, kyso2, conns);
@@ -135,7 +137,7 @@ async function main() {
         for (const s of [vanilla, kyso1, kysoMem, ...kyso2]) { s.child.kill('SIGTERM'); await once(s.child, 'exit').catch(() => {}); }
       }
     }
-    const logins = await passwordLogins();
+    const logins = process.env.BENCH_CASES && !only!.includes('logins') ? NaN : await passwordLogins();
     rows.push([`password logins (argon2id m=${DEFAULT_ARGON2.memoryCost}KiB t=${DEFAULT_ARGON2.timeCost} p=${DEFAULT_ARGON2.parallelism}, ${cpus().length} workers)`, `${logins.toFixed(1)}/s`, 'Keycloak anchor: 15/vCPU-s', '', '', '', '', '']);
   } finally {
     await redis.stop();

@@ -1,7 +1,6 @@
 /**
  * `createKysoIdp`: oidc-provider + kyso's pages as one koa middleware, with key rotation.
  */
-import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import type { IdpStorage } from '../contracts.js';
@@ -94,9 +93,6 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   build();
   keys.onChange(build);
 
-  const pages = new Koa();
-  pages.proxy = opts.proxy ?? false;
-  pages.keys = keys.cookieKeys();
   const routers = [interactionRoutes(deps), accountRoutes(deps), cibaRoutes(deps)];
   const pageMiddleware = [pageErrorHandler(deps), ...routers.map((r) => r.routes()), ...routers.map((r) => r.allowedMethods())];
   const isPage = (path: string) => path.startsWith('/interaction/') || path === '/account' || path.startsWith('/account/') || path.startsWith('/ciba/');
@@ -111,7 +107,6 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
     middleware: async (ctx, next) => {
       await baseSecurityHeaders(ctx, async () => {
         if (isPage(ctx.path)) {
-          ctx.cookies = ctx.cookies; // koa cookies on the outer app
           await compose(ctx, 0);
           if (ctx.status === 404 && !ctx.body) await next();
           return;
