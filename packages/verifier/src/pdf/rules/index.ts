@@ -12,5 +12,5 @@ import { pageRule } from './pages.js';
 import { fallbackRule } from './fallback.js';
 import { trailerRule } from './trailer.js';
 
-export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, metadataRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, fallbackRule];
+export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, metadataRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';

@@ -1,5 +1,6 @@
 /** Document information dictionary and XMP metadata updates: allowed, reported for information. */
 import { Rule, RevisionContext, refNum } from './context.js';
+import { PName } from '../objects.js';
 
 export const metadataRule: Rule = {
   name: 'metadata-rule',
@@ -12,7 +13,9 @@ export const metadataRule: Rule = {
     const xmp = refNum(ctx.doc.catalog(ctx.k)?.get('Metadata'));
     const oldXmp = refNum(ctx.doc.catalog(ctx.prev)?.get('Metadata'));
     const cx = ctx.open(xmp);
-    if (cx && cx.status !== 'deleted' && (cx.status === 'added' || xmp === oldXmp) && ctx.referrers(xmp!).size <= 1) {
+    // Runs after the page rule: a stream that pages use was already judged there.
+    const t = ctx.doc.dict(cx?.now as never, ctx.k)?.get('Type');
+    if (cx && cx.status !== 'deleted' && (cx.status === 'added' || xmp === oldXmp) && t instanceof PName && t.name === 'Metadata') {
       ctx.report({ kind: 'metadata-updated', object: cx.ref, allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'XMP metadata stream updated' }, xmp);
     }
   },

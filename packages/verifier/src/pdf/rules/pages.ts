@@ -97,6 +97,16 @@ export const pageRule: Rule = {
       if (sub instanceof PName && sub.name === 'Widget') continue;
       ctx.report({ kind: 'annotation-modified', object: c.ref, allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `annotation ${c.ref} on page ${pi + 1} modified` }, num);
     }
+    // Appearance streams of existing (non-widget) annotations redefined in place.
+    for (const [num, pi] of oldAnnotNums) {
+      const d = ctx.doc.dict(new PRef(num, 0), ctx.prev);
+      const sub = d?.get('Subtype');
+      if (!d || (sub instanceof PName && sub.name === 'Widget')) continue;
+      for (const n of ctx.reachable(d.get('AP'), ctx.prev, 200, 4)) {
+        const c = ctx.open(n);
+        if (c) ctx.report({ kind: 'annotation-modified', object: c.ref, allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `appearance ${c.ref} of annotation ${num} 0 R on page ${pi + 1} redefined` }, n);
+      }
+    }
     // Content streams and resources of the signed pages.
     po.forEach((p, i) => {
       const contents = p.dict.get('Contents');
