@@ -7,6 +7,7 @@
  */
 export { verifyPdf, type VerifyPdfOptions, type PdfAnalyzer } from './verify-pdf.js';
 export { verifyCms, type VerifyOptions } from './verify-cms.js';
+export { verifyFiles, type VerifyFilesOptions } from './parallel/pool.js';
 export { resolvePolicy, loadPolicyFile, policyFromJson, DEFAULT_ALLOWED_DIGESTS, type Policy, type ResolvedPolicy } from './policy.js';
 export { VerifierError } from './errors.js';
 export * from './report/model.js';

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import {
-  loadPolicyFile, renderHtml, renderText, toJsonReport, verifyCms, verifyPdf,
+  loadPolicyFile, renderHtml, renderText, toJsonReport, verifyCms, verifyFiles, verifyPdf,
   type Policy, type ValidationReport,
 } from '@kyso/verifier';
 
@@ -23,7 +23,8 @@ Options:
   --data FILE            the signed data of a .p7s (default: the .p7s path without its extension)
   --at ISO-TIME          validation time (default now)
   --no-revocation        do not require revocation status (soft-fail)
-  --concurrency N        files validated in parallel for folders (default 4)
+  --concurrency N        files in flight per thread for folders (default 2)
+  --workers N            worker threads for folders (default: cores, at most 4; 0 = this thread)
   -h, --help             this help
 
 A folder is scanned for *.pdf and *.p7s files (not recursively) with a progress bar on stderr and a summary table.`;
@@ -39,10 +40,11 @@ interface Options {
   at?: Date;
   noRevocation: boolean;
   concurrency: number;
+  workers?: number;
 }
 
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { inputs: [], trust: [], json: false, offline: false, noRevocation: false, concurrency: 4 };
+  const o: Options = { inputs: [], trust: [], json: false, offline: false, noRevocation: false, concurrency: 2 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -63,6 +65,12 @@ function parseArgs(args: string[]): Options | 'help' {
         const d = new Date(value());
         if (Number.isNaN(d.getTime())) throw new UsageError('--at needs an ISO 8601 time');
         o.at = d;
+        break;
+      }
+      case '--workers': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0 || n > 32) throw new UsageError('--workers needs an integer 0..32');
+        o.workers = n;
         break;
       }
       case '--concurrency': {
@@ -131,22 +139,6 @@ function summaryTable(reports: ValidationReport[]): string {
     `${reports.length} file(s): ${count('TOTAL_PASSED')} TOTAL_PASSED, ${count('INDETERMINATE')} INDETERMINATE, ${count('TOTAL_FAILED')} TOTAL_FAILED`].join('\n') + '\n';
 }
 
-/** Runs `tasks` with at most `n` in flight, keeping result order. */
-async function pool<T>(items: string[], n: number, fn: (item: string) => Promise<T>, onDone: (i: number) => void): Promise<T[]> {
-  const out = new Array<T>(items.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-      onDone(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
-}
-
 /** `kyso verify FILE|DIR... [--trust ROOT.pem ...] [--json] [--html OUT.html] [--offline] [--policy FILE]`. */
 export const command: Command = {
   summary: 'validate signed PDFs / CMS and print an ETSI-style report',
@@ -171,7 +163,12 @@ export const command: Command = {
         sawDir = true;
         const files = (await readdir(input)).filter((f) => /\.(pdf|p7s)$/i.test(f)).sort().map((f) => join(input, f));
         if (files.length === 0) process.stderr.write(`kyso verify: ${input}: no .pdf or .p7s file\n`);
-        const rs = await pool(files, o.concurrency, (f) => verifyOne(f, policy, undefined), (d) => progress(d, files.length, basename(files[Math.min(d, files.length) - 1]!)));
+        const rs = await verifyFiles(files, policy, {
+          concurrency: o.concurrency,
+          ...(o.workers !== undefined ? { workers: o.workers } : {}),
+          dataFor: (f) => { const s = f.replace(/\.(p7s|p7m|cms)$/i, ''); return s !== f && existsSync(s) ? s : undefined; },
+          onProgress: (d, total, f) => progress(d, total, basename(f)),
+        });
         if (files.length) process.stderr.write('\n');
         reports.push(...rs);
       } else {

@@ -46,9 +46,14 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
     throw new CmsFormatError(`CMS ContentInfo is malformed: ${(e as Error).message}`);
   }
   if (ci.contentType !== OID.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OID.signedData})`);
+  // pkijs parses every embedded certificate with its full schema, which dominates the cost; certificates and
+  // CRLs are taken raw below (and parsed once, cached, where needed), so the SignedData is parsed without them.
+  const sdFull = ci.content as asn1js.Sequence;
+  if (!(sdFull instanceof asn1js.Sequence)) throw new CmsFormatError('CMS SignedData is not a SEQUENCE');
+  const lean = new asn1js.Sequence({ value: sdFull.valueBlock.value.filter((v) => v.idBlock.tagClass !== 3) });
   let sd: pkijs.SignedData;
   try {
-    sd = new pkijs.SignedData({ schema: ci.content });
+    sd = new pkijs.SignedData({ schema: lean });
   } catch (e) {
     throw new CmsFormatError(`CMS SignedData is malformed: ${(e as Error).message}`);
   }
@@ -58,7 +63,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
   const certificates: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
-  const sdBlock = ci.content as asn1js.Sequence | undefined;
+  const sdBlock = sdFull;
   for (const part of sdBlock?.valueBlock?.value ?? []) {
     if (part.idBlock.tagClass !== 3) continue;
     const items = (part as asn1js.Constructed).valueBlock?.value ?? [];

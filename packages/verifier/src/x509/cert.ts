@@ -170,10 +170,10 @@ export function parseCertificates(input: Uint8Array | string): Uint8Array[] {
   if (text !== undefined) {
     const blocks = pemBlocks(text);
     if (blocks.length === 0) throw new Error('no PEM CERTIFICATE block found');
-    for (const b of blocks) new CertInfo(b);
+    for (const b of blocks) if (!tryCert(b)) throw new Error('a PEM CERTIFICATE block is not a valid certificate');
     return blocks;
   }
   const der = input as Uint8Array;
-  new CertInfo(der);
+  if (!tryCert(der)) throw new Error('not a valid DER certificate');
   return [der];
 }
