@@ -45,10 +45,9 @@ export function accountClaims(a: CitizenAccount): Record<string, unknown> {
  */
 export function makeFindAccount(storage: IdpStorage, records: Records) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
-    const account = await storage.accounts.get(sub);
-    if (!account || account.disabled) return undefined;
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
-    const actor = grantId ? await records.getActor(grantId) : undefined;
+    const [account, actor] = await Promise.all([storage.accounts.get(sub), grantId ? records.getActor(grantId) : undefined]);
+    if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,
       async claims() {
