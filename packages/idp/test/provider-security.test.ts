@@ -151,6 +151,26 @@ describe('idp provider: pages and security', function () {
     assert.equal(await idp.storage.audit.verifyChain(), true);
   });
 
+  it('account page lists other sessions and can end one (its tokens stop working)', async () => {
+    const c = await newCitizen(idp.storage, { level: 1 });
+    const laptop = new Browser(idp.issuer);
+    const phone = new Browser(idp.issuer);
+    await flow(laptop, c);
+    const onPhone = await flow(phone, c);
+    const page = await laptop.follow('/account');
+    const f = formOf(page.body, '/account/sessions/end');
+    const uid = /name="uid" value="([^"]+)"/.exec(page.body)?.[1];
+    assert.ok(uid, 'the phone session is listed');
+    const done = await laptop.submit(f.action, { csrf: f.csrf, uid });
+    assert.match(done.body, /Session ended/);
+    assert.doesNotMatch(done.body, /name="uid"/);
+    // the phone's session is gone: prompt=none fails, and its session-bound refresh token is dead
+    const s = await start(phone, { prompt: 'none' });
+    const r = await phone.follow(s.url.href);
+    assert.equal(new URL(r.url).searchParams.get('error'), 'login_required');
+    await assert.rejects(oc.refreshTokenGrant(rp, onPhone.tokens.refresh_token!), (e: { error?: string }) => e.error === 'invalid_grant');
+  });
+
   it('account page: TOTP enrolment with QR code and recovery codes; recovery code works once', async () => {
     const c = await newCitizen(idp.storage, { level: 2, totp: false });
     const b = new Browser(idp.issuer);

@@ -32,11 +32,17 @@ export function accountRoutes(deps: RouteDeps): Router {
       const client = await deps.provider().Client.find(rec.clientId);
       pending.push({ id, clientName: (client?.clientName as string | undefined) ?? rec.clientId });
     }
-    const s = session as unknown as { acr?: string; amr?: string[]; loginTs?: number; authorizations?: Record<string, unknown> };
+    const s = session as unknown as { uid?: string; acr?: string; amr?: string[]; loginTs?: number; authorizations?: Record<string, unknown> };
+    const otherSessions: AccountView['otherSessions'] = [];
+    for (const e of await deps.records.listSessions(account.id)) {
+      if (e.uid === s.uid) continue;
+      const live = await deps.provider().Session.findByUid(e.uid);
+      if (live && live.accountId === account.id) otherSessions.push(e);
+    }
     sendPage(ctx, status, (nonce) => accountPage({
       nonce, csrf: deps.csrf.token(ctx, `account:${account.id}`), account,
       session: { acr: s.acr, amr: s.amr, authTime: s.loginTs, clients: Object.keys(s.authorizations ?? {}) },
-      consents, pendingCiba: pending, logoutUrl: '/session/end', ...extra,
+      consents, pendingCiba: pending, otherSessions, logoutUrl: '/session/end', ...extra,
     }));
   }
 
@@ -60,6 +66,20 @@ export function accountRoutes(deps: RouteDeps): Router {
       await audit(deps, ctx, { type: 'consent.revoked', accountId: a.account.id, clientId });
     }
     return render(ctx, { message: t('Đã thu hồi sự đồng ý.', 'Consent withdrawn.') });
+  });
+
+  router.post('/account/sessions/end', async (ctx) => {
+    const a = await authed(ctx);
+    if (!a) return render(ctx);
+    const uid = a.form.uid ?? '';
+    const known = (await deps.records.listSessions(a.account.id)).some((e) => e.uid === uid);
+    const target = known ? await deps.provider().Session.findByUid(uid) : undefined;
+    if (target && target.accountId === a.account.id && uid !== (a.session as unknown as { uid?: string }).uid) {
+      await target.destroy();
+      await deps.records.dropSession(a.account.id, uid, deps.ttl.session);
+      await audit(deps, ctx, { type: 'logout', accountId: a.account.id, detail: { from: 'account-page' } });
+    }
+    return render(ctx, { message: t('Đã kết thúc phiên.', 'Session ended.') });
   });
 
   router.post('/account/mfa/begin', async (ctx) => {

@@ -177,6 +177,13 @@ export function attachProviderEvents(provider: import('oidc-provider').default, 
     const accountId = ctx.oidc?.session?.accountId as string | undefined;
     void audit(deps, ctx as never, { type: 'logout', ...(accountId ? { accountId } : {}), ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}) });
   });
+  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+    const session = ctx.oidc?.session as unknown as { accountId?: string; uid?: string; loginTs?: number; acr?: string; authorizations?: Record<string, unknown> } | undefined;
+    if (!session?.accountId || !session.uid) return;
+    void deps.records.touchSession(session.accountId, {
+      uid: session.uid, loginTs: session.loginTs, acr: session.acr, clients: Object.keys(session.authorizations ?? {}), lastSeen: Math.floor(Date.now() / 1000),
+    }, deps.ttl.session).catch((err: Error) => deps.log.warn({ err: err.message }, 'session index update failed'));
+  });
   provider.on('server_error', (_ctx: unknown, err: Error) => deps.log.error({ err: err.message }, 'oidc-provider server_error'));
   provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) => deps.log.warn({ err: err.message, clientId: client.clientId }, 'back-channel logout delivery failed'));
 }

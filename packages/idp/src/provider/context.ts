@@ -23,7 +23,7 @@ export interface RouteDeps {
   csrf: Csrf;
   log: Logger;
   issuer: string;
-  ttl: { consent: number; ciba: number };
+  ttl: { consent: number; ciba: number; session: number };
   notifyCiba(n: CibaNotification): void | Promise<void>;
 }
 

@@ -79,7 +79,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
     csrf: new Csrf(() => keys.cookieKeys()[0]!, secure),
     log,
     issuer,
-    ttl: { consent: ttl.Grant, ciba: ttl.BackchannelAuthenticationRequest },
+    ttl: { consent: ttl.Grant, ciba: ttl.BackchannelAuthenticationRequest, session: ttl.Session },
     notifyCiba: opts.notifyCiba ?? ((n) => log.info({ accountId: n.accountId, clientId: n.clientId }, 'CIBA request waiting for approval')),
   };
 

@@ -124,6 +124,8 @@ export function retryAfterText(seconds: number): Html {
 export interface AccountView {
   account: CitizenAccount;
   session: { acr?: string; amr?: string[]; authTime?: number; clients: string[] };
+  /** Other live sessions of the account (current one excluded). */
+  otherSessions: { uid: string; loginTs?: number; acr?: string; clients: string[]; lastSeen: number }[];
   consents: { clientId: string; clientName: string; scope: string; grantedAt: number }[];
   enrolment?: { secret: string; qrSvg: string };
   recoveryCodes?: string[];
@@ -158,6 +160,12 @@ ${alertBox(p.error)}
 <dt>${t('Dịch vụ trong phiên', 'Services in this session')}</dt><dd>${p.session.clients.join(', ') || '—'}</dd>
 </dl>
 <p><a href="${p.logoutUrl}">${t('Đăng xuất khỏi mọi dịch vụ', 'Log out of every service')}</a></p>
+<h2>${t('Các phiên đăng nhập khác', 'Other sessions')}</h2>
+${p.otherSessions.length === 0 ? html`<p>${t('Không có.', 'None.')}</p>` : html`<ul>
+${p.otherSessions.map((s) => html`<li>${t('Đăng nhập lúc', 'Logged in at')} ${fmtTime(s.loginTs)} · ${s.acr ?? '—'} · ${s.clients.join(', ') || '—'}
+<form method="post" action="/account/sessions/end">${csrfField(p.csrf)}<input type="hidden" name="uid" value="${s.uid}">
+<button type="submit" class="secondary">${t('Kết thúc phiên này', 'End this session')}</button></form></li>`)}
+</ul>`}
 ${p.pendingCiba.length ? html`<h2>${t('Yêu cầu chờ phê duyệt', 'Requests awaiting approval')}</h2><ul>${p.pendingCiba.map((c) => html`<li><a href="/ciba/${c.id}">${c.clientName}</a></li>`)}</ul>` : ''}
 <h2>${t('Dịch vụ đã được chia sẻ thông tin', 'Services you shared information with')}</h2>
 ${p.consents.length === 0 ? html`<p>${t('Chưa có.', 'None yet.')}</p>` : html`<ul>

@@ -28,6 +28,15 @@ export interface ActorRecord {
   relationship: string;
 }
 
+/** A login session of an account, as listed on the account page. */
+export interface SessionEntry {
+  uid: string;
+  loginTs?: number;
+  acr?: string;
+  clients: string[];
+  lastSeen: number;
+}
+
 /** A CIBA request waiting for the citizen's approval on the phone. */
 export interface CibaApproval {
   authReqId: string;
@@ -47,6 +56,7 @@ export class Records {
   private readonly actor: Adapter;
   private readonly ciba: Adapter;
   private readonly acting: Adapter;
+  private readonly sessions: Adapter;
   private readonly cibaInbox: Adapter;
   readonly keySet: Adapter;
 
@@ -57,6 +67,7 @@ export class Records {
     this.actor = new storage.Adapter('KysoGrantActor');
     this.ciba = new storage.Adapter('KysoCibaApproval');
     this.acting = new storage.Adapter('KysoActing');
+    this.sessions = new storage.Adapter('KysoAccountSessions');
     this.cibaInbox = new storage.Adapter('KysoCibaInbox');
     this.keySet = new storage.Adapter('KysoKeySet');
   }
@@ -109,6 +120,23 @@ export class Records {
   }
   async putActing(key: string, rec: { guardianId: string; minorId: string }, ttl: number): Promise<void> {
     await this.acting.upsert(key, rec as unknown as Payload, ttl);
+  }
+
+  /** Records (or refreshes) a session in the account's session list (newest 20 kept). */
+  async touchSession(accountId: string, entry: SessionEntry, ttl: number): Promise<void> {
+    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
+    const list = (cur?.list ?? []).filter((e) => e.uid !== entry.uid);
+    list.push(entry);
+    await this.sessions.upsert(accountId, { list: list.slice(-20) }, ttl);
+  }
+  async listSessions(accountId: string): Promise<SessionEntry[]> {
+    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
+    return cur?.list ?? [];
+  }
+  async dropSession(accountId: string, uid: string, ttl: number): Promise<void> {
+    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
+    if (!cur?.list) return;
+    await this.sessions.upsert(accountId, { list: cur.list.filter((e) => e.uid !== uid) }, ttl);
   }
 
   async putCiba(id: string, rec: CibaApproval, ttl: number): Promise<void> {
