@@ -96,6 +96,14 @@ describe('key backend: PKCS#11 (SoftHSM2)', function () {
     await b.close();
   });
 
+  it('concurrent sign() calls on one backend are serialised on its session and all verify', async () => {
+    const b = await openPkcs11Backend({ module: MODULE, token: 'kyso-test', pin: PIN, keyLabel: 'ec256', chain: chain() });
+    const cmss = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      buildCms({ backend: b, contentDigest: digestOf('SHA-256'), hash: 'SHA-256', signingTime: new Date(Date.UTC(2026, 0, 1 + i)) })));
+    for (const cms of cmss) assert.ok(opensslVerifyCms(cms, content, pki.rootPath).ok);
+    await b.close();
+  });
+
   it('two backends on the same module can be open at once and closed in any order', async () => {
     const a = await openPkcs11Backend({ module: MODULE, token: 'kyso-test', pin: PIN, keyLabel: 'rsa' });
     const b = await openPkcs11Backend({ module: MODULE, token: 'kyso-test', pin: PIN, keyLabel: 'ec384' });

@@ -65,6 +65,11 @@ function pkcs11Reason(e: unknown): string {
   return ck ? ck[0] : m.split('\n')[0]!;
 }
 
+/** C_Sign on pkcs11js's worker thread, so an HSM round trip does not block the event loop. */
+function signAsync(signer: graphene.Sign, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => signer.once(data, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
 const HASH_MECH: Record<HashName, graphene.MechanismEnum> = {
   'SHA-256': graphene.MechanismEnum.SHA256, 'SHA-384': graphene.MechanismEnum.SHA384, 'SHA-512': graphene.MechanismEnum.SHA512,
 };
@@ -85,6 +90,8 @@ export class Pkcs11KeyBackend implements KeyBackend {
   #session: graphene.Session | undefined;
   #key: graphene.PrivateKey;
   #modulePath: string;
+  /** One PKCS#11 session runs one signing operation at a time: calls queue here. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(modulePath: string, session: graphene.Session, key: graphene.PrivateKey, certificate: Uint8Array, chain: Uint8Array[]) {
     this.#modulePath = modulePath;
@@ -157,7 +164,13 @@ export class Pkcs11KeyBackend implements KeyBackend {
     }
   }
 
-  async sign(input: ToBeSigned, alg: SignatureAlgorithm): Promise<Uint8Array> {
+  sign(input: ToBeSigned, alg: SignatureAlgorithm): Promise<Uint8Array> {
+    const run = this.#queue.then(() => this.#signNow(input, alg));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #signNow(input: ToBeSigned, alg: SignatureAlgorithm): Promise<Uint8Array> {
     const session = this.#session;
     if (!session) throw new SignerError('KEY_LOCKED', 'PKCS#11 backend is closed');
     assertAlgorithmFitsKey(this.keyAlgorithm, alg);
@@ -165,13 +178,13 @@ export class Pkcs11KeyBackend implements KeyBackend {
     try {
       if (alg.scheme === 'RSA-PKCS1') {
         const di = seq(algId(HASH_OIDS[alg.hash], nul()), octets(input.digest));
-        return new Uint8Array(session.createSign('RSA_PKCS', this.#key).once(Buffer.from(di)));
+        return new Uint8Array(await signAsync(session.createSign('RSA_PKCS', this.#key), Buffer.from(di)));
       }
       if (alg.scheme === 'RSA-PSS') {
         const mech: graphene.IAlgorithm = { name: 'RSA_PKCS_PSS', params: new graphene.RsaPssParams(HASH_MECH[alg.hash], MGF[alg.hash], alg.saltLength ?? HASH_LENGTHS[alg.hash]) };
-        return new Uint8Array(session.createSign(mech, this.#key).once(Buffer.from(input.digest)));
+        return new Uint8Array(await signAsync(session.createSign(mech, this.#key), Buffer.from(input.digest)));
       }
-      const raw = new Uint8Array(session.createSign('ECDSA', this.#key).once(Buffer.from(input.digest)));
+      const raw = new Uint8Array(await signAsync(session.createSign('ECDSA', this.#key), Buffer.from(input.digest)));
       const n = raw.length / 2;
       return seq(int(raw.subarray(0, n)), int(raw.subarray(n)));
     } catch (e) {
@@ -180,6 +193,7 @@ export class Pkcs11KeyBackend implements KeyBackend {
   }
 
   async close(): Promise<void> {
+    await this.#queue;
     const s = this.#session;
     if (!s) return;
     this.#session = undefined;
