@@ -14,6 +14,7 @@ import { errors } from 'oidc-provider';
 import { GRANTABLE_MODELS, epochSeconds } from './grantable.js';
 import { IdpError } from './errors.js';
 import type { AdapterOptions } from './memory-adapter.js';
+import { Cluster } from 'ioredis';
 import { LuaScript, type RedisClient } from './redis-connect.js';
 
 const CONSUME = new LuaScript(`
@@ -47,6 +48,29 @@ else
   redis.call('HSET', KEYS[1], 'p', ARGV[1])
 end
 if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`);
+
+/**
+ * WRITE and GRANT_ADD in one round trip (standalone / Sentinel only: the two keys live in different Cluster
+ * slots). KEYS: record, grant index. ARGV: as WRITE.
+ */
+const WRITE_WITH_GRANT = new LuaScript(`
+local c = redis.call('HGET', KEYS[1], 'c')
+if ARGV[2] ~= '' and not c then c = ARGV[2] end
+redis.call('DEL', KEYS[1])
+if c then
+  redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', c)
+else
+  redis.call('HSET', KEYS[1], 'p', ARGV[1])
+end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+redis.call('SADD', KEYS[2], KEYS[1])
+if ttl == 0 then redis.call('PERSIST', KEYS[2]) return 1 end
+local cur = redis.call('PTTL', KEYS[2])
+if cur == -1 and redis.call('SCARD', KEYS[2]) > 1 then return 1 end
+if cur < ttl * 1000 then redis.call('PEXPIRE', KEYS[2], ttl * 1000) end
 return 1
 `);
 
@@ -100,6 +124,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
   const keys = new OidcKeys(prefix);
   const revokeOnReuse = opts.revokeOnConcurrentReuse ?? true;
   const now = opts.now ?? Date.now;
+  const clustered = client instanceof Cluster;
   return class RedisAdapter implements Adapter {
     constructor(readonly name: string) {}
 
@@ -107,8 +132,14 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       const key = keys.object(this.name, id);
       const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
       const ops: Promise<unknown>[] = [];
-      if (payload.grantId && GRANTABLE_MODELS.has(this.name)) {
-        ops.push(GRANT_ADD.run(client, [keys.grant(payload.grantId)], [key, ttl * 1000]));
+      const json = JSON.stringify(payload);
+      const consumed = payload.consumed ? String(payload.consumed) : '';
+      const grantIndex = payload.grantId && GRANTABLE_MODELS.has(this.name) ? keys.grant(payload.grantId) : undefined;
+      if (grantIndex && !clustered) {
+        ops.push(WRITE_WITH_GRANT.run(client, [key, grantIndex], [json, consumed, ttl]));
+      } else {
+        if (grantIndex) ops.push(GRANT_ADD.run(client, [grantIndex], [key, ttl * 1000]));
+        ops.push(WRITE.run(client, [key], [json, consumed, ttl]));
       }
       if (this.name === 'Session' && payload.uid) {
         ops.push(ttl ? client.set(keys.uid(payload.uid), id, 'EX', ttl) : client.set(keys.uid(payload.uid), id));
@@ -116,7 +147,6 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       if (payload.userCode) {
         ops.push(ttl ? client.set(keys.userCode(payload.userCode), id, 'EX', ttl) : client.set(keys.userCode(payload.userCode), id));
       }
-      ops.push(WRITE.run(client, [key], [JSON.stringify(payload), payload.consumed ? String(payload.consumed) : '', ttl]));
       await Promise.all(ops);
     }
 
