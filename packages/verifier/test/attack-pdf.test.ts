@@ -93,6 +93,24 @@ describe('PDF attacks (verifier/pdf)', function () {
     it('ISA: page added', async () => {
       assertFlagged(await analyzePdf(A.addPageAttack(signed)), 0, 'page-added', /page 2/);
     });
+    it('objects appended after %%EOF without an xref section', async () => {
+      assertFlagged(await analyzePdf(A.appendedWithoutXref(signed)), 0, 'data-after-last-revision', /^offset \d+$/);
+    });
+    it('a ByteRange ending right after %%EOF (EOL left out) is a whole revision', async () => {
+      const a0 = await analyzePdf(signed);
+      const br = a0.signatures[0]!.coverage!.byteRange;
+      const tail = Buffer.from(signed.subarray(signed.length - 2));
+      assert.equal(tail[1], 0x0a, 'kyso ends the revision with an EOL');
+      const shorter = Buffer.from(signed);
+      const s = shorter.toString('latin1');
+      const at = s.lastIndexOf(`${br[3]}]`, a0.signatures[0]!.coverage!.contentsStart);
+      assert.ok(at > 0);
+      const repl = String(br[3]! - 1).padEnd(String(br[3]).length, ' ');
+      shorter.write(repl, at, 'latin1');
+      const a = await analyzePdf(shorter);
+      assert.equal(a.signatures[0]!.coverage?.coversWholeRevision, true, JSON.stringify(a.signatures[0]!.formatFindings));
+      assert.equal(a.signatures[0]!.coverage?.coversWholeFile, true);
+    });
     it('SWA: ByteRange gap moved past /Contents', async () => {
       const a = await analyzePdf(A.signatureWrappingAttack(signed));
       assert.ok(errors(a.signatures[0]!).includes('CONTENTS_GAP_MISMATCH'), JSON.stringify(a.signatures[0]!.formatFindings));

@@ -69,6 +69,15 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
     findings.push({ code: 'ANALYSIS_ABORTED', severity: 'error', message: 'analysis aborted' });
     return { ...analysis, signatures: sigs };
   }
+  const lastEnd = doc.revisions[doc.revisions.length - 1]!.end;
+  if (!doc.repaired && lastEnd < fileSize) {
+    // Bytes after the last %%EOF belong to no revision; structure keywords there could be picked up by
+    // lenient (repairing) readers, so they are not allowed after a signature.
+    const tail = Buffer.from(src.slice(lastEnd, Math.min(fileSize, lastEnd + (1 << 20)))).toString('latin1');
+    if (/\bobj\b|\bxref\b|\btrailer\b|startxref|\/Type/.test(tail)) {
+      for (const s of sigs) s.modifications.push({ revision: doc.revisions.length, kind: 'data-after-last-revision', object: `offset ${lastEnd}`, allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: `${fileSize - lastEnd} byte(s) with PDF structure keywords after the last %%EOF (not part of any revision)` });
+    }
+  }
   if (doc.repaired) {
     for (const s of sigs) s.modifications.push({ revision: s.revision, kind: 'structure-repaired', allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: 'the cross-reference structure is broken: changes after signing cannot be established' });
   } else if (sigs.length) {
@@ -135,11 +144,12 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
     if (!container || container.entry.type === 'n') contentsPos = { start: cRaw.start, end: cRaw.end };
     contents = trimContents(cRaw.bytes, where, ff) as Uint8Array<ArrayBuffer>;
   }
-  const coverage = checkCoverage({ byteRange: doc.resolve(sig.get('ByteRange'), last), contents: contentsPos, revisionEnds, fileSize, where }, ff);
+  const coverage = checkCoverage({ byteRange: doc.resolve(sig.get('ByteRange'), last), contents: contentsPos, revisionEnds, fileSize, where, bytesAt: (a, b) => doc.src.slice(a, b) }, ff);
   let revision = -1;
   if (coverage) {
     const end = coverage.byteRange[2]! + coverage.byteRange[3]!;
     const idx = doc.revisions.findIndex((r) => r.end >= end);
+    void idx;
     revision = idx >= 0 ? idx : doc.revisions.length - 1;
     if (doc.repaired) revision = 0;
     // The signature dictionary itself must lie inside the signed revision, and its /Contents must be new in it.

@@ -12,6 +12,8 @@ export interface CoverageInput {
   revisionEnds: number[];
   fileSize: number;
   where: string;
+  /** Reads file bytes (to recognise a trailing EOL after %%EOF). */
+  bytesAt?: (start: number, end: number) => Uint8Array;
 }
 
 export function checkCoverage(inp: CoverageInput, findings: Finding[]): Coverage | null {
@@ -55,11 +57,19 @@ export function checkCoverage(inp: CoverageInput, findings: Finding[]): Coverage
     err('CONTENTS_GAP_MISMATCH', `/ByteRange gap [${gapStart}, ${c}) is not this signature's /Contents string [${inp.contents.start}, ${inp.contents.end})`);
     ok = false;
   }
+  // A revision ends after %%EOF plus an optional EOL: a range ending right after %%EOF is accepted too.
+  const eolOnly = (from: number, to: number): boolean => {
+    if (!inp.bytesAt || to - from > 2) return false;
+    const b = inp.bytesAt(from, to);
+    return b.every((x) => x === 0x0a || x === 0x0d);
+  };
   let revisionEnd = inp.revisionEnds.find((e) => e >= end) ?? inp.fileSize;
-  if (!inp.revisionEnds.includes(end)) {
+  if (inp.revisionEnds.includes(end) || eolOnly(end, revisionEnd)) {
+    // fine
+  } else {
     err('BYTERANGE_NOT_REVISION_END', `signed range ends at ${end}, which is not the end of a revision (next revision end: ${revisionEnd})`);
     ok = false;
-  } else revisionEnd = end;
+  }
   return {
     byteRange: [a!, b!, c!, d!],
     contentsStart: inp.contents?.start ?? gapStart,
@@ -67,6 +77,6 @@ export function checkCoverage(inp: CoverageInput, findings: Finding[]): Coverage
     revisionEnd,
     fileSize: inp.fileSize,
     coversWholeRevision: ok,
-    coversWholeFile: ok && end === inp.fileSize,
+    coversWholeFile: ok && revisionEnd === inp.fileSize,
   };
 }
