@@ -230,3 +230,25 @@ describe('PAdES signing (B-B) of every input class', function () {
     void PdfDict; void PdfArray;
   });
 });
+
+describe('PAdES streaming on a large file', function () {
+  this.timeout(180_000);
+  it('signs a 120 MB PDF with peak RSS growth under 64 MB (child process), output valid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-pades-big-'));
+    try {
+      const pki = makeLocalPki(join(dir, 'pki'));
+      const { writeHugePdf } = await import('../../../fixtures/pdf/large.js');
+      const input = join(dir, 'huge.pdf');
+      writeHugePdf(input, 120 * 1024 * 1024);
+      const child = join(import.meta.dirname, 'pades-rss-child.ts');
+      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, input, join(dir, 'out.pdf'), pki.leafKey, pki.leafCert], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; growthMb: number };
+      assert.ok(res.growthMb < 64, `RSS growth ${res.growthMb.toFixed(1)} MB`);
+      assertPdfsigValid(join(dir, 'out.pdf'), 1);
+      assertPrefix(input, join(dir, 'out.pdf'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

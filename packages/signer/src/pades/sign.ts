@@ -351,6 +351,14 @@ function parseState(s: PdfSignatureState | string): PdfSignatureState {
   if (typeof st.preparedPath !== 'string' || typeof st.output !== 'string' || !Number.isInteger(st.contentsOffset) || !Number.isInteger(st.contentsHexLength)) {
     throw new PadesError('STATE_INVALID', 'PDF signature state is incomplete');
   }
+  // The state names files: only accept kyso's own temp file next to the output.
+  const base = basename(st.preparedPath);
+  if (dirname(st.preparedPath) !== dirname(st.output) || !base.startsWith(`.${basename(st.output)}.`) || !base.endsWith('.kyso-tmp')) {
+    throw new PadesError('STATE_INVALID', 'PDF signature state: the prepared file is not the temp file kyso made for this output');
+  }
+  if (!Number.isInteger(st.fileSize) || st.contentsOffset < 0 || st.contentsHexLength <= 0 || st.contentsOffset + st.contentsHexLength + 2 > st.fileSize) {
+    throw new PadesError('STATE_INVALID', 'PDF signature state: /Contents position outside the prepared file');
+  }
   if (!existsSync(st.preparedPath)) throw new PadesError('STATE_INVALID', `prepared file ${st.preparedPath} is gone (already finalized or cleaned up)`);
   if (statSync(st.preparedPath).size !== st.fileSize) throw new PadesError('STATE_INVALID', `prepared file ${st.preparedPath} changed since prepare`);
   return st;
