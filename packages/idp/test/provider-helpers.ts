@@ -53,21 +53,28 @@ export async function startTestIdp(opts: { redis?: boolean; seed?: SeedFile; ttl
   };
 }
 
-let serial = 0;
 /** Creates a citizen with a random valid personal number; level 2 gets a TOTP secret. */
 export async function newCitizen(storage: KysoIdpStorage, opts: { level?: 1 | 2; totp?: boolean; birthdate?: string; name?: string } = {}) {
   const level = opts.level ?? 2;
   const birthdate = opts.birthdate ?? '1990-05-17';
-  const id = makePersonalNumber({ birthdate, gender: 'female', province: 1 + (process.pid % 90), serial: (Date.now() % 900000) + (serial++ * 7) % 99999 });
   const password = `Mật-khẩu-${randomBytes(6).toString('hex')}`;
   const totp = opts.totp ?? level === 2;
   const totpSecret = totp ? newTotpSecret() : undefined;
-  await storage.accounts.create({
-    id, password, name: opts.name ?? 'Nguyễn Thị Minh Khai', birthdate, gender: 'female', level,
-    email: `c${id}@example.vn`, phone: '+84912345678',
-    address: { street_address: '12 Phố Huế', locality: 'Hai Bà Trưng', region: 'Hà Nội', country: 'VN' },
-    ...(totpSecret ? { totp_secret: totpSecret } : {}),
-  });
+  let id = '';
+  for (let attempt = 0; ; attempt++) {
+    id = makePersonalNumber({ birthdate, gender: 'female', province: 1 + randomBytes(1)[0]! % 96, serial: randomBytes(4).readUInt32BE() % 1_000_000 });
+    try {
+      await storage.accounts.create({
+        id, password, name: opts.name ?? 'Nguyễn Thị Minh Khai', birthdate, gender: 'female', level,
+        email: `c${id}@example.vn`, phone: '+84912345678',
+        address: { street_address: '12 Phố Huế', locality: 'Hai Bà Trưng', region: 'Hà Nội', country: 'VN' },
+        ...(totpSecret ? { totp_secret: totpSecret } : {}),
+      });
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ACCOUNT_EXISTS' || attempt > 5) throw e;
+    }
+  }
   let step = 0;
   return {
     id, password, level, totpSecret,
