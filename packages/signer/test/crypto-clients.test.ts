@@ -10,7 +10,7 @@ import {
 } from '@kyso/pki';
 import {
   SignerError, checkSignerCertificate, collectValidationData, loadPemFiles, signDetached, addSignatureTimestamp, buildCms,
-  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput,
+  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput, probeTimestampTokenSize, estimateCmsSize,
 } from '@kyso/signer';
 import * as asn1js from 'asn1js';
 import { opensslVerifyCms, startOpensslServices, type OpensslServices } from './crypto-testpki.js';
@@ -214,6 +214,15 @@ describe('TSA / OCSP / CRL clients against openssl-backed services', function ()
     // Tampering with a protected revocation entry changes the index, so the archive imprint no longer matches.
     const tampered = { ...before, crls: before.crls.slice(1) };
     assert.notDeepEqual(Buffer.from(atsHashIndexV3(tampered, 'SHA-256')), Buffer.from(index));
+  });
+
+  it('probeTimestampTokenSize gives a placeholder size that fits a real B-T CMS', async () => {
+    const b = await loadPemFiles({ keyPath: s.good.keyPath, certPath: s.good.certPath, chainPath: s.rootPath });
+    const size = await probeTimestampTokenSize(s.tsaUrl);
+    const est = estimateCmsSize({ certificate: b.certificate, chain: b.chain, timestamp: size });
+    const cms = await addSignatureTimestamp(await buildCms({ backend: b, contentDigest: digest('SHA-256', Buffer.from('x')), hash: 'SHA-256' }), { url: s.tsaUrl });
+    assert.ok(cms.length <= est, `${cms.length} > ${est}`);
+    assert.ok(est - cms.length < 2048 + 256, `estimate ${est} too far above ${cms.length}`);
   });
 
   it('unreachable TSA: signing fails quickly with TSA_FAILED and nothing is returned', async () => {

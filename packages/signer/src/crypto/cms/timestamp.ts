@@ -44,3 +44,18 @@ export async function addSignatureTimestamp(cms: Uint8Array, opts: SignatureTime
   }
   return embedSignatureTimestamp(cms, tok.token);
 }
+
+/**
+ * Ask the TSA once for a token over a dummy imprint and return its size plus a small allowance
+ * for varying serial / nonce / time lengths: an exact basis for sizing a PDF /Contents placeholder
+ * (pass it to estimateCmsSize as `timestamp`).
+ */
+export async function probeTimestampTokenSize(url: string, hash: HashName = 'SHA-256', opts: TimestampRequestOptions = {}): Promise<number> {
+  try {
+    const tok = await requestTimestamp(url, digest(hash, new TextEncoder().encode('kyso placeholder probe')), hash, opts);
+    return tok.token.length + 64;
+  } catch (e) {
+    if (e instanceof PkiClientError) throw new SignerError('TSA_FAILED', `timestamp size probe failed: ${e.code}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
