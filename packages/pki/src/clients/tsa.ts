@@ -70,6 +70,7 @@ export async function requestTimestamp(url: string, imprint: Uint8Array, hash: H
   }, 'TSA');
   const tok = parseTimestampResponse(res.body, url);
   if (!bytesEqual(tok.imprint, imprint) || tok.hash !== hash) throw new PkiClientError('TSA_IMPRINT_MISMATCH', `TSA at ${url} time-stamped a different imprint than requested`);
+  if (opts.policy && tok.policy !== opts.policy) throw new PkiClientError('TSA_BAD_RESPONSE', `TSA at ${url} used policy ${tok.policy}, not the requested ${opts.policy}`);
   if (nonce !== undefined && tok.nonce !== nonce) throw new PkiClientError('TSA_NONCE_MISMATCH', `TSA at ${url} answered with ${tok.nonce === undefined ? 'no' : 'a different'} nonce (replayed or foreign response)`);
   if (opts.verify !== false) verifyTimestampToken(tok.token, opts.tsaCertificates);
   return tok;
