@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startRedis, type RedisInstance } from '@kyso/fixtures';
 import { Redis } from 'ioredis';
+import fc from 'fast-check';
 import { createStorage, type KysoIdpStorage } from '../src/storage/index.js';
 import { canonicalJson, GENESIS_HASH, MemoryAuditLog } from '../src/audit/index.js';
 import type { AuditRecord } from '../src/contracts.js';
@@ -33,6 +34,28 @@ describe('audit log: several writers on one Redis', function () {
     } finally {
       await Promise.all(stores.map((st) => st.close()));
     }
+  });
+});
+
+describe('audit chain properties (fast-check)', function () {
+  this.timeout(20000);
+  const eventArb = fc.record({
+    type: fc.constantFrom('login.success', 'login.failure', 'logout', 'mfa.success', 'consent.granted') as fc.Arbitrary<'logout'>,
+    accountId: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+    detail: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !/pass|secret|token|otp|pin|code|key|sad|recovery|cookie|auth|assert|private|cred|verif/i.test(k)), fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean()), { maxKeys: 4 }), { nil: undefined }),
+  });
+  it('any appended sequence verifies, and any single change to any record is detected', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 15 }), fc.nat(), fc.string({ minLength: 1, maxLength: 5 }), async (events, pick, junk) => {
+      const log = new MemoryAuditLog();
+      for (const e of events) await log.append(e);
+      assert.equal(await log.verifyChain(), true);
+      const i = pick % log.records.length;
+      const original = log.records[i]!;
+      log.records[i] = { ...original, accountId: (original.accountId ?? '') + junk };
+      assert.equal(await log.verifyChain(), false);
+      log.records[i] = original;
+      assert.equal(await log.verifyChain(), true);
+    }), { numRuns: 100 });
   });
 });
 

@@ -132,6 +132,18 @@ for (const b of backends) {
       await assert.rejects(R.consume('keep'), (e: { error?: string }) => e.error === 'invalid_grant');
     });
 
+    it('handles ids with braces, colons, unicode and 500 characters', async () => {
+      const A = new s.Adapter('AccessToken');
+      for (const id of ['a}b{c:d', '{grant}', 'ký-số-✓', 'x'.repeat(500)]) {
+        await A.upsert(id, { grantId: `g-${id}`, clientId: 'rp' } as AdapterPayload, 60);
+        assert.equal((await A.find(id))!.clientId, 'rp', id);
+        await A.consume(id);
+        await assert.rejects(A.consume(id), (e: { error?: string }) => e.error === 'invalid_grant');
+        await A.destroy(id);
+        assert.equal(await A.find(id), undefined);
+      }
+    });
+
     it('consume of an unknown record is invalid_grant', async () => {
       await assert.rejects(new s.Adapter('AuthorizationCode').consume('missing'), (e: { error?: string }) => e.error === 'invalid_grant');
     });
