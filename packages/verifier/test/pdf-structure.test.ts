@@ -179,6 +179,23 @@ describe('PDF structure (verifier/pdf)', () => {
       const a = await analyzePdf(enc);
       assert.ok(a.signatures[0]!.modifications.some((m) => m.kind === 'encryption-changed' && !m.allowed));
     });
+    it('structure-tree updates of a tagged document are allowed (FORM_FILLING), page content changes are not', async () => {
+      const base = A.buildBaseDocument();
+      const catalog = A.openPdf(base).catalog()!;
+      const tagged = A.appendUpdate(base, new Map<number, never>([
+        [30, A.dict({ Type: A.name('StructTreeRoot'), K: A.ref(31), ParentTree: A.ref(32) }) as never],
+        [31, A.dict({ Type: A.name('StructElem'), S: A.name('Document'), P: A.ref(30) }) as never],
+        [32, A.dict({ Nums: A.arr() }) as never],
+        [1, A.withEntries(catalog, { StructTreeRoot: A.ref(30), MarkInfo: A.dict({ Marked: true }) }) as never],
+      ]));
+      const signed = A.appendSignatureLike(tagged, { fieldName: 'Approval', existingField: true });
+      const upd = A.appendUpdate(signed, new Map<number, never>([[32, A.dict({ Nums: A.arr(0, A.ref(31)) }) as never], [31, A.dict({ Type: A.name('StructElem'), S: A.name('Form'), P: A.ref(30) }) as never]]));
+      const a = await analyzePdf(upd);
+      assert.deepEqual(a.signatures[0]!.modifications.filter((m) => !m.allowed), []);
+      assert.ok(a.signatures[0]!.modifications.some((m) => m.kind === 'structure-tree-updated'));
+      const bad = await analyzePdf(A.incrementalSavingAttack(upd));
+      assert.ok(bad.signatures[0]!.modifications.some((m) => m.kind === 'page-content-changed' && !m.allowed));
+    });
     it('orphan signature widgets (not in /Fields) are found and reported', async () => {
       const signed = A.appendSignatureLike(A.buildBaseDocument(), { fieldName: 'Approval', existingField: true });
       const s = Buffer.from(signed).toString('latin1');

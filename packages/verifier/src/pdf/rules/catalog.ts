@@ -2,7 +2,7 @@
 import { Rule, RevisionContext, refNum } from './context.js';
 
 const LTA_KEYS = new Set(['DSS', 'Extensions']);
-const JUDGED_ELSEWHERE = new Set(['AcroForm', 'Metadata']);
+const JUDGED_ELSEWHERE = new Set(['AcroForm', 'Metadata', 'StructTreeRoot']);
 
 export const catalogRule: Rule = {
   name: 'catalog-rule',

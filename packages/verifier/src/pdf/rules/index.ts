@@ -11,6 +11,7 @@ import { appearanceRule } from './appearance.js';
 import { pageRule } from './pages.js';
 import { fallbackRule } from './fallback.js';
 import { trailerRule } from './trailer.js';
+import { structureTreeRule } from './structure.js';
 
-export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, metadataRule, fallbackRule];
+export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, structureTreeRule, metadataRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';
