@@ -10,7 +10,7 @@ import {
 } from '@kyso/pki';
 import {
   SignerError, checkSignerCertificate, collectValidationData, loadPemFiles, signDetached, addSignatureTimestamp, buildCms,
-  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput, probeTimestampTokenSize, estimateCmsSize,
+  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput, probeTimestampTokenSize, estimateCmsSize, extendCades,
 } from '@kyso/signer';
 import * as asn1js from 'asn1js';
 import { opensslVerifyCms, startOpensslServices, type OpensslServices } from './crypto-testpki.js';
@@ -223,6 +223,28 @@ describe('TSA / OCSP / CRL clients against openssl-backed services', function ()
     const cms = await addSignatureTimestamp(await buildCms({ backend: b, contentDigest: digest('SHA-256', Buffer.from('x')), hash: 'SHA-256' }), { url: s.tsaUrl });
     assert.ok(cms.length <= est, `${cms.length} > ${est}`);
     assert.ok(est - cms.length < 2048 + 256, `estimate ${est} too far above ${cms.length}`);
+  });
+
+  it('extendCades: B-B → B-LTA, then a renewal adds a second archive timestamp; openssl still accepts', async () => {
+    const content = join(s.dir, 'doc-ext.txt');
+    writeFileSync(content, 'gia hạn chữ ký\n'.repeat(30));
+    const b = await loadPemFiles({ keyPath: s.good.keyPath, certPath: s.good.certPath, chainPath: s.rootPath });
+    const bb = await signDetached(content, { backend: b, validation: { cache: false } });
+    const lta = await extendCades(bb.cms, { level: 'B-LTA', tsaUrl: s.tsaUrl, validation: { cache: false } });
+    assert.ok(opensslVerifyCms(lta.cms, content, s.rootPath).ok);
+    const p1 = parseSignedData(lta.cms);
+    assert.equal(attributeValues(p1.unsignedAttrs, OID.signatureTimeStampToken).length, 1);
+    assert.equal(attributeValues(p1.unsignedAttrs, OID.archiveTimeStampV3).length, 1);
+    assert.deepEqual(Buffer.from(p1.signature), Buffer.from(parseSignedData(bb.cms).signature), 'signature untouched');
+    const renewed = await extendCades(lta.cms, { level: 'B-LTA', tsaUrl: s.tsaUrl, validation: { cache: false } });
+    const p2 = parseSignedData(renewed.cms);
+    assert.equal(attributeValues(p2.unsignedAttrs, OID.archiveTimeStampV3).length, 2);
+    // The second archive timestamp covers the first one (its attribute value is in the index).
+    const before = { ...p2, unsignedAttrs: p2.unsignedAttrs.slice(0, -1) };
+    const [ats2] = attributeValues(p2.unsignedAttrs.slice(-1), OID.archiveTimeStampV3);
+    const [idx] = attributeValues(parseSignedData(ats2!).unsignedAttrs, OID.atsHashIndexV3);
+    assert.deepEqual(Buffer.from(idx!), Buffer.from(atsHashIndexV3(before, 'SHA-256')));
+    assert.ok(opensslVerifyCms(renewed.cms, content, s.rootPath).ok);
   });
 
   it('unreachable TSA: signing fails quickly with TSA_FAILED and nothing is returned', async () => {

@@ -24,3 +24,4 @@ export * from './ltv/collect.js';
 export * from './ltv/signer-status.js';
 export * from './cades/digest.js';
 export * from './cades/detached.js';
+export * from './cades/extend.js';

@@ -1,5 +1,5 @@
 import { constants, createPublicKey, privateEncrypt, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, concatBytes, nodeHashName, nul, octets, seq, type SignatureAlgorithm } from '@kyso/pki';
+import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, nodeHashName, nul, octets, seq, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import type { KeyAlgorithmInfo, KeyBackend, ToBeSigned } from './types.js';
 
@@ -80,5 +80,3 @@ export class SoftwareKeyBackend implements KeyBackend {
   async close(): Promise<void> { this.#key = undefined; }
 }
 
-/** Concatenate helper re-exported for backends. */
-export { concatBytes };
