@@ -65,6 +65,7 @@ describe('idp provider: pages and security', function () {
     await new Promise<void>((r) => bcl.listen(0, '127.0.0.1', r));
     const bclUrl = `http://127.0.0.1:${(bcl.address() as AddressInfo).port}/backchannel`;
     const seed = baseSeed();
+    seed.clients.push({ client_id: 'xss', client_secret: 'xss-secret-0123456789abcdef', client_name: '<script>alert(1)</script>"\'&', redirect_uris: ['http://127.0.0.1:6/cb'] });
     seed.clients.push({ client_id: 'rpb', client_secret: 'rpb-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1:5/cb'], backchannel_logout_uri: bclUrl, backchannel_logout_session_required: true });
     idp = await startTestIdp({ seed });
     rp = await oc.discovery(new URL(idp.issuer), 'rp1', SECRET, undefined, insecure);
@@ -221,6 +222,20 @@ describe('idp provider: pages and security', function () {
     const info = await oc.fetchUserInfo(rp, tokens.access_token, claims.sub);
     assert.equal(info.personal_number, minor.id);
     assert.equal(info.name, 'Lê Thị Con');
+  });
+
+  it('service names are escaped in pages (no markup injection)', async () => {
+    const c = await newCitizen(idp.storage, { level: 1 });
+    const xss = await oc.discovery(new URL(idp.issuer), 'xss', 'xss-secret-0123456789abcdef', undefined, insecure);
+    const b = new Browser(idp.issuer);
+    const s = await start(b, {}, xss, 'http://127.0.0.1:6/cb');
+    let p = await b.follow(s.url.href);
+    assert.ok(!p.body.includes('<script>alert(1)'), 'login page escapes');
+    assert.ok(p.body.includes('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;'));
+    const f = formOf(p.body, '/login');
+    p = await b.submit(f.action, { csrf: f.csrf, login: c.id, password: c.password });
+    assert.ok(p.body.includes('/consent"'));
+    assert.ok(!p.body.includes('<script>alert(1)'), 'consent page escapes');
   });
 
   it('forms without a valid CSRF token are refused', async () => {
