@@ -109,6 +109,18 @@ describe('verifier: detached CMS / CAdES (openssl-made PKI)', function () {
     assert.match(s.message, /keyCompromise/);
   });
 
+  it('an old embedded CRL (issued before the revocation) cannot hide it once it is no longer current', async () => {
+    const revokedSig = pki.signCms('revoked', data);
+    const stale = { validationData: { crls: [pki.preRevocationCrlDer, pki.rootCrlDer] } };
+    const later = new Date(Date.now() + 60 * 86400_000); // past the CRL's nextUpdate (30 days)
+    const s = one(await verifyCms(revokedSig, data, { ...policy, validationTime: later }, stale));
+    assert.notEqual(s.indication, 'TOTAL_PASSED');
+    assert.equal(s.subIndication, 'TRY_LATER');
+    assert.match(s.message, /too old/);
+    // With the current CRL the revocation is found.
+    assert.equal(one(await verifyCms(revokedSig, data, policy, vd)).subIndication, 'REVOKED');
+  });
+
   it('no revocation data offline → INDETERMINATE / TRY_LATER when required, passes when soft-fail', async () => {
     const s = one(await verifyCms(good, data, policy));
     assert.equal(s.indication, 'INDETERMINATE');

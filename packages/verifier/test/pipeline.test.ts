@@ -127,14 +127,17 @@ describe('verifier: validation core over the PdfAnalysis contract (stub PDF laye
     const sig = sigInfo({ coverage: { ...sigInfo().coverage!, revisionEnd: 100, coversWholeFile: false } });
     // Validate 400 days from now: the signer certificate (365 days) has expired; the TSA's (2900 days) has not.
     const future = new Date(Date.now() + 400 * 86400_000);
-    const r = await run(analysis([sig, ts]), { validationTime: future });
+    // Revocation data collected after the timestamp (as B-LT does) proves the status at the signature time.
+    const after = { validationData: { crls: pki.freshCrls() } };
+    const runAfter = (a: PdfAnalysis, extra: Record<string, unknown> = {}) => verifyPdf(new Uint8Array(0), { ...policy, ...extra }, { ...after, analyze: async () => a });
+    const r = await runAfter(analysis([sig, ts]), { validationTime: future });
     assert.equal(r.signatures[1]!.kind, 'document-timestamp');
     assert.equal(r.signatures[1]!.indication, 'TOTAL_PASSED', r.signatures[1]!.message);
     assert.equal(r.signatures[1]!.level, 'PDF-DOC-TIMESTAMP');
     assert.equal(r.signatures[0]!.indication, 'TOTAL_PASSED', r.signatures[0]!.message);
     assert.ok(r.signatures[0]!.checks.some((c) => /expired .*accepted because/.test(c.message)));
     // Without the document timestamp the same signature has no proof of existence.
-    const r2 = await run(analysis([sig]), { validationTime: future });
+    const r2 = await runAfter(analysis([sig]), { validationTime: future });
     assert.equal(r2.signatures[0]!.subIndication, 'OUT_OF_BOUNDS_NO_POE');
     // A document timestamp over other bytes fails with HASH_FAILURE.
     const badTs = sigInfo({ ...ts, digest: async () => new Uint8Array(32) });
@@ -156,7 +159,8 @@ describe('verifier: validation core over the PdfAnalysis contract (stub PDF laye
     const f = join(pki.dir, 'rev0-t.bin');
     writeFileSync(f, signed);
     const tCms = await addSignatureTimestamp(pki.signCms('good', f), (v) => pki.timestamp(createHash('sha256').update(v).digest()));
-    const r = await run(analysis([sigInfo({ contents: tCms })]), { validationTime: new Date(Date.now() + 400 * 86400_000) });
+    const r = await verifyPdf(new Uint8Array(0), { ...policy, validationTime: new Date(Date.now() + 400 * 86400_000) },
+      { validationData: { crls: pki.freshCrls() }, analyze: async () => analysis([sigInfo({ contents: tCms })]) });
     const s = r.signatures[0]!;
     assert.equal(s.indication, 'TOTAL_PASSED', s.message);
     assert.ok(s.timestamp);

@@ -77,7 +77,7 @@ export async function validateCertificate(leaf: CertInfo, purpose: 'signature' |
   for (let i = 0; i < chain.length - 1; i++) {
     const c = chain[i]!;
     const issuer = chain[i + 1]!;
-    const entry = await revocationStatus(c, issuer, ctx.material, ctx.pool, ctx.fetcher, ctx.policy.offline);
+    const entry = await revocationStatus(c, issuer, ctx.material, ctx.pool, ctx.fetcher, ctx.policy.offline, { validationTime: T, bestTime });
     revocation.push(entry);
     if (entry.status === 'revoked') {
       const at = entry.revokedAt ?? new Date(0);

@@ -16,6 +16,10 @@ export interface MiniPki {
   /** Intermediate's CRL (revoked leaf listed) and root's CRL (empty), DER. */
   crlDer: Uint8Array;
   rootCrlDer: Uint8Array;
+  /** The intermediate's CRL issued before the `revoked` leaf was revoked (lists nothing). */
+  preRevocationCrlDer: Uint8Array;
+  /** Issues new CRLs now (intermediate, root). */
+  freshCrls(): Uint8Array[];
   /** RFC 3161 token (DER) over a SHA-256 digest, made by the `tsa` leaf. */
   timestamp(digest: Uint8Array): Uint8Array;
   /** Signs `data` (path) as detached CMS; returns DER. */
@@ -107,6 +111,8 @@ ess_cert_id_alg = sha256
 ess_cert_id_chain = no
 `);
   writeFileSync(join(dir, 'ts-serial'), '01\n');
+  run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-gencrl', '-out', 'inter-pre.crl.pem']);
+  run(dir, ['crl', '-in', 'inter-pre.crl.pem', '-outform', 'DER', '-out', 'inter-pre.crl']);
   run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-revoke', 'revoked.pem', '-crl_reason', 'keyCompromise']);
   run(dir, ['ca', '-batch', '-config', 'inter.cnf', '-cert', 'inter.pem', '-keyfile', 'inter.key', '-gencrl', '-out', 'inter.crl.pem']);
   run(dir, ['crl', '-in', 'inter.crl.pem', '-outform', 'DER', '-out', 'inter.crl']);
@@ -121,6 +127,16 @@ ess_cert_id_chain = no
     leaf: (name) => ({ cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) }),
     crlDer,
     rootCrlDer,
+    preRevocationCrlDer: new Uint8Array(readFileSync(join(dir, 'inter-pre.crl'))),
+    freshCrls() {
+      const out: Uint8Array[] = [];
+      for (const ca of ['inter', 'root']) {
+        run(dir, ['ca', '-batch', '-config', `${ca}.cnf`, '-cert', `${ca}.pem`, '-keyfile', `${ca}.key`, '-gencrl', '-out', `${ca}-fresh.crl.pem`]);
+        run(dir, ['crl', '-in', `${ca}-fresh.crl.pem`, '-outform', 'DER', '-out', `${ca}-fresh.crl`]);
+        out.push(new Uint8Array(readFileSync(join(dir, `${ca}-fresh.crl`))));
+      }
+      return out;
+    },
     timestamp(digest) {
       const id = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
       run(dir, ['ts', '-query', '-digest', Buffer.from(digest).toString('hex'), '-sha256', '-cert', '-out', `q-${id}.tsq`]);
