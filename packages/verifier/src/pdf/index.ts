@@ -1,6 +1,33 @@
 /**
  * The verifier's PDF layer: signature extraction, ByteRange/coverage checks, DSS, and modification
  * analysis of later revisions by explicit rules. Entry point: {@link analyzePdf}.
+ *
+ * It has its own bounded, revision-aware reader (document.ts, lexer.ts) so that "the object table as of
+ * revision k" and exact byte offsets of every /Contents string are available, and so that hostile input
+ * can never make it throw, hang or allocate without bound.
+ *
+ * Format findings (`PdfSignatureInfo.formatFindings`, severity 'error' ⇒ FORMAT_FAILURE):
+ *   BYTERANGE_MISSING, BYTERANGE_MALFORMED, BYTERANGE_NOT_FROM_ZERO, BYTERANGE_OVERLAP, BYTERANGE_BEYOND_FILE,
+ *   BYTERANGE_NOT_REVISION_END, CONTENTS_GAP_MISMATCH, CONTENTS_MISSING, CONTENTS_MALFORMED, CONTENTS_NOT_HEX,
+ *   CONTENTS_EMPTY, CONTENTS_NOT_DER, SIGNATURE_IN_OBJECT_STREAM, SIGNATURE_NOT_IN_OWN_REVISION,
+ *   SIGNATURE_DICTIONARY_AMBIGUOUS, SUBFILTER_MISSING, SUBFILTER_UNSUPPORTED, CERTIFICATION_NOT_FIRST;
+ *   warnings: CONTENTS_TRAILING_DATA, DOCMDP_P_INVALID, DOCMDP_PERMS_MISSING.
+ * Document findings (`PdfAnalysis.findings`): PDF_UNREADABLE, FILE_UNREADABLE, STARTXREF_MISSING, XREF_BROKEN,
+ *   XREF_PREV_CYCLE, XREF_REPAIRED, XREF_OFFSET_WRONG, OBJSTM_BROKEN, OBJECT_UNREADABLE, ANALYSIS_BUDGET_EXCEEDED,
+ *   SIGNATURE_VALUE_UNREADABLE, SIGNATURE_DICTIONARY_SHARED (errors); PDF_ENCRYPTED, PDF_HEADER_MISSING,
+ *   SIGNATURE_FIELD_ORPHAN, STREAM_UNDECODABLE, DATA_AFTER_LAST_EOF, EOF_MARKER_MISSING, REVISION_ORDER (warnings).
+ *
+ * Modification kinds (`Modification.kind`, judged by the rules under ./rules, one module per rule; `level` is
+ * the change class): allowed — dss-added, dss-updated, extensions-updated, document-timestamp-added,
+ * signature-added, signature-field-added, field-filled, appearance-updated, annotation-added,
+ * annotation-removed, annotation-modified, annotation-appearances-updated, structure-tree-updated,
+ * metadata-updated, trailer-updated (each still refused when a certification signature's DocMDP /P does not
+ * permit its level: P=1 → LTA_UPDATES only, P=2 → FORM_FILLING, P=3 → ANNOTATIONS); never allowed —
+ * signature-dictionary-changed, signature-field-changed, appearance-overridden,
+ * new-signature-field-after-certification, locked-field-changed, field-added, field-changed, field-removed,
+ * widget-added, page-added, page-removed, page-order-changed, page-content-changed, page-changed,
+ * resource-changed, catalog-changed, acroform-changed, encryption-changed, object-overwritten, object-deleted,
+ * data-after-last-revision, structure-repaired, analysis-incomplete, analysis-failed.
  */
 export { analyzePdf, type AnalyzeOptions } from './analyze.js';
 export type { PdfAnalysis, PdfSignatureInfo, PdfDss, Coverage, Modification, ModificationLevel, Finding, DigestAlgorithm } from './types.js';
