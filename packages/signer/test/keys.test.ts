@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { constants, createHash, createPublicKey, verify } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,6 +84,20 @@ describe('key backends: PEM and PKCS#12', function () {
       const c = await b.sign({ digest: d }, { scheme: 'RSA-PKCS1', hash });
       assert.deepEqual(Buffer.from(a), Buffer.from(c));
     }
+  });
+
+  it('RSASSA-PSS over a digest only (PSS and plain RSA keys, salt = hash length) verifies as a PSS signature of the data', async () => {
+    for (const leaf of [pki.leaves.pss, pki.leaves.rsa]) {
+      const b = await loadPemBackend({ key: leaf.keyPem, cert: leaf.certPem });
+      const data = Buffer.from('remote signHash');
+      for (const hash of ['SHA-256', 'SHA-384', 'SHA-512'] as const) {
+        const h = hash.replace('-', '').toLowerCase();
+        const sig = await b.sign({ digest: createHash(h).update(data).digest() }, { scheme: 'RSA-PSS', hash });
+        assert.ok(verify(h, data, { key: createPublicKey(leaf.certPem), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: createHash(h).digest().length }, sig), `${leaf.name}/${hash}`);
+      }
+    }
+    const ec = await loadPemBackend({ key: pki.leaves.ec256.keyPem, cert: pki.leaves.ec256.certPem });
+    await rejectsCode(ec.sign({ digest: new Uint8Array(32) }, { scheme: 'ECDSA', hash: 'SHA-256' }), 'ALG_UNSUPPORTED');
   });
 
   it('PKCS#12: opens with the password, finds key, signer and chain; wrong → BAD_PASSWORD; none → KEY_LOCKED; garbage → KEY_PARSE', async () => {
