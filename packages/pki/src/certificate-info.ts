@@ -3,6 +3,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OIDS, oidName } from './oids.js';
 import { toDer } from './pem.js';
+import { PkiClientError } from './clients/errors.js';
 
 /** Decoded distinguished name: one entry per attribute, in order, plus shortcuts. */
 export interface NameInfo {
@@ -81,15 +82,18 @@ function uris(names: pkijs.GeneralName[] | undefined): string[] {
 /**
  * Parse a certificate (DER, PEM text or PEM bytes) into a PKI.js Certificate plus a friendly summary
  * (subject fields decoded incl. serialNumber / organizationIdentifier, serial hex, validity, key).
- * Throws RangeError on input that is not one DER certificate.
+ * Throws PkiClientError CERT_PARSE on input that is not one DER certificate.
  */
 export function describeCertificate(input: Uint8Array | string): { certificate: pkijs.Certificate; summary: CertificateSummary } {
   const der = toDer(input, 'CERTIFICATE');
-  const asn = asn1js.fromBER(der);
-  if (asn.offset === -1 || asn.offset !== der.length) throw new RangeError('certificate: not one valid DER object');
   let certificate: pkijs.Certificate;
-  try { certificate = new pkijs.Certificate({ schema: asn.result }); } catch (e) {
-    throw new RangeError(`certificate: not an X.509 certificate (${(e as Error).message})`);
+  try {
+    const asn = asn1js.fromBER(der);
+    if (asn.offset === -1 || asn.offset !== der.length) throw new PkiClientError('CERT_PARSE', 'certificate: not one valid DER object');
+    certificate = new pkijs.Certificate({ schema: asn.result });
+  } catch (e) {
+    if (e instanceof PkiClientError) throw e;
+    throw new PkiClientError('CERT_PARSE', `certificate: not an X.509 certificate (${(e as Error).message})`, { cause: e });
   }
   const spki = certificate.subjectPublicKeyInfo;
   const keyOid = spki.algorithm.algorithmId;

@@ -1,4 +1,5 @@
 /** PEM <-> DER conversions that keep the label. */
+import { PkiClientError } from './clients/errors.js';
 
 /** One PEM block. */
 export interface PemBlock { label: string; der: Uint8Array }
@@ -17,12 +18,12 @@ export function pemBlocks(text: string): PemBlock[] {
 }
 
 /**
- * DER of the first PEM block (with `label` if given). Throws a RangeError naming the label when
- * there is none.
+ * DER of the first PEM block (with `label` if given). Throws PkiClientError CERT_PARSE naming the
+ * label when there is none.
  */
 export function pemToDer(text: string, label?: string): Uint8Array {
   const b = pemBlocks(text).find((x) => label === undefined || x.label === label);
-  if (!b) throw new RangeError(`no PEM block${label ? ` "${label}"` : ''} found`);
+  if (!b) throw new PkiClientError('CERT_PARSE', `no PEM block${label ? ` "${label}"` : ''} found`);
   return b.der;
 }
 

@@ -2,6 +2,7 @@ import { constants, sign as nodeSign, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OIDS } from './oids.js';
+import { PkiClientError } from './clients/errors.js';
 
 /** Hash algorithms kyso signs with. */
 export type SigningHash = 'SHA-256' | 'SHA-384' | 'SHA-512';
@@ -40,13 +41,13 @@ export function keyFamily(key: KeyObject): 'RSA' | 'EC' {
   const t = key.asymmetricKeyType;
   if (t === 'rsa' || t === 'rsa-pss') return 'RSA';
   if (t === 'ec') return 'EC';
-  throw new RangeError(`unsupported key type ${String(t)} (RSA and EC keys only)`);
+  throw new PkiClientError('ALG_UNSUPPORTED', `unsupported key type ${String(t)} (RSA and EC keys only)`);
 }
 
 /** The signature AlgorithmIdentifier that {@link signBytes} produces for this key and scheme. */
 export function pkijsSignatureAlgorithm(key: KeyObject, scheme: SigningScheme): pkijs.AlgorithmIdentifier {
   if (keyFamily(key) === 'EC') {
-    if (scheme.pss) throw new RangeError('RSASSA-PSS needs an RSA key');
+    if (scheme.pss) throw new PkiClientError('ALG_UNSUPPORTED', 'RSASSA-PSS needs an RSA key');
     return new pkijs.AlgorithmIdentifier({ algorithmId: EC_OID[scheme.hash] });
   }
   if (scheme.pss) return new pkijs.AlgorithmIdentifier({ algorithmId: OIDS.rsassaPss, algorithmParams: pssParams(scheme.hash).toSchema() });
