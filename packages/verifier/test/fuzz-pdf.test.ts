@@ -198,7 +198,7 @@ describe('PDF fuzz (verifier/pdf)', function () {
   });
 
   it('Flate bombs in an xref stream, an object stream and the DSS', async () => {
-    const bomb = deflateSync(Buffer.alloc(300 * 1024 * 1024, 0), { level: 9 });
+    const bomb = deflateSync(Buffer.alloc(96 * 1024 * 1024, 0), { level: 9 });
     const head = `${hdr}1 0 obj\n<</Type /Catalog /DSS 3 0 R>>\nendobj\n3 0 obj\n<</Certs [4 0 R]>>\nendobj\n4 0 obj\n<</Filter /FlateDecode /Length ${bomb.length}>>\nstream\n`;
     const mid = Buffer.concat([Buffer.from(head), bomb, Buffer.from('\nendstream\nendobj\n')]);
     const xAt = mid.length;
