@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { getTestPki, type TestIdentity } from '@kyso/fixtures';
+import { loadPemBackend, signPdfBytes, type PadesLevel } from '@kyso/signer';
+import { verifyPdf, type ValidationReport } from '@kyso/verifier';
+
+type Pki = Awaited<ReturnType<typeof getTestPki>>;
+
+async function onePage(text: string): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc.addPage([595, 842]).drawText(text, { x: 50, y: 780, size: 14, font });
+  return doc.save({ useObjectStreams: false });
+}
+
+const why = (r: ValidationReport) => JSON.stringify(r.signatures.map((s) => `${s.field}: ${s.indication}/${s.subIndication} [${s.block}] ${s.message}`));
+const sigOf = (r: ValidationReport) => r.signatures.find((s) => s.kind === 'signature')!;
+
+describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', function () {
+  this.timeout(240_000);
+  let pki: Pki;
+
+  async function sign(id: TestIdentity, level: PadesLevel, opts: { allowInvalidCert?: boolean } = {}): Promise<Uint8Array> {
+    const backend = await loadPemBackend({ key: id.keyPem, cert: id.certPem, chain: id.chainPems.join('\n') });
+    return signPdfBytes(await onePage(`${id.name} ${level}`), { backend, level, fieldName: 'Signature1', tsa: { url: pki.servers.tsaUrl }, ...opts });
+  }
+
+  before(async () => { pki = await getTestPki(); });
+
+  const cases: [string, PadesLevel][] = [
+    ['citizen1', 'B-B'], ['citizen1', 'B-T'], ['citizen1', 'B-LT'], ['citizen1', 'B-LTA'],
+    ['citizen2', 'B-B'], ['citizen2', 'B-LTA'], ['agency', 'B-LT'], ['citizenPss', 'B-T'], ['citizenP384', 'B-LTA'],
+  ];
+  for (const [name, level] of cases) {
+    it(`${name} (${level}): TOTAL_PASSED against the test root, INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND without it`, async () => {
+      const id = pki.identities[name];
+      assert.ok(id, `identity ${name} exists in the test PKI`);
+      const pdf = await sign(id, level);
+      const r = await verifyPdf(pdf, { trustAnchors: [pki.rootPem] });
+      assert.equal(r.documentIndication, 'TOTAL_PASSED', why(r));
+      assert.equal(sigOf(r).level, `PAdES-BASELINE-${level.slice(2)}`);
+      assert.ok(sigOf(r).signer!.personalIdentifiers.length + sigOf(r).signer!.organizationIdentifiers.length > 0, 'identifiers reported');
+      const r2 = await verifyPdf(pdf, { offline: true });
+      assert.equal(sigOf(r2).indication, 'INDETERMINATE');
+      assert.equal(sigOf(r2).subIndication, 'NO_CERTIFICATE_CHAIN_FOUND');
+    });
+  }
+
+  it('revoked signer → TOTAL_FAILED / REVOKED', async () => {
+    const r = await verifyPdf(await sign(pki.identities.revoked, 'B-B', { allowInvalidCert: true }), { trustAnchors: [pki.rootPem] });
+    assert.equal(sigOf(r).indication, 'TOTAL_FAILED', why(r));
+    assert.equal(sigOf(r).subIndication, 'REVOKED');
+  });
+
+  it('expired signer without timestamp → INDETERMINATE (OUT_OF_BOUNDS_NO_POE or EXPIRED)', async () => {
+    const r = await verifyPdf(await sign(pki.identities.expired, 'B-B', { allowInvalidCert: true }), { trustAnchors: [pki.rootPem] });
+    assert.equal(sigOf(r).indication, 'INDETERMINATE', why(r));
+    assert.ok(['OUT_OF_BOUNDS_NO_POE', 'EXPIRED'].includes(sigOf(r).subIndication!), why(r));
+  });
+
+  it('shortlived signer: B-LT and B-LTA stay TOTAL_PASSED at now + 2 days (offline, from the DSS); B-B does not', async () => {
+    const at = new Date(Date.now() + 2 * 86400_000);
+    assert.ok(pki.identities.shortlived.certPem, 'shortlived identity exists');
+    for (const level of ['B-LT', 'B-LTA'] as PadesLevel[]) {
+      const pdf = await sign(pki.identities.shortlived, level);
+      const r = await verifyPdf(pdf, { trustAnchors: [pki.rootPem], validationTime: at, offline: true });
+      assert.equal(sigOf(r).indication, 'TOTAL_PASSED', `${level}: ${why(r)}`);
+      assert.ok(sigOf(r).checks.some((c) => /expired .*accepted because/.test(c.message)), `${level}: past-signature validation used`);
+    }
+    const bb = await verifyPdf(await sign(pki.identities.shortlived, 'B-B'), { trustAnchors: [pki.rootPem], validationTime: at, offline: true });
+    assert.equal(sigOf(bb).indication, 'INDETERMINATE', why(bb));
+    assert.equal(sigOf(bb).subIndication, 'OUT_OF_BOUNDS_NO_POE');
+  });
+});
