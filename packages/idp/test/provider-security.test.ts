@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import * as oc from 'openid-client';
 import * as jose from 'jose';
 import { pino } from 'pino';
-import { totpCode, checkBindingMessage, requiredLevel, satisfies, amrFor, EIDAS_MAPPING, REDACT_PATHS, createStorage, IdpError } from '@kyso/idp';
+import { MemoryRateLimiter, splitLimiter, totpCode, checkBindingMessage, requiredLevel, satisfies, amrFor, EIDAS_MAPPING, REDACT_PATHS, createStorage, IdpError } from '@kyso/idp';
 import { parseSeed, createIdpServer } from '@kyso/service-idp';
 import { Browser, RP_REDIRECT, SECRET, baseSeed, formOf, loginFlow, newCitizen, startTestIdp, type Citizen, type TestIdp } from './provider-helpers.js';
 
@@ -39,6 +39,18 @@ describe('idp provider: assurance levels and helpers', () => {
     assert.ok(checkBindingMessage(''));
     // NFD input is counted after NFC normalisation
     assert.equal(checkBindingMessage('Ký'.normalize('NFD')), undefined);
+  });
+
+  it('split rate limiter: a lenient per-address policy, a strict per-account one', async () => {
+    const main = new MemoryRateLimiter({ threshold: 5, baseDelayMs: 60_000, maxDelayMs: 60_000, windowMs: 60_000 });
+    const ip = new MemoryRateLimiter({ threshold: 100, baseDelayMs: 60_000, maxDelayMs: 60_000, windowMs: 60_000 });
+    const l = splitLimiter(main, ip);
+    for (let i = 0; i < 6; i++) await l.recordFailure(['ip:10.0.0.1', 'acct:001090012345']);
+    const a = await l.check(['ip:10.0.0.1', 'acct:001090012345']);
+    assert.equal(a.allowed, false);
+    assert.ok(a.retryAfterSeconds > 0);
+    assert.equal((await l.check(['ip:10.0.0.1', 'acct:079191000123'])).allowed, true, 'others behind the same address still log in');
+    assert.equal(splitLimiter(main), main);
   });
 
   it('seed validation names the bad field', () => {

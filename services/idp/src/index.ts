@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createKysoIdp, createLogger, type CibaNotification, type IdpStorage, type KysoIdp, type Logger } from '@kyso/idp';
+import { createKysoIdp, createLogger, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
 import { applySeedUsers, readSeed, parseSeed, type SeedFile } from './seed.js';
 
 export { parseSeed, readSeed, applySeedUsers, type SeedFile };
@@ -23,6 +23,8 @@ export interface IdpServerOptions {
   proxy?: boolean;
   logger?: Logger;
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
+  /** Separate (more lenient) limiter for per-address keys; see `KysoIdpOptions.ipRateLimiter`. */
+  ipRateLimiter?: RateLimiter;
   /** Allow back-channel logout to loopback relying parties (tests, demos). */
   allowLoopbackFetch?: boolean;
   /** How often to re-read the shared key set (rotation done by another process); default 30 s, 0 = never. */
@@ -59,7 +61,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   let idp: KysoIdp;
   try {
     idp = await createKysoIdp({
-      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false,
+      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.ipRateLimiter ? { ipRateLimiter: opts.ipRateLimiter } : {}),
       ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
     });
   } catch (e) {

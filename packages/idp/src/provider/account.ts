@@ -95,18 +95,18 @@ export function accountRoutes(deps: RouteDeps): Router {
     if (!a) return render(ctx);
     const code = (a.form.code ?? '').replace(/\s+/g, '');
     const keys = [`ip:${ctx.ip}`, `otp:${a.account.id}`];
-    const gate = await deps.storage.rateLimiter.check(keys);
+    const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return render(ctx, { error: t('Quá nhiều lần thử.', 'Too many attempts.') }, 429);
     }
     const res = /^[0-9]{6}$/.test(code) ? await deps.storage.accounts.confirmTotpEnrolment(a.account.id, code) : null;
     if (!res) {
-      await deps.storage.rateLimiter.recordFailure(keys);
+      await deps.limiter.recordFailure(keys);
       await audit(deps, ctx, { type: 'mfa.failure', accountId: a.account.id, detail: { enrolment: true } });
       return render(ctx, { error: t('Mã không đúng. Hãy bắt đầu lại.', 'Wrong code. Please start again.') }, 400);
     }
-    await deps.storage.rateLimiter.recordSuccess(keys);
+    await deps.limiter.recordSuccess(keys);
     await audit(deps, ctx, { type: 'mfa.enrolled', accountId: a.account.id });
     return render(ctx, { recoveryCodes: res.recoveryCodes, message: t('Đã bật xác thực hai lớp.', 'Two-step verification is on.') });
   });

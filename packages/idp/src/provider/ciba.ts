@@ -99,7 +99,7 @@ export function cibaRoutes(deps: RouteDeps): Router {
       return show(ctx, l, 200, undefined, 'denied');
     }
     const keys = [`ip:${ctx.ip}`, `otp:${l.rec.accountId}`];
-    const gate = await deps.storage.rateLimiter.check(keys);
+    const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return show(ctx, l, 429, retryAfterText(gate.retryAfterSeconds));
@@ -109,11 +109,11 @@ export function cibaRoutes(deps: RouteDeps): Router {
     const ok = !!account && !account.disabled && account.totpEnabled && /^[0-9]{6}$/.test(code)
       && await deps.storage.accounts.verifyTotp(l.rec.accountId, code);
     if (!ok || !account) {
-      await deps.storage.rateLimiter.recordFailure(keys);
+      await deps.limiter.recordFailure(keys);
       await audit(deps, ctx, { type: 'mfa.failure', accountId: l.rec.accountId, clientId: l.rec.clientId, detail: { ciba: true } });
       return show(ctx, l, 400, t('Mã không đúng hoặc đã được sử dụng.', 'Wrong or already used code.'));
     }
-    await deps.storage.rateLimiter.recordSuccess(keys);
+    await deps.limiter.recordSuccess(keys);
     await deps.records.takeCiba(l.id);
     const grant = new provider.Grant({ accountId: account.id, clientId: l.rec.clientId });
     grant.addOIDCScope(l.rec.scope);

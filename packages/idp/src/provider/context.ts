@@ -1,7 +1,7 @@
 /** What the route modules share: current provider, storage, records, CSRF, logger. */
 import type Provider from 'oidc-provider';
 import type { Context } from 'koa';
-import type { AuditEvent, IdpStorage } from '../contracts.js';
+import type { AuditEvent, IdpStorage, RateLimiter } from '../contracts.js';
 import type { Records } from './records.js';
 import type { Csrf } from './web.js';
 import type { Logger } from './logger.js';
@@ -19,6 +19,8 @@ export interface CibaNotification {
 export interface RouteDeps {
   provider(): Provider;
   storage: IdpStorage;
+  /** Rate limiter used by the pages (`ip:` keys may go to a separate, more lenient limiter). */
+  limiter: RateLimiter;
   records: Records;
   csrf: Csrf;
   log: Logger;
@@ -43,4 +45,28 @@ export async function revokeGrant(deps: RouteDeps, grantId: string): Promise<voi
   }
   const grant = await deps.provider().Grant.find(grantId);
   if (grant) await grant.destroy();
+}
+
+/**
+ * Routes `ip:` keys to `ipLimiter` and every other key to `main`: many citizens can share one address
+ * (carrier-grade NAT), so the per-address policy should be more lenient than the per-account one.
+ */
+export function splitLimiter(main: RateLimiter, ipLimiter?: RateLimiter): RateLimiter {
+  if (!ipLimiter || ipLimiter === main) return main;
+  const part = (keys: string[]) => [keys.filter((k) => k.startsWith('ip:')), keys.filter((k) => !k.startsWith('ip:'))] as const;
+  return {
+    async check(keys) {
+      const [ip, other] = part(keys);
+      const [a, b] = await Promise.all([ipLimiter.check(ip), main.check(other)]);
+      return { allowed: a.allowed && b.allowed, retryAfterSeconds: Math.max(a.retryAfterSeconds, b.retryAfterSeconds) };
+    },
+    async recordFailure(keys) {
+      const [ip, other] = part(keys);
+      await Promise.all([ipLimiter.recordFailure(ip), main.recordFailure(other)]);
+    },
+    async recordSuccess(keys) {
+      const [ip, other] = part(keys);
+      await Promise.all([ipLimiter.recordSuccess(ip), main.recordSuccess(other)]);
+    },
+  };
 }

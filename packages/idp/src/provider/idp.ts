@@ -3,11 +3,11 @@
  */
 import type { Context, Next } from 'koa';
 import Provider, { type ClientMetadata } from 'oidc-provider';
-import type { IdpStorage } from '../contracts.js';
+import type { IdpStorage, RateLimiter } from '../contracts.js';
 import { accountRoutes } from './account.js';
 import { cibaRoutes } from './ciba.js';
 import { attachProviderEvents, buildConfiguration, DEFAULT_TTL } from './configuration.js';
-import type { CibaNotification, RouteDeps } from './context.js';
+import { splitLimiter, type CibaNotification, type RouteDeps } from './context.js';
 import { interactionRoutes, pageErrorHandler } from './interactions.js';
 import { KeySetManager, type KeySetRecord, type KeySetStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
@@ -28,6 +28,11 @@ export interface KysoIdpOptions {
   pairwise?: boolean;
   logger?: Logger;
   ttl?: Partial<Record<keyof typeof DEFAULT_TTL, number>>;
+  /**
+   * Limiter for per-address (`ip:`) keys; default: the storage's limiter (same policy as accounts). Give a
+   * more lenient one (higher threshold) when many citizens share addresses (carrier-grade NAT).
+   */
+  ipRateLimiter?: RateLimiter;
   /** Let back-channel logout reach loopback relying parties (tests/demos only; default false). */
   allowLoopbackFetch?: boolean;
   /** Delivers a CIBA approval request to the citizen's phone (default: logged without secrets). */
@@ -75,6 +80,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   const deps: RouteDeps = {
     provider: () => provider,
     storage: opts.storage,
+    limiter: splitLimiter(opts.storage.rateLimiter, opts.ipRateLimiter),
     records,
     csrf: new Csrf(() => keys.cookieKeys()[0]!, secure),
     log,

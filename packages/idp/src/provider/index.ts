@@ -5,5 +5,5 @@ export * from './idp.js';
 export { checkBindingMessage, BINDING_MESSAGE_MAX } from './ciba.js';
 export { SCOPE_CLAIMS, SCOPES, accountClaims } from './claims.js';
 export { DEFAULT_TTL, buildPolicy, normalizeClient } from './configuration.js';
-export type { CibaNotification } from './context.js';
+export { splitLimiter, type CibaNotification } from './context.js';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.js';

@@ -135,7 +135,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const login = (form.login ?? '').trim();
     const keys = [`ip:${ctx.ip}`, ...(PIN_RE.test(login) ? [`acct:${login}`] : [])];
-    const gate = await deps.storage.rateLimiter.check(keys);
+    const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: PIN_RE.test(login) ? login : undefined, clientId: String(d.params.client_id) });
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
@@ -145,7 +145,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
       ? await deps.storage.accounts.verifyPassword(login, form.password)
       : { ok: false as const, reason: 'unknown-account' as const, account: undefined };
     if (!check.ok || !check.account) {
-      await deps.storage.rateLimiter.recordFailure(keys);
+      await deps.limiter.recordFailure(keys);
       await audit(deps, ctx, { type: 'login.failure', accountId: PIN_RE.test(login) ? login : undefined, clientId: String(d.params.client_id), detail: { reason: check.reason ?? 'bad-password' } });
       return renderLogin(ctx, d, 400, t('Số định danh hoặc mật khẩu không đúng.', 'Wrong personal number or password.'));
     }
@@ -153,7 +153,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (isStepUpOnly(d) && d.session?.accountId && d.session.accountId !== check.account.id) {
       return renderLogin(ctx, d, 400, t('Vui lòng đăng nhập bằng tài khoản hiện tại.', 'Please log in with the current account.'));
     }
-    await deps.storage.rateLimiter.recordSuccess(keys);
+    await deps.limiter.recordSuccess(keys);
     await audit(deps, ctx, { type: 'login.success', accountId: check.account.id, clientId: String(d.params.client_id), detail: { factor: 'pwd' } });
     return advance(ctx, d, { accountId: check.account.id, pwd: true, otp: false }, check.account);
   });
@@ -165,7 +165,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const p = await deps.records.getProgress(d.uid);
     if (!p) return renderLogin(ctx, d);
     const keys = [`ip:${ctx.ip}`, `otp:${p.accountId}`];
-    const gate = await deps.storage.rateLimiter.check(keys);
+    const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: p.accountId, detail: { factor: 'otp' } });
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
@@ -177,11 +177,11 @@ export function interactionRoutes(deps: RouteDeps): Router {
       ? await deps.storage.accounts.useRecoveryCode(p.accountId, code)
       : /^[0-9]{6}$/.test(code) && await deps.storage.accounts.verifyTotp(p.accountId, code));
     if (!ok) {
-      await deps.storage.rateLimiter.recordFailure(keys);
+      await deps.limiter.recordFailure(keys);
       await audit(deps, ctx, { type: 'mfa.failure', accountId: p.accountId, clientId: String(d.params.client_id), detail: { recovery } });
       return renderTotp(ctx, d, 400, t('Mã không đúng hoặc đã được sử dụng.', 'Wrong or already used code.'));
     }
-    await deps.storage.rateLimiter.recordSuccess(keys);
+    await deps.limiter.recordSuccess(keys);
     await audit(deps, ctx, { type: recovery ? 'mfa.recovery-used' : 'mfa.success', accountId: p.accountId, clientId: String(d.params.client_id) });
     const account = await deps.storage.accounts.get(p.accountId);
     if (!account || account.disabled) return renderLogin(ctx, d);
