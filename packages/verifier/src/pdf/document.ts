@@ -435,9 +435,17 @@ export class PdfDocument {
     return s.inline ?? this.src.slice(s.dataStart, s.dataStart + s.dataLength);
   }
 
-  /** Decoded stream bytes (throws FilterError on unsupported/corrupt/oversized data). */
+  /** Total bytes decoded so far: bounded so that many medium streams cannot exhaust memory or time. */
+  private decoded = 0;
+  static readonly DECODE_BUDGET = 256 * 1024 * 1024;
+
+  /** Decoded stream bytes (throws FilterError on unsupported/corrupt/oversized data or an exhausted budget). */
   streamData(s: PStream, max = MAX_DECODED): Uint8Array {
-    return decodeStream(s.dict, this.rawData(s), max);
+    const left = PdfDocument.DECODE_BUDGET - this.decoded;
+    if (left <= 0) throw new FilterError('decoding budget of the document exhausted');
+    const out = decodeStream(s.dict, this.rawData(s), Math.min(max, left));
+    this.decoded += out.length;
+    return out;
   }
 
   /** Decoded stream bytes, or undefined (with a finding) when not decodable. */

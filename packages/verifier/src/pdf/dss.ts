@@ -6,18 +6,27 @@ import { parsePdfDate } from './contents.js';
 
 const MAX_ITEMS = 10000;
 const MAX_ITEM_BYTES = 16 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
 export function readDss(doc: PdfDocument): PdfDss | undefined {
   const last = doc.revisions.length - 1;
   const dss = doc.dict(doc.catalog(last)?.get('DSS'), last);
   if (!dss) return undefined;
+  let total = 0;
   const streams = (o: unknown, where: string): Uint8Array[] => {
     const out: Uint8Array[] = [];
     for (const x of doc.array(o as never, last).slice(0, MAX_ITEMS)) {
+      if (total > MAX_TOTAL_BYTES) {
+        doc.finding('DSS_TOO_LARGE', 'warning', `DSS content beyond ${MAX_TOTAL_BYTES} bytes ignored`);
+        break;
+      }
       const s = doc.resolve(x, last);
       if (!(s instanceof PStream)) continue;
       const data = doc.tryStreamData(s, `${where} ${x}`, MAX_ITEM_BYTES);
-      if (data) out.push(data);
+      if (data) {
+        total += data.length;
+        out.push(data);
+      }
     }
     return out;
   };
