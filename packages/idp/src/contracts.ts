@@ -129,6 +129,12 @@ export interface RedisConfig {
   sentinelName?: string;
   cluster?: { host: string; port: number }[];
   keyPrefix?: string;
+  /** AUTH username (ACL) for Sentinel/Cluster nodes; standalone URLs carry their own credentials. */
+  username?: string;
+  /** AUTH password for Sentinel/Cluster nodes (also used for the Sentinels themselves). */
+  password?: string;
+  /** Use TLS to the data nodes (standalone: use a rediss:// URL instead). */
+  tls?: boolean;
 }
 
 /** Everything the identity provider stores, behind one object. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { applySeed, assertClientMetadata, createStorage, redactRedisUrl, redisConfigFromEnv } from '../src/storage/index.js';
 import { makePersonalNumber } from '../src/accounts/index.js';
+import { startRedis } from '@kyso/fixtures';
 
 const KEY = Buffer.alloc(32, 19).toString('base64');
 
@@ -14,6 +15,26 @@ describe('redisConfigFromEnv', () => {
     assert.deepEqual(redisConfigFromEnv({ REDIS_SENTINELS: '[::1]:26379' }), { sentinels: [{ host: '::1', port: 26379 }], sentinelName: 'mymaster' });
     assert.deepEqual(redisConfigFromEnv({ REDIS_CLUSTER: 'n1:7000,n2:7001', REDIS_URL: 'redis://ignored' }), { cluster: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }] });
     assert.throws(() => redisConfigFromEnv({ REDIS_CLUSTER: 'n1' }), { code: 'IDP_STORAGE_CONFIG' });
+    assert.deepEqual(redisConfigFromEnv({ REDIS_CLUSTER: 'n1:7000', REDIS_PASSWORD: 'pw', REDIS_USERNAME: 'kyso', REDIS_TLS: '1' }), { cluster: [{ host: 'n1', port: 7000 }], username: 'kyso', password: 'pw', tls: true });
+  });
+
+  it('authenticates with a password from the config, and never prints it', async function () {
+    this.timeout(15000);
+    const r = await startRedis({ extraArgs: ['--requirepass', 'redis-pass-0123456789'] });
+    try {
+      const ok = await createStorage({ secretKey: KEY, redis: { url: r.url, password: 'redis-pass-0123456789' } });
+      await new ok.Adapter('Session').upsert('s', { uid: 'u' } as never, 60);
+      assert.ok(await new ok.Adapter('Session').findByUid('u'));
+      await ok.close();
+      await assert.rejects(createStorage({ secretKey: KEY, redis: { url: r.url, password: 'wrong-pass-0123456789' } }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'IDP_STORAGE_UNAVAILABLE');
+        assert.ok(!e.message.includes('wrong-pass-0123456789'), e.message);
+        return true;
+      });
+      await assert.rejects(createStorage({ secretKey: KEY, redis: r.url }), { code: 'IDP_STORAGE_UNAVAILABLE' });
+    } finally {
+      await r.stop();
+    }
   });
   it('redacts credentials from Redis URLs', () => {
     assert.equal(redactRedisUrl('redis://user:s3cret@host:6379/0'), 'redis://host:6379/0');

@@ -4,6 +4,7 @@
  *   REDIS_SENTINELS              host:port,host:port  + REDIS_SENTINEL_NAME (default mymaster)
  *   REDIS_CLUSTER                host:port,host:port  (cluster seed nodes)
  *   KYSO_IDP_REDIS_PREFIX        key prefix (default kyso:idp:)
+ *   REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS=1   credentials / TLS for Sentinel and Cluster nodes
  */
 import type { RedisConfig } from '../contracts.js';
 import { IdpError } from './errors.js';
@@ -18,7 +19,12 @@ function nodes(list: string, name: string): { host: string; port: number }[] {
 
 /** The Redis config described by the environment, or undefined when none of the variables is set. */
 export function redisConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConfig | undefined {
-  const prefix = env.KYSO_IDP_REDIS_PREFIX ? { keyPrefix: env.KYSO_IDP_REDIS_PREFIX } : {};
+  const prefix = {
+    ...(env.KYSO_IDP_REDIS_PREFIX ? { keyPrefix: env.KYSO_IDP_REDIS_PREFIX } : {}),
+    ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
+    ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+    ...(env.REDIS_TLS === '1' || env.REDIS_TLS === 'true' ? { tls: true } : {}),
+  };
   if (env.REDIS_CLUSTER) return { cluster: nodes(env.REDIS_CLUSTER, 'REDIS_CLUSTER'), ...prefix };
   if (env.REDIS_SENTINELS) return { sentinels: nodes(env.REDIS_SENTINELS, 'REDIS_SENTINELS'), sentinelName: env.REDIS_SENTINEL_NAME || 'mymaster', ...prefix };
   if (env.REDIS_URL) return { url: env.REDIS_URL, ...prefix };

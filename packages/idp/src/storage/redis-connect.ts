@@ -43,14 +43,22 @@ export async function connectRedis(input: RedisConfig | string, opts: { connectT
     maxRetriesPerRequest: 3,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
   } as const;
+  const auth = {
+    ...(cfg.username ? { username: cfg.username } : {}),
+    ...(cfg.password ? { password: cfg.password } : {}),
+    ...(cfg.tls ? { tls: {} } : {}),
+  };
   let client: RedisClient;
   if (cfg.cluster && cfg.cluster.length) {
-    client = new Cluster(cfg.cluster, { lazyConnect: true, enableAutoPipelining: true, redisOptions: { connectTimeout: common.connectTimeout, maxRetriesPerRequest: 3 } });
+    client = new Cluster(cfg.cluster, { lazyConnect: true, enableAutoPipelining: true, redisOptions: { connectTimeout: common.connectTimeout, maxRetriesPerRequest: 3, ...auth } });
   } else if (cfg.sentinels && cfg.sentinels.length) {
-    client = new Redis({ ...common, sentinels: cfg.sentinels, name: cfg.sentinelName ?? 'mymaster' });
+    client = new Redis({
+      ...common, ...auth, sentinels: cfg.sentinels, name: cfg.sentinelName ?? 'mymaster',
+      ...(cfg.password ? { sentinelPassword: cfg.password } : {}), ...(cfg.username ? { sentinelUsername: cfg.username } : {}),
+    });
   } else if (cfg.url) {
     if (!/^rediss?:\/\//.test(cfg.url)) throw new IdpError('IDP_STORAGE_CONFIG', `Redis URL must start with redis:// or rediss://, got ${redactRedisUrl(cfg.url)}`);
-    client = new Redis(cfg.url, common);
+    client = new Redis(cfg.url, { ...common, ...auth });
   } else {
     throw new IdpError('IDP_STORAGE_CONFIG', 'Redis config needs `url`, `sentinels` + `sentinelName`, or `cluster` nodes');
   }
@@ -66,7 +74,8 @@ export async function connectRedis(input: RedisConfig | string, opts: { connectT
   } catch (err) {
     client.disconnect();
     const msg = (err as Error)?.message ?? String(err);
-    throw new IdpError('IDP_STORAGE_UNAVAILABLE', `cannot connect to Redis (${describe(cfg)}): ${msg.replace(/\/\/[^@/\s]*@/g, '//')}`, { cause: err });
+    const safe = msg.replace(/\/\/[^@/\s]*@/g, '//').split(cfg.password || '\u0000').join('***');
+    throw new IdpError('IDP_STORAGE_UNAVAILABLE', `cannot connect to Redis (${describe(cfg)}): ${safe}`, { cause: err });
   }
   return client;
 }
