@@ -180,6 +180,15 @@ describe('PDF attacks (verifier/pdf)', function () {
     });
   });
 
+  it('signing a signature field locked by an earlier FieldMDP lock is not allowed', async () => {
+    const locked = await signPdfBytes(A.buildBaseDocument(), { backend, tmpDir: dir, fieldName: 'Locker', lock: { action: 'Include', fields: ['Approval'] } });
+    const a = await analyzePdf(A.appendSignatureLike(locked, { fieldName: 'Approval', existingField: true }));
+    const m = a.signatures[0]!.modifications.find((x) => x.kind === 'locked-field-changed');
+    assert.ok(m && !m.allowed, JSON.stringify(a.signatures[0]!.modifications));
+    const free = await analyzePdf(A.appendSignatureLike(locked, { fieldName: 'Other', rect: [0, 0, 0, 0] }));
+    assert.deepEqual(disallowed(free.signatures[0]!), []);
+  });
+
   describe('benign appends stay allowed', () => {
     it('DSS added', async () => {
       const a = await analyzePdf(A.appendDss(signed));

@@ -6,6 +6,7 @@
 import { Rule, RevisionContext, isVisibleWidget, appearanceObjects } from './context.js';
 import { PName, PRef } from '../objects.js';
 import type { FieldNode } from '../fields.js';
+import { isLocked } from './form-fields.js';
 
 const FIELD_KEYS_ON_SIGN = new Set(['V', 'AP', 'AS', 'MK', 'Lock', 'SV', 'F']);
 const WIDGET_KEYS_ON_SIGN = new Set(['AP', 'AS', 'MK', 'F']);
@@ -68,7 +69,9 @@ export const signatureFieldRule: Rule = {
         for (const key of ctx.changedKeys(ow, w.dict)) if (!WIDGET_KEYS_ON_SIGN.has(key)) bad.push(key);
       }
       const claims = [f.ref?.num, ...widgetNums, sigNum];
-      if (bad.length) {
+      if (isLocked(ctx.policy, f.name)) {
+        ctx.report({ kind: 'locked-field-changed', object: f.ref?.toString() ?? f.name, allowed: false, rule: this.name, level, description: `signature field '${f.name}' is locked by an earlier signature (FieldMDP) but was signed` }, ...claims);
+      } else if (bad.length) {
         ctx.report({ kind: 'signature-field-changed', object: f.ref?.toString() ?? f.name, allowed: false, rule: this.name, level: 'OTHER', description: `signing field '${f.name}' also changed ${[...new Set(bad)].map((x) => '/' + x).join(', ')}` }, ...claims);
       } else {
         ctx.report({ kind, object: f.ref?.toString() ?? f.name, allowed: true, rule: this.name, level, description: `${ts ? 'document timestamp' : 'signature'} added in existing field '${f.name}'` }, ...claims);
