@@ -1,5 +1,6 @@
 /** In-memory {@link RateLimiter} (single process). */
 import type { RateLimiter } from '../contracts.js';
+import { IncrementalSweeper } from '../storage/sweeper.js';
 import { DEFAULT_BACKOFF, delayAfter, resettableOnSuccess, type BackoffPolicy } from './backoff.js';
 
 interface State {
@@ -10,9 +11,11 @@ interface State {
 
 export class MemoryRateLimiter implements RateLimiter {
   private readonly state = new Map<string, State>();
-  private ops = 0;
+  private readonly sweeper: IncrementalSweeper<string, State>;
 
-  constructor(private readonly policy: BackoffPolicy = DEFAULT_BACKOFF, private readonly now: () => number = Date.now) {}
+  constructor(private readonly policy: BackoffPolicy = DEFAULT_BACKOFF, private readonly now: () => number = Date.now) {
+    this.sweeper = new IncrementalSweeper(this.state, (s) => s.expiresAt <= this.now());
+  }
 
   private live(key: string, now: number): State | undefined {
     const s = this.state.get(key);
@@ -44,7 +47,7 @@ export class MemoryRateLimiter implements RateLimiter {
       s.expiresAt = Math.max(now + this.policy.windowMs, s.blockedUntil);
       this.state.set(k, s);
     }
-    if (++this.ops % 1000 === 0) for (const [k, s] of this.state) if (s.expiresAt <= now) this.state.delete(k);
+    this.sweeper.step();
   }
 
   async recordSuccess(keys: string[]): Promise<void> {

@@ -12,3 +12,4 @@ export { connectRedis, redactRedisUrl, type RedisClient } from './redis-connect.
 export { DEFAULT_KEY_PREFIX } from './redis-storage.js';
 export { redisConfigFromEnv } from './env-config.js';
 export { applySeed, type IdpSeed, type SeedResult } from './seed.js';
+export { MemoryOidcStore, memoryAdapterClass } from './memory-adapter.js';

@@ -5,6 +5,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { GRANTABLE_MODELS, epochSeconds } from './grantable.js';
+import { IncrementalSweeper } from './sweeper.js';
 
 interface Entry {
   payload: AdapterPayload;
@@ -23,9 +24,22 @@ export class MemoryOidcStore {
   readonly uids = new Map<string, IndexEntry>();
   readonly userCodes = new Map<string, IndexEntry>();
   readonly grants = new Map<string, Map<string, number>>();
-  private ops = 0;
+  private readonly sweepObjects: IncrementalSweeper<string, Entry>;
+  private readonly sweepUids: IncrementalSweeper<string, IndexEntry>;
+  private readonly sweepUserCodes: IncrementalSweeper<string, IndexEntry>;
+  private readonly sweepGrants: IncrementalSweeper<string, Map<string, number>>;
 
-  constructor(readonly now: () => number = Date.now) {}
+  constructor(readonly now: () => number = Date.now) {
+    const dead = (e: { expiresAt: number }) => e.expiresAt <= this.now();
+    this.sweepObjects = new IncrementalSweeper(this.objects, dead);
+    this.sweepUids = new IncrementalSweeper(this.uids, dead, 1);
+    this.sweepUserCodes = new IncrementalSweeper(this.userCodes, dead, 1);
+    this.sweepGrants = new IncrementalSweeper(this.grants, (members) => {
+      const t = this.now();
+      for (const [k, exp] of members) if (exp <= t) members.delete(k);
+      return members.size === 0;
+    }, 1);
+  }
 
   get(key: string): Entry | undefined {
     const e = this.objects.get(key);
@@ -47,16 +61,12 @@ export class MemoryOidcStore {
     return e.key;
   }
 
-  /** Drops expired entries every 1000 writes so memory does not grow with dead tokens. */
+  /** Drops a few expired entries per write (amortised), so memory does not grow with dead tokens. */
   maybeSweep(): void {
-    if (++this.ops % 1000 !== 0) return;
-    const now = this.now();
-    for (const [k, e] of this.objects) if (e.expiresAt <= now) this.objects.delete(k);
-    for (const m of [this.uids, this.userCodes]) for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k);
-    for (const [g, members] of this.grants) {
-      for (const [k, exp] of members) if (exp <= now) members.delete(k);
-      if (members.size === 0) this.grants.delete(g);
-    }
+    this.sweepObjects.step();
+    this.sweepUids.step();
+    this.sweepUserCodes.step();
+    this.sweepGrants.step();
   }
 
   /** Removes every record of a grant (tokens, codes) and the Grant itself. */
