@@ -31,6 +31,17 @@ describe('audit log: several writers on one Redis', function () {
       assert.deepEqual(all.map((r) => r.seq), Array.from({ length: 300 }, (_, i) => i + 1));
       assert.equal(await stores[1]!.audit.verifyChain(), true);
       assert.equal((await stores[2]!.audit.list({ accountId: 'W1' })).length, 100);
+      // verification while other writers append never reports a false break
+      const writing = Promise.all(Array.from({ length: 300 }, (_, i) => stores[i % 2]!.audit.append({ type: 'logout', accountId: 'V' })));
+      const checks = await Promise.all(Array.from({ length: 5 }, () => stores[2]!.audit.verifyChain()));
+      await writing;
+      assert.deepEqual(checks, [true, true, true, true, true]);
+      // an extra record pushed behind the head's back is detected
+      const raw = new Redis(redis.url);
+      try {
+        await raw.rpush('multi:{audit}:log', JSON.stringify({ type: 'logout', seq: 601, at: 'x', prevHash: 'y', hash: 'z' }));
+        assert.equal(await stores[0]!.audit.verifyChain(), false);
+      } finally { raw.disconnect(); }
     } finally {
       await Promise.all(stores.map((st) => st.close()));
     }

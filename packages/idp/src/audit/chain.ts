@@ -63,17 +63,35 @@ export function nextRecord(event: AuditEvent, seq: number, prevHash: string, at:
   return { ...base, hash: recordHash(base) };
 }
 
+/** Streaming chain check: feed records oldest first, then ask whether they end at the recorded head. */
+export class ChainVerifier {
+  private prev = GENESIS_HASH;
+  private count = 0;
+  private broken = false;
+
+  /** Adds the next record; returns false as soon as the chain is broken. */
+  push(r: AuditRecord): boolean {
+    if (this.broken) return false;
+    if (!r || typeof r !== 'object' || r.seq !== this.count + 1 || r.prevHash !== this.prev || recordHash(r) !== r.hash) {
+      this.broken = true;
+      return false;
+    }
+    this.prev = r.hash;
+    this.count++;
+    return true;
+  }
+
+  /** True when every record linked and, if given, the last one is the head (detects removal of the newest). */
+  end(head?: { seq: number; hash: string }): boolean {
+    if (this.broken) return false;
+    if (head && (head.seq !== this.count || (this.count > 0 && head.hash !== this.prev))) return false;
+    return true;
+  }
+}
+
 /** Checks a full chain (oldest first) and, when given, that its last record is the recorded head. */
 export function verifyRecords(records: AuditRecord[], head?: { seq: number; hash: string }): boolean {
-  let prev = GENESIS_HASH;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.seq !== i + 1 || r.prevHash !== prev || recordHash(r) !== r.hash) return false;
-    prev = r.hash;
-  }
-  if (head) {
-    if (head.seq !== records.length) return false;
-    if (records.length > 0 && head.hash !== prev) return false;
-  }
-  return true;
+  const v = new ChainVerifier();
+  for (const r of records) if (!v.push(r)) return false;
+  return v.end(head);
 }

@@ -10,7 +10,7 @@
 import type { AuditEvent, AuditLog, AuditRecord } from '../contracts.js';
 import { IdpError } from '../storage/errors.js';
 import { LuaScript, type RedisClient } from '../storage/redis-connect.js';
-import { GENESIS_HASH, nextRecord, sanitiseEvent, verifyRecords } from './chain.js';
+import { ChainVerifier, GENESIS_HASH, nextRecord, sanitiseEvent } from './chain.js';
 
 /**
  * KEYS: log, head, account lists... ARGV: expected seq, new seq, new hash, then per record: JSON, index of its
@@ -132,16 +132,28 @@ export class RedisAuditLog implements AuditLog {
     return raw.filter((s): s is string => typeof s === 'string').map((s) => this.parse(s)).filter((r) => r.accountId === opts.accountId);
   }
 
+  /**
+   * Streams the list in chunks of 1000 (constant memory) up to the head read at the start (records appended
+   * meanwhile are left for the next check), then compares the end with that head.
+   */
   async verifyChain(): Promise<boolean> {
     const [seqS, hash] = await this.client.hmget(this.headKey, 'seq', 'hash');
-    const records: AuditRecord[] = [];
-    const total = await this.client.llen(this.logKey);
-    for (let i = 0; i < total; i += 1000) {
-      const chunk = await this.client.lrange(this.logKey, i, i + 999);
+    const head = { seq: Number(seqS ?? '0'), hash: hash ?? GENESIS_HASH };
+    const v = new ChainVerifier();
+    for (let i = 0; i < head.seq; i += 1000) {
+      const chunk = await this.client.lrange(this.logKey, i, Math.min(i + 999, head.seq - 1));
       for (const s of chunk) {
-        try { records.push(JSON.parse(s) as AuditRecord); } catch { return false; }
+        let r: AuditRecord;
+        try { r = JSON.parse(s) as AuditRecord; } catch { return false; }
+        if (!v.push(r)) return false;
       }
+      if (chunk.length < Math.min(1000, head.seq - i)) return false; // records removed
     }
-    return verifyRecords(records, { seq: Number(seqS ?? '0'), hash: hash ?? GENESIS_HASH });
+    // the list must not hold more than the head says, unless appends raced this check (then the head moved)
+    if ((await this.client.llen(this.logKey)) > head.seq) {
+      const [seqNow] = await this.client.hmget(this.headKey, 'seq');
+      if (Number(seqNow ?? '0') === head.seq) return false;
+    }
+    return v.end(head);
   }
 }
