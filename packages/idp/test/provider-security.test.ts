@@ -358,7 +358,10 @@ describe('idp service: seed and proxy options', function () {
   this.timeout(30_000);
   it('seeded users can log in; proxy=true honours X-Forwarded-Proto for the issuer', async () => {
     const storage = await createStorage({ argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
-    const seed = baseSeed({ users: [{ id: '001090012345', password: 'mật khẩu dài 123', name: 'Trần Văn An', birthdate: '1990-01-01', gender: 'male', level: 1 }] });
+    const seed = baseSeed({ users: [
+      { id: '001090012345', password: 'mật khẩu dài 123', name: 'Trần Văn An', birthdate: '1990-01-01', gender: 'male', level: 1 },
+      { id: '001319000001', password: 'mật khẩu dài 456', name: 'Trần Thị Nhỏ', birthdate: '2019-04-05', gender: 'female', level: 1, guardians: [{ id: '001090012345', relationship: 'parent' }] } as never,
+    ] });
     const server = await createIdpServer({ port: 0, storage, seed, proxy: true, issuer: 'https://id.example.vn', logger: pino({ level: 'silent' }) });
     try {
       const disc = await fetch(`http://127.0.0.1:${server.port}/.well-known/openid-configuration`, { headers: { 'x-forwarded-proto': 'https', host: 'id.example.vn' } });
@@ -366,6 +369,7 @@ describe('idp service: seed and proxy options', function () {
       assert.equal(((await disc.json()) as { issuer: string }).issuer, 'https://id.example.vn');
       const check = await storage.accounts.verifyPassword('001090012345', 'mật khẩu dài 123');
       assert.equal(check.ok, true);
+      assert.deepEqual(check.account!.wards, [{ id: '001319000001', relationship: 'parent' }], 'guardian linked from the seed');
     } finally {
       await server.close();
       await storage.close();

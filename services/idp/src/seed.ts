@@ -61,15 +61,22 @@ export async function applySeedUsers(storage: IdpStorage, seed: SeedFile): Promi
   let existing = 0;
   for (const u of seed.users) {
     if (await storage.accounts.get(u.id)) { existing++; continue; }
+    const { guardians: _g, ...account } = u as NewAccount & { guardians?: unknown };
     try {
-      await storage.accounts.create(u);
+      await storage.accounts.create(account);
+      await storage.audit.append({ type: 'account.created', accountId: account.id, detail: { via: 'seed' } });
       created++;
     } catch (e) {
       if ((e as { code?: string }).code === 'ACCOUNT_EXISTS') { existing++; continue; } // another process won the race
       throw e;
     }
   }
-  for (const g of seed.guardians ?? []) {
+  // guardians either top-level, or on the minor's record as `guardians: [{ id, relationship }]`
+  const links = [...(seed.guardians ?? [])];
+  for (const u of seed.users as (NewAccount & { guardians?: { id: string; relationship: string }[] })[]) {
+    for (const g of u.guardians ?? []) links.push({ guardian: g.id, minor: u.id, relationship: g.relationship });
+  }
+  for (const g of links) {
     const minor = await storage.accounts.get(g.minor);
     if (!minor?.guardians.some((x) => x.id === g.guardian)) await storage.accounts.linkGuardian(g.guardian, g.minor, g.relationship);
   }

@@ -11,6 +11,7 @@ Runs the citizen identity provider (OpenID Connect).
 Environment:
   KYSO_ISSUER          issuer URL (default http://127.0.0.1:N)
   REDIS_URL            store everything in Redis (several processes can share it); default in-memory
+  REDIS_SENTINELS / REDIS_SENTINEL_NAME, REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX: Sentinel / Cluster / key prefix
   KYSO_IDP_SECRET_KEY  at-rest key for account secrets (required for real accounts in Redis)
   KYSO_LOG_LEVEL       pino level (default info)`;
 
@@ -51,9 +52,9 @@ export const command: Command = {
     }
     const opts = parse(rest);
     if (opts.port === undefined) throw new UsageError(`--port is required\n${HELP}`);
-    const { createStorage } = await import('@kyso/idp');
+    const { createStorage, redisConfigFromEnv } = await import('@kyso/idp');
     const { createIdpServer } = await import('@kyso/service-idp');
-    const redis = process.env.REDIS_URL;
+    const redis = redisConfigFromEnv();
     const storage = await createStorage(redis ? { redis } : {});
     let server;
     try {
