@@ -143,7 +143,7 @@ export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions 
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       const key = store.index(store.uids, uid);
-      if (!key) return undefined;
+      if (!key || !key.startsWith(`${this.name}:`)) return undefined;
       return this.find(key.slice(this.name.length + 1));
     }
 
