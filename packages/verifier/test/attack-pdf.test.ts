@@ -151,6 +151,16 @@ describe('PDF attacks (verifier/pdf)', function () {
     it('replace: page font redefined', async () => {
       assertFlagged(await analyzePdf(A.shadowReplaceFont(signed)), 0, 'resource-changed', new RegExp(`^${A.BASE.font} 0 R$`));
     });
+    it('hide: a visible annotation present at signing is removed', async () => {
+      assertFlagged(await analyzePdf(A.removeAnnotationAttack(signed)), 0, 'annotation-removed', new RegExp(`^${A.BASE.stamp} 0 R$`));
+    });
+    it('removing an annotation added after signing stays allowed (ANNOTATIONS)', async () => {
+      const withNote = A.evilAnnotationAttack(signed);
+      const added = (await analyzePdf(withNote)).signatures[0]!.modifications.find((m) => m.kind === 'annotation-added')!;
+      const a = await analyzePdf(A.removeAnnotationAttack(withNote, Number.parseInt(added.object!, 10)));
+      assertClean(a, 0);
+      assert.ok(a.signatures[0]!.modifications.some((m) => m.kind === 'annotation-removed' && m.allowed));
+    });
     it('hide-and-replace: page /Contents switched to a prepared stream', async () => {
       assertFlagged(await analyzePdf(A.shadowHideAndReplace(signed)), 0, 'page-content-changed', new RegExp(`^${A.BASE.page} 0 R$`));
     });

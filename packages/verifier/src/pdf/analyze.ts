@@ -1,6 +1,6 @@
 /** analyzePdf: everything the validation core needs from one PDF, never throwing on hostile input. */
 import { statSync } from 'node:fs';
-import type { Finding, PdfAnalysis, PdfSignatureInfo, ModificationLevel, DigestAlgorithm } from './types.js';
+import type { Finding, PdfAnalysis, PdfSignatureInfo, ModificationLevel, DigestAlgorithm, Modification } from './types.js';
 import { ByteSource, FileSource, MemorySource } from './source.js';
 import { PdfDocument } from './document.js';
 import { findSignatures, nameOf, readTransforms, textOf, SigRecord } from './signatures.js';
@@ -84,7 +84,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
     const byRev = analyzeRevisions(doc, sigs, findings, deadline);
     for (const s of sigs) {
       if (s.revision < 0) continue;
-      for (let k = s.revision + 1; k < byRev.length; k++) s.modifications.push(...byRev[k]!);
+      for (let k = s.revision + 1; k < byRev.length; k++) for (const m of byRev[k]!) s.modifications.push(judgeForSignature(doc, s, m));
     }
   }
   for (const s of sigs) {
@@ -225,4 +225,19 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRec
   }
   void findings;
   void PName;
+}
+
+/**
+ * Per-signature refinement of a revision's judgement: removing an annotation that was visible when this
+ * signature was made changes what the signer saw (a shadow-hide variant), so it is not allowed for it.
+ */
+function judgeForSignature(doc: PdfDocument, s: PdfSignatureInfo, m: Modification): Modification {
+  if (m.kind !== 'annotation-removed' || !m.allowed || !m.object) return m;
+  const num = Number.parseInt(m.object, 10);
+  if (!Number.isInteger(num)) return m;
+  const d = doc.dict(new PRef(num, 0), s.revision);
+  if (!d || !d.has('AP')) return m;
+  const f = doc.resolve(d.get('F'), s.revision);
+  if (typeof f === 'number' && (f & 2 || f & 32)) return m;
+  return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was visible when '${s.fieldName}' was signed` };
 }
