@@ -116,6 +116,14 @@ describe('PAdES signing (B-B) of every input class', function () {
     assertPdfsigValid(locked, 1);
     await assert.rejects(signPdf(locked, join(dir, 'y.pdf'), { backend: b }), (e: unknown) => e instanceof PadesError && hasCode(e, 'DOCMDP_FORBIDS'));
     assert.equal(existsSync(join(dir, 'y.pdf')), false);
+    // P=2: approvals are fine, but not a new *visible* field (it could overlay the certified content)
+    const p2 = join(dir, 'p2.pdf');
+    await signPdf(samples['empty-field'], p2, { backend: a, certify: 2 });
+    await assert.rejects(signPdf(p2, join(dir, 'z.pdf'), { backend: b, visible: { page: 1, rect: [10, 10, 100, 40] } }), (e: unknown) => e instanceof PadesError && hasCode(e, 'DOCMDP_FORBIDS'));
+    assert.equal(existsSync(join(dir, 'z.pdf')), false);
+    const p2b = join(dir, 'p2b.pdf');
+    await signPdf(p2, p2b, { backend: b, fieldName: 'Signature1', visible: { page: 1, rect: [50, 50, 200, 70] } });
+    assertPdfsigValid(p2b, 2);
   });
 
   it('writes a FieldMDP lock and its SigRef', async () => {

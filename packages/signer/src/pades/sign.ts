@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { IncrementalWriter, PdfArray, PdfDict, PdfError, PdfName, PdfReader, PdfRef, PdfString } from '@kyso/pdf';
+import { IncrementalWriter, PdfArray, PdfDict, PdfError, PdfName, type PdfObject, PdfReader, PdfRef, PdfString } from '@kyso/pdf';
 import { CertInfo, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../crypto/errors.js';
 import type { KeyBackend } from '../crypto/keys/types.js';
@@ -222,8 +222,12 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       const p = docMdpPermission(reader, docMdp);
       if (p === 1) throw new PadesError('DOCMDP_FORBIDS', 'the document is certified with DocMDP P=1: no change, not even a signature, is permitted');
     }
-    const w = new IncrementalWriter(reader);
     const vis = options.visible;
+    const certified = !!docMdp || signed.some((f) => isCertification(reader, f.dict.get('V')));
+    if (certified && vis && !fields.some((f) => f.fullName === options.fieldName && f.fieldType === 'Sig')) {
+      throw new PadesError('DOCMDP_FORBIDS', 'the document is certified: a new visible signature field could overlay its content (shadow/sneaky-signature attacks) and strict validators reject it; sign an existing empty field (--field NAME) or sign invisibly');
+    }
+    const w = new IncrementalWriter(reader);
     const target = prepareField(w, fields, {
       ...(options.fieldName !== undefined ? { fieldName: options.fieldName } : {}),
       ...(vis ? { page: vis.page, rect: [vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]] } : {}),
@@ -328,6 +332,11 @@ function docMdpPermission(reader: PdfReader, sig: PdfDict): number | undefined {
     }
   }
   return undefined;
+}
+
+function isCertification(reader: PdfReader, v: PdfObject | undefined): boolean {
+  const d = reader.dict(v);
+  return !!d && docMdpPermission(reader, d) !== undefined;
 }
 
 function lockOfField(reader: PdfReader, fieldRef: PdfRef): { action: 'All' | 'Include' | 'Exclude'; fields?: string[] } | undefined {
