@@ -285,6 +285,18 @@ for (const backend of ['memory', 'redis'] as const) {
       }
     });
 
+    it('two concurrent enrolment confirmations (codes of two steps) activate once, with 10 codes', async () => {
+      const a = citizen();
+      await s.accounts.create(a);
+      const e = await s.accounts.beginTotpEnrolment(a.id);
+      const [r1, r2] = await Promise.all([
+        s.accounts.confirmTotpEnrolment(a.id, await totpCode(e.secret, clock)),
+        s.accounts.confirmTotpEnrolment(a.id, await totpCode(e.secret, clock + 30_000)),
+      ]);
+      assert.equal([r1, r2].filter(Boolean).length, 1);
+      assert.equal(await s.accounts.recoveryCodesLeft(a.id), 10);
+    });
+
     it('accepts one valid TOTP code exactly once under 20 concurrent submissions', async () => {
       const a = citizen({ totp_secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' });
       await s.accounts.create(a);

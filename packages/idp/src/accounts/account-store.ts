@@ -319,12 +319,13 @@ export class KvAccountStore implements AccountStore {
     const step = await matchTotp(secret, code, this.now());
     if (step === undefined) return null;
     if (!(await this.kv.advanceCounter(this.key(id), F.totpStep, step))) return null;
+    // taking the pending secret is the lock: of two concurrent confirmations only one proceeds
+    if ((await this.kv.hdel(this.key(id), [F.totpPending])) !== 1) return null;
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.kv.hdelPrefix(this.key(id), F.recoveryPrefix);
     const fields: Record<string, string> = { [F.totp]: this.box.seal(secret, `${id}|${F.totp}`) };
     for (const c of codes) fields[F.recoveryPrefix + this.box.mac(normaliseRecoveryCode(c), `rc|${id}`)] = '1';
     if (!(await this.kv.hsetIfExists(this.key(id), fields))) return null;
-    await this.kv.hdel(this.key(id), [F.totpPending]);
     return { recoveryCodes: codes };
   }
 
