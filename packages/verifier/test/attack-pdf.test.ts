@@ -154,6 +154,9 @@ describe('PDF attacks (verifier/pdf)', function () {
     it('hide: a visible annotation present at signing is removed', async () => {
       assertFlagged(await analyzePdf(A.removeAnnotationAttack(signed)), 0, 'annotation-removed', new RegExp(`^${A.BASE.stamp} 0 R$`));
     });
+    it('replace: the appearance of an annotation present at signing is rewritten', async () => {
+      assertFlagged(await analyzePdf(A.rewriteAnnotationAppearance(signed)), 0, 'annotation-modified', new RegExp(`^${A.BASE.stampAppearance} 0 R$`));
+    });
     it('removing an annotation added after signing stays allowed (ANNOTATIONS)', async () => {
       const withNote = A.evilAnnotationAttack(signed);
       const added = (await analyzePdf(withNote)).signatures[0]!.modifications.find((m) => m.kind === 'annotation-added')!;

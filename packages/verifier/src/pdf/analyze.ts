@@ -229,12 +229,19 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRec
 
 /**
  * Per-signature refinement of a revision's judgement: removing an annotation that was visible when this
- * signature was made changes what the signer saw (a shadow-hide variant), so it is not allowed for it.
+ * signature was made, or rewriting one (or its appearance) that existed then, changes what the signer saw
+ * (shadow hide/replace by annotation), so it is not allowed for that signature. Annotations added after
+ * the signature may still be changed or removed (ANNOTATIONS level).
  */
 function judgeForSignature(doc: PdfDocument, s: PdfSignatureInfo, m: Modification): Modification {
-  if (m.kind !== 'annotation-removed' || !m.allowed || !m.object) return m;
+  if ((m.kind !== 'annotation-removed' && m.kind !== 'annotation-modified') || !m.allowed || !m.object) return m;
   const num = Number.parseInt(m.object, 10);
   if (!Number.isInteger(num)) return m;
+  if (m.kind === 'annotation-modified') {
+    // an annotation (or its appearance) that was part of the signed revision was rewritten
+    if (doc.get(num, s.revision) === undefined) return m;
+    return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was part of the document when '${s.fieldName}' was signed` };
+  }
   const d = doc.dict(new PRef(num, 0), s.revision);
   if (!d || !d.has('AP')) return m;
   const f = doc.resolve(d.get('F'), s.revision);
