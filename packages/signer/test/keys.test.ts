@@ -8,6 +8,7 @@ import {
 } from '@kyso/signer';
 import { pemToDerList } from '@kyso/pki';
 import { localPki, opensslVerifyCms } from './crypto-testpki.js';
+import { rc2DecryptBlockRaw } from '@kyso/signer';
 
 async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -114,11 +115,35 @@ describe('key backends: PEM and PKCS#12', function () {
     await rejectsCode(loadPkcs12Backend(new Uint8Array([1, 2, 3, 4]), 'x'), 'KEY_PARSE');
   });
 
-  it('PKCS#12 with legacy RC2 encryption → PKCS12_UNSUPPORTED with a hint, not a crash', async () => {
-    const leaf = pki.leaves.rsa;
-    const out = join(pki.dir, 'legacy.p12');
-    execFileSync('openssl', ['pkcs12', '-export', '-legacy', '-in', leaf.certPath, '-inkey', leaf.keyPath, '-out', out, '-passout', `pass:${pki.password}`], { stdio: 'ignore' });
-    await rejectsCode(loadPkcs12File(out, pki.password), 'PKCS12_UNSUPPORTED');
+  it('legacy PKCS#12 (openssl -legacy: RC2-40 certificate safe, 3DES key; and 3DES everywhere) opens; wrong password → BAD_PASSWORD', async () => {
+    for (const leaf of [pki.leaves.rsa, pki.leaves.ec384]) {
+      const variants: [string, string[]][] = [
+        ['legacy', ['-legacy']],
+        ['3des', ['-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']],
+      ];
+      for (const [name, args] of variants) {
+        const out = join(pki.dir, `${leaf.name}-${name}.p12`);
+        execFileSync('openssl', ['pkcs12', '-export', ...args, '-in', leaf.certPath, '-inkey', leaf.keyPath, '-certfile', pki.rootPath, '-out', out, '-passout', `pass:${pki.password}`], { stdio: 'ignore' });
+        const b = await loadPkcs12File(out, pki.password);
+        assert.deepEqual(Buffer.from(b.certificate), Buffer.from(pemToDerList(leaf.certPem)[0]!), `${leaf.name}/${name}`);
+        assert.equal(b.chain.length, 1);
+        const cms = await buildCms({ backend: b, contentDigest, hash: 'SHA-256' });
+        assert.ok(opensslVerifyCms(cms, content, pki.rootPath).ok);
+        await rejectsCode(loadPkcs12File(out, 'wrong-password'), 'BAD_PASSWORD');
+      }
+    }
+  });
+
+  it('RC2 block decryption matches the RFC 2268 known answers', () => {
+    const vectors: [string, number, string, string][] = [
+      ['0000000000000000', 63, '0000000000000000', 'ebb773f993278eff'],
+      ['ffffffffffffffff', 64, 'ffffffffffffffff', '278b27e42e2f0d49'],
+      ['3000000000000000', 64, '1000000000000001', '30649edf9be7d2c2'],
+      ['88bca90e90875a7f0f79c384627bafb2', 128, '0000000000000000', '2269552ab0f85ca6'],
+    ];
+    for (const [k, bits, pt, ct] of vectors) {
+      assert.equal(Buffer.from(rc2DecryptBlockRaw(Buffer.from(k, 'hex'), bits, Buffer.from(ct, 'hex'))).toString('hex'), pt);
+    }
   });
 
   it('openKeyBackend dispatches --p12 and --key/--cert sources', async () => {

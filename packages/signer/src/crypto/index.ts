@@ -25,3 +25,4 @@ export * from './ltv/signer-status.js';
 export * from './cades/digest.js';
 export * from './cades/detached.js';
 export * from './cades/extend.js';
+export { bmpPassword, pkcs12Kdf, pkcs12PbeDecrypt, rc2CbcDecrypt, rc2DecryptBlockRaw, PKCS12_PBE } from './keys/pkcs12-legacy.js';

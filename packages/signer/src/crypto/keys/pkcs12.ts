@@ -1,6 +1,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { PKCS12_PBE, pkcs12PbeDecrypt } from './pkcs12-legacy.js';
 import { SignerError } from '../errors.js';
 import { ensurePkijsEngine } from '../engine.js';
 import { orderChain } from './chain.js';
@@ -14,8 +16,8 @@ export interface Pkcs12Contents {
 
 /**
  * Open a PKCS#12 (PFX) with PKI.js: checks the MAC with the password (wrong password →
- * BAD_PASSWORD, missing → KEY_LOCKED), decrypts the certificate safe and the shrouded key bag.
- * Legacy RC2-40 encrypted certificate safes are refused with PKCS12_UNSUPPORTED.
+ * BAD_PASSWORD, missing → KEY_LOCKED), decrypts the certificate safe (PBES2, or the legacy
+ * PBE-SHA1-3DES / RC2 schemes of older exports) and the shrouded key bag.
  */
 export async function parsePkcs12(data: Uint8Array, password: string | Uint8Array | undefined): Promise<Pkcs12Contents> {
   ensurePkijsEngine();
@@ -33,16 +35,24 @@ export async function parsePkcs12(data: Uint8Array, password: string | Uint8Arra
   }
   const safe = pfx.parsedValue?.authenticatedSafe;
   if (!safe) throw new SignerError('KEY_PARSE', 'PKCS#12 has no authenticated safe');
+  let contents: pkijs.SafeContents[];
   try {
     await safe.parseInternalValues({ safeContents: safe.safeContents.map(() => ({ password: pwd })) });
+    contents = (safe.parsedValue?.safeContents ?? []).map((sc: { value: pkijs.SafeContents }) => sc.value);
   } catch (e) {
-    throw new SignerError('PKCS12_UNSUPPORTED', `PKCS#12 safe could not be decrypted (${(e as Error).message}); legacy RC2/3DES files: re-export with \`openssl pkcs12 -export\` without -legacy`, { cause: e });
+    // PKI.js knows PBES2 only; older files encrypt the certificate safe with PBE-SHA1-RC2/3DES.
+    // Parse the safe afresh: PKI.js's failed attempt consumed the parsed schema.
+    let fresh: pkijs.AuthenticatedSafe;
+    try { fresh = pkijs.AuthenticatedSafe.fromBER(new Uint8Array((pfx.authSafe.content as asn1js.OctetString).getValue())); } catch {
+      throw new SignerError('PKCS12_UNSUPPORTED', `PKCS#12 safe could not be read (${(e as Error).message})`, { cause: e });
+    }
+    contents = decryptLegacySafes(fresh, typeof password === 'string' ? password : Buffer.from(password).toString('utf8'), e);
   }
   let key: KeyObject | undefined;
   const certificates: Uint8Array[] = [];
   const passphrase = Buffer.from(pwBytes);
-  for (const sc of safe.parsedValue?.safeContents ?? []) {
-    for (const bag of sc.value.safeBags) {
+  for (const sc of contents) {
+    for (const bag of sc.safeBags) {
       const v = bag.bagValue;
       if (v instanceof pkijs.PKCS8ShroudedKeyBag) {
         // Node (OpenSSL) decrypts EncryptedPrivateKeyInfo itself (PBES2 and PKCS#12 PBE schemes).
@@ -60,6 +70,42 @@ export async function parsePkcs12(data: Uint8Array, password: string | Uint8Arra
   if (!key) throw new SignerError('KEY_NOT_FOUND', 'PKCS#12 holds no private key');
   if (certificates.length === 0) throw new SignerError('CERT_PARSE', 'PKCS#12 holds no certificate');
   return { key, certificates };
+}
+
+function decryptLegacySafes(safe: pkijs.AuthenticatedSafe, password: string, cause: unknown): pkijs.SafeContents[] {
+  const out: pkijs.SafeContents[] = [];
+  for (const ci of safe.safeContents) {
+    if (ci.contentType === pkijs.ContentInfo.DATA) {
+      out.push(pkijs.SafeContents.fromBER(new Uint8Array((ci.content as asn1js.OctetString).getValue())));
+      continue;
+    }
+    if (ci.contentType !== pkijs.ContentInfo.ENCRYPTED_DATA) {
+      throw new SignerError('PKCS12_UNSUPPORTED', `PKCS#12 safe of type ${ci.contentType} is not supported`, { cause });
+    }
+    const ed = new pkijs.EncryptedData({ schema: ci.content });
+    const eci = ed.encryptedContentInfo;
+    const algOid = eci.contentEncryptionAlgorithm.algorithmId;
+    if (!Object.values(PKCS12_PBE).includes(algOid as never)) {
+      throw new SignerError('PKCS12_UNSUPPORTED', `PKCS#12 safe encrypted with ${algOid}, which kyso does not support`, { cause });
+    }
+    const params = eci.contentEncryptionAlgorithm.algorithmParams as asn1js.Sequence;
+    const salt = (params.valueBlock.value[0] as asn1js.OctetString).valueBlock.valueHexView;
+    const iterations = (params.valueBlock.value[1] as asn1js.Integer).valueBlock.valueDec;
+    if (!(iterations > 0 && iterations <= 10_000_000)) throw new SignerError('KEY_PARSE', 'PKCS#12: implausible iteration count');
+    const enc = eci.encryptedContent;
+    if (!enc) throw new SignerError('KEY_PARSE', 'PKCS#12: encrypted safe without content');
+    let plain: Uint8Array;
+    const octetsOf = (n: asn1js.BaseBlock): Uint8Array => {
+      const vb = (n as asn1js.Constructed).valueBlock as { value?: asn1js.BaseBlock[]; valueHexView?: Uint8Array };
+      if (Array.isArray(vb.value) && vb.value.length) return Buffer.concat(vb.value.map((c) => octetsOf(c)));
+      return (n as asn1js.OctetString).valueBlock.valueHexView;
+    };
+    try { plain = pkcs12PbeDecrypt(algOid, password, salt, iterations, octetsOf(enc)); } catch (e) {
+      throw new SignerError('BAD_PASSWORD', 'PKCS#12: the certificate safe could not be decrypted with this password', { cause: e });
+    }
+    out.push(pkijs.SafeContents.fromBER(new Uint8Array(plain)));
+  }
+  return out;
 }
 
 /** A key backend over a PKCS#12 file's key; the signer certificate is the one matching the key, the rest is chain. */
