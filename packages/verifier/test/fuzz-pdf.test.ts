@@ -149,6 +149,8 @@ describe('PDF fuzz (verifier/pdf)', function () {
     }
     const missing = await analyzePdf(join(dir, 'does-not-exist.pdf'));
     assert.equal(missing.findings[0]?.code, 'FILE_UNREADABLE');
+    const directory = await analyzePdf(dir);
+    assert.equal(directory.findings[0]?.code, 'FILE_UNREADABLE');
   });
 
   it('truncated signed file at every 97th byte', async () => {

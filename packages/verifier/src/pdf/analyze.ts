@@ -26,6 +26,7 @@ export interface AnalyzeOptions {
 export async function analyzePdf(input: Uint8Array | string, opts: AnalyzeOptions = {}): Promise<PdfAnalysis> {
   let src: ByteSource;
   try {
+    if (typeof input === 'string' && !statSync(input).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
     src = typeof input === 'string' ? new FileSource(input) : new MemorySource(input);
   } catch (e) {
     return { fileSize: 0, revisions: [], signatures: [], findings: [{ code: 'FILE_UNREADABLE', severity: 'error', message: `cannot open ${String(input)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }] };
