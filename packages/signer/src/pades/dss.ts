@@ -28,7 +28,8 @@ export type LtvProvider = (chain: Uint8Array[], timestampCerts: Uint8Array[]) =>
 
 /** The default LTV provider: `collectValidationData(chain, timestampCerts)` of the crypto layer. */
 export const defaultLtvProvider: LtvProvider = async (chain, tsCerts) => {
-  const vd = await collectValidationData(chain, tsCerts);
+  // strict: B-LT with missing revocation data is refused rather than written incomplete
+  const vd = await collectValidationData(chain, tsCerts, { strict: true });
   return { certs: vd.certs, ocsps: vd.ocsps, crls: vd.crls };
 };
 
@@ -202,6 +203,28 @@ export async function addDssInPlace(path: string, opts: AddDssOptions): Promise<
     const sigs = listSignatureValues(reader).filter((s) => (opts.fields ? opts.fields.includes(s.fieldName) : !existingVri?.has(vriKey(s.contents))));
     const ltv = opts.ltv ?? (opts.content ? undefined : defaultLtvProvider);
     if (ltv) {
+      // Issuer candidates: every certificate of every signature and of the existing DSS (a document
+      // timestamp token often carries only the TSA certificate).
+      const pool = new Map<string, Uint8Array>();
+      const addPool = (c: Uint8Array): void => { pool.set(sha256hex(c), c); };
+      for (const s of listSignatureValues(reader)) {
+        try {
+          const c = certificatesOfCms(s.cms);
+          [...c.chain, ...c.timestamp].forEach(addPool);
+        } catch {
+          /* unreadable CMS: not a source of issuers */
+        }
+      }
+      for (const x of reader.array(reader.dict(reader.catalog.get('DSS'))?.get('Certs'))?.items ?? []) {
+        const st = reader.resolve(x);
+        if (st instanceof PdfStream) {
+          try {
+            addPool(st.decode(1 << 20));
+          } catch {
+            /* skip */
+          }
+        }
+      }
       for (const s of sigs) {
         let certs: { chain: Uint8Array[]; timestamp: Uint8Array[] };
         try {
@@ -211,7 +234,8 @@ export async function addDssInPlace(path: string, opts: AddDssOptions): Promise<
         }
         let data: LtvData;
         try {
-          data = await ltv(certs.chain, certs.timestamp);
+          const mine = new Set(certs.chain.map(sha256hex));
+          data = await ltv([...certs.chain, ...[...pool.entries()].filter(([h]) => !mine.has(h)).map(([, c]) => c)], certs.timestamp);
         } catch (err) {
           throw new PadesError('LTV_FAILED', `revocation data for ${s.fieldName} could not be collected: ${(err as Error).message}`, { cause: err });
         }
