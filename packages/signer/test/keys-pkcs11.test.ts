@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as graphene from 'graphene-pk11';
 import { SignerError, buildCms, openKeyBackend, openPkcs11Backend, storeCertificateOnToken, type KeyBackend } from '@kyso/signer';
-import { pemToDerList } from '@kyso/pki';
+import { algId, int, nul, octets, pemToDerList, seq } from '@kyso/pki';
 import { localPki, opensslVerifyCms } from './crypto-testpki.js';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -29,9 +30,15 @@ describe('key backend: PKCS#11 (SoftHSM2)', function () {
     const env = { ...process.env };
     execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'kyso-test', '--pin', PIN, '--so-pin', '87654321'], { env, stdio: 'ignore' });
     // softhsm2-util imports PKCS#8 keys (not RSA-PSS-typed ones); certificates are stored through PKCS#11.
-    for (const [name, id] of [['rsa', '01'], ['ec256', '03'], ['ec384', '04']] as const) {
+    for (const [name, id] of [['rsa', '01'], ['pss', '02'], ['ec256', '03'], ['ec384', '04']] as const) {
       const p8 = join(hsmDir, `${name}.p8`);
-      execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', pki.leaves[name].keyPath, '-out', p8], { stdio: 'ignore' });
+      if (name === 'pss') {
+        // Tokens hold RSA-PSS certificates' keys as plain CKK_RSA keys: re-label the PKCS#8 as rsaEncryption.
+        const der = createPrivateKey(pki.leaves.pss.keyPem).export({ type: 'pkcs8', format: 'der' });
+        const inner = ((asn1js.fromBER(new Uint8Array(der)).result as asn1js.Sequence).valueBlock.value[2] as asn1js.OctetString).valueBlock.valueHexView;
+        const plain = seq(int(0), algId('1.2.840.113549.1.1.1', nul()), octets(inner));
+        writeFileSync(p8, createPrivateKey({ key: Buffer.from(plain), format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }));
+      } else execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', pki.leaves[name].keyPath, '-out', p8], { stdio: 'ignore' });
       execFileSync('softhsm2-util', ['--import', p8, '--token', 'kyso-test', '--label', name, '--id', id, '--pin', PIN], { env, stdio: 'ignore' });
       rmSync(p8);
       await storeCertificateOnToken({ module: MODULE, token: 'kyso-test', pin: PIN, label: name, id, certificate: pemToDerList(pki.leaves[name].certPem)[0]! });
@@ -46,8 +53,17 @@ describe('key backend: PKCS#11 (SoftHSM2)', function () {
   const chain = (): Uint8Array[] => pemToDerList(pki.rootPem);
   const digestOf = (hash: string): Buffer => createHash(hash.replace('-', '').toLowerCase()).update(readFileSync(content)).digest();
 
+  it('an RSA-PSS certificate on the token defaults to RSASSA-PSS', async () => {
+    const b = await openPkcs11Backend({ module: MODULE, token: 'kyso-test', pin: PIN, keyLabel: 'pss', chain: chain() });
+    assert.equal(b.keyAlgorithm.type, 'RSA-PSS');
+    const cms = await buildCms({ backend: b, contentDigest: digestOf('SHA-256'), hash: 'SHA-256' });
+    assert.ok(opensslVerifyCms(cms, content, pki.rootPath).ok);
+    await assert.rejects(b.sign({ digest: new Uint8Array(32) }, { scheme: 'RSA-PKCS1', hash: 'SHA-256' }), (e: unknown) => e instanceof SignerError && e.code === 'ALG_KEY_MISMATCH');
+    await b.close();
+  });
+
   it('signs with RSA PKCS#1 v1.5 and RSASSA-PSS, ECDSA P-256 and P-384, SHA-256/384/512: openssl accepts every CMS', async () => {
-    const cases: [string, 'RSA-PKCS1' | 'RSA-PSS' | 'ECDSA'][] = [['rsa', 'RSA-PKCS1'], ['rsa', 'RSA-PSS'], ['ec256', 'ECDSA'], ['ec384', 'ECDSA']];
+    const cases: [string, 'RSA-PKCS1' | 'RSA-PSS' | 'ECDSA'][] = [['rsa', 'RSA-PKCS1'], ['rsa', 'RSA-PSS'], ['pss', 'RSA-PSS'], ['ec256', 'ECDSA'], ['ec384', 'ECDSA']];
     for (const [label, scheme] of cases) {
       const b = await openPkcs11Backend({ module: MODULE, token: 'kyso-test', pin: PIN, keyLabel: label, chain: chain() });
       assert.equal(b.kind, 'pkcs11');
@@ -72,7 +88,7 @@ describe('key backend: PKCS#11 (SoftHSM2)', function () {
       const s = slot.open(graphene.SessionFlag.SERIAL_SESSION);
       s.login(PIN, graphene.UserType.USER);
       const keys = s.find({ class: graphene.ObjectClass.PRIVATE_KEY });
-      assert.equal(keys.length, 3);
+      assert.equal(keys.length, 4);
       for (let i = 0; i < keys.length; i++) {
         const k = keys.items(i).toType<graphene.PrivateKey>();
         assert.equal(k.sensitive, true);
