@@ -75,13 +75,13 @@ for (const b of backends) {
 
     it('expires records after expiresIn seconds; records without expiresIn stay', async () => {
       const A = new s.Adapter('AuthorizationCode');
-      await A.upsert('short', { grantId: 'gx', clientId: 'rp' } as AdapterPayload, 1);
+      await A.upsert('short', { grantId: 'gx', clientId: 'rp' } as AdapterPayload, 2);
       await A.upsert('forever', { clientId: 'rp' } as AdapterPayload);
       const S = new s.Adapter('Session');
-      await S.upsert('sess-short', { uid: 'uid-short', accountId: 'a' } as AdapterPayload, 1);
+      await S.upsert('sess-short', { uid: 'uid-short', accountId: 'a' } as AdapterPayload, 2);
       assert.ok(await A.find('short'));
       assert.ok(await S.findByUid('uid-short'));
-      await sleep(1300);
+      await sleep(2300);
       assert.equal(await A.find('short'), undefined);
       assert.equal(await S.findByUid('uid-short'), undefined);
       assert.ok(await A.find('forever'));
