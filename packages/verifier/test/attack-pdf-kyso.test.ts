@@ -56,6 +56,7 @@ describe('PDF layer on kyso signer outputs (verifier/pdf)', function () {
     assert.ok(a.dss && a.dss.certs.some((x) => Buffer.from(x).equals(certDer)));
     assert.equal(Object.keys(a.dss!.vri).length, 1);
     assert.match(Object.keys(a.dss!.vri)[0]!, /^[0-9A-F]{40}$/);
+    assert.equal(a.signatures[0]!.vriKey, Object.keys(a.dss!.vri)[0]);
   });
 
   it('certified P=1: DSS and document timestamp stay allowed, a form fill does not', async () => {

@@ -69,6 +69,9 @@ const SPECIFIC: Record<string, (a: PdfAnalysis) => void> = {
   'pyhanko/pades-lta-dss-indirect-arrs-test.pdf': (a) => {
     assert.equal(a.signatures[1]!.kind, 'document-timestamp');
     assert.equal(a.signatures[0]!.modificationLevel, 'LTA_UPDATES');
+    // pyHanko keys the VRI by the SHA-1 of the padded /Contents
+    assert.equal(a.signatures[0]!.vriKey, '37E8639579D2B652A64AB624A22D3823AC6FA4F1');
+    assert.equal(a.signatures[1]!.vriKey, undefined);
   },
   'node-signpdf/signed-once.pdf': (a) => assert.equal(a.signatures[0]!.coverage?.coversWholeFile, true),
 };

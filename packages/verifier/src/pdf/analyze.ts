@@ -1,5 +1,6 @@
 /** analyzePdf: everything the validation core needs from one PDF, never throwing on hostile input. */
 import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { Finding, PdfAnalysis, PdfSignatureInfo, ModificationLevel, DigestAlgorithm, Modification } from './types.js';
 import { ByteSource, FileSource, MemorySource } from './source.js';
 import { PdfDocument } from './document.js';
@@ -61,10 +62,17 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   }
   const revisionEnds = revisionEndsOf(doc);
   const sigs: PdfSignatureInfo[] = [];
-  for (const rec of records) sigs.push(buildInfo(doc, rec, revisionEnds, input, fileSize));
+  const rawById = new Map<PdfSignatureInfo, Uint8Array | undefined>();
+  for (const rec of records) {
+    const info = buildInfo(doc, rec, revisionEnds, input, fileSize);
+    const c = rec.sig.get('Contents');
+    rawById.set(info, c instanceof PString ? c.bytes : undefined);
+    sigs.push(info);
+  }
   // oldest first
   sigs.sort((a, b) => (a.coverage?.byteRange[3] ?? 0) + (a.coverage?.byteRange[2] ?? 0) - ((b.coverage?.byteRange[3] ?? 0) + (b.coverage?.byteRange[2] ?? 0)) || a.revision - b.revision);
   sigs.forEach((s, i) => (s.index = i));
+  const rawContents = sigs.map((s) => rawById.get(s));
   crossChecks(doc, sigs, records, findings);
   if (opts.signal?.aborted) {
     findings.push({ code: 'ANALYSIS_ABORTED', severity: 'error', message: 'analysis aborted' });
@@ -96,7 +104,16 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   analysis.signatures = sigs;
   try {
     const dss = readDss(doc);
-    if (dss) analysis.dss = dss;
+    if (dss) {
+      analysis.dss = dss;
+      // Match VRI entries to signatures under both keying conventions (padded / trimmed /Contents).
+      sigs.forEach((s, i) => {
+        const raw = rawContents[i];
+        const keys = [raw, s.contents].filter((b): b is Uint8Array => !!b && b.length > 0).map((b) => createHash('sha1').update(b).digest('hex').toUpperCase());
+        const k = keys.find((x) => dss.vri[x]);
+        if (k) s.vriKey = k;
+      });
+    }
   } catch (e) {
     findings.push({ code: 'DSS_UNREADABLE', severity: 'warning', message: `DSS unreadable: ${(e as Error).message}` });
   }

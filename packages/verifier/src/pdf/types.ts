@@ -82,6 +82,9 @@ export interface PdfSignatureInfo {
   /** Changes made after this signature's revision, judged by the rules. */
   modifications: Modification[];
   modificationLevel: ModificationLevel;
+  /** Key of this signature's entry in the DSS /VRI dictionary, when there is one: upper-case hex SHA-1 of the
+   *  /Contents value, with its zero padding (pyHanko, kyso) or without it (some other producers). */
+  vriKey?: string;
   /** Digest of the bytes the ByteRange designates (streamed; never loads a large file whole). */
   digest(alg: DigestAlgorithm): Promise<Uint8Array>;
 }
