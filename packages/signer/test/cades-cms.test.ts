@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
-  SignerError, buildCms, estimateCmsSize, finalizeCms, loadPemBackend, prepareCms, signDetached, type HashName,
+  SignerError, buildCms, estimateCmsSize, finalizeCms, loadPemBackend, prepareCms, signDetached, sealCmsState, unsealCmsState, type HashName,
 } from '@kyso/signer';
 import { pemToDerList } from '@kyso/pki';
 import { localPki, opensslVerifyCms } from './crypto-testpki.js';
@@ -149,6 +149,21 @@ describe('CAdES detached CMS builder', function () {
     assert.throws(() => finalizeCms({ ...p.state, v: 2 as 1 }, good), (e: unknown) => e instanceof SignerError && e.code === 'STATE_INVALID');
     assert.throws(() => finalizeCms({ ...p.state, signedAttrs: '!!' }, good), (e: unknown) => e instanceof SignerError && e.code === 'STATE_INVALID');
     assert.ok(finalizeCms(JSON.stringify(p.state), good).length > 0);
+  });
+
+  it('sealed two-step state: opens with the secret; a swapped certificate or another secret → STATE_INVALID', async () => {
+    const b = await loadPemBackend({ key: pki.leaves.ec256.keyPem, cert: pki.leaves.ec256.certPem });
+    const p = prepareCms({ contentDigest: createHash('sha256').update(content).digest(), hash: 'SHA-256', certificate: b.certificate });
+    const secret = Buffer.from('0123456789abcdef0123456789abcdef');
+    const sealed = sealCmsState(p.state, secret);
+    const opened = unsealCmsState(sealed, secret);
+    const sig = await b.sign({ data: p.toBeSigned, digest: p.digestToSign }, p.signatureAlgorithm);
+    assert.ok(opensslVerifyCms(finalizeCms(opened, sig), contentPath, pki.rootPath).ok);
+    const outer = JSON.parse(sealed) as { state: string; mac: string };
+    const swapped = JSON.stringify({ ...outer, state: outer.state.replace(p.state.certificate, Buffer.from(pemToDerList(pki.leaves.ec384.certPem)[0]!).toString('base64')) });
+    assert.throws(() => unsealCmsState(swapped, secret), (e: unknown) => e instanceof SignerError && e.code === 'STATE_INVALID');
+    assert.throws(() => unsealCmsState(sealed, Buffer.from('another-secret-of-32-bytes-xxxxx')), (e: unknown) => e instanceof SignerError && e.code === 'STATE_INVALID');
+    assert.throws(() => unsealCmsState('nope', secret), (e: unknown) => e instanceof SignerError && e.code === 'STATE_INVALID');
   });
 
   it('prepare refuses a digest of the wrong length and an algorithm that does not fit the key', async () => {

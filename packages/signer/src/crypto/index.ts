@@ -15,6 +15,7 @@ export * from './cms/oids.js';
 export * from './cms/attributes.js';
 export * from './cms/signed-data.js';
 export * from './cms/two-step.js';
+export * from './cms/seal.js';
 export * from './cms/build.js';
 export * from './cms/estimate.js';
 export * from './cms/timestamp.js';
