@@ -41,7 +41,7 @@ export async function addDocumentTimestampInPlace(path: string, opts: DocumentTi
     });
     const sigRef = w.add(sig);
     editDict(w, target.fieldRef).set('V', sigRef);
-    const layout = writeSignedUpdate({ writer: w, sigRef, source: path, target: path, inPlace: true, hash });
+    const layout = await writeSignedUpdate({ writer: w, sigRef, source: path, target: path, inPlace: true, hash });
     let token: Uint8Array;
     try {
       token = (await requestTimestamp(opts.url, layout.contentDigest, hash, opts)).token;

@@ -286,7 +286,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       widget.set('AP', new PdfDict({ N: ap }));
       if (target.existing) widget.set('Rect', new PdfArray([vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]]));
     }
-    const layout = writeSignedUpdate({ writer: w, sigRef, source: input, target: tmp, hash });
+    const layout = await writeSignedUpdate({ writer: w, sigRef, source: input, target: tmp, hash });
     reader.close();
     const prepared = prepareCms({
       contentDigest: layout.contentDigest,
