@@ -1,10 +1,9 @@
-import { CertInfo, type SignatureAlgorithm } from '@kyso/pki';
+import { CertInfo, HASH_LENGTHS, hashAlgorithmIdentifier, signatureAlgorithmIdentifier, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { describeKey } from '../keys/software.js';
 import { defaultSignatureAlgorithm } from '../keys/types.js';
 import { prepareCms } from './two-step.js';
 import { assembleSignedData, issuerAndSerial } from './signed-data.js';
 import { OID } from './oids.js';
-import { hashAlgorithmIdentifier, signatureAlgorithmIdentifier, HASH_LENGTHS, type HashName } from '@kyso/pki';
 
 /** Inputs of {@link estimateCmsSize}. */
 export interface EstimateCmsOptions {

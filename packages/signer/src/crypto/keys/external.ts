@@ -1,7 +1,6 @@
-import type { SignatureAlgorithm } from '@kyso/pki';
+import { CertInfo, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import { describeKey } from './software.js';
-import { CertInfo } from '@kyso/pki';
 import type { KeyAlgorithmInfo, KeyBackend, ToBeSigned } from './types.js';
 
 /** The callback an external signer provides: remote service, smart card, phone app… */
