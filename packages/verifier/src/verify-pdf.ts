@@ -19,10 +19,10 @@ export interface VerifyPdfOptions extends VerifyOptions {
   analyze?: PdfAnalyzer;
 }
 
-async function defaultAnalyzer(): Promise<PdfAnalyzer> {
-  const spec = './pdf/index.js';
-  const mod = (await import(spec)) as { analyzePdf: PdfAnalyzer };
-  return mod.analyzePdf;
+let analyzer: Promise<PdfAnalyzer> | undefined;
+function defaultAnalyzer(): Promise<PdfAnalyzer> {
+  analyzer ??= import('./pdf/index.js').then((m) => m.analyzePdf as PdfAnalyzer);
+  return analyzer;
 }
 
 /** Reads the bytes a ByteRange designates (only needed for SignerInfos without signed attributes). */

@@ -2,10 +2,12 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID } from '../util/oids.js';
 import { ownBuffer } from '../util/bytes.js';
+import { children, readTlv } from './der.js';
 
 /** A parsed CMS SignedData with its embedded validation material. */
 export interface ParsedCms {
-  signedData: pkijs.SignedData;
+  /** The SignedData (only its SignerInfos are kept parsed). */
+  signedData: { signerInfos: pkijs.SignerInfo[] };
   /** eContentType of encapContentInfo. */
   contentType: string;
   /** Encapsulated content bytes when present (adbe.pkcs7.sha1, timestamp tokens). */
@@ -29,9 +31,70 @@ const parsed = new WeakMap<Uint8Array, ParsedCms>();
 export function parseSignedData(der: Uint8Array): ParsedCms {
   const hit = parsed.get(der);
   if (hit) return hit;
-  const r = parseSignedDataUncached(der);
+  const r = fastParse(der) ?? parseSignedDataUncached(der);
   parsed.set(der, r);
   return r;
+}
+
+/**
+ * Fast path for well-formed DER: slices certificates and CRLs without decoding them and runs the ASN.1 parser
+ * only on the SignerInfos and the encapsulated content info. Returns undefined (→ full parser, which also
+ * produces the precise error) for anything unusual: BER indefinite lengths, unexpected layout, etc.
+ */
+function fastParse(der: Uint8Array): ParsedCms | undefined {
+  try {
+    const ci = readTlv(der, 0);
+    if (!ci || ci.cls !== 0 || ci.tag !== 16 || ci.end !== der.length) return undefined;
+    const ciKids = children(der, ci);
+    if (!ciKids || ciKids.length !== 2 || ciKids[0]!.tag !== 6 || ciKids[1]!.cls !== 2 || ciKids[1]!.tag !== 0) return undefined;
+    const oid = der.subarray(ciKids[0]!.start, ciKids[0]!.end);
+    if (Buffer.compare(Buffer.from(oid), Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02])) !== 0) return undefined;
+    const wrap = children(der, ciKids[1]!);
+    if (!wrap || wrap.length !== 1 || wrap[0]!.tag !== 16) return undefined;
+    const parts = children(der, wrap[0]!);
+    if (!parts || parts.length < 4) return undefined;
+    const [version, digestAlgs, encap] = parts;
+    const sis = parts[parts.length - 1]!;
+    if (version!.tag !== 2 || digestAlgs!.tag !== 17 || encap!.tag !== 16 || sis.tag !== 17 || sis.cls !== 0) return undefined;
+    const certificates: Uint8Array[] = [];
+    const crls: Uint8Array[] = [];
+    const ocsps: Uint8Array[] = [];
+    for (const part of parts.slice(3, -1)) {
+      if (part.cls !== 2 || part.tag > 1) return undefined;
+      const items = children(der, part);
+      if (!items) return undefined;
+      for (const it of items) {
+        const bytes = der.slice(it.start, it.end);
+        if (it.cls === 0 && it.tag === 16) (part.tag === 0 ? certificates : crls).push(bytes);
+        else if (part.tag === 1 && it.cls === 2 && it.tag === 1) {
+          const asn = asn1js.fromBER(bytes);
+          if (asn.offset === -1) return undefined;
+          const v = (asn.result as asn1js.Constructed).valueBlock.value;
+          if (v[0] instanceof asn1js.ObjectIdentifier && v[0].valueBlock.toString() === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+        }
+      }
+    }
+    const encapAsn = asn1js.fromBER(der.slice(encap!.start, encap!.end));
+    if (encapAsn.offset === -1) return undefined;
+    const eci = new pkijs.EncapsulatedContentInfo({ schema: encapAsn.result });
+    const signerInfos: pkijs.SignerInfo[] = [];
+    for (const t of children(der, sis) ?? []) {
+      const asn = asn1js.fromBER(der.slice(t.start, t.end));
+      if (asn.offset === -1) return undefined;
+      signerInfos.push(new pkijs.SignerInfo({ schema: asn.result }));
+    }
+    if (signerInfos.length === 0) return undefined;
+    const out: ParsedCms = { signedData: { signerInfos }, contentType: eci.eContentType, certificates, crls, ocsps };
+    const ec = eci.eContent;
+    if (ec) {
+      out.eContent = ec.idBlock.isConstructed
+        ? Buffer.concat(ec.valueBlock.value.map((v) => Buffer.from((v as asn1js.OctetString).valueBlock.valueHexView)))
+        : new Uint8Array(ec.valueBlock.valueHexView);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseSignedDataUncached(der: Uint8Array): ParsedCms {
@@ -80,7 +143,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
       }
     }
   }
-  const out: ParsedCms = { signedData: sd, contentType: sd.encapContentInfo.eContentType, certificates, crls, ocsps };
+  const out: ParsedCms = { signedData: { signerInfos: sd.signerInfos }, contentType: sd.encapContentInfo.eContentType, certificates, crls, ocsps };
   const ec = sd.encapContentInfo.eContent;
   if (ec) {
     // Constructed (BER) OCTET STRINGs are concatenated.

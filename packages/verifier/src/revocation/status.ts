@@ -27,14 +27,16 @@ const TOLERANCE_MS = 5_000;
 
 /**
  * Freshness of a "good" answer (EN 319 102-1 §5.2.5, simplified): the data is current at the validation time
- * (thisUpdate ≤ T ≤ nextUpdate), or it was issued after the best signature time (so it proves the certificate
- * was not revoked when the signature provably existed). An old CRL or OCSP response embedded by the signer
- * therefore cannot hide a later revocation.
+ * (thisUpdate ≤ T ≤ nextUpdate) or at the best signature time, or it was issued after the best signature time
+ * (so it proves the certificate was not revoked when the signature provably existed). An old CRL or OCSP
+ * response embedded by the signer therefore cannot hide a later revocation.
  */
 export function isFresh(thisUpdate: Date, nextUpdate: Date | undefined, times: { validationTime: Date; bestTime: Date }): boolean {
   const T = times.validationTime.getTime();
   if (thisUpdate.getTime() - TOLERANCE_MS <= T && nextUpdate && T <= nextUpdate.getTime()) return true;
   if (!nextUpdate && thisUpdate.getTime() - TOLERANCE_MS <= T && T - thisUpdate.getTime() <= 24 * 3600_000) return true;
+  const B = times.bestTime.getTime();
+  if (nextUpdate && thisUpdate.getTime() - TOLERANCE_MS <= B && B <= nextUpdate.getTime()) return true;
   return thisUpdate.getTime() + TOLERANCE_MS >= times.bestTime.getTime() && thisUpdate.getTime() - TOLERANCE_MS <= T;
 }
 
