@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `npm run bench [-- NAME...]`: runs bench/<NAME>.ts (all of them by default), one process each, in sequence,
+// so that kyso and its peer are measured side by side in the same run of each benchmark.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+const wanted = process.argv.slice(2);
+const all = readdirSync(new URL('../bench/', import.meta.url)).filter((f) => f.endsWith('.ts') && !f.includes('.helper.') && !f.startsWith('_'));
+const files = wanted.length ? all.filter((f) => wanted.some((w) => f === w || f === `${w}.ts`)) : all;
+if (files.length === 0) {
+  console.error(`no benchmark matches ${wanted.join(' ')}; available: ${all.join(', ')}`);
+  process.exit(2);
+}
+let failed = 0;
+for (const f of files) {
+  console.log(`\n=== bench/${f} ===`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', `bench/${f}`], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
