@@ -74,6 +74,13 @@ describe('TSA / OCSP / CRL clients against openssl-backed services', function ()
     await assert.rejects(requestTimestamp('ftp://example.invalid/tsa', digest('SHA-256', Buffer.from('x')), 'SHA-256'), clientCode('HTTP_BAD_URL'));
   });
 
+  it('garbage and oversized answers give typed errors (TSA_BAD_RESPONSE, OCSP_BAD_RESPONSE, CRL_BAD_RESPONSE, HTTP_TOO_LARGE)', async () => {
+    await assert.rejects(requestTimestamp(`${s.baseUrl}/garbage`, digest('SHA-256', Buffer.from('x')), 'SHA-256'), clientCode('TSA_BAD_RESPONSE'));
+    await assert.rejects(fetchOcsp(cert(s.good.certPath), root, { cache: false, url: `${s.baseUrl}/garbage` }), clientCode('OCSP_BAD_RESPONSE'));
+    await assert.rejects(fetchCrl(`${s.baseUrl}/garbage`, root, { cache: false }), clientCode('CRL_BAD_RESPONSE'));
+    await assert.rejects(fetchCrl(`${s.baseUrl}/huge`, root, { cache: false, maxBytes: 4 * 1024 * 1024 }), clientCode('HTTP_TOO_LARGE'));
+  });
+
   it('OCSP: good and revoked (with time) from the delegated responder, nonce echoed, answers cached', async () => {
     const cache = new RevocationCache();
     const before = s.hits['/ocsp'] ?? 0;

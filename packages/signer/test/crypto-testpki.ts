@@ -145,6 +145,14 @@ export async function startOpensslServices(): Promise<OpensslServices> {
             reply(200, 'application/pkix-crl', readFileSync(join(dir, 'root.crl')));
           } else if (path === '/ca/root.cer') {
             reply(200, 'application/pkix-cert', readFileSync(join(dir, 'root.der')));
+          } else if (path === '/garbage') {
+            reply(200, 'text/html', Buffer.from('<html>proxy error</html>'));
+          } else if (path === '/huge') {
+            res.writeHead(200, { 'content-type': 'application/octet-stream' });
+            const chunk = Buffer.alloc(1 << 20, 0x30);
+            let sent = 0;
+            const push = (): void => { while (sent < 64 && res.write(chunk)) sent++; if (sent >= 64) res.end(); else res.once('drain', push); };
+            push();
           } else if (path === '/slow') {
             setTimeout(() => reply(200, 'text/plain', Buffer.from('late')), 5000).unref();
           } else reply(404, 'text/plain', Buffer.from('not found'));
