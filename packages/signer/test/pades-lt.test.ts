@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { PdfReader, PdfRef, PdfStream } from '@kyso/pdf';
-import { loadPemFiles, signPdf, parseSignedData, vriKey, PadesError, SignerError, OID, type KeyBackend } from '@kyso/signer';
+import { addDocumentTimestamp, addDss, loadPemFiles, signPdf, parseSignedData, vriKey, PadesError, SignerError, OID, type KeyBackend } from '@kyso/signer';
 import { makeBasicPdf } from '../../../fixtures/pdf/samples.js';
 import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, assertQpdfCheck, signaturesOf, signedBytes } from './pades-helpers.js';
 import { startOpensslServices, type OpensslServices } from './crypto-testpki.js';
@@ -124,6 +124,31 @@ describe('PAdES B-T, B-LT, B-LTA (openssl-backed TSA / OCSP / CRL)', function ()
     assertOpensslCmsVerifies(second, svc.rootPath, dir);
     const out = spawnSync('pdfsig', [second], { encoding: 'utf8' }).stdout;
     assert.equal((out.match(/Digest Mismatch/g) ?? []).length, 0, out);
+  });
+
+  it('addDss with given data, then addDocumentTimestamp, as separate public steps', async () => {
+    const signed = join(dir, 'steps-0.pdf');
+    await signPdf(input, signed, { backend: good });
+    const withDss = join(dir, 'steps-1.pdf');
+    const crl = new Uint8Array(readFileSync(join(svc.dir, 'root.crl')));
+    const [sig] = signaturesOf(signed);
+    await addDss(signed, withDss, { content: { certs: [good.certificate, ...good.chain], crls: [crl], vri: [{ contents: sig!.contents, crls: [crl] }] } });
+    const lta = join(dir, 'steps-2.pdf');
+    await addDocumentTimestamp(withDss, lta, { url: svc.tsaUrl });
+    assertPrefix(signed, withDss);
+    assertPrefix(withDss, lta);
+    assertQpdfCheck(lta);
+    const r = PdfReader.open(lta);
+    const dss = r.dict(r.catalog.get('DSS'))!;
+    assert.equal(r.array(dss.get('CRLs'))!.length, 1, 'the same CRL is stored once');
+    assert.equal(r.array(dss.get('Certs'))!.length, 2);
+    assert.ok(r.dict(dss.get('VRI'))!.has(vriKey(sig!.contents)));
+    r.close();
+    const last = signaturesOf(lta).at(-1)!;
+    assert.equal(last.subFilter, 'ETSI.RFC3161');
+    const dataPath = join(dir, 'steps-data.bin');
+    writeFileSync(dataPath, signedBytes(lta, last.byteRange));
+    opensslTsVerify(dir, last.cms, { dataPath }, svc);
   });
 
   it('unreachable TSA: TSA_FAILED, no output and no temp file', async () => {
