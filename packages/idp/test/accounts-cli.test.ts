@@ -146,8 +146,17 @@ describe('kyso idp (CLI) against Redis', function () {
     assert.match(r.stdout, /1 clients saved, 2 users created, 0 already existed/);
     assert.deepEqual((await s.accounts.get(minor))!.guardians, [{ id: mum, relationship: 'mẹ' }]);
     assert.ok(await new s.Adapter('Client').find('seeded'));
-    r = await kyso(['idp', 'audit', '--verify'], env);
+    r = await kyso(['idp', 'audit', '--head'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /audit chain: intact/);
+    const anchor = r.stdout.trim();
+    assert.match(anchor, /^\d+:[0-9a-f]{64}$/);
+    const [v1, v2] = await Promise.all([
+      kyso(['idp', 'audit', '--verify', '--anchor', anchor], env),
+      kyso(['idp', 'audit', '--verify', '--anchor', `1:${'0'.repeat(64)}`], env),
+    ]);
+    assert.equal(v1.code, 0, v1.stderr);
+    assert.match(v1.stdout, /audit chain: intact \(anchor \d+ matches\)/);
+    assert.equal(v2.code, 1);
+    assert.match(v2.stdout, /BROKEN/);
   });
 });

@@ -138,6 +138,36 @@ for (const backend of ['memory', 'redis'] as const) {
       assert.ok(!JSON.stringify(r2).includes('top-level-secret'));
     });
 
+    it('an exported head (anchor) detects a chain rewritten with recomputed hashes', async () => {
+      for (let i = 0; i < 4; i++) await s.audit.append({ type: 'login.success', accountId: `Q${i}` });
+      const anchor = await s.audit.currentHead();
+      assert.equal(anchor.seq, 4);
+      await s.audit.append({ type: 'logout', accountId: 'Q0' });
+      assert.equal(await s.audit.verifyChain(anchor), true);
+      // rewrite everything from record 2 with valid fresh hashes: only the anchor notices
+      const all = await s.audit.list();
+      const forged: AuditRecord[] = [all[0]!];
+      for (const r of all.slice(1)) {
+        const { hash: _h, ...rest } = { ...r, accountId: 'FORGED', prevHash: forged[forged.length - 1]!.hash };
+        forged.push({ ...rest, hash: createHash('sha256').update(rest.prevHash + canonicalJson(rest)).digest('hex') });
+      }
+      if (backend === 'memory') {
+        const log = s.audit as MemoryAuditLog;
+        log.records.splice(0, log.records.length, ...forged);
+        log.head.hash = forged[forged.length - 1]!.hash;
+      } else {
+        const raw = new Redis(redis.url);
+        try {
+          await raw.del(`${prefix()}{audit}:log`);
+          await raw.rpush(`${prefix()}{audit}:log`, ...forged.map((r) => JSON.stringify(r)));
+          await raw.hset(`${prefix()}{audit}:head`, 'hash', forged[forged.length - 1]!.hash);
+        } finally { raw.disconnect(); }
+      }
+      assert.equal(await s.audit.verifyChain(), true, 'a full rewrite is self-consistent');
+      assert.equal(await s.audit.verifyChain(anchor), false, 'but the anchor catches it');
+      assert.equal(await s.audit.verifyChain({ seq: 99, hash: anchor.hash }), false);
+    });
+
     it('verifyChain detects an altered, a removed, a reordered and a truncated record', async () => {
       for (let i = 0; i < 5; i++) await s.audit.append({ type: 'login.success', accountId: `P${i}` });
       assert.equal(await s.audit.verifyChain(), true);

@@ -27,7 +27,9 @@ const HELP = `Usage: kyso idp <client|user|seed|audit> ...   (needs REDIS_URL, o
   kyso idp user set-level ID 1|2
   kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP
   kyso idp seed FILE            load {"clients": [...], "users": [...]} (existing users are kept)
-  kyso idp audit [--account ID] [--limit N] [--verify]
+  kyso idp audit [--account ID] [--limit N] [--json]   list events, newest last
+  kyso idp audit --head                   print SEQ:HASH of the newest record (keep it elsewhere as an anchor)
+  kyso idp audit --verify [--anchor SEQ:HASH]   recompute the chain (and check the anchored record)
 
 Environment: REDIS_URL | REDIS_SENTINELS (+REDIS_SENTINEL_NAME) | REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX,
 KYSO_IDP_SECRET_KEY (32 bytes base64; the service must use the same key).`;
@@ -257,12 +259,23 @@ export const command: Command = {
       return 0;
     }
     if (group === 'audit') {
-      const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), strict: true, options: { account: { type: 'string' }, limit: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' } } });
+      const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), strict: true, options: { account: { type: 'string' }, limit: { type: 'string' }, verify: { type: 'boolean' }, anchor: { type: 'string' }, head: { type: 'boolean' }, json: { type: 'boolean' } } });
+      let anchor: { seq: number; hash: string } | undefined;
+      if (values.anchor !== undefined) {
+        const m = /^(\d+):([0-9a-f]{64})$/.exec(values.anchor);
+        if (!m) throw new UsageError('--anchor takes SEQ:HASH as printed by `kyso idp audit --head`');
+        anchor = { seq: Number(m[1]), hash: m[2]! };
+      }
       const s = await openStorage();
       try {
-        if (values.verify) {
-          const ok = await s.audit.verifyChain();
-          out(ok ? 'audit chain: intact' : 'audit chain: BROKEN (a record was altered or removed)');
+        if (values.head) {
+          const h = await s.audit.currentHead();
+          out(`${h.seq}:${h.hash}`);
+          return 0;
+        }
+        if (values.verify || anchor) {
+          const ok = await s.audit.verifyChain(anchor);
+          out(ok ? `audit chain: intact${anchor ? ` (anchor ${anchor.seq} matches)` : ''}` : 'audit chain: BROKEN (a record was altered, removed or the chain was rewritten)');
           return ok ? 0 : 1;
         }
         const list = await s.audit.list({ ...(values.account ? { accountId: values.account } : {}), limit: Number(values.limit ?? '50') });

@@ -24,7 +24,17 @@ export class MemoryAuditLog implements AuditLog {
     return sel.slice(-limit).map((r) => ({ ...r }));
   }
 
-  async verifyChain(): Promise<boolean> {
+  /**
+   * Recomputes the chain. With `anchor` (a head exported earlier with {@link currentHead} and kept elsewhere), also
+   * requires that record to be unchanged — which detects a chain rewritten from that point with fresh hashes.
+   */
+  async verifyChain(anchor?: { seq: number; hash: string }): Promise<boolean> {
+    if (anchor && (anchor.seq < 1 || this.records[anchor.seq - 1]?.hash !== anchor.hash)) return false;
     return verifyRecords(this.records, this.head);
+  }
+
+  /** The chain's head (seq and hash of the newest record) — export it to anchor the log externally. */
+  async currentHead(): Promise<{ seq: number; hash: string }> {
+    return { ...this.head };
   }
 }

@@ -113,6 +113,12 @@ export class RedisAuditLog implements AuditLog {
     throw new IdpError('AUDIT_CONFLICT', 'audit append kept losing the race for the chain head after 100 attempts');
   }
 
+  /** The chain's head (seq and hash of the newest record) — export it to anchor the log externally. */
+  async currentHead(): Promise<{ seq: number; hash: string }> {
+    const [seqS, hash] = await this.client.hmget(this.headKey, 'seq', 'hash');
+    return { seq: Number(seqS ?? '0'), hash: hash ?? GENESIS_HASH };
+  }
+
   private parse(s: string): AuditRecord {
     try {
       return JSON.parse(s) as AuditRecord;
@@ -134,11 +140,18 @@ export class RedisAuditLog implements AuditLog {
 
   /**
    * Streams the list in chunks of 1000 (constant memory) up to the head read at the start (records appended
-   * meanwhile are left for the next check), then compares the end with that head.
+   * meanwhile are left for the next check), then compares the end with that head. With `anchor` (a head exported
+   * earlier and kept elsewhere) that record must be unchanged too.
    */
-  async verifyChain(): Promise<boolean> {
+  async verifyChain(anchor?: { seq: number; hash: string }): Promise<boolean> {
     const [seqS, hash] = await this.client.hmget(this.headKey, 'seq', 'hash');
     const head = { seq: Number(seqS ?? '0'), hash: hash ?? GENESIS_HASH };
+    if (anchor) {
+      // an externally kept head must still be in the chain: detects a rewrite with recomputed hashes
+      if (anchor.seq < 1 || anchor.seq > head.seq) return false;
+      const at = await this.client.lindex(this.logKey, anchor.seq - 1);
+      try { if (!at || (JSON.parse(at) as AuditRecord).hash !== anchor.hash) return false; } catch { return false; }
+    }
     const v = new ChainVerifier();
     for (let i = 0; i < head.seq; i += 1000) {
       const chunk = await this.client.lrange(this.logKey, i, Math.min(i + 999, head.seq - 1));

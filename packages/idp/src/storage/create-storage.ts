@@ -1,7 +1,7 @@
 /**
  * `createStorage()` — everything the identity provider stores, in memory (embedded default) or in Redis.
  */
-import type { IdpStorage, RedisConfig } from '../contracts.js';
+import type { AuditLog, IdpStorage, RedisConfig } from '../contracts.js';
 import { KvAccountStore } from '../accounts/account-store.js';
 import type { Argon2Params } from '../accounts/passwords.js';
 import { resolveSecretBox } from '../accounts/secret-box.js';
@@ -30,8 +30,17 @@ export interface CreateStorageOptions extends AdapterOptions {
   now?: () => number;
 }
 
+/** Audit log with external anchoring (both implementations). */
+export interface AnchoredAuditLog extends AuditLog {
+  /** verifyChain, plus: the anchored record (exported earlier with currentHead) is still unchanged. */
+  verifyChain(anchor?: { seq: number; hash: string }): Promise<boolean>;
+  /** seq and hash of the newest record: publish or store it elsewhere to detect a recomputed chain later. */
+  currentHead(): Promise<{ seq: number; hash: string }>;
+}
+
 /** {@link IdpStorage} plus kyso extras available on both implementations. */
 export interface KysoIdpStorage extends IdpStorage {
+  audit: AnchoredAuditLog;
   accounts: KvAccountStore;
   /** Relying parties stored under the adapter's 'Client' model (what `kyso idp client ...` manages). */
   clients: ClientStore;

@@ -2,7 +2,7 @@
  * Storage layer of the identity provider: `createStorage()` (in-memory or Redis), the oidc-provider Adapter with
  * atomic `consume`, and the client store used by `kyso idp client ...`.
  */
-export { createStorage, type CreateStorageOptions, type KysoIdpStorage } from './create-storage.js';
+export { createStorage, type CreateStorageOptions, type KysoIdpStorage, type AnchoredAuditLog } from './create-storage.js';
 export { IdpError, type IdpErrorCode } from './errors.js';
 export { type ClientStore, type ClientMetadata, assertClientMetadata } from './clients.js';
 export { type HashKV, MemoryHashKV } from './kv.js';
