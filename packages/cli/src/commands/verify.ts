@@ -24,7 +24,7 @@ Options:
   --at ISO-TIME          validation time (default now)
   --no-revocation        do not require revocation status (soft-fail)
   --concurrency N        files in flight per thread for folders (default 2)
-  --workers N            worker threads for folders (default: cores, at most 4; 0 = this thread)
+  --workers N            worker threads for folders (default: cores (at most 4) for 800+ files; 0 = this thread)
   -h, --help             this help
 
 A folder is scanned for *.pdf and *.p7s files (not recursively) with a progress bar on stderr and a summary table.`;

@@ -43,7 +43,8 @@ export async function verifyFiles(paths: string[], policy: Policy, opts: VerifyF
     opts.onProgress?.(++done, total, paths[i]!);
   };
   const perThread = Math.max(1, opts.concurrency ?? 2);
-  const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), 4), Math.ceil(total / 32));
+  // Worker start-up (module loading through tsx) costs about as much as 200 small files: only for big batches.
+  const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), 4), Math.floor(total / 400));
   if (workers <= 1) {
     let next = 0;
     const one = async () => {
