@@ -169,6 +169,14 @@ describe('PDF attacks (verifier/pdf)', function () {
     });
   });
 
+  describe('rule confusion: a content change disguised as an allowed change', () => {
+    for (const via of ['annotation', 'signature-value', 'dss', 'info'] as const) {
+      it(`via ${via}`, async () => {
+        assertFlagged(await analyzePdf(A.disguisedContentChange(signed, via)), 0, 'page-content-changed', new RegExp(`^${A.BASE.content} 0 R$`));
+      });
+    }
+  });
+
   describe('certification attacks', () => {
     it('EAA: annotation added to a certified P=2 document', async () => {
       const a = await analyzePdf(A.evilAnnotationAttack(certified));

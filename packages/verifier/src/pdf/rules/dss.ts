@@ -12,7 +12,7 @@ export const dssRule: Rule = {
     const oldSet = ctx.reachable(catOld?.get('DSS'), ctx.prev);
     // Objects the signed revision used outside the DSS must not be claimed through it.
     const outside = new Set<number>();
-    if (catOld) for (const [key, v] of catOld.map) if (key !== 'DSS') for (const n of ctx.reachable(v, ctx.prev, 50000)) outside.add(n);
+    if (catOld) for (const [key, v] of catOld.map) if (key !== 'DSS') for (const n of ctx.reachable(v, ctx.prev, 200000)) outside.add(n);
     const claimed: number[] = [];
     for (const n of newSet) {
       const c = ctx.open(n);

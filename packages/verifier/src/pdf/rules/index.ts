@@ -1,4 +1,8 @@
-/** The modification rules, in the order they run (earlier rules claim objects first). */
+/**
+ * The modification rules, in the order they run (earlier rules claim objects first). Rules that judge what
+ * a page shows (fields, appearances, pages) run before the permissive ones (DSS, structure tree, trailer,
+ * metadata), so that an object used for rendering can never be claimed as an allowed LTA/metadata change.
+ */
 import type { Rule } from './context.js';
 import { signatureDictionaryRule } from './signature-dictionary.js';
 import { dssRule } from './dss.js';
@@ -13,5 +17,5 @@ import { fallbackRule } from './fallback.js';
 import { trailerRule } from './trailer.js';
 import { structureTreeRule } from './structure.js';
 
-export const RULES: Rule[] = [signatureDictionaryRule, trailerRule, dssRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, structureTreeRule, metadataRule, fallbackRule];
+export const RULES: Rule[] = [signatureDictionaryRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';

@@ -6,8 +6,9 @@ export const metadataRule: Rule = {
   name: 'metadata-rule',
   apply(ctx: RevisionContext): void {
     const info = refNum(ctx.doc.trailer(ctx.k).get('Info'));
+    const oldInfo = refNum(ctx.doc.trailer(ctx.prev).get('Info'));
     const ci = ctx.open(info);
-    if (ci && ci.status !== 'deleted') {
+    if (ci && ci.status !== 'deleted' && (ci.status === 'added' || info === oldInfo)) {
       ctx.report({ kind: 'metadata-updated', object: ci.ref, allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'document information dictionary (/Info) updated' }, info);
     }
     const xmp = refNum(ctx.doc.catalog(ctx.k)?.get('Metadata'));

@@ -80,7 +80,7 @@ export const pageRule: Rule = {
         if (st === 'Widget') {
           ctx.report({ kind: 'widget-added', object: a.toString(), allowed: false, rule: this.name, level: 'OTHER', description: `widget annotation ${a} added on page ${i + 1} without a form field being signed or filled` }, a.num);
         } else {
-          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}` }, a.num, ...ctx.reachable(ad?.get('AP'), ctx.k, 2000));
+          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}` }, a.num, ...[...ctx.reachable(ad?.get('AP'), ctx.k, 2000)].filter((n) => ctx.changes.get(n)?.status === 'added'));
         }
       }
       for (const a of annotsOld) {

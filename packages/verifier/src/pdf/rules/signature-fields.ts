@@ -31,11 +31,14 @@ export const signatureFieldRule: Rule = {
       const ts = signedNow && isTimestamp(ctx, f);
       const kind = ts ? 'document-timestamp-added' : 'signature-added';
       const level = ts ? 'LTA_UPDATES' : 'FORM_FILLING';
-      const widgetNums = f.widgets.map((w) => w.ref?.num);
-      const sigNum = v instanceof PRef ? v.num : undefined;
+      const added = (n: number | undefined): number | undefined => (n !== undefined && ctx.changes.get(n)?.status === 'added' ? n : undefined);
+      // A new field's objects and any new signature dictionary must be new objects: an existing object
+      // reused as such is judged by the other rules, never claimed here.
+      const widgetNums = f.widgets.map((w) => (old ? w.ref?.num : added(w.ref?.num)));
+      const sigNum = added(v instanceof PRef ? v.num : undefined);
       if (!old) {
         const visible = f.widgets.some((w) => isVisibleWidget(ctx, w.dict, ctx.k));
-        const claims = [f.ref?.num, ...widgetNums, sigNum];
+        const claims = [added(f.ref?.num), ...widgetNums, sigNum];
         for (const w of f.widgets) for (const n of appearanceObjects(ctx, w.dict, ctx.k)) if (ctx.changes.get(n)?.status === 'added') claims.push(n);
         if (ctx.policy.docMdp !== undefined && visible && !ts) {
           ctx.report({ kind: 'new-signature-field-after-certification', object: f.ref?.toString() ?? f.name, allowed: false, rule: this.name, level: 'OTHER', description: `new visible signature field '${f.name}' added to a certified document (sneaky signature: its appearance can overlay signed content)` }, ...claims);

@@ -20,8 +20,9 @@ export const trailerRule: Rule = {
     }
     if (keys.includes('Info')) {
       const i = b.get('Info');
-      if (!(i instanceof PRef)) bad.push('Info');
-      else ctx.report({ kind: 'metadata-updated', object: i.toString(), allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'trailer /Info now points at another information dictionary' }, i.num);
+      const st = i instanceof PRef ? ctx.changes.get(i.num)?.status : undefined;
+      // only a new information dictionary can be claimed (never an existing object repurposed as /Info)
+      if (i instanceof PRef) ctx.report({ kind: 'metadata-updated', object: i.toString(), allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'trailer /Info now points at another information dictionary' }, st === 'added' ? i.num : undefined);
     }
     // Only encryption changes what a reader shows; other trailer keys (first /ID element, producer-specific
     // entries such as /AdditionalStreams) are reported for information.
