@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { getTestPki, type TestIdentity } from '@kyso/fixtures';
 import { loadPemBackend, signPdfBytes, type PadesLevel } from '@kyso/signer';
-import { verifyPdf, type ValidationReport } from '@kyso/verifier';
+import { verifyCms, verifyPdf, type ValidationReport } from '@kyso/verifier';
 
 type Pki = Awaited<ReturnType<typeof getTestPki>>;
 
@@ -45,6 +49,22 @@ describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', func
       assert.equal(sigOf(r2).subIndication, 'NO_CERTIFICATE_CHAIN_FOUND');
     });
   }
+
+  it('a CMS carrying only the leaf: the intermediate is fetched from AIA caIssuers online; offline there is no chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-aia-'));
+    const id = pki.identities.citizen1;
+    const data = join(dir, 'data.txt');
+    writeFileSync(data, 'Tờ khai');
+    writeFileSync(join(dir, 'key.pem'), id.keyPem);
+    writeFileSync(join(dir, 'cert.pem'), id.certPem);
+    execFileSync('openssl', ['cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', data, '-signer', join(dir, 'cert.pem'), '-inkey', join(dir, 'key.pem'), '-outform', 'DER', '-out', join(dir, 'sig.p7s')]);
+    const p7s = new Uint8Array(readFileSync(join(dir, 'sig.p7s')));
+    const online = await verifyCms(p7s, data, { trustAnchors: [pki.rootPem] });
+    assert.equal(online.documentIndication, 'TOTAL_PASSED', why(online));
+    assert.equal(online.signatures[0]!.signer!.chain!.length, 3, 'leaf → intermediate (fetched) → root');
+    const offline = await verifyCms(p7s, data, { trustAnchors: [pki.rootPem], offline: true });
+    assert.equal(offline.signatures[0]!.subIndication, 'NO_CERTIFICATE_CHAIN_FOUND');
+  });
 
   it('revoked signer → TOTAL_FAILED / REVOKED', async () => {
     const r = await verifyPdf(await sign(pki.identities.revoked, 'B-B', { allowInvalidCert: true }), { trustAnchors: [pki.rootPem] });
