@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { PkiClientError } from './errors.js';
@@ -78,6 +78,10 @@ export class CertInfo {
       throw new PkiClientError('CERT_PARSE', `certificate could not be parsed: ${(e as Error).message}`, { cause: e });
     }
   }
+
+  #publicKey: KeyObject | undefined;
+  /** The subject public key as a Node KeyObject (created once). */
+  get publicKey(): KeyObject { return (this.#publicKey ??= this.x509.publicKey); }
 
   /** PKI.js view of the certificate (parsed on first use: it is the slow part). */
   get pkijs(): pkijs.Certificate {
@@ -163,4 +167,19 @@ export function parseCertificate(input: Uint8Array | string): CertInfo {
   }
   if (input.length > 0 && input[0] === 0x2d) return parseCertificate(Buffer.from(input).toString('latin1'));
   return new CertInfo(input);
+}
+
+const certCache = new Map<string, CertInfo>();
+/**
+ * {@link CertInfo} of a DER certificate, memoised (bounded, least recently used evicted): signing
+ * and validation parse the same few certificates over and over.
+ */
+export function certInfoOf(der: Uint8Array): CertInfo {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const hit = certCache.get(key);
+  if (hit) { certCache.delete(key); certCache.set(key, hit); return hit; }
+  const c = new CertInfo(der.slice());
+  certCache.set(key, c);
+  if (certCache.size > 256) certCache.delete(certCache.keys().next().value as string);
+  return c;
 }

@@ -1,4 +1,4 @@
-import { CertInfo, HASH_OIDS, algId, ctx, digest, octets, oid, seq, setOf, time, tlv, type HashName } from '@kyso/pki';
+import { certInfoOf, HASH_OIDS, algId, ctx, digest, octets, oid, seq, setOf, time, tlv, type HashName } from '@kyso/pki';
 import { OID } from './oids.js';
 
 /** DER of an Attribute { attrType, attrValues SET OF } (values sorted). */
@@ -20,7 +20,7 @@ export const signingTimeAttribute = (t: Date): Uint8Array => attribute(OID.signi
  * (hashAlgorithm omitted when SHA-256, its DEFAULT) and, unless disabled, IssuerSerial.
  */
 export function signingCertificateV2Attribute(certificate: Uint8Array, hash: HashName, includeIssuerSerial = true): Uint8Array {
-  const cert = new CertInfo(certificate);
+  const cert = certInfoOf(certificate);
   const parts: Uint8Array[] = [];
   if (hash !== 'SHA-256') parts.push(algId(HASH_OIDS[hash]));
   parts.push(octets(digest(hash, certificate)));

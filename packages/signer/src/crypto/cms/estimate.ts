@@ -1,4 +1,4 @@
-import { CertInfo, HASH_LENGTHS, hashAlgorithmIdentifier, signatureAlgorithmIdentifier, type HashName, type SignatureAlgorithm } from '@kyso/pki';
+import { certInfoOf, HASH_LENGTHS, hashAlgorithmIdentifier, signatureAlgorithmIdentifier, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { describeKey } from '../keys/software.js';
 import { defaultSignatureAlgorithm } from '../keys/types.js';
 import { prepareCms } from './two-step.js';
@@ -30,7 +30,7 @@ export const DEFAULT_TIMESTAMP_TOKEN_SIZE = 8192;
  * timestamp and revocation data, plus a margin.
  */
 export function estimateCmsSize(opts: EstimateCmsOptions): number {
-  const cert = new CertInfo(opts.certificate);
+  const cert = certInfoOf(opts.certificate);
   const key = describeKey(cert.x509.publicKey);
   const hash = opts.hash ?? opts.signatureAlgorithm?.hash ?? 'SHA-256';
   const alg = opts.signatureAlgorithm ?? defaultSignatureAlgorithm(key, hash);

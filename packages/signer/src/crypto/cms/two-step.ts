@@ -1,5 +1,5 @@
 import {
-  CertInfo, ctx, oid, HASH_LENGTHS, decodeSignatureAlgorithm, digest, hashAlgorithmIdentifier, int, seq, setOf,
+  CertInfo, certInfoOf, ctx, oid, HASH_LENGTHS, decodeSignatureAlgorithm, digest, hashAlgorithmIdentifier, int, seq, setOf,
   signatureAlgorithmIdentifier, verifySignature, type HashName, type SignatureAlgorithm,
 } from '@kyso/pki';
 import { SignerError } from '../errors.js';
@@ -72,8 +72,8 @@ export function prepareCms(opts: PrepareCmsOptions): PreparedCms {
     throw new SignerError('ALG_UNSUPPORTED', `content digest has ${opts.contentDigest.length} bytes, ${opts.hash} needs ${HASH_LENGTHS[opts.hash]}`);
   }
   let cert: CertInfo;
-  try { cert = new CertInfo(opts.certificate); } catch (e) { throw new SignerError('CERT_PARSE', `signer certificate: ${(e as Error).message}`, { cause: e }); }
-  const keyInfo = describeKey(cert.x509.publicKey);
+  try { cert = certInfoOf(opts.certificate); } catch (e) { throw new SignerError('CERT_PARSE', `signer certificate: ${(e as Error).message}`, { cause: e }); }
+  const keyInfo = describeKey(cert.publicKey);
   const alg = opts.signatureAlgorithm ?? defaultSignatureAlgorithm(keyInfo, opts.hash);
   if (alg.hash !== opts.hash) throw new SignerError('ALG_UNSUPPORTED', `signature hash ${alg.hash} differs from content hash ${opts.hash}`);
   assertAlgorithmFitsKey(keyInfo, alg);
@@ -145,18 +145,18 @@ export function finalizeCms(state: CmsState | string, signatureValue: Uint8Array
   const { state: st, signedAttrs, certificate, chain } = parseState(state);
   let cert: CertInfo;
   try {
-    cert = new CertInfo(certificate);
-    for (const c of chain) new CertInfo(c);
+    cert = certInfoOf(certificate);
+    for (const c of chain) certInfoOf(c);
   } catch (e) { throw new SignerError('STATE_INVALID', `two-step state: certificate unreadable (${(e as Error).message})`, { cause: e }); }
   const algId = signatureAlgorithmIdentifier(st.signatureAlgorithm);
   let sig = signatureValue;
   if (st.signatureAlgorithm.scheme === 'ECDSA' && sig[0] !== 0x30) sig = ecdsaRawToDer(sig);
   if (opts.verify !== false) {
     const decoded = decodeSignatureAlgorithm(algId);
-    if (!verifySignature(cert.x509.publicKey, decoded, signedAttrs, sig)) {
+    if (!verifySignature(cert.publicKey, decoded, signedAttrs, sig)) {
       // A raw ECDSA r‖s whose first byte happened to be 0x30.
       const alt = st.signatureAlgorithm.scheme === 'ECDSA' && signatureValue[0] === 0x30 ? ecdsaRawToDer(signatureValue) : undefined;
-      if (alt && verifySignature(cert.x509.publicKey, decoded, signedAttrs, alt)) sig = alt;
+      if (alt && verifySignature(cert.publicKey, decoded, signedAttrs, alt)) sig = alt;
       else throw new SignerError('SIGNATURE_INVALID', `the signature value does not verify with the key of ${cert.subject} (${st.signatureAlgorithm.scheme}/${st.hash})`);
     }
   }
