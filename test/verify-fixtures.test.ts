@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { getTestPki, type TestIdentity } from '@kyso/fixtures';
-import { loadPemBackend, signPdfBytes, type PadesLevel } from '@kyso/signer';
+import { addDss, defaultLtvProvider, loadPemBackend, signPdfBytes, type PadesLevel } from '@kyso/signer';
 import { verifyCms, verifyPdf, type ValidationReport } from '@kyso/verifier';
 
 type Pki = Awaited<ReturnType<typeof getTestPki>>;
@@ -64,6 +64,22 @@ describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', func
     assert.equal(online.signatures[0]!.signer!.chain!.length, 3, 'leaf → intermediate (fetched) → root');
     const offline = await verifyCms(p7s, data, { trustAnchors: [pki.rootPem], offline: true });
     assert.equal(offline.signatures[0]!.subIndication, 'NO_CERTIFICATE_CHAIN_FOUND');
+  });
+
+  it('a counter-signature in its own field and a later DSS keep both signatures TOTAL_PASSED', async () => {
+    const first = await sign(pki.identities.citizen1, 'B-T');
+    const agency = pki.identities.agency;
+    const backend = await loadPemBackend({ key: agency.keyPem, cert: agency.certPem, chain: agency.chainPems.join('\n') });
+    const both = await signPdfBytes(first, { backend, level: 'B-T', fieldName: 'AgencySeal', tsa: { url: pki.servers.tsaUrl } });
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-dss-'));
+    writeFileSync(join(dir, 'both.pdf'), both);
+    await addDss(join(dir, 'both.pdf'), join(dir, 'both-lt.pdf'), { ltv: defaultLtvProvider });
+    for (const file of [both, new Uint8Array(readFileSync(join(dir, 'both-lt.pdf')))]) {
+      const r = await verifyPdf(file, { trustAnchors: [pki.rootPem] });
+      assert.equal(r.signatures.filter((x) => x.kind === 'signature').length, 2);
+      assert.equal(r.documentIndication, 'TOTAL_PASSED', why(r));
+      assert.ok(r.signatures[0]!.modifications.length > 0, 'the later revisions are listed as allowed changes');
+    }
   });
 
   it('revoked signer → TOTAL_FAILED / REVOKED', async () => {
