@@ -151,6 +151,15 @@ describe('PDF structure (verifier/pdf)', () => {
       assert.ok(doc.findings.some((f) => f.code === 'XREF_REPAIRED' && f.severity === 'error'));
       assert.ok(doc.catalog());
     });
+    it('an xref section defining one object twice (benign copy first, evil second) is an error', async () => {
+      const signed = A.appendSignatureLike(A.buildBaseDocument(), { fieldName: 'Approval', existingField: true });
+      const evil = Buffer.from(A.incrementalSavingAttack(signed)).toString('latin1');
+      const origOffset = A.openPdf(signed).entry(A.BASE.content)!.entry as { offset: number };
+      const x = evil.lastIndexOf('xref\n0 1\n0000000000 65535 f \n') + 'xref\n0 1\n0000000000 65535 f \n'.length;
+      const forged = evil.slice(0, x) + `${A.BASE.content} 1\n${String(origOffset.offset).padStart(10, '0')} 00000 n \n` + evil.slice(x);
+      const a = await analyzePdf(Buffer.from(forged, 'latin1'));
+      assert.ok(a.findings.some((f) => f.code === 'XREF_DUPLICATE_ENTRY' && f.severity === 'error'), JSON.stringify(a.findings));
+    });
     it('wrong xref offsets are found by scanning and reported', () => {
       const base = Buffer.from(A.buildBaseDocument());
       const s = base.toString('latin1');

@@ -169,8 +169,12 @@ export class PdfDocument {
           const t = lx.word();
           if (!/^\d+$/.test(o) || !/^\d+$/.test(g) || (t !== 'n' && t !== 'f')) throw new PdfSyntaxError('bad xref entry', lx.pos);
           const num = start + i;
-          if (entries.has(num)) continue;
-          entries.set(num, t === 'n' ? { type: 'n', offset: Number(o), gen: Number(g) } : { type: 'f', gen: Number(g) });
+          const e: XrefEntry = t === 'n' ? { type: 'n', offset: Number(o), gen: Number(g) } : { type: 'f', gen: Number(g) };
+          if (entries.has(num)) {
+            this.duplicateEntry(num, entries.get(num)!, e, off);
+            continue;
+          }
+          entries.set(num, e);
         }
       }
       lx.word();
@@ -228,13 +232,22 @@ export class PdfDocument {
         const f2 = field(w[1]!);
         const f3 = field(w[2]!);
         const num = start + i;
-        if (entries.has(num)) continue;
-        if (t === 0) entries.set(num, { type: 'f', gen: f3 });
-        else if (t === 1) entries.set(num, { type: 'n', offset: f2, gen: f3 });
-        else if (t === 2) entries.set(num, { type: 'c', stm: f2, idx: f3 });
+        const e: XrefEntry | undefined = t === 0 ? { type: 'f', gen: f3 } : t === 1 ? { type: 'n', offset: f2, gen: f3 } : t === 2 ? { type: 'c', stm: f2, idx: f3 } : undefined;
+        if (!e) continue;
+        if (entries.has(num)) {
+          this.duplicateEntry(num, entries.get(num)!, e, off);
+          continue;
+        }
+        entries.set(num, e);
       }
     }
     return { offset: off, entries, trailer: d, parseEnd: lx.pos };
+  }
+
+  /** Two different entries for one object in one section: readers disagree on which counts. */
+  private duplicateEntry(num: number, a: XrefEntry, b: XrefEntry, off: number): void {
+    if (JSON.stringify(a) === JSON.stringify(b) || (a.type === 'f' && b.type === 'f')) return;
+    this.finding('XREF_DUPLICATE_ENTRY', 'error', `cross-reference section at ${off} defines object ${num} twice with different entries`, `${num} 0 R`);
   }
 
   /** Rebuilds a single-revision table by scanning for "N G obj" (repair mode, reported as an error). */
