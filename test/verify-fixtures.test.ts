@@ -24,7 +24,7 @@ describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', func
   this.timeout(240_000);
   let pki: Pki;
 
-  async function sign(id: TestIdentity, level: PadesLevel, opts: { allowInvalidCert?: boolean } = {}): Promise<Uint8Array> {
+  async function sign(id: TestIdentity, level: PadesLevel, opts: { allowInvalidCert?: boolean; certify?: 1 | 2 | 3; visible?: { page: number; rect: [number, number, number, number] } } = {}): Promise<Uint8Array> {
     const backend = await loadPemBackend({ key: id.keyPem, cert: id.certPem, chain: id.chainPems.join('\n') });
     return signPdfBytes(await onePage(`${id.name} ${level}`), { backend, level, fieldName: 'Signature1', tsa: { url: pki.servers.tsaUrl }, ...opts });
   }
@@ -64,6 +64,16 @@ describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', func
     assert.equal(online.signatures[0]!.signer!.chain!.length, 3, 'leaf → intermediate (fetched) → root');
     const offline = await verifyCms(p7s, data, { trustAnchors: [pki.rootPem], offline: true });
     assert.equal(offline.signatures[0]!.subIndication, 'NO_CERTIFICATE_CHAIN_FOUND');
+  });
+
+  it('other kinds: a visible Vietnamese signature and a certification signature (DocMDP P=2) are TOTAL_PASSED', async () => {
+    const visible = await sign(pki.identities.citizen2, 'B-T', { visible: { page: 1, rect: [50, 50, 250, 80] } });
+    const rv = await verifyPdf(visible, { trustAnchors: [pki.rootPem] });
+    assert.equal(rv.documentIndication, 'TOTAL_PASSED', why(rv));
+    const certified = await sign(pki.identities.agency, 'B-LTA', { certify: 2 });
+    const rc = await verifyPdf(certified, { trustAnchors: [pki.rootPem] });
+    assert.equal(rc.documentIndication, 'TOTAL_PASSED', why(rc));
+    assert.equal(sigOf(rc).level, 'PAdES-BASELINE-LTA');
   });
 
   it('a counter-signature in its own field and a later DSS keep both signatures TOTAL_PASSED', async () => {
