@@ -177,6 +177,10 @@ describe('PDF attacks (verifier/pdf)', function () {
     }
   });
 
+  it('parser disagreement: page redefined with /Contents twice', async () => {
+    assertFlagged(await analyzePdf(A.duplicateKeyAttack(signed)), 0, 'ambiguous-object', new RegExp(`^${A.BASE.page} 0 R$`));
+  });
+
   describe('certification attacks', () => {
     it('EAA: annotation added to a certified P=2 document', async () => {
       const a = await analyzePdf(A.evilAnnotationAttack(certified));

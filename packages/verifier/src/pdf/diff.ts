@@ -1,12 +1,14 @@
 /** Objects added, changed or deleted by one revision relative to the previous one. */
 import type { PdfDocument } from './document.js';
-import { PObj, PStream, deepEqual } from './objects.js';
+import { PObj, PStream, deepEqual, duplicateKeys } from './objects.js';
 
 export interface ObjectChange {
   num: number;
   /** "N G R" */
   ref: string;
   status: 'added' | 'changed' | 'deleted';
+  /** Keys repeated inside the new definition (parser-disagreement attack). */
+  ambiguous?: string[];
   old?: PObj;
   now?: PObj;
 }
@@ -49,8 +51,10 @@ export function revisionChanges(doc: PdfDocument, k: number): ObjectChange[] {
     }
     const old = doc.get(num, k - 1);
     if (old === undefined && now === undefined) continue;
-    if (deepEqual(old, now, (a, b) => streamBytesEqual(doc, a, b))) continue;
+    const dups = duplicateKeys(now);
+    if (dups.length === 0 && deepEqual(old, now, (a, b) => streamBytesEqual(doc, a, b))) continue;
     const c: ObjectChange = { num, ref, status: 'changed' };
+    if (dups.length) c.ambiguous = [...new Set(dups)];
     if (old !== undefined) c.old = old;
     if (now !== undefined) c.now = now;
     out.push(c);

@@ -23,7 +23,7 @@
  * annotation-removed, annotation-modified, annotation-appearances-updated, structure-tree-updated,
  * metadata-updated, trailer-updated (each still refused when a certification signature's DocMDP /P does not
  * permit its level: P=1 → LTA_UPDATES only, P=2 → FORM_FILLING, P=3 → ANNOTATIONS); never allowed —
- * signature-dictionary-changed, signature-field-changed, appearance-overridden,
+ * ambiguous-object, signature-dictionary-changed, signature-field-changed, appearance-overridden,
  * new-signature-field-after-certification, locked-field-changed, field-added, field-changed, field-removed,
  * widget-added, page-added, page-removed, page-order-changed, page-content-changed, page-changed,
  * resource-changed, catalog-changed, acroform-changed, encryption-changed, object-overwritten, object-deleted,

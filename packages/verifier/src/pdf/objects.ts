@@ -117,3 +117,16 @@ function showInner(o: PObj | undefined, d: number): string {
   if (o instanceof PDict) return '<<' + [...o.map].slice(0, 30).map(([k, v]) => `/${k} ${showInner(v, d + 1)}`).join(' ') + (o.map.size > 30 ? ' …' : '') + '>>';
   return 'stream ' + showInner(o.dict, d + 1);
 }
+
+/** Keys repeated in any dictionary inside `o` (readers disagree on which occurrence counts). */
+export function duplicateKeys(o: PObj | undefined, depth = 0): string[] {
+  if (depth > 100 || o === null || o === undefined || typeof o !== 'object') return [];
+  if (o instanceof PDict) {
+    const out = [...(o.duplicates ?? [])];
+    for (const v of o.map.values()) out.push(...duplicateKeys(v, depth + 1));
+    return out;
+  }
+  if (o instanceof PStream) return duplicateKeys(o.dict, depth + 1);
+  if (o instanceof PArray) return o.items.flatMap((x) => duplicateKeys(x, depth + 1));
+  return [];
+}

@@ -16,6 +16,7 @@ import { pageRule } from './pages.js';
 import { fallbackRule } from './fallback.js';
 import { trailerRule } from './trailer.js';
 import { structureTreeRule } from './structure.js';
+import { ambiguityRule } from './ambiguity.js';
 
-export const RULES: Rule[] = [signatureDictionaryRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule];
+export const RULES: Rule[] = [ambiguityRule, signatureDictionaryRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';
