@@ -164,8 +164,22 @@ export function tryCert(der: Uint8Array): CertInfo | undefined {
   return c ?? undefined;
 }
 
+const pemCache = new Map<string, Uint8Array[]>();
+
 /** DER certificates from PEM text (one or many), a DER buffer, or PEM bytes. */
 export function parseCertificates(input: Uint8Array | string): Uint8Array[] {
+  if (typeof input === 'string' && input.length < 1_000_000) {
+    const hit = pemCache.get(input);
+    if (hit) return hit;
+    const r = parseCertificatesUncached(input);
+    if (pemCache.size >= 200) pemCache.delete(pemCache.keys().next().value!);
+    pemCache.set(input, r);
+    return r;
+  }
+  return parseCertificatesUncached(input);
+}
+
+function parseCertificatesUncached(input: Uint8Array | string): Uint8Array[] {
   const text = typeof input === 'string' ? input : input.length > 0 && input[0] === 0x30 ? undefined : Buffer.from(input).toString('latin1');
   if (text !== undefined) {
     const blocks = pemBlocks(text);
