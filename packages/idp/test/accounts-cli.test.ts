@@ -14,7 +14,42 @@ import { createStorage, makePersonalNumber, type KysoIdpStorage } from '../src/i
 const BIN = fileURLToPath(new URL('../../cli/bin/kyso.mjs', import.meta.url));
 const KEY = Buffer.alloc(32, 11).toString('base64');
 
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `kyso ARGS` in this process (environment and stdout/stderr are process-wide, so calls are serialised).
+ * Used for most cases: a child process per call costs seconds on a loaded 2-core machine. Exit codes, output and
+ * environment handling are the same code paths as the binary; `kysoBin` covers the real executable and stdin.
+ */
 function kyso(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (stdin !== undefined) return kysoBin(args, env, stdin);
+  const run = queue.then(async () => {
+    const { main } = await import('@kyso/cli');
+    const full: Record<string, string | undefined> = { KYSO_IDP_PASSWORD: undefined, KYSO_IDP_CLIENT_SECRET: undefined, KYSO_IDP_TOTP_SECRET: undefined, REDIS_URL: undefined, KYSO_IDP_REDIS_PREFIX: undefined, ...env };
+    const saved = Object.fromEntries(Object.keys(full).map((k) => [k, process.env[k]]));
+    const set = (vals: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(vals)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    };
+    let stdout = '', stderr = '';
+    const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
+    set(full);
+    process.stdout.write = ((c: string | Uint8Array) => { stdout += String(c); return true; }) as typeof process.stdout.write;
+    process.stderr.write = ((c: string | Uint8Array) => { stderr += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      const code = await main(args);
+      return { code, stdout, stderr };
+    } finally {
+      process.stdout.write = ow;
+      process.stderr.write = ew;
+      set(saved);
+    }
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Runs the real `kyso` executable in a child process. */
+function kysoBin(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, KYSO_IDP_PASSWORD: undefined, KYSO_IDP_CLIENT_SECRET: undefined, REDIS_URL: undefined, ...env } as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
@@ -45,7 +80,7 @@ describe('kyso idp (CLI) against Redis', function () {
   });
 
   it('needs REDIS_URL and says so (exit 2)', async () => {
-    const r = await kyso(['idp', 'user', 'list'], { KYSO_IDP_SECRET_KEY: KEY });
+    const r = await kysoBin(['idp', 'user', 'list'], { KYSO_IDP_SECRET_KEY: KEY });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /REDIS_URL is not set/);
   });
@@ -98,8 +133,17 @@ describe('kyso idp (CLI) against Redis', function () {
     r = unknown;
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ACCOUNT_NOT_FOUND/);
+    const [pw, show] = await Promise.all([
+      kyso(['idp', 'user', 'set-password', binh], { ...env, KYSO_IDP_PASSWORD: 'a brand new passphrase' }),
+      kyso(['idp', 'user', 'show', lan], env),
+    ]);
+    assert.equal(pw.code, 0, pw.stderr);
+    assert.equal((await s.accounts.verifyPassword(binh, 'a brand new passphrase')).ok, true);
+    assert.equal((await s.accounts.verifyPassword(binh, 'piped passphrase')).ok, false);
+    assert.equal(show.code, 0, show.stderr);
+    assert.equal((JSON.parse(show.stdout) as { name: string }).name, 'Nguyễn Thị Lan');
     const types = (await s.audit.list()).map((e) => e.type);
-    assert.deepEqual(types, ['account.created', 'account.created', 'account.disabled', 'account.enabled', 'mfa.reset']);
+    assert.deepEqual(types, ['account.created', 'account.created', 'account.disabled', 'account.enabled', 'mfa.reset', 'password.changed']);
     assert.equal(await s.audit.verifyChain(), true);
   });
 

@@ -24,6 +24,8 @@ const HELP = `Usage: kyso idp <client|user|seed|audit> ...   (needs REDIS_URL, o
         a pre-enrolled TOTP secret (base32) from KYSO_IDP_TOTP_SECRET
   kyso idp user list [--json]
   kyso idp user disable|enable|reset-mfa ID
+  kyso idp user show ID
+  kyso idp user set-password ID          password from KYSO_IDP_PASSWORD or the prompt
   kyso idp user set-level ID 1|2
   kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP
   kyso idp seed FILE            load {"clients": [...], "users": [...]} (existing users are kept)
@@ -218,6 +220,27 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     } finally { await s.close(); }
     return 0;
   }
+  if (sub === 'set-password') {
+    const [id] = positional(args, 1, 'kyso idp user set-password ID   (password from KYSO_IDP_PASSWORD or the prompt)');
+    const s = await openStorage();
+    try {
+      if (!(await s.accounts.get(id!))) { process.stderr.write(`kyso idp: no user '${id}'\n`); return 1; }
+      await s.accounts.setPassword(id!, await newPassword());
+      await s.audit.append({ type: 'password.changed', accountId: id!, detail: { via: 'cli' } });
+    } finally { await s.close(); }
+    out(`user ${id}: password changed`);
+    return 0;
+  }
+  if (sub === 'show') {
+    const [id] = positional(args, 1, 'kyso idp user show ID');
+    const s = await openStorage();
+    try {
+      const a = await s.accounts.get(id!);
+      if (!a) { process.stderr.write(`kyso idp: no user '${id}'\n`); return 1; }
+      out(JSON.stringify({ ...a, recoveryCodesLeft: a.totpEnabled ? await s.accounts.recoveryCodesLeft(id!) : 0 }, null, 2));
+    } finally { await s.close(); }
+    return 0;
+  }
   if (sub === 'set-level') {
     const [id, lvl] = positional(args, 2, 'kyso idp user set-level ID 1|2');
     if (lvl !== '1' && lvl !== '2') throw new UsageError('level must be 1 or 2');
@@ -233,7 +256,7 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     out(`${g} is now ${rel} of ${m}`);
     return 0;
   }
-  throw new UsageError('usage: kyso idp user add|list|disable|enable|reset-mfa|set-level|link-guardian ...');
+  throw new UsageError('usage: kyso idp user add|list|show|disable|enable|reset-mfa|set-password|set-level|link-guardian ...');
 }
 
 export const command: Command = {
