@@ -1,3 +1,4 @@
+import { httpFetch } from '@kyso/pki';
 import type { ResolvedPolicy } from '../policy.js';
 
 /** Maximum body size accepted from the network (certificates, CRLs, OCSP responses). */
@@ -36,18 +37,11 @@ export function defaultFetcher(policy: ResolvedPolicy): Fetcher {
 async function doFetch(url: string, body: { contentType: string; data: Uint8Array } | undefined, timeoutMs: number): Promise<Uint8Array | undefined> {
   fetchStats.requests++;
   try {
-    const init: RequestInit = { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' };
-    if (body) {
-      init.method = 'POST';
-      init.headers = { 'content-type': body.contentType };
-      init.body = Buffer.from(body.data);
-    }
-    const res = await fetch(url, init);
-    if (!res.ok) return undefined;
-    const len = Number(res.headers.get('content-length') ?? '0');
-    if (len > MAX_BODY) return undefined;
-    const buf = new Uint8Array(await res.arrayBuffer());
-    return buf.length > MAX_BODY ? undefined : buf;
+    // Transport from @kyso/pki's clients: hard timeout, size limit, credentials never in messages.
+    const r = await httpFetch(url, body
+      ? { method: 'POST', body: body.data, contentType: body.contentType, timeoutMs, maxBytes: MAX_BODY }
+      : { method: 'GET', timeoutMs, maxBytes: MAX_BODY }, body ? 'OCSP' : 'HTTP');
+    return r.status >= 200 && r.status < 300 ? r.body : undefined;
   } catch {
     return undefined;
   }
