@@ -14,6 +14,6 @@ export { type ByteSource, BufferSource, FileSource, openSource } from './source.
 export { PdfArray, PdfDict, PdfName, type PdfObject, PdfRaw, PdfRef, PdfStream, PdfString, name, type StreamDecoder } from './objects.js';
 export { Parser, DEFAULT_LIMITS, type ParseLimits, isWhite, isDelim } from './parser.js';
 export { decodeStreamData, DEFAULT_MAX_DECODED } from './filters.js';
-export { PdfReader, type ReaderOptions, type XrefEntry, type XrefSection, type PdfRevision, type PdfPage, type PdfField } from './reader.js';
+export { PdfReader, pdfReadStats, resetPdfReadStats, type ReaderOptions, type XrefEntry, type XrefSection, type PdfRevision, type PdfPage, type PdfField } from './reader.js';
 export { serialize, serializeIndirect, formatNumber } from './serialize.js';
 export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './writer.js';

@@ -75,6 +75,17 @@ export interface ReaderOptions {
 
 const OBJSTM_CACHE = 8;
 
+const stats = { objectsLoaded: 0, bytesDecoded: 0 };
+/** Process-wide diagnostics: objects loaded and stream bytes decoded by every reader (to check laziness). */
+export function pdfReadStats(): { objectsLoaded: number; bytesDecoded: number } {
+  return { ...stats };
+}
+/** Resets `pdfReadStats()`. */
+export function resetPdfReadStats(): void {
+  stats.objectsLoaded = 0;
+  stats.bytesDecoded = 0;
+}
+
 /**
  * Lazy PDF reader over a random-access byte source: reads the trailer and the cross-reference chain
  * (classic tables, xref streams, hybrid /XRefStm, object streams) and loads objects only on demand.
@@ -183,7 +194,11 @@ export class PdfReader {
         return typeof v === 'number' ? v : undefined;
       },
       loadRaw: (s) => this.src.read(s.dataStart, s.dataLength),
-      decoder: (s, max) => decodeStreamData(s.dict, s.raw(), Math.min(max ?? this.maxDecoded, this.maxDecoded), (o) => this.resolve(o)),
+      decoder: (s, max) => {
+        const d = decodeStreamData(s.dict, s.raw(), Math.min(max ?? this.maxDecoded, this.maxDecoded), (o) => this.resolve(o));
+        stats.bytesDecoded += d.length;
+        return d;
+      },
     }, this.limits);
   }
 
@@ -388,6 +403,7 @@ export class PdfReader {
     this.resolving.add(num);
     try {
       const obj = e.type === 'offset' ? this.loadAt(num, e.offset, e.gen) : this.loadCompressed(num, e.stream, e.index);
+      stats.objectsLoaded++;
       this.cache.set(num, obj);
       return obj;
     } finally {
