@@ -186,6 +186,13 @@ describe('verifier: detached CMS / CAdES (openssl-made PKI)', function () {
     assert.equal(s.subIndication, 'CHAIN_CONSTRAINTS_FAILURE');
   });
 
+  it('an unknown critical extension in the signer certificate fails closed (CHAIN_CONSTRAINTS_FAILURE)', async () => {
+    const s = one(await verifyCms(pki.signCms('critext', data), data, policy, vd));
+    assert.equal(s.indication, 'INDETERMINATE');
+    assert.equal(s.subIndication, 'CHAIN_CONSTRAINTS_FAILURE');
+    assert.match(s.message, /1\.3\.6\.1\.4\.1\.99999\.7/);
+  });
+
   it('missing data → INDETERMINATE / SIGNED_DATA_NOT_FOUND', async () => {
     const s = one(await verifyCms(good, undefined, policy, vd));
     assert.equal(s.indication, 'INDETERMINATE');

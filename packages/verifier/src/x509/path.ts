@@ -13,9 +13,11 @@ export type PathResult =
   | { ok: true; chain: CertInfo[] }
   | { ok: false; subIndication: SubIndication; message: string; partial: CertInfo[] };
 
+/** Critical extensions this validator processes (or that carry no constraint for it). Name constraints and policy
+ *  constraints are not enforced, so a certificate marking them critical fails closed. */
 const KNOWN_CRITICAL = new Set<string>([OID.extKeyUsage, OID.extBasicConstraints, OID.extExtKeyUsage, OID.extSubjectAltName,
-  OID.extCertificatePolicies, OID.extNameConstraints, OID.extPolicyConstraints, OID.extInhibitAnyPolicy, OID.extSubjectKeyId,
-  OID.extAuthorityKeyId, OID.extCrlDistributionPoints, OID.extAuthorityInfoAccess, OID.extQcStatements, OID.ocspNoCheck]);
+  OID.extCertificatePolicies, OID.extSubjectKeyId, OID.extAuthorityKeyId, OID.extCrlDistributionPoints, OID.extAuthorityInfoAccess,
+  OID.extQcStatements, OID.ocspNoCheck]);
 
 const MAX_DEPTH = 10;
 

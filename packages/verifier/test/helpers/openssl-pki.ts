@@ -66,6 +66,12 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[v3_critext]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+1.3.6.1.4.1.99999.7 = critical,ASN1:NULL
 [v3_enc]
 basicConstraints = CA:FALSE
 keyUsage = critical,keyEncipherment
@@ -93,6 +99,7 @@ export function makeMiniPki(): MiniPki {
     revoked: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_leaf' },
     expired: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_leaf', dates: ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'] },
     enc: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_enc' },
+    critext: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_critext' },
     tsa: { alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], ext: 'v3_tsa', dates: ['-days', '2900'] },
   };
   for (const [name, l] of Object.entries(leaves)) {
