@@ -31,7 +31,7 @@ export const DEFAULT_TIMESTAMP_TOKEN_SIZE = 8192;
  */
 export function estimateCmsSize(opts: EstimateCmsOptions): number {
   const cert = certInfoOf(opts.certificate);
-  const key = describeKey(cert.x509.publicKey);
+  const key = describeKey(cert.publicKey);
   const hash = opts.hash ?? opts.signatureAlgorithm?.hash ?? 'SHA-256';
   const alg = opts.signatureAlgorithm ?? defaultSignatureAlgorithm(key, hash);
   const prepared = prepareCms({

@@ -4,8 +4,18 @@ import { CertInfo, HASH_LENGTHS, HASH_OIDS, OID_RSA_ENCRYPTION, algId, int, node
 import { SignerError } from '../errors.js';
 import type { KeyAlgorithmInfo, KeyBackend, ToBeSigned } from './types.js';
 
-/** Describe a Node KeyObject (private or public) as a {@link KeyAlgorithmInfo}. */
+const described = new WeakMap<KeyObject, KeyAlgorithmInfo>();
+
+/** Describe a Node KeyObject (private or public) as a {@link KeyAlgorithmInfo} (memoised per KeyObject). */
 export function describeKey(key: KeyObject): KeyAlgorithmInfo {
+  const hit = described.get(key);
+  if (hit) return hit;
+  const info = describeKeyNow(key);
+  described.set(key, info);
+  return info;
+}
+
+function describeKeyNow(key: KeyObject): KeyAlgorithmInfo {
   const d = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'rsa': return { type: 'RSA', bits: d.modulusLength ?? 0 };
