@@ -250,6 +250,28 @@ describe('idp provider: pages and security', function () {
     assert.ok(!p.body.includes('<script>alert(1)'), 'consent page escapes');
   });
 
+  it('denying consent returns access_denied to the registered redirect_uri', async () => {
+    const c = await newCitizen(idp.storage, { level: 1 });
+    const b = new Browser(idp.issuer);
+    const s = await start(b);
+    const r = await loginFlow(b, s.url.href, c, { consent: false });
+    const back = new URL(r.url);
+    assert.equal(back.origin + back.pathname, RP_REDIRECT);
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+    assert.equal(back.searchParams.get('state'), 'st');
+  });
+
+  it('an unknown or expired interaction shows the error page, never a redirect', async () => {
+    const b = new Browser(idp.issuer);
+    const res = await b.request('/interaction/doesnotexist123');
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('location'), null);
+    assert.match(await res.text(), /Đã xảy ra lỗi/);
+    const post = await b.request('/interaction/doesnotexist123/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'login=001090012345&password=x' });
+    assert.equal(post.status, 400);
+    assert.equal(post.headers.get('location'), null);
+  });
+
   it('forms without a valid CSRF token are refused', async () => {
     const c = await newCitizen(idp.storage, { level: 1 });
     const b = new Browser(idp.issuer);
