@@ -188,6 +188,17 @@ describe('PDF attacks (verifier/pdf)', function () {
       assert.ok(m && !m.allowed, JSON.stringify(a.signatures[0]!.modifications));
       assert.match(m.description, /DocMDP P=2/);
     });
+    it('catalog /Perms /DocMDP is authoritative even without the DocMDP /Reference', async () => {
+      const s = Buffer.from(certified).toString('latin1');
+      const at = s.lastIndexOf('/Reference');
+      assert.ok(at > 0);
+      const stripped = Buffer.from(s.slice(0, at) + '/ReferencX' + s.slice(at + 10), 'latin1');
+      const a0 = await analyzePdf(stripped);
+      assert.equal(a0.signatures[0]!.isCertification, true);
+      assert.ok(a0.signatures[0]!.formatFindings.some((f) => f.code === 'DOCMDP_REFERENCE_MISSING'));
+      const a = await analyzePdf(A.evilAnnotationAttack(stripped));
+      assert.ok(a.signatures[0]!.modifications.some((m) => m.kind === 'annotation-added' && !m.allowed));
+    });
     it('the same annotation on an approval-only document is allowed (ANNOTATIONS)', async () => {
       const a = await analyzePdf(A.evilAnnotationAttack(signed));
       assertClean(a, 0);

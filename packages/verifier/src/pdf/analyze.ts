@@ -10,7 +10,7 @@ import { parsePdfDate, trimContents } from './contents.js';
 import { readDss } from './dss.js';
 import { digestRanges } from './digest.js';
 import { analyzeRevisions, levelMax } from './modifications.js';
-import { PName, PRef, PString } from './objects.js';
+import { PRef, PString } from './objects.js';
 import { indexOf } from './source.js';
 
 export interface AnalyzeOptions {
@@ -63,17 +63,19 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   const revisionEnds = revisionEndsOf(doc);
   const sigs: PdfSignatureInfo[] = [];
   const rawById = new Map<PdfSignatureInfo, Uint8Array | undefined>();
+  const recById = new Map<PdfSignatureInfo, SigRecord>();
   for (const rec of records) {
     const info = buildInfo(doc, rec, revisionEnds, input, fileSize);
     const c = rec.sig.get('Contents');
     rawById.set(info, c instanceof PString ? c.bytes : undefined);
+    recById.set(info, rec);
     sigs.push(info);
   }
   // oldest first
   sigs.sort((a, b) => (a.coverage?.byteRange[3] ?? 0) + (a.coverage?.byteRange[2] ?? 0) - ((b.coverage?.byteRange[3] ?? 0) + (b.coverage?.byteRange[2] ?? 0)) || a.revision - b.revision);
   sigs.forEach((s, i) => (s.index = i));
   const rawContents = sigs.map((s) => rawById.get(s));
-  crossChecks(doc, sigs, records, findings);
+  crossChecks(doc, sigs, recById);
   if (opts.signal?.aborted) {
     findings.push({ code: 'ANALYSIS_ABORTED', severity: 'error', message: 'analysis aborted' });
     return { ...analysis, signatures: sigs };
@@ -90,7 +92,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   if (doc.repaired) {
     for (const s of sigs) s.modifications.push({ revision: s.revision, kind: 'structure-repaired', allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: 'the cross-reference structure is broken: changes after signing cannot be established' });
   } else if (sigs.length) {
-    const byRev = analyzeRevisions(doc, sigs, findings, deadline);
+    const byRev = analyzeRevisions(doc, sigs, findings, deadline, opts.signal);
     for (const s of sigs) {
       if (s.revision < 0) continue;
       for (let k = s.revision + 1; k < byRev.length; k++) for (const m of byRev[k]!) s.modifications.push(judgeForSignature(doc, s, m));
@@ -218,11 +220,20 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
   return info;
 }
 
-function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRecord[], findings: Finding[]): void {
-  void records;
+function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], recs: Map<PdfSignatureInfo, SigRecord>): void {
   // Only the first signature of a document may certify; /Perms /DocMDP must name it.
   const perms = doc.dict(doc.catalog()?.get('Perms'));
   const permsRef = perms?.get('DocMDP');
+  if (permsRef instanceof PRef) {
+    // Readers take the catalog's /Perms /DocMDP as authoritative: apply its restrictions even when the
+    // signature lacks the /Reference transform (P defaults to 2).
+    const s = sigs.find((x) => recs.get(x)?.sigRef?.num === permsRef.num);
+    if (s && !s.isCertification) {
+      s.isCertification = true;
+      s.docMdpPermissions = 2;
+      s.formatFindings.push({ code: 'DOCMDP_REFERENCE_MISSING', severity: 'warning', message: 'catalog /Perms /DocMDP names this signature but it has no DocMDP /Reference: permissions P=2 assumed', where: s.fieldName });
+    }
+  }
   sigs.forEach((s, i) => {
     if (!s.isCertification) return;
     if (i > 0) s.formatFindings.push({ code: 'CERTIFICATION_NOT_FIRST', severity: 'error', message: `certification signature '${s.fieldName}' is not the first signature of the document`, where: s.fieldName });
@@ -241,8 +252,6 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], records: SigRec
       }
     }
   }
-  void findings;
-  void PName;
 }
 
 /**

@@ -32,13 +32,15 @@ export function policyFor(sigs: PdfSignatureInfo[], k: number): RevisionPolicy {
 }
 
 /** Judged modifications of each revision k ≥ 1 (index k), never throwing. */
-export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number): JudgedModification[][] {
+export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal): JudgedModification[][] {
   const out: JudgedModification[][] = [[]];
+  const first = Math.min(...sigs.map((s) => (s.revision >= 0 ? s.revision : Infinity)));
   for (let k = 1; k < doc.revisions.length; k++) {
     const mods: JudgedModification[] = [];
     out.push(mods);
-    if (Date.now() > deadline) {
-      mods.push({ revision: k, kind: 'analysis-incomplete', allowed: false, rule: 'analysis', level: 'OTHER', description: `modification analysis of revision ${k} skipped: time budget exhausted` });
+    if (k <= first) continue; // no signature sees these revisions as "after"
+    if (Date.now() > deadline || signal?.aborted) {
+      mods.push({ revision: k, kind: 'analysis-incomplete', allowed: false, rule: 'analysis', level: 'OTHER', description: `modification analysis of revision ${k} skipped: ${signal?.aborted ? 'aborted' : 'time budget exhausted'}` });
       continue;
     }
     try {
