@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +20,21 @@ const ITER: Record<string, { warm: number; n: number }> = { a: { warm: 5, n: 40 
 
 async function child(impl: Impl, kase: string, dir: string): Promise<ChildResult> {
   const input = join(dir, `${kase}.pdf`);
-  const out = join(dir, `${kase}-${impl}-out.pdf`);
+  // a fresh output name per signature (as in real use: renaming over an existing file makes ext4 flush it)
+  let seq = 0;
+  const outputs: string[] = [];
+  const nextOut = (): string => {
+    const o = join(dir, `${kase}-${impl}-out-${seq++}.pdf`);
+    outputs.push(o);
+    return o;
+  };
   const p12 = readFileSync(join(dir, impl === 'peer' ? 'signer-peer.p12' : 'signer.p12'));
   const { warm, n } = ITER[kase]!;
   let op: () => Promise<number>;
   if (impl === 'kyso') {
     const { loadPkcs12Backend, signPdf } = await import('@kyso/signer');
     const backend = await loadPkcs12Backend(new Uint8Array(p12), 'bench');
-    op = async () => (await signPdf(input, out, { backend, reason: 'bench', location: 'Hà Nội' })).fileSize;
+    op = async () => (await signPdf(input, nextOut(), { backend, reason: 'bench', location: 'Hà Nội' })).fileSize;
   } else if (impl === 'peer') {
     const { PDFDocument } = await import('pdf-lib');
     const { pdflibAddPlaceholder } = await import('@signpdf/placeholder-pdf-lib');
@@ -40,7 +47,7 @@ async function child(impl: Impl, kase: string, dir: string): Promise<ChildResult
       pdflibAddPlaceholder({ pdfDoc, reason: 'bench', contactInfo: '', name: 'bench', location: 'Ha Noi' });
       const withPlaceholder = await pdfDoc.save({ useObjectStreams: false });
       const signed = await signpdf.sign(Buffer.from(withPlaceholder), signer);
-      writeFileSync(out, signed);
+      writeFileSync(nextOut(), signed);
       return signed.length;
     };
   } else {
@@ -64,10 +71,14 @@ async function child(impl: Impl, kase: string, dir: string): Promise<ChildResult
   const baseRssMb = process.memoryUsage().rss / 1048576;
   let outBytes = 0;
   for (let i = 0; i < warm; i++) outBytes = await op();
+  const keep = outputs.pop();
+  for (const o of outputs.splice(0)) unlinkSync(o);
+  if (keep) renameSync(keep, join(dir, `${kase}-${impl}-out.pdf`));
   const t0 = performance.now();
   for (let i = 0; i < n; i++) outBytes = await op();
   const ms = (performance.now() - t0) / n;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  for (const o of outputs.splice(0)) unlinkSync(o);
   return { ms, iterations: n, baseRssMb, peakRssMb, outBytes };
 }
 

@@ -10,7 +10,10 @@ export function formatNumber(n: number): string {
   return s === '-0' ? '0' : s;
 }
 
+const PLAIN_NAME = /^[A-Za-z0-9_.+\-:]*$/;
+
 function nameToken(n: string): string {
+  if (PLAIN_NAME.test(n)) return '/' + n;
   let out = '/';
   for (let i = 0; i < n.length; i++) {
     const c = n.charCodeAt(i) & 0xff;
@@ -20,8 +23,12 @@ function nameToken(n: string): string {
   return out;
 }
 
+const PLAIN_STRING = /^[\x20-\x27\x2a-\x5b\x5d-\x7e]*$/;
+
 function stringToken(s: PdfString): string {
   if (s.hex) return '<' + Buffer.from(s.bytes).toString('hex') + '>';
+  const latin = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.length).toString('latin1');
+  if (PLAIN_STRING.test(latin)) return '(' + latin + ')';
   let out = '(';
   for (const c of s.bytes) {
     if (c === 0x28 || c === 0x29 || c === 0x5c) out += '\\' + String.fromCharCode(c);
