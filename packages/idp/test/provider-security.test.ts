@@ -378,6 +378,15 @@ describe('idp provider: pages and security', function () {
 
 describe('idp service: seed and proxy options', function () {
   this.timeout(30_000);
+  it('refuses an issuer with a path (endpoints are served at the root)', async () => {
+    const storage = await createStorage();
+    try {
+      await assert.rejects(createIdpServer({ port: 0, storage, issuer: 'https://id.example.vn/oidc', logger: pino({ level: 'silent' }) }), /issuer must be an http\(s\) origin/);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('seeded users can log in; proxy=true honours X-Forwarded-Proto for the issuer', async () => {
     const storage = await createStorage({ argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
     const seed = baseSeed({ users: [

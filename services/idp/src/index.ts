@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createKysoIdp, createLogger, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
+import { createKysoIdp, createLogger, IdpProtocolError, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
 import { applySeedUsers, readSeed, parseSeed, type SeedFile } from './seed.js';
 
 export { parseSeed, readSeed, applySeedUsers, type SeedFile };
@@ -49,6 +49,13 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   if (seed) {
     const r = await applySeedUsers(opts.storage, seed);
     log.info({ clients: seed.clients.length, ...r }, 'seed loaded');
+  }
+  if (opts.issuer !== undefined) {
+    let u: URL | undefined;
+    try { u = new URL(opts.issuer); } catch { /* reported below */ }
+    if (!u || !/^https?:$/.test(u.protocol) || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+      throw new IdpProtocolError('IDP_CONFIG_INVALID', `issuer must be an http(s) origin without path, query or fragment (e.g. https://id.example.vn), got '${opts.issuer}'`);
+    }
   }
   const host = opts.host ?? '127.0.0.1';
   const server = createServer();
