@@ -308,7 +308,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       fieldName: target.fullName,
       cms: prepared.state,
       ...(options.tsa ? { tsa: stripTsa(options.tsa) } : {}),
-      ...(options.documentTimestamp ? { documentTimestamp: options.documentTimestamp } : {}),
+      ...(options.documentTimestamp ? { documentTimestamp: (({ headers: _h, nonce: _n, ...rest }) => rest)(options.documentTimestamp) } : {}),
     };
     return { digest: prepared.digestToSign, toBeSigned: prepared.toBeSigned, contentDigest: layout.contentDigest, signatureAlgorithm: prepared.signatureAlgorithm, state };
   } catch (err) {
@@ -318,8 +318,9 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   }
 }
 
+/** TSA options as stored in the state: no nonce, and no HTTP headers (they may carry credentials; pass them again to finalize). */
 function stripTsa(t: SignatureTimestampOptions): Omit<SignatureTimestampOptions, 'nonce'> {
-  const { nonce: _n, ...rest } = t;
+  const { nonce: _n, headers: _h, ...rest } = t;
   return rest;
 }
 
@@ -379,6 +380,8 @@ export interface FinalizePdfOptions {
   certificates?: Uint8Array[];
   /** Revocation-data source for B-LT/B-LTA. */
   ltv?: LtvProvider;
+  /** TSA options that are not kept in the state (e.g. `headers` with credentials), merged over the state's. */
+  tsa?: Partial<SignatureTimestampOptions>;
 }
 
 /**
@@ -400,8 +403,9 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
       throw err instanceof SignerError ? err : new PadesError('STATE_INVALID', `CMS assembly failed: ${(err as Error).message}`);
     }
     if (atLeast(st.level, 'B-T')) {
-      if (!st.tsa?.url) throw new PadesError('TSA_FAILED', `level ${st.level} needs a TSA URL`);
-      cms = await addSignatureTimestamp(cms, st.tsa);
+      const tsa = { ...st.tsa, ...opts.tsa };
+      if (!tsa.url) throw new PadesError('TSA_FAILED', `level ${st.level} needs a TSA URL`);
+      cms = await addSignatureTimestamp(cms, tsa as SignatureTimestampOptions);
     }
     embedContents(st.preparedPath, st.contentsOffset, st.contentsHexLength, cms);
     if (atLeast(st.level, 'B-LT')) {
@@ -410,7 +414,7 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
     if (st.level === 'B-LTA') {
       const url = st.documentTimestamp?.url ?? st.tsa?.url;
       if (!url) throw new PadesError('TSA_FAILED', 'B-LTA needs a TSA URL for the document timestamp');
-      await addDocumentTimestampInPlace(st.preparedPath, { ...st.documentTimestamp, url });
+      await addDocumentTimestampInPlace(st.preparedPath, { ...(opts.tsa?.headers ? { headers: opts.tsa.headers } : {}), ...st.documentTimestamp, url });
     }
     const fileSize = statSync(st.preparedPath).size;
     renameSync(st.preparedPath, st.output);
@@ -452,7 +456,7 @@ export async function signPdf(input: string | Uint8Array, output: string, option
     abortPdfSignature(prepared.state);
     throw err;
   }
-  return finalizePdfSignature(prepared.state, sig, { ...(options.ltv ? { ltv: options.ltv } : {}) });
+  return finalizePdfSignature(prepared.state, sig, { ...(options.ltv ? { ltv: options.ltv } : {}), ...(options.tsa ? { tsa: options.tsa } : {}) });
 }
 
 /** Convenience: signs bytes and returns the signed bytes (through a temp file). */
