@@ -169,7 +169,6 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
   if (coverage) {
     const end = coverage.byteRange[2]! + coverage.byteRange[3]!;
     const idx = doc.revisions.findIndex((r) => r.end >= end);
-    void idx;
     revision = idx >= 0 ? idx : doc.revisions.length - 1;
     if (doc.repaired) revision = 0;
     // The signature dictionary itself must lie inside the signed revision, and its /Contents must be new in it.

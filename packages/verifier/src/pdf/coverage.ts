@@ -64,9 +64,7 @@ export function checkCoverage(inp: CoverageInput, findings: Finding[]): Coverage
     return b.every((x) => x === 0x0a || x === 0x0d);
   };
   let revisionEnd = inp.revisionEnds.find((e) => e >= end) ?? inp.fileSize;
-  if (inp.revisionEnds.includes(end) || eolOnly(end, revisionEnd)) {
-    // fine
-  } else {
+  if (!inp.revisionEnds.includes(end) && !eolOnly(end, revisionEnd)) {
     err('BYTERANGE_NOT_REVISION_END', `signed range ends at ${end}, which is not the end of a revision (next revision end: ${revisionEnd})`);
     ok = false;
   }

@@ -1,7 +1,7 @@
 /** Reads the Document Security Store (catalog /DSS) of the latest revision. */
 import type { PdfDss } from './types.js';
 import type { PdfDocument } from './document.js';
-import { PDict, PStream, PString } from './objects.js';
+import { PStream, PString } from './objects.js';
 import { parsePdfDate } from './contents.js';
 
 const MAX_ITEMS = 10000;
@@ -48,8 +48,4 @@ export function readDss(doc: PdfDocument): PdfDss | undefined {
     }
   }
   return result;
-}
-
-export function isDict(o: unknown): o is PDict {
-  return o instanceof PDict;
 }

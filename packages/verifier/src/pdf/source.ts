@@ -136,19 +136,6 @@ export function indexOf(src: ByteSource, needle: string, from: number, to = src.
   return src.find(needle, from, to);
 }
 
-function indexOfSlow(src: ByteSource, needle: string, from: number, to = src.size): number {
-  const n = needle.length;
-  const first = needle.charCodeAt(0);
-  const end = Math.min(to, src.size) - n;
-  for (let i = Math.max(0, from); i <= end; i++) {
-    if (src.byte(i) !== first) continue;
-    let k = 1;
-    while (k < n && src.byte(i + k) === needle.charCodeAt(k)) k++;
-    if (k === n) return i;
-  }
-  return -1;
-}
-
 /** Finds the last `needle` starting in [from, to). */
 export function lastIndexOf(src: ByteSource, needle: string, from: number, to = src.size): number {
   const lo = Math.max(0, from);
@@ -170,7 +157,6 @@ function lastIndexOfSlow(src: ByteSource, needle: string, from: number, to = src
   return -1;
 }
 
-void indexOfSlow;
 
 const positionCache = new WeakMap<ByteSource, Map<string, number[]>>();
 
