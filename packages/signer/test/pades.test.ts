@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { PdfError, PdfReader, PdfRef, pdfReadStats, resetPdfReadStats } from '@kyso/pdf';
 import {
-  finalizePdfSignature, loadPemFiles, preparePdfSignature, signPdf, PadesError, SignerError, type KeyBackend,
+  finalizePdfSignature, loadPemFiles, preparePdfSignature, signPdf, signPdfBytes, PadesError, SignerError, type KeyBackend,
 } from '@kyso/signer';
 import { SAMPLE_CLASSES, type SampleClass, writeSamples, makeEncrypted } from '../../../fixtures/pdf/samples.js';
 import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, assertQpdfCheck, pdfText, signaturesOf } from './pades-helpers.js';
@@ -175,6 +175,15 @@ describe('PAdES signing (B-B) of every input class', function () {
     await finalizePdfSignature(json, sig);
     assertPdfsigValid(out, 1);
     assertPrefix(samples['xref-stream'], out);
+  });
+
+  it('signPdfBytes: bytes in, signed bytes out (input bytes are a prefix)', async () => {
+    const input = new Uint8Array(readFileSync(samples.hybrid));
+    const signed = await signPdfBytes(input, { backend: a, reason: 'bytes', tmpDir: dir });
+    assert.ok(Buffer.from(signed.subarray(0, input.length)).equals(Buffer.from(input)));
+    const out = join(dir, 'bytes.pdf');
+    writeFileSync(out, signed);
+    assertPdfsigValid(out, 1);
   });
 
   it('two-step: a wrong signature value fails and leaves no file', async () => {
