@@ -102,7 +102,7 @@ async function setup(dir: string, hugeMb: number): Promise<void> {
   ossl('pkcs12', '-export', '-inkey', 'signer.key', '-in', 'signer.pem', '-out', 'signer.p12', '-passout', 'pass:bench');
   ossl('pkcs12', '-export', '-inkey', 'signer.key', '-in', 'signer.pem', '-out', 'signer-peer.p12', '-passout', 'pass:bench', '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1');
   writeFileSync(join(dir, 'a.pdf'), await makeBasicPdf(1));
-  writeFileSync(join(dir, 'b.pdf'), await makeManyPagesPdf(2000, 2000));
+  writeFileSync(join(dir, 'b.pdf'), await makeManyPagesPdf(2000, 2800));
   writeHugePdf(join(dir, 'c.pdf'), hugeMb * 1024 * 1024);
 }
 

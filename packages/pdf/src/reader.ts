@@ -178,9 +178,16 @@ export class PdfReader {
   }
 
   private findStartxref(): number {
-    const tailLen = Math.min(this.src.size, 4096);
-    const tail = Buffer.from(this.src.read(this.src.size - tailLen, tailLen)).toString('latin1');
-    const i = tail.lastIndexOf('startxref');
+    // Usually in the last 1 KiB; tolerate up to 64 KiB of junk after %%EOF (reported in `repairs`).
+    let tailLen = Math.min(this.src.size, 4096);
+    let tail = Buffer.from(this.src.read(this.src.size - tailLen, tailLen)).toString('latin1');
+    let i = tail.lastIndexOf('startxref');
+    if (i < 0 && this.src.size > tailLen) {
+      tailLen = Math.min(this.src.size, 65536);
+      tail = Buffer.from(this.src.read(this.src.size - tailLen, tailLen)).toString('latin1');
+      i = tail.lastIndexOf('startxref');
+      if (i >= 0) this.repairs.push(`${tailLen - i} bytes after the last startxref (junk after %%EOF ignored)`);
+    }
     if (i < 0) throw new PdfError('PDF_TRUNCATED', 'no startxref near the end of the file (truncated?)');
     const m = /^startxref\s+(\d+)/.exec(tail.slice(i));
     if (!m) throw new PdfError('PDF_XREF_BROKEN', 'startxref without an offset', this.src.size - tailLen + i);
