@@ -205,6 +205,20 @@ describe('PDF structure (verifier/pdf)', () => {
       const bad = await analyzePdf(A.incrementalSavingAttack(upd));
       assert.ok(bad.signatures[0]!.modifications.some((m) => m.kind === 'page-content-changed' && !m.allowed));
     });
+    it('a nested form XObject (resource of a resource) redefined after signing is resource-changed', async () => {
+      const base = A.buildBaseDocument();
+      const nested = A.appendUpdate(base, new Map<number, never>([
+        [A.BASE.overlay, { dict: { Type: A.name('XObject'), Subtype: A.name('Form'), BBox: A.arr(0, 0, 1, 1), Resources: A.dict({ XObject: A.dict({ In: A.ref(40) }) }) }, data: '/In Do\n' } as never],
+        [40, { dict: { Type: A.name('XObject'), Subtype: A.name('Form'), BBox: A.arr(0, 0, 1, 1), Resources: A.dict({ XObject: A.dict({ Deep: A.ref(41) }) }) }, data: '/Deep Do\n' } as never],
+        [41, { dict: { Type: A.name('XObject'), Subtype: A.name('Form'), BBox: A.arr(0, 0, 1, 1) }, data: '1 g 0 0 1 1 re f\n' } as never],
+      ]));
+      const signed = A.appendSignatureLike(nested, { fieldName: 'Approval', existingField: true });
+      const attacked = A.appendUpdate(signed, new Map<number, never>([[41, { dict: { Type: A.name('XObject'), Subtype: A.name('Form'), BBox: A.arr(0, 0, 1, 1) }, data: '' } as never]]));
+      const a = await analyzePdf(attacked);
+      const m = a.signatures[0]!.modifications.find((x) => !x.allowed);
+      assert.equal(m?.kind, 'resource-changed', JSON.stringify(a.signatures[0]!.modifications));
+      assert.equal(m?.object, '41 0 R');
+    });
     it('orphan signature widgets (not in /Fields) are found and reported', async () => {
       const signed = A.appendSignatureLike(A.buildBaseDocument(), { fieldName: 'Approval', existingField: true });
       const s = Buffer.from(signed).toString('latin1');

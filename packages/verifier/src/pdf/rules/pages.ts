@@ -3,7 +3,7 @@
  * signed revision must not change. Annotations on pages are judged here too (ANNOTATIONS level).
  */
 import { Rule, RevisionContext, refNum } from './context.js';
-import { PArray, PDict, PName, PObj, PRef } from '../objects.js';
+import { PArray, PDict, PName, PObj, PRef, PStream } from '../objects.js';
 
 function annotRefs(ctx: RevisionContext, page: PDict, rev: number): PRef[] {
   return ctx.doc.array(page.get('Annots'), rev).filter((a): a is PRef => a instanceof PRef).slice(0, 20000);
@@ -107,7 +107,8 @@ export const pageRule: Rule = {
         if (c) ctx.report({ kind: 'annotation-modified', object: c.ref, allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `appearance ${c.ref} of annotation ${num} 0 R on page ${pi + 1} redefined` }, n);
       }
     }
-    // Content streams and resources of the signed pages.
+    // Content streams and resources of the signed pages (resources shared between pages are walked once).
+    const seenResources = new Set<number>();
     po.forEach((p, i) => {
       const contents = p.dict.get('Contents');
       const cn = refNum(contents);
@@ -116,7 +117,7 @@ export const pageRule: Rule = {
         const c = ctx.open(s);
         if (c) ctx.report({ kind: 'page-content-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `content stream ${c.ref} of page ${i + 1} ${c.status === 'deleted' ? 'deleted' : 'rewritten'} after signing` }, s);
       }
-      for (const r of ctx.reachable(p.dict.get('Resources'), ctx.prev, 5000, 6)) {
+      for (const r of resourceWalk(ctx, p.dict.get('Resources'), seenResources)) {
         const c = ctx.open(r);
         if (c) ctx.report({ kind: 'resource-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `resource ${c.ref} used by page ${i + 1} (${describe(ctx, c.old)}) ${c.status === 'deleted' ? 'deleted' : 'redefined'} after signing` }, r);
       }
@@ -131,4 +132,25 @@ function describe(ctx: RevisionContext, o: PObj | undefined): string {
   const parts = [t instanceof PName ? t.name : '', s instanceof PName ? s.name : ''].filter(Boolean);
   if (parts.length) return parts.join('/');
   return o instanceof PArray ? 'array' : d ? 'dictionary' : 'object';
+}
+
+/** Objects reachable from a page's resources (fonts, nested form XObjects, images...), skipping `seen`. */
+function resourceWalk(ctx: RevisionContext, root: PObj | undefined, seen: Set<number>): number[] {
+  const out: number[] = [];
+  const stack: { v: PObj | undefined; d: number }[] = [{ v: root, d: 0 }];
+  let steps = 0;
+  while (stack.length && steps++ < 200000 && seen.size < 200000) {
+    const { v, d } = stack.pop()!;
+    if (d > 48 || v === undefined || v === null || typeof v !== 'object') continue;
+    if (v instanceof PRef) {
+      if (seen.has(v.num)) continue;
+      seen.add(v.num);
+      out.push(v.num);
+      stack.push({ v: ctx.doc.get(v, ctx.prev), d: d + 1 });
+    } else if (v instanceof PArray) for (const x of v.items) stack.push({ v: x, d: d + 1 });
+    else if (v instanceof PDict) {
+      for (const [k, x] of v.map) if (k !== 'Parent' && k !== 'P') stack.push({ v: x, d: d + 1 });
+    } else if (v instanceof PStream) for (const [k, x] of v.dict.map) if (k !== 'Parent') stack.push({ v: x, d: d + 1 });
+  }
+  return out;
 }
