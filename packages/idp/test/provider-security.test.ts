@@ -378,6 +378,29 @@ describe('idp provider: pages and security', function () {
 
 describe('idp service: seed and proxy options', function () {
   this.timeout(30_000);
+  it('log lines carry the request id; access logs have no query string (codes, states)', async () => {
+    const storage = await createStorage();
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+    const { createLogger: _unused, requestContext } = await import('@kyso/idp');
+    const log = pino({ level: 'debug', redact: { paths: REDACT_PATHS }, mixin: () => { const c = requestContext.getStore(); return c ? { reqId: c.reqId } : {}; } }, sink);
+    const server = await createIdpServer({ port: 0, storage, seed: baseSeed(), logger: log });
+    try {
+      const res = await fetch(`${server.issuer}/auth?client_id=rp1&code=secret-code-123&state=secret-state`, { headers: { 'x-request-id': 'req-abc-123' }, redirect: 'manual' });
+      assert.equal(res.headers.get('x-request-id'), 'req-abc-123');
+      await res.arrayBuffer();
+      const access = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.path === '/auth');
+      assert.ok(access, 'access log line');
+      assert.equal(access.reqId, 'req-abc-123');
+      assert.ok(!lines.join('').includes('secret-code-123') && !lines.join('').includes('secret-state'));
+      const bad = await fetch(`${server.issuer}/healthz`, { headers: { 'x-request-id': 'bad id <script>' } });
+      assert.match(bad.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'unsafe request ids replaced');
+    } finally {
+      await server.close();
+      await storage.close();
+    }
+  });
+
   it('refuses an issuer with a path (endpoints are served at the root)', async () => {
     const storage = await createStorage();
     try {

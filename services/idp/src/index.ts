@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createKysoIdp, createLogger, IdpProtocolError, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
+import { createKysoIdp, createLogger, requestContext, IdpProtocolError, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
 import { applySeedUsers, readSeed, parseSeed, type SeedFile } from './seed.js';
 
 export { parseSeed, readSeed, applySeedUsers, type SeedFile };
@@ -82,11 +82,12 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   app.silent = true;
   const accessLog = log.level === 'debug' || log.level === 'trace';
   app.use(async (ctx, next) => {
-    const id = ctx.get('x-request-id').slice(0, 64) || randomUUID();
+    const given = ctx.get('x-request-id');
+    const id = /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     ctx.res.setHeader('X-Request-Id', id);
     const start = process.hrtime.bigint();
     try {
-      await next();
+      await requestContext.run({ reqId: id }, next);
     } finally {
       // path only: the query string carries codes, states and tokens
       if (accessLog) log.debug({ reqId: id, method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');

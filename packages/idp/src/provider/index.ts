@@ -6,4 +6,4 @@ export { checkBindingMessage, BINDING_MESSAGE_MAX } from './ciba.js';
 export { SCOPE_CLAIMS, SCOPES, accountClaims } from './claims.js';
 export { DEFAULT_TTL, buildPolicy, normalizeClient } from './configuration.js';
 export { splitLimiter, type CibaNotification } from './context.js';
-export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { createLogger, requestContext, REDACT_PATHS, type Logger } from './logger.js';

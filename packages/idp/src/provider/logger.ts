@@ -1,5 +1,9 @@
 /** pino logger with secrets redacted (passwords, OTPs, tokens, cookies, keys). */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
+
+/** Per-request context: the service runs each request inside it so every log line carries the request id. */
+export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
 
 /** Paths redacted from every log line. */
 export const REDACT_PATHS = [
@@ -11,6 +15,9 @@ export const REDACT_PATHS = [
 
 /** Creates the provider's logger (JSON to stdout, or silent with level 'silent'). */
 export function createLogger(level: string = process.env.KYSO_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { svc: 'kyso-idp' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  return pino({
+    level, base: { svc: 'kyso-idp' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    mixin: () => { const c = requestContext.getStore(); return c ? { reqId: c.reqId } : {}; },
+  });
 }
 export type { Logger };
