@@ -10,8 +10,9 @@ const HELP = `Usage:
 
 init writes: a root CA "Vietnam National Root CA (TEST)", an intermediate "Government CA (TEST)",
 identities citizen1 (RSA-2048), citizen2 (ECDSA-P256), agency (RSA-3072), citizenPss (RSA-PSS-2048),
-citizenP384 (ECDSA-P384), tsa, ocsp, revoked, expired, shortlived: cert PEM, encrypted PKCS#8 key,
-PKCS#12, chain; the CRLs and manifest.json (paths relative to DIR, test passwords inside).
+citizenPssKey (id-RSASSA-PSS key), citizenP384 (ECDSA-P384), tsa, ocsp, revoked, expired, shortlived,
+notYetValid, impostor (issuer name copied from the intermediate, other key): cert PEM, encrypted
+PKCS#8 key, PKCS#12, chain; the CRLs and manifest.json (paths relative to DIR, test passwords inside).
 Certificates point their AIA / CRL distribution points at --base-url (default ${DEFAULT_BASE_URL}).
 
 serve answers on 127.0.0.1 (port default: the manifest's baseUrl port):
