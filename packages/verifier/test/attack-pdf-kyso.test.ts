@@ -39,6 +39,12 @@ describe('PDF layer on kyso signer outputs (verifier/pdf)', function () {
     assert.ok(a.signatures[0]!.modifications.some((m) => m.kind === 'signature-added' && /visible/.test(m.description)));
   });
 
+  it('the appearance of a signed visible signature replaced afterwards is appearance-overridden', async () => {
+    const one = await signPdfBytes(A.buildBaseDocument(), { backend, tmpDir: dir, fieldName: 'Visible', visible: { page: 1, rect: [300, 100, 200, 60] } });
+    const a = await analyzePdf(A.overrideSignatureAppearance(one));
+    assert.ok(bad(a.signatures[0]!).some((m) => m.kind === 'appearance-overridden'), JSON.stringify(a.signatures[0]!.modifications));
+  });
+
   it("kyso's DSS update (with a VRI entry) is an allowed LTA update and is read back", async () => {
     const one = await signPdfBytes(A.buildBaseDocument(), { backend, tmpDir: dir, fieldName: 'First' });
     const a0 = await analyzePdf(one);
