@@ -230,7 +230,10 @@ describe('idp provider: pages and security', function () {
     p = await b.submit(f.action, { csrf: f.csrf });
     const tokens = await oc.authorizationCodeGrant(rp, new URL(p.url), { pkceCodeVerifier: s.verifier, expectedState: 'st' });
     const claims = tokens.claims()!;
-    assert.deepEqual(claims.act, { sub: guardian.id, relationship: 'parent' });
+    const act = claims.act as { sub: string; relationship: string; personal_number?: string };
+    assert.equal(act.relationship, 'parent');
+    assert.equal(act.personal_number, guardian.id, 'guardian identified by personal number under the citizen scope');
+    assert.notEqual(act.sub, guardian.id, 'act.sub is pairwise like sub');
     const info = await oc.fetchUserInfo(rp, tokens.access_token, claims.sub);
     assert.equal(info.personal_number, minor.id);
     assert.equal(info.name, 'Lê Thị Con');

@@ -43,19 +43,24 @@ export function accountClaims(a: CitizenAccount): Record<string, unknown> {
  * `findAccount` for oidc-provider. Disabled accounts are not found (their tokens stop working). When the
  * grant was given by a guardian acting for a minor, the `act` claim names the guardian and relationship.
  */
-export function makeFindAccount(storage: IdpStorage, records: Records) {
+export function makeFindAccount(storage: IdpStorage, records: Records,
+  /** The guardian's identifier for this client (pairwise for pairwise clients). */
+  actorSub: (ctx: KoaContextWithOIDC, guardianId: string) => Promise<string> = async (_c, id) => id) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
     const [account, actor] = await Promise.all([storage.accounts.get(sub), grantId ? records.getActor(grantId) : undefined]);
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,
-      async claims() {
-        return {
-          sub: account.id,
-          ...accountClaims(account),
-          ...(actor ? { act: { sub: actor.guardianId, relationship: actor.relationship } } : {}),
-        };
+      async claims(_use: string, scope: string) {
+        // the guardian is named the way the service names citizens: pairwise sub, personal number only
+        // with the `citizen` scope
+        const act = actor ? {
+          sub: await actorSub(ctx, actor.guardianId),
+          relationship: actor.relationship,
+          ...(scope.split(' ').includes('citizen') ? { personal_number: actor.guardianId } : {}),
+        } : undefined;
+        return { sub: account.id, ...accountClaims(account), ...(act ? { act } : {}) };
       },
     };
   };

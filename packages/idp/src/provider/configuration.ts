@@ -42,6 +42,11 @@ export function buildPolicy() {
   return policy;
 }
 
+/** Pairwise subject: HMAC of the sector and the account under the shared secret salt. */
+export function pairwiseSub(keys: KeySetManager, sector: string, accountId: string): string {
+  return createHmac('sha256', keys.pairwiseSalt()).update(`${sector}|${accountId}`).digest('base64url');
+}
+
 /** Fills the defaults of a seeded client (code flow + refresh, secret → client_secret_basic, ES256). */
 export function normalizeClient(c: ClientMetadata, pairwise = true): ClientMetadata {
   const out: ClientMetadata = { ...c };
@@ -85,13 +90,16 @@ export function buildConfiguration(opts: {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: makeFindAccount(deps.storage, deps.records) as never,
+    findAccount: makeFindAccount(deps.storage, deps.records, async (ctx, guardianId) => {
+      const client = ctx.oidc?.client;
+      return client?.subjectType === 'pairwise' ? pairwiseSub(keys, String(client.sectorIdentifier ?? ''), guardianId) : guardianId;
+    }) as never,
     claims: { sid: null, iss: null, ...SCOPE_CLAIMS },
     scopes: SCOPES,
     acrValues: [...ACR_VALUES],
     subjectTypes: ['public', 'pairwise'],
     async pairwiseIdentifier(_ctx, accountId, client) {
-      return createHmac('sha256', keys.pairwiseSalt()).update(`${client.sectorIdentifier}|${accountId}`).digest('base64url');
+      return pairwiseSub(keys, String(client.sectorIdentifier ?? ''), accountId);
     },
     pkce: { required: () => true },
     enabledJWA: {
