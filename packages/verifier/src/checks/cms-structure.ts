@@ -1,4 +1,5 @@
 import { CmsFormatError, parseSignedData } from '../cms/parse.js';
+import * as pkijs from 'pkijs';
 import { OID } from '../util/oids.js';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
@@ -23,6 +24,17 @@ export const cmsStructureCheck: Check = {
     s.signerInfo = sis[idx];
     if (!s.signerInfo) {
       reject(s, this, 'TOTAL_FAILED', 'FORMAT_FAILURE', `SignerInfo #${idx} does not exist`, true);
+      return;
+    }
+    // RFC 5652 §5.3: SignerInfo version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
+    const v = s.signerInfo.version;
+    const bySki = !(s.signerInfo.sid instanceof pkijs.IssuerAndSerialNumber);
+    if (v !== (bySki ? 3 : 1)) {
+      reject(s, this, 'TOTAL_FAILED', 'FORMAT_FAILURE', `SignerInfo version ${v} does not match its ${bySki ? 'subjectKeyIdentifier' : 'issuerAndSerialNumber'} signer identifier`, true);
+      return;
+    }
+    if (s.signerInfo.signature.valueBlock.valueHexView.length === 0) {
+      reject(s, this, 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the SignerInfo signature value is empty', true);
       return;
     }
     const sha1 = s.job.subFilter === 'adbe.pkcs7.sha1';

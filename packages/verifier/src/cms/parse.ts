@@ -2,7 +2,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID } from '../util/oids.js';
 import { ownBuffer } from '../util/bytes.js';
-import { children, readTlv } from './der.js';
+import { checkBerStructure, children, readTlv } from './der.js';
 
 /** A parsed CMS SignedData with its embedded validation material. */
 export interface ParsedCms {
@@ -31,6 +31,9 @@ const parsed = new WeakMap<Uint8Array, ParsedCms>();
 export function parseSignedData(der: Uint8Array): ParsedCms {
   const hit = parsed.get(der);
   if (hit) return hit;
+  if (der.length === 0) throw new CmsFormatError('the signature value (/Contents) is empty');
+  const structural = checkBerStructure(der);
+  if (structural) throw new CmsFormatError(`CMS encoding is inconsistent: ${structural}`);
   const r = fastParse(der) ?? parseSignedDataUncached(der);
   parsed.set(der, r);
   return r;
@@ -56,6 +59,8 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
     const [version, digestAlgs, encap] = parts;
     const sis = parts[parts.length - 1]!;
     if (version!.tag !== 2 || digestAlgs!.tag !== 17 || encap!.tag !== 16 || sis.tag !== 17 || sis.cls !== 0) return undefined;
+    // SignedData version (RFC 5652 §5.1): 1, 3, 4 or 5.
+    if (version!.end - version!.valueStart !== 1 || ![1, 3, 4, 5].includes(der[version!.valueStart]!)) throw new CmsFormatError(`SignedData version ${der[version!.valueStart]} is not valid`);
     const certificates: Uint8Array[] = [];
     const crls: Uint8Array[] = [];
     const ocsps: Uint8Array[] = [];
@@ -92,7 +97,8 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
         : new Uint8Array(ec.valueBlock.valueHexView);
     }
     return out;
-  } catch {
+  } catch (e) {
+    if (e instanceof CmsFormatError) throw e;
     return undefined;
   }
 }
@@ -100,6 +106,7 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
 function parseSignedDataUncached(der: Uint8Array): ParsedCms {
   if (der.length === 0) throw new CmsFormatError('the signature value (/Contents) is empty');
   if (der.length > MAX_CMS) throw new CmsFormatError(`CMS of ${der.length} bytes exceeds the ${MAX_CMS}-byte limit`);
+
   const asn = asn1js.fromBER(ownBuffer(der));
   if (asn.offset === -1) throw new CmsFormatError(`CMS is not valid BER/DER: ${asn.result.error || 'decoding failed'}`);
   let ci: pkijs.ContentInfo;
@@ -121,6 +128,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
     throw new CmsFormatError(`CMS SignedData is malformed: ${(e as Error).message}`);
   }
   if (sd.signerInfos.length === 0) throw new CmsFormatError('CMS SignedData has no SignerInfo');
+  if (![1, 3, 4, 5].includes(sd.version)) throw new CmsFormatError(`SignedData version ${sd.version} is not valid`);
   // Certificates and revocation data as their original bytes (re-encoding could alter non-DER input and with
   // it the certificate hashes that signing-certificate-v2 binds).
   const certificates: Uint8Array[] = [];

@@ -44,6 +44,13 @@ export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: s
     if (unsupported) s.unsupported = unsupported;
     return s;
   }
+  const params = alg.algorithmParams as asn1js.BaseBlock | undefined;
+  if (params && known.key === 'RSA' && !(params instanceof asn1js.Null)) {
+    return { key: 'RSA', name: 'RSA', unsupported: 'RSA PKCS#1 v1.5 signature algorithm with parameters other than NULL' };
+  }
+  if (params && (known.key === 'EC' || known.key === 'Ed25519' || known.key === 'Ed448') && known.digest !== undefined && !(params instanceof asn1js.Null) && params.idBlock?.tagClass !== undefined) {
+    return { key: known.key, name: known.key, unsupported: `${known.key} signature algorithm with unexpected parameters` };
+  }
   const digest = known.digest ?? (known.key === 'Ed25519' || known.key === 'Ed448' ? undefined : fallbackDigest);
   const name = known.key === 'RSA' ? `RSA/${digest}` : known.key === 'EC' ? `ECDSA/${digest}` : digest ? `${known.key}/${digest}` : known.key;
   const s: SignatureScheme = { key: known.key, name };

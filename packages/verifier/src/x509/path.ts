@@ -36,7 +36,10 @@ export function signedBy(cert: CertInfo, issuer: CertInfo): boolean {
   if (hit !== undefined) return hit;
   let ok = false;
   try {
-    ok = verifySignature(resolveScheme(cert.cert.signatureAlgorithm), issuer.publicKey, cert.cert.tbsView, cert.cert.signatureValue.valueBlock.valueHexView);
+    // RFC 5280 §4.1.1.2: the outer signatureAlgorithm must equal the signed tbsCertificate.signature.
+    const outer = Buffer.from(cert.cert.signatureAlgorithm.toSchema().toBER(false));
+    const inner = Buffer.from(cert.cert.signature.toSchema().toBER(false));
+    ok = outer.equals(inner) && cert.cert.signatureValue.valueBlock.unusedBits === 0 && verifySignature(resolveScheme(cert.cert.signatureAlgorithm), issuer.publicKey, cert.cert.tbsView, cert.cert.signatureValue.valueBlock.valueHexView);
   } catch {
     ok = false;
   }
