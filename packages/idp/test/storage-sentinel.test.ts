@@ -39,7 +39,7 @@ describe('storage on Redis Sentinel: failover', function () {
     await s.audit.append({ type: 'login.success', accountId: 'X' });
     // wait until the replica has the data (WAIT 1 replica)
     const raw = new Redis(sen.master.url);
-    try { assert.equal(await raw.wait(1, 5000), 1, 'replica acknowledged'); } finally { raw.disconnect(); }
+    try { assert.equal(await raw.wait(1, 15000), 1, 'replica acknowledged'); } finally { raw.disconnect(); }
     await sen.master.stop();
     const found = await eventually(async () => {
       const v = await A.find('before');
