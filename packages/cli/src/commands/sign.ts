@@ -252,7 +252,21 @@ function reason(err: unknown): string {
   return `${e.code ? e.code + ': ' : ''}${(e.message ?? String(err)).split('\n')[0]}`;
 }
 
+const CERT_CODES = ['CERT_EXPIRED', 'CERT_REVOKED', 'CERT_NOT_YET_VALID'];
+
 async function signOne(backend: KeyBackend, o: Options, input: string, output: string, checkedSigner: { done: boolean }): Promise<string> {
+  try {
+    return await signOneUnchecked(backend, o, input, output, checkedSigner);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code && CERT_CODES.includes(e.code) && !o.allowInvalidCert) {
+      throw Object.assign(new Error(`${(e.message ?? '').replace(/[;,]?\s*\(?(override|use allowInvalidCert)[^)]*\)?\.?$/i, '')} (--allow-invalid-cert to sign anyway)`), { code: e.code });
+    }
+    throw err;
+  }
+}
+
+async function signOneUnchecked(backend: KeyBackend, o: Options, input: string, output: string, checkedSigner: { done: boolean }): Promise<string> {
   if (!existsSync(input)) throw Object.assign(new Error(`input ${input} not found`), { code: 'INPUT_READ' });
   if (!statSync(input).isFile()) throw Object.assign(new Error(`input ${input} is not a file`), { code: 'INPUT_READ' });
   const opts = pdfOptions(o);
