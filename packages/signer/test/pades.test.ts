@@ -165,6 +165,25 @@ describe('PAdES signing (B-B) of every input class', function () {
     assert.ok(dark > 50, `appearance rendered (${dark} dark pixels)`);
   });
 
+  it('keeps the appearance upright on a rotated page (/Rotate 90: form /Matrix turns it back)', async () => {
+    const { PDFDocument, degrees } = await import('pdf-lib');
+    const doc = await PDFDocument.create();
+    doc.addPage([400, 300]).setRotation(degrees(90));
+    const input = join(dir, 'rot90.pdf');
+    writeFileSync(input, await doc.save({ useObjectStreams: false }));
+    const out = join(dir, 'rot90-signed.pdf');
+    await signPdf(input, out, { backend: a, reason: 'xoay', visible: { page: 1, rect: [100, 50, 60, 220] } });
+    assertPdfsigValid(out, 1);
+    const r = PdfReader.open(out);
+    const f = r.fields()[0]!;
+    const ap = r.dict(r.dict(f.dict.get('AP'))!.get('N'))!;
+    assert.deepEqual(r.array(ap.get('Matrix'))!.items, [0, 1, -1, 0, 0, 0]);
+    assert.deepEqual(r.array(ap.get('BBox'))!.items, [0, 0, 220, 60], 'drawn in the on-screen orientation');
+    r.close();
+    // pdftotext reads the page as displayed: the lines come out horizontal and whole
+    assert.ok(pdfText(out).includes('Ký bởi: Nguyễn Văn An'), pdfText(out));
+  });
+
   it('two-step signing: prepare → external signature → finalize from JSON state', async () => {
     const out = join(dir, 'two-step.pdf');
     const prep = await preparePdfSignature(samples['xref-stream'], out, { certificate: a.certificate, chain: a.chain }, { reason: 'remote' });

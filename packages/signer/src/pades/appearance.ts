@@ -36,8 +36,13 @@ function fontBytes(path?: string): Uint8Array {
  * then copies its content and resources into the update as a Form XObject (objects renumbered).
  * Returns the reference of the XObject, for the widget's /AP /N.
  */
-export async function buildAppearance(w: IncrementalWriter, opts: { width: number; height: number; lines: string[]; image?: Uint8Array; fontPath?: string }): Promise<PdfRef> {
-  const { width, height } = opts;
+export async function buildAppearance(w: IncrementalWriter, opts: { width: number; height: number; lines: string[]; image?: Uint8Array; fontPath?: string; pageRotate?: number }): Promise<PdfRef> {
+  // On a page shown rotated (/Rotate, clockwise), draw in the on-screen orientation and rotate the
+  // form back (/Matrix, counterclockwise) so that the text reads upright.
+  const rot = (((opts.pageRotate ?? 0) % 360) + 360) % 360;
+  const quarter = rot === 90 || rot === 270;
+  const width = quarter ? opts.height : opts.width;
+  const height = quarter ? opts.width : opts.height;
   if (!(width > 0 && height > 0 && width < 14400 && height < 14400)) throw new PadesError('APPEARANCE_FAILED', `bad signature rectangle size ${width}x${height}`);
   let scratch: Uint8Array;
   try {
@@ -119,5 +124,7 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
     new PdfDict({ Type: PdfName.of('XObject'), Subtype: PdfName.of('Form'), BBox: new PdfArray([0, 0, width, height]), Resources: resources, Filter: PdfName.of('FlateDecode') }),
     data,
   );
+  const matrices: Record<number, number[]> = { 90: [0, 1, -1, 0, 0, 0], 180: [-1, 0, 0, -1, 0, 0], 270: [0, -1, 1, 0, 0, 0] };
+  if (matrices[rot]) xobj.dict.set('Matrix', new PdfArray(matrices[rot]!));
   return w.add(xobj);
 }

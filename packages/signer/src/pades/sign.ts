@@ -281,7 +281,8 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
         ...(options.reason ? [`Lý do: ${options.reason}`] : []),
         ...(options.location ? [`Nơi ký: ${options.location}`] : []),
       ];
-      const ap = await buildAppearance(w, { width: vis.rect[2], height: vis.rect[3], lines, ...(vis.image ? { image: vis.image } : {}), ...(vis.fontPath ? { fontPath: vis.fontPath } : {}) });
+      const rotate = target.pageIndex >= 0 ? reader.getPage(target.pageIndex).rotate : 0;
+      const ap = await buildAppearance(w, { width: vis.rect[2], height: vis.rect[3], lines, pageRotate: rotate, ...(vis.image ? { image: vis.image } : {}), ...(vis.fontPath ? { fontPath: vis.fontPath } : {}) });
       const widget = editDict(w, target.widgetRef);
       widget.set('AP', new PdfDict({ N: ap }));
       if (target.existing) widget.set('Rect', new PdfArray([vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]]));
