@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeSamples, makeEncrypted, type SampleClass } from '../../../fixtures/pdf/samples.js';
 import { assertOpensslCmsVerifies, assertPdfsigValid, assertPrefix, kyso, pdfText } from './pades-helpers.js';
 import { makeLocalPki, type LocalPki } from './pades-pki.js';
@@ -31,6 +31,31 @@ describe('kyso sign (CLI)', function () {
     assertPdfsigValid(out, 1);
     assertOpensslCmsVerifies(out, pki.rootPath, dir);
     assert.ok(pdfText(out).includes('Ký bởi: Nguyễn Văn An'));
+  });
+
+  it('prompts for the password on a terminal without echoing it (pty through script(1))', async () => {
+    const out = join(dir, 'prompted.pdf');
+    const { spawn } = await import('node:child_process');
+    const cmd = [process.execPath, resolve(import.meta.dirname, '../../cli/bin/kyso.mjs'), 'sign', samples.classic, '-o', out, '--p12', pki.p12, '--offline'].map((x) => `'${x}'`).join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let seen = '';
+    let sent = false;
+    const code = await new Promise<number>((res, rej) => {
+      child.on('error', rej);
+      child.stdout.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (!sent && seen.includes('Password: ')) {
+          sent = true;
+          child.stdin.write(pki.p12Password + '\r');
+        }
+      });
+      child.on('close', (c) => res(c ?? -1));
+    });
+    assert.equal(code, 0, seen);
+    const afterPrompt = seen.slice(seen.indexOf('Password: ') + 'Password: '.length);
+    assert.ok(!afterPrompt.includes(pki.p12Password), `password echoed: ${JSON.stringify(afterPrompt)}`);
+    assert.match(afterPrompt, /signed .*prompted\.pdf/);
+    assertPdfsigValid(out, 1);
   });
 
   it('signs with --key/--cert/--chain (second signature on the first one)', async () => {

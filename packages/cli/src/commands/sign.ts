@@ -172,8 +172,9 @@ function parseArgs(args: string[]): Options | 'help' {
 async function prompt(question: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new UsageError(`${question.replace(/: $/, '')} needed: set it in an environment variable (--password-env / --pin-env)`);
-  process.stderr.write(question);
+  // echo off before the prompt is shown, so that nothing typed after it can be echoed
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let s = '';
