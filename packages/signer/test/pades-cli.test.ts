@@ -76,6 +76,7 @@ describe('kyso sign (CLI)', function () {
       ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--level', 'B-T'],
       ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--visible', 'page=0;rect=1,2'],
       ['sign', samples.classic, '-o', join(dir, 'u.pdf'), '--p12', pki.p12, '--certify', '4'],
+      ['sign', '--in-dir', dir, '--out-dir', dir + '/', '--p12', pki.p12],
     ];
     const rs = await Promise.all(cases.map((c) => kyso(c, env)));
     rs.forEach((r, i) => {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import {
@@ -313,7 +313,8 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return 0;
     }
-    if (o.input && o.output && o.input === o.output) throw new UsageError('output must differ from the input (the input stays untouched)');
+    if (o.input && o.output && resolve(o.input) === resolve(o.output)) throw new UsageError('output must differ from the input (the input stays untouched)');
+    if (o.inDir && o.outDir && resolve(o.inDir) === resolve(o.outDir)) throw new UsageError('--out-dir must differ from --in-dir (the inputs stay untouched)');
     const backend = await openKeyBackend(await keySource(o));
     const checked = { done: false };
     try {
