@@ -109,6 +109,14 @@ describe('kyso verify (CLI) and report outputs', function () {
     assert.match(ok.stdout, /a\.pdf: TOTAL_PASSED/);
   });
 
+  it('--json on a folder prints an array of reports in file order', async () => {
+    const res = await kyso(['verify', join(dir, 'batch'), '--policy', policyPath, '--json']);
+    assert.equal(res.code, 1);
+    const arr = JSON.parse(res.stdout) as ValidationReport[];
+    assert.ok(Array.isArray(arr));
+    assert.deepEqual(arr.map((r) => [r.file, r.documentIndication]), [['a.pdf', 'TOTAL_PASSED'], ['b-tampered.pdf', 'TOTAL_FAILED']]);
+  });
+
   it('a .p7s with its data file next to it, and with --data', async () => {
     const data = join(dir, 'contract.txt');
     writeFileSync(data, 'Hợp đồng số 1');

@@ -199,6 +199,14 @@ describe('verifier: detached CMS / CAdES (openssl-made PKI)', function () {
     assert.equal(s.subIndication, 'SIGNED_DATA_NOT_FOUND');
   });
 
+  it('an attached CMS (.p7m) validates from its encapsulated content; a different data file is a HASH_FAILURE', async () => {
+    const p7m = pki.signCms('good', data, { attached: true });
+    const s = one(await verifyCms(p7m, undefined, policy, vd));
+    assert.equal(s.indication, 'TOTAL_PASSED', s.message);
+    assert.equal(one(await verifyCms(p7m, data, policy, vd)).indication, 'TOTAL_PASSED');
+    assert.equal(one(await verifyCms(p7m, new TextEncoder().encode('other'), policy, vd)).subIndication, 'HASH_FAILURE');
+  });
+
   it('PEM-armoured CMS is accepted', async () => {
     const pem = `-----BEGIN CMS-----\n${Buffer.from(good).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CMS-----\n`;
     assert.equal(one(await verifyCms(new TextEncoder().encode(pem), data, policy, vd)).indication, 'TOTAL_PASSED');

@@ -23,7 +23,7 @@ export interface MiniPki {
   /** RFC 3161 token (DER) over a SHA-256 digest, made by the `tsa` leaf. */
   timestamp(digest: Uint8Array): Uint8Array;
   /** Signs `data` (path) as detached CMS; returns DER. */
-  signCms(leafName: string, dataPath: string, opts?: { md?: string; cades?: boolean; noattr?: boolean; pss?: boolean; }): Uint8Array;
+  signCms(leafName: string, dataPath: string, opts?: { md?: string; cades?: boolean; noattr?: boolean; pss?: boolean; attached?: boolean }): Uint8Array;
 }
 
 function run(dir: string, args: string[], input?: string): string {
@@ -156,6 +156,7 @@ ess_cert_id_chain = no
         '-outform', 'DER', '-out', out, '-md', opts.md ?? 'sha256'];
       if (opts.cades !== false) args.push('-cades');
       if (opts.noattr) args.push('-noattr');
+      if (opts.attached) args.push('-nodetach');
       if (opts.pss) args.push('-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32');
       run(dir, args);
       return new Uint8Array(readFileSync(out));
