@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,33 @@ describe('verify: files signed by kyso with the test PKI (@kyso/fixtures)', func
       assert.equal(r.documentIndication, 'TOTAL_PASSED', why(r));
       assert.ok(r.signatures[0]!.modifications.length > 0, 'the later revisions are listed as allowed changes');
     }
+  });
+
+  it('end to end through the CLI: `kyso sign` (PAdES B-LTA and CAdES B-T) then `kyso verify` exits 0 with the root, 1 without', async () => {
+    const root = new URL('..', import.meta.url).pathname;
+    const kyso = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(process.execPath, [join(root, 'packages/cli/bin/kyso.mjs'), ...args], { cwd: root, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr }));
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-e2e-'));
+    const id = pki.identities.citizen1;
+    writeFileSync(join(dir, 'in.pdf'), await onePage('e2e'));
+    writeFileSync(join(dir, 'contract.txt'), 'Hợp đồng');
+    const env = { KYSO_TEST_P12_PASSWORD: id.password };
+    const key = ['--p12', id.p12Path, '--password-env', 'KYSO_TEST_P12_PASSWORD', '--tsa', pki.servers.tsaUrl];
+    const s1 = await kyso(['sign', join(dir, 'in.pdf'), '-o', join(dir, 'out.pdf'), ...key, '--level', 'B-LTA'], env);
+    assert.equal(s1.code, 0, s1.out);
+    const s2 = await kyso(['sign', join(dir, 'contract.txt'), '-o', join(dir, 'contract.txt.p7s'), ...key, '--level', 'B-T'], env);
+    assert.equal(s2.code, 0, s2.out);
+    const v1 = await kyso(['verify', join(dir, 'out.pdf'), join(dir, 'contract.txt.p7s'), '--trust', pki.rootPath, '--json']);
+    assert.equal(v1.code, 0, v1.out);
+    const reports = JSON.parse(v1.out) as ValidationReport[];
+    assert.deepEqual(reports.map((r) => r.documentIndication), ['TOTAL_PASSED', 'TOTAL_PASSED']);
+    assert.equal(sigOf(reports[0]!).level, 'PAdES-BASELINE-LTA');
+    assert.equal(sigOf(reports[1]!).level, 'CAdES-BASELINE-T');
+    const v2 = await kyso(['verify', join(dir, 'out.pdf'), '--offline']);
+    assert.equal(v2.code, 1);
+    assert.match(v2.out, /NO_CERTIFICATE_CHAIN_FOUND/);
   });
 
   it('revoked signer → TOTAL_FAILED / REVOKED', async () => {
