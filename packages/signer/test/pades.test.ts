@@ -243,6 +243,7 @@ describe('PAdES signing (B-B) of every input class', function () {
     const broken = Buffer.from(bytes.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n12345678'), 'latin1');
     await assert.rejects(signPdf(broken, out, { backend: a }), (e: unknown) => e instanceof PdfError && e.code === 'PDF_XREF_BROKEN');
     await assert.rejects(signPdf(Buffer.from('not a pdf at all'), out, { backend: a }), (e: unknown) => e instanceof PdfError && e.code === 'PDF_NOT_PDF');
+    await assert.rejects(signPdf(samples.classic, join(dir, 'no-such-dir', 'o.pdf'), { backend: a }), (e: unknown) => e instanceof PadesError && hasCode(e, 'OUTPUT_FAILED') && /ENOENT/.test((e as Error).message));
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
   });

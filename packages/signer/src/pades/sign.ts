@@ -315,8 +315,17 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   } catch (err) {
     reader.close();
     safeUnlink(tmp);
-    throw err;
+    throw asOutputError(err, output);
   }
+}
+
+/** File-system failures (ENOENT, EACCES, ENOSPC...) while writing become OUTPUT_FAILED with the path and the system code. */
+function asOutputError(err: unknown, output: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string') {
+    return new PadesError('OUTPUT_FAILED', `cannot write ${output}: ${e.code} (${e.syscall})`, { cause: err });
+  }
+  return err;
 }
 
 /** TSA options as stored in the state: no nonce, and no HTTP headers (they may carry credentials; pass them again to finalize). */
@@ -422,7 +431,7 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
     return { output: st.output, byteRange: st.byteRange, cmsSize: cms.length, contentsSize: st.contentsHexLength / 2, level: st.level, fieldName: st.fieldName, fileSize };
   } catch (err) {
     safeUnlink(st.preparedPath);
-    throw err;
+    throw asOutputError(err, st.output);
   }
 }
 
