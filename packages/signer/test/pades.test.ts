@@ -102,6 +102,11 @@ describe('PAdES signing (B-B) of every input class', function () {
     await signPdf(samples['empty-field'], out, { backend: a, fieldName: 'Signature1' });
     const sigs = signaturesOf(out);
     assert.deepEqual(sigs.map((s) => s.field), ['Signature1']);
+    // the pre-created field has a rectangle: the signature shows there with the default Vietnamese text
+    assert.ok(pdfText(out).includes('Ký bởi: Nguyễn Văn An'), pdfText(out));
+    const quiet = join(dir, 'field-invisible.pdf');
+    await signPdf(samples['empty-field'], quiet, { backend: a, fieldName: 'Signature1', invisible: true });
+    assert.ok(!pdfText(quiet).includes('Ký bởi'));
     const out2 = join(dir, 'field2.pdf');
     await assert.rejects(signPdf(out, out2, { backend: a, fieldName: 'Signature1' }), (e: unknown) => e instanceof PadesError && hasCode(e, 'FIELD_ALREADY_SIGNED'));
     assert.equal(existsSync(out2), false);

@@ -43,8 +43,10 @@ export interface PdfSignatureOptions {
   certify?: 1 | 2 | 3;
   /** FieldMDP lock of a new field (and /Reference FieldMDP of this signature). */
   lock?: { action: 'All' | 'Include' | 'Exclude'; fields?: string[] };
-  /** Visible appearance; invisible by default. */
+  /** Visible appearance; invisible by default (a pre-created field with a non-empty /Rect gets the default text appearance). */
   visible?: VisibleSignatureOptions;
+  /** Never draw an appearance, even in a pre-created visible field. */
+  invisible?: boolean;
   /** TSA for B-T and above. */
   tsa?: SignatureTimestampOptions;
   /** Bytes reserved for the CMS in /Contents (default: estimated from certificates + timestamp). */
@@ -222,15 +224,14 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       const p = docMdpPermission(reader, docMdp);
       if (p === 1) throw new PadesError('DOCMDP_FORBIDS', 'the document is certified with DocMDP P=1: no change, not even a signature, is permitted');
     }
-    const vis = options.visible;
     const certified = !!docMdp || signed.some((f) => isCertification(reader, f.dict.get('V')));
-    if (certified && vis && !fields.some((f) => f.fullName === options.fieldName && f.fieldType === 'Sig')) {
+    if (certified && options.visible && !fields.some((f) => f.fullName === options.fieldName && f.fieldType === 'Sig')) {
       throw new PadesError('DOCMDP_FORBIDS', 'the document is certified: a new visible signature field could overlay its content (shadow/sneaky-signature attacks) and strict validators reject it; sign an existing empty field (--field NAME) or sign invisibly');
     }
     const w = new IncrementalWriter(reader);
     const target = prepareField(w, fields, {
       ...(options.fieldName !== undefined ? { fieldName: options.fieldName } : {}),
-      ...(vis ? { page: vis.page, rect: [vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]] } : {}),
+      ...(options.visible ? { page: options.visible.page, rect: [options.visible.rect[0], options.visible.rect[1], options.visible.rect[0] + options.visible.rect[2], options.visible.rect[1] + options.visible.rect[3]] } : {}),
       ...(options.lock ? { lock: options.lock } : {}),
     });
     const signerName = options.signerName ?? cnOf(cert) ?? cert.subject;
@@ -274,6 +275,17 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       p.set('DocMDP', sigRef);
       cat.set('Perms', p);
     }
+    // A pre-created field with a real rectangle shows the signature there (unless told to stay invisible).
+    let vis = options.visible;
+    if (!vis && target.existing && !options.invisible) {
+      const rect = reader.array(reader.dict(target.widgetRef)?.get('Rect'))?.items;
+      if (rect && rect.length === 4 && rect.every((x) => typeof x === 'number')) {
+        const [x1, y1, x2, y2] = rect as number[];
+        const wdt = Math.abs(x2! - x1!);
+        const hgt = Math.abs(y2! - y1!);
+        if (wdt >= 1 && hgt >= 1) vis = { page: target.pageIndex + 1, rect: [Math.min(x1!, x2!), Math.min(y1!, y2!), wdt, hgt] };
+      }
+    }
     if (vis) {
       const lines = vis.lines ?? [
         `Ký bởi: ${signerName}`,
@@ -285,7 +297,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       const ap = await buildAppearance(w, { width: vis.rect[2], height: vis.rect[3], lines, pageRotate: rotate, ...(vis.image ? { image: vis.image } : {}), ...(vis.fontPath ? { fontPath: vis.fontPath } : {}) });
       const widget = editDict(w, target.widgetRef);
       widget.set('AP', new PdfDict({ N: ap }));
-      if (target.existing) widget.set('Rect', new PdfArray([vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]]));
+      if (target.existing && options.visible) widget.set('Rect', new PdfArray([vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]]));
     }
     const layout = await writeSignedUpdate({ writer: w, sigRef, source: input, target: tmp, hash });
     reader.close();
