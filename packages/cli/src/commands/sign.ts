@@ -28,6 +28,7 @@ Options:
   --field NAME           sign this empty signature field, or create a field with this name
   --visible "page=1;rect=x,y,w,h"   visible signature on that page (PDF points, origin bottom-left)
   --image PNG            image (seal, handwritten signature) in the visible signature
+  --invisible            no appearance even in a pre-created visible field (new fields are invisible by default)
   --reason TEXT --location TEXT --contact TEXT   signature dictionary entries (and appearance text)
   --name TEXT            signer name shown (default: certificate CN)
   --certify 1|2|3        certification signature (DocMDP): 1 no changes, 2 form filling + signing, 3 + annotations
@@ -65,6 +66,7 @@ interface Options {
   hash?: HashName;
   allowInvalidCert: boolean;
   offline: boolean;
+  invisible: boolean;
 }
 
 const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
@@ -88,7 +90,7 @@ export function parseVisible(s: string): { page: number; rect: [number, number, 
 }
 
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { level: 'B-B', allowInvalidCert: false, offline: false };
+  const o: Options = { level: 'B-B', allowInvalidCert: false, offline: false, invisible: false };
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -141,6 +143,7 @@ function parseArgs(args: string[]): Options | 'help' {
       }
       case '--allow-invalid-cert': o.allowInvalidCert = true; break;
       case '--offline': o.offline = true; break;
+      case '--invisible': o.invisible = true; break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
         positional.push(a);
@@ -163,6 +166,7 @@ function parseArgs(args: string[]): Options | 'help' {
   if (o.pinEnv && !o.pkcs11Module) throw new UsageError('--pin-env is for PKCS#11 keys; use --password-env for files');
   if (o.passwordEnv && o.pkcs11Module) throw new UsageError('--password-env is for key files; use --pin-env for PKCS#11');
   if (o.image && !o.visible) throw new UsageError('--image needs --visible');
+  if (o.invisible && o.visible) throw new UsageError('--invisible and --visible exclude each other');
   if (o.level !== 'B-B' && !o.tsa) throw new UsageError(`--level ${o.level} needs --tsa URL`);
   if (o.tsa && !/^https?:\/\//i.test(o.tsa)) throw new UsageError('--tsa must be an http(s) URL');
   return o;
@@ -245,6 +249,7 @@ function pdfOptions(o: Options): PdfSignatureOptions {
     ...(o.visible ? { visible: { ...o.visible, ...(o.image ? { image: new Uint8Array(readFileSync(o.image)) } : {}) } } : {}),
     allowInvalidCert: o.allowInvalidCert,
     checkRevocation: !o.offline,
+    ...(o.invisible ? { invisible: true } : {}),
   };
 }
 
