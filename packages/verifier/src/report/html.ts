@@ -11,6 +11,25 @@ const VERDICT_VI: Record<Indication, string> = {
   TOTAL_FAILED: 'Không hợp lệ',
 };
 
+/** Vietnamese explanation of each sub-indication, for clerks. */
+const SUB_VI: Partial<Record<string, string>> = {
+  FORMAT_FAILURE: 'Cấu trúc chữ ký hoặc tài liệu không hợp lệ, hoặc tài liệu bị sửa đổi sau khi ký',
+  HASH_FAILURE: 'Nội dung đã bị thay đổi sau khi ký (sai giá trị băm)',
+  SIG_CRYPTO_FAILURE: 'Giá trị chữ ký không khớp với khóa công khai của người ký',
+  REVOKED: 'Chứng thư số của người ký đã bị thu hồi',
+  EXPIRED: 'Chữ ký được tạo sau khi chứng thư số hết hạn',
+  NOT_YET_VALID: 'Chữ ký được tạo trước khi chứng thư số có hiệu lực',
+  NO_CERTIFICATE_CHAIN_FOUND: 'Không xây dựng được chuỗi chứng thư tới tổ chức chứng thực gốc tin cậy',
+  NO_SIGNING_CERTIFICATE_FOUND: 'Không xác định được chứng thư số của người ký',
+  CRYPTO_CONSTRAINTS_FAILURE: 'Thuật toán hoặc độ dài khóa không đáp ứng chính sách',
+  OUT_OF_BOUNDS_NO_POE: 'Chứng thư số đã hết hạn và không có dấu thời gian chứng minh thời điểm ký',
+  TRY_LATER: 'Chưa xác định được tình trạng thu hồi chứng thư số, hãy kiểm tra lại sau',
+  SIGNED_DATA_NOT_FOUND: 'Không tìm thấy dữ liệu đã ký',
+  CHAIN_CONSTRAINTS_FAILURE: 'Chứng thư số không đáp ứng ràng buộc của chuỗi chứng thư',
+  REVOKED_CA_NO_POE: 'Chứng thư của tổ chức chứng thực trung gian đã bị thu hồi',
+  NO_SIGNATURE_FOUND: 'Tài liệu không có chữ ký số',
+};
+
 const COLORS: Record<Indication, string> = { TOTAL_PASSED: '#1b7f3b', INDETERMINATE: '#a86400', TOTAL_FAILED: '#b3261e' };
 
 function row(vi: string, en: string, value: string): string {
@@ -24,7 +43,8 @@ function badge(ind: Indication, sub: string | null): string {
 function signatureSection(s: SignatureReport, i: number): string {
   const e = escapeHtml;
   const rows: string[] = [];
-  rows.push(row('Kết quả', 'Result', `${badge(s.indication, s.subIndication)}<br>${e(s.message)}${s.block ? ` <small>(${e(s.block)})</small>` : ''}`));
+  const vi = s.subIndication ? SUB_VI[s.subIndication] : s.kind === 'document-timestamp' ? 'Dấu thời gian hợp lệ' : 'Chữ ký hợp lệ';
+  rows.push(row('Kết quả', 'Result', `${badge(s.indication, s.subIndication)}<br>${vi ? `<span lang="vi">${e(vi)}</span><br>` : ''}<span lang="en">${e(s.message)}</span>${s.block ? ` <small>(${e(s.block)})</small>` : ''}`));
   rows.push(row('Mức chữ ký', 'Level', e(s.level)));
   rows.push(row('Toàn vẹn', 'Integrity', s.intact ? 'Có / yes' : 'Không / no'));
   if (s.signer) {
