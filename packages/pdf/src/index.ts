@@ -17,3 +17,4 @@ export { decodeStreamData, DEFAULT_MAX_DECODED } from './filters.js';
 export { PdfReader, pdfReadStats, resetPdfReadStats, type ReaderOptions, type XrefEntry, type XrefSection, type PdfRevision, type PdfPage, type PdfField } from './reader.js';
 export { serialize, serializeIndirect, formatNumber } from './serialize.js';
 export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './writer.js';
+export { StandardSecurityHandler, encryptForWrite, isSignatureDict } from './crypt.js';

@@ -3,6 +3,7 @@ import { PdfError } from './errors.js';
 import { decodeStreamData, DEFAULT_MAX_DECODED } from './filters.js';
 import { PdfArray, PdfDict, PdfName, type PdfObject, PdfRef, PdfStream, PdfString } from './objects.js';
 import { DEFAULT_LIMITS, Parser, type ParseLimits } from './parser.js';
+import { mapStrings, StandardSecurityHandler } from './crypt.js';
 import { type ByteSource, openSource } from './source.js';
 
 /** Where an object lives, according to the cross-reference data. */
@@ -71,6 +72,8 @@ export interface ReaderOptions {
   limits?: Partial<ParseLimits>;
   /** When the xref data is unusable, rebuild it by scanning for objects (reported in `repairs`). Default false. */
   repair?: boolean;
+  /** Password of an encrypted PDF (user or owner); without it the empty user password is tried. */
+  password?: string;
 }
 
 const OBJSTM_CACHE = 8;
@@ -110,6 +113,11 @@ export class PdfReader {
   private readonly maxDecoded: number;
   private readonly limits: ParseLimits;
   private resolving = new Set<number>();
+  /** Security handler of an encrypted file, when the password (or the empty one) opened it. */
+  crypt: StandardSecurityHandler | undefined;
+  /** Why an encrypted file could not be decrypted (missing or wrong password, unsupported handler). */
+  encryptionError: PdfError | undefined;
+  private encryptNum = -1;
   private revisionsCache: PdfRevision[] | undefined;
 
   private constructor(src: ByteSource, opts: ReaderOptions) {
@@ -130,6 +138,7 @@ export class PdfReader {
         if (!opts.repair || !(err instanceof PdfError) || err.code === 'PDF_ENCRYPTED') throw err;
         r.rebuildXref(err);
       }
+      r.setupEncryption(opts.password);
     } catch (err) {
       if (typeof input === 'string') src.close();
       throw err;
@@ -155,6 +164,28 @@ export class PdfReader {
   /** True when the trailer has /Encrypt. */
   get isEncrypted(): boolean {
     return this.trailer.has('Encrypt');
+  }
+
+  /** True when the file is not encrypted, or its password (or the empty one) opened it. */
+  get canDecrypt(): boolean {
+    return !this.isEncrypted || this.crypt !== undefined;
+  }
+
+  private setupEncryption(password: string | undefined): void {
+    const e = this.trailer.get('Encrypt');
+    if (e === undefined) return;
+    if (e instanceof PdfRef) this.encryptNum = e.num;
+    try {
+      const enc = e instanceof PdfRef ? this.getObject(e) : e;
+      if (!(enc instanceof PdfDict)) throw new PdfError('PDF_ENCRYPTED', '/Encrypt is not a dictionary');
+      const id = this.resolve(this.trailer.get('ID'));
+      const id0 = id instanceof PdfArray && id.items[0] instanceof PdfString ? id.items[0].bytes : new Uint8Array(0);
+      this.crypt = StandardSecurityHandler.open(enc, id0, password);
+      this.cache.clear();
+      this.objStmCache.clear();
+    } catch (err) {
+      this.encryptionError = err instanceof PdfError ? err : new PdfError('PDF_ENCRYPTED', (err as Error).message);
+    }
   }
 
   /** Highest object number + 1 over the whole chain (trailer /Size, or more if the xref says so). */
@@ -201,11 +232,7 @@ export class PdfReader {
         return typeof v === 'number' ? v : undefined;
       },
       loadRaw: (s) => this.src.read(s.dataStart, s.dataLength),
-      decoder: (s, max) => {
-        const d = decodeStreamData(s.dict, s.raw(), Math.min(max ?? this.maxDecoded, this.maxDecoded), (o) => this.resolve(o));
-        stats.bytesDecoded += d.length;
-        return d;
-      },
+      decoder: (s, max) => this.decoder(s, max),
     }, this.limits);
   }
 
@@ -409,7 +436,8 @@ export class PdfReader {
     if (this.resolving.size > 64) throw new PdfError('PDF_TOO_DEEP', 'too many nested object loads');
     this.resolving.add(num);
     try {
-      const obj = e.type === 'offset' ? this.loadAt(num, e.offset, e.gen) : this.loadCompressed(num, e.stream, e.index);
+      let obj = e.type === 'offset' ? this.loadAt(num, e.offset, e.gen) : this.loadCompressed(num, e.stream, e.index);
+      if (this.crypt && e.type === 'offset' && num !== this.encryptNum) obj = this.decryptObject(obj, num, e.gen);
       stats.objectsLoaded++;
       this.cache.set(num, obj);
       return obj;
@@ -417,6 +445,24 @@ export class PdfReader {
       this.resolving.delete(num);
     }
   }
+
+  private decryptObject(obj: PdfObject, num: number, gen: number): PdfObject {
+    const h = this.crypt!;
+    mapStrings(obj, (st) => new PdfString(h.decryptString(num, gen, st.bytes), st.hex, st.start, st.end));
+    if (obj instanceof PdfStream) {
+      const type = obj.dict.getName('Type');
+      if (type === 'XRef' || (type === 'Metadata' && !h.encryptMetadata)) return obj;
+      const src = this.src;
+      return new PdfStream(obj.dict, undefined, obj.dataStart, obj.dataLength, (s) => h.decryptStream(num, gen, src.read(s.dataStart, s.dataLength)), this.decoder, obj.start, obj.end);
+    }
+    return obj;
+  }
+
+  private readonly decoder = (s: PdfStream, max?: number): Uint8Array => {
+    const d = decodeStreamData(s.dict, s.raw(), Math.min(max ?? this.maxDecoded, this.maxDecoded), (o) => this.resolve(o));
+    stats.bytesDecoded += d.length;
+    return d;
+  };
 
   /** Byte range of an uncompressed object in the file (`N G obj` to after `endobj`), or undefined. */
   objectSpan(ref: PdfRef | number): { start: number; end: number } | undefined {

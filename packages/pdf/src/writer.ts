@@ -3,6 +3,7 @@ import { PdfError } from './errors.js';
 import { PdfArray, PdfDict, PdfName, type PdfObject, PdfRef, PdfStream, PdfString } from './objects.js';
 import type { PdfReader } from './reader.js';
 import { serialize, serializeIndirect } from './serialize.js';
+import { encryptForWrite } from './crypt.js';
 
 /** The bytes to append to the original file, and where each object landed. */
 export interface IncrementalUpdate {
@@ -86,9 +87,11 @@ export class IncrementalWriter {
     if (last !== 0x0a && last !== 0x0d) push(Buffer.from('\n'));
     const offsets = new Map<number, number>();
     const sorted = [...this.objects.values()].sort((a, b) => a.ref.num - b.ref.num);
+    const crypt = r.crypt;
+    if (r.isEncrypted && !crypt) throw new PdfError('PDF_ENCRYPTED', 'cannot update an encrypted PDF without its password');
     for (const { ref, obj } of sorted) {
       offsets.set(ref.num, pos);
-      push(serializeIndirect(ref, obj));
+      push(serializeIndirect(ref, crypt ? encryptForWrite(obj, ref.num, ref.gen, crypt) : obj));
     }
     const prevTrailer = r.trailer;
     const trailer = new PdfDict();
@@ -99,6 +102,8 @@ export class IncrementalWriter {
       const info = prevTrailer.get('Info');
       if (info !== undefined) d.set('Info', info);
       d.set('ID', id);
+      const enc = prevTrailer.get('Encrypt');
+      if (enc !== undefined) d.set('Encrypt', enc);
       d.set('Prev', r.startxref);
     };
     const startxref = pos;

@@ -21,6 +21,7 @@ Secrets (never on the command line):
   --password-env VAR     password of the PKCS#12 / PEM key from environment variable VAR
   --pin-env VAR          PKCS#11 user PIN from environment variable VAR
                          (without them, kyso prompts when run in a terminal)
+  --pdf-password-env VAR password of an encrypted input PDF (user or owner) from environment variable VAR
 
 Options:
   --level B-B|B-T|B-LT|B-LTA   PAdES / CAdES baseline level (default B-B)
@@ -53,6 +54,7 @@ interface Options {
   pkcs11Key?: string;
   passwordEnv?: string;
   pinEnv?: string;
+  pdfPasswordEnv?: string;
   level: PadesLevel;
   tsa?: string;
   field?: string;
@@ -113,6 +115,7 @@ function parseArgs(args: string[]): Options | 'help' {
       case '--pkcs11-key': o.pkcs11Key = value(); break;
       case '--password-env': o.passwordEnv = value(); break;
       case '--pin-env': o.pinEnv = value(); break;
+      case '--pdf-password-env': o.pdfPasswordEnv = value(); break;
       case '--password': case '--pin': case '--pass':
         throw new UsageError(`${a} is not accepted: secrets never go on the command line; use ${a === '--pin' ? '--pin-env VAR' : '--password-env VAR'} or the prompt`);
       case '--level': {
@@ -250,6 +253,7 @@ function pdfOptions(o: Options): PdfSignatureOptions {
     allowInvalidCert: o.allowInvalidCert,
     checkRevocation: !o.offline,
     ...(o.invisible ? { invisible: true } : {}),
+    ...(o.pdfPasswordEnv ? { pdfPassword: fromEnv(o.pdfPasswordEnv, 'PDF password') } : {}),
   };
 }
 

@@ -16,11 +16,13 @@ export interface DocumentTimestampOptions extends TimestampRequestOptions {
   contentsSize?: number;
   /** Field name (default "DocTimeStampN"). */
   fieldName?: string;
+  /** Password of an encrypted PDF. */
+  pdfPassword?: string;
 }
 
 /** Appends a document timestamp revision to `path` itself (kyso's own temp files). */
 export async function addDocumentTimestampInPlace(path: string, opts: DocumentTimestampOptions): Promise<void> {
-  const reader: PdfReader = openForUpdate(path);
+  const reader: PdfReader = openForUpdate(path, opts.pdfPassword);
   const hash = opts.hash ?? 'SHA-256';
   try {
     const fields = reader.fields();

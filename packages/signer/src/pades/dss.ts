@@ -8,7 +8,7 @@ import { collectValidationData } from '../crypto/ltv/collect.js';
 import { OID } from '../crypto/cms/oids.js';
 import { editDict } from './edit.js';
 import { PadesError } from './errors.js';
-import { tempPathFor } from './sign.js';
+import { openForUpdate, tempPathFor } from './sign.js';
 import { pdfDate } from './util.js';
 
 /** Validation data for long-term validation (DER). */
@@ -192,11 +192,13 @@ export interface AddDssOptions {
   content?: DssContent;
   /** Only these signatures (field names); default: every signature without a VRI entry. */
   fields?: string[];
+  /** Password of an encrypted PDF. */
+  pdfPassword?: string;
 }
 
 /** Adds a DSS revision to `path` itself (used on kyso's own temp files). */
 export async function addDssInPlace(path: string, opts: AddDssOptions): Promise<void> {
-  const reader = PdfReader.open(path);
+  const reader = openForUpdate(path, opts.pdfPassword);
   try {
     const content: DssContent = { ...(opts.content ?? {}), vri: [...(opts.content?.vri ?? [])] };
     const existingVri = reader.dict(reader.dict(reader.catalog.get('DSS'))?.get('VRI'));

@@ -47,6 +47,8 @@ export interface PdfSignatureOptions {
   visible?: VisibleSignatureOptions;
   /** Never draw an appearance, even in a pre-created visible field. */
   invisible?: boolean;
+  /** Password of an encrypted input PDF (user or owner); never stored in the two-step state. */
+  pdfPassword?: string;
   /** TSA for B-T and above. */
   tsa?: SignatureTimestampOptions;
   /** Bytes reserved for the CMS in /Contents (default: estimated from certificates + timestamp). */
@@ -165,18 +167,26 @@ export function checkCertificateTime(cert: Uint8Array, at: Date, allow = false):
   if (at > c.notAfter) throw new SignerError('CERT_EXPIRED', `signer certificate ${c.subject} expired on ${c.notAfter.toISOString()} (use allowInvalidCert to override)`);
 }
 
-/** Opens the input for signing: refuses encrypted and repaired files. */
-export function openForUpdate(input: string | Uint8Array): PdfReader {
+/**
+ * Opens the input for signing. Encrypted files need their password (or open with the empty user
+ * password) and must permit signing; files whose xref had to be rebuilt are refused later by the writer.
+ */
+export function openForUpdate(input: string | Uint8Array, password?: string): PdfReader {
   let r: PdfReader;
   try {
-    r = PdfReader.open(input);
+    r = PdfReader.open(input, password !== undefined ? { password } : {});
   } catch (err) {
     if (err instanceof PdfError) throw err;
     throw new PdfError('PDF_BAD_STRUCTURE', `cannot read the PDF: ${(err as Error).message}`);
   }
-  if (r.isEncrypted) {
+  if (r.isEncrypted && !r.crypt) {
     r.close();
-    throw new PadesError('PDF_ENCRYPTED', 'the PDF is encrypted; decrypt it first (kyso does not sign encrypted PDFs)');
+    const why = r.encryptionError?.message ?? 'it cannot be decrypted';
+    throw new PadesError('PDF_ENCRYPTED', `the PDF is encrypted: ${why}${password === undefined ? ' (give its password: pdfPassword / --pdf-password-env)' : ''}`);
+  }
+  if (r.crypt && !r.crypt.owner && !r.crypt.allowsSigning) {
+    r.close();
+    throw new PadesError('PDF_ENCRYPTED', 'the PDF is encrypted and its permissions do not allow signing with the user password (give the owner password)');
   }
   try {
     void r.catalog;
@@ -208,7 +218,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   }
   const hash = options.hash ?? options.signatureAlgorithm?.hash ?? 'SHA-256';
   const cert = certInfo(signer.certificate);
-  const reader = openForUpdate(input);
+  const reader = openForUpdate(input, options.pdfPassword);
   const tmp = tempPathFor(output);
   try {
     const fields = reader.fields();
@@ -404,6 +414,8 @@ export interface FinalizePdfOptions {
   ltv?: LtvProvider;
   /** TSA options that are not kept in the state (e.g. `headers` with credentials), merged over the state's. */
   tsa?: Partial<SignatureTimestampOptions>;
+  /** Password of an encrypted PDF, needed again for B-LT/B-LTA (unless the empty user password opens it). */
+  pdfPassword?: string;
 }
 
 /**
@@ -431,12 +443,12 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
     }
     embedContents(st.preparedPath, st.contentsOffset, st.contentsHexLength, cms);
     if (atLeast(st.level, 'B-LT')) {
-      await addDssInPlace(st.preparedPath, { ...(opts.ltv ? { ltv: opts.ltv } : {}) });
+      await addDssInPlace(st.preparedPath, { ...(opts.ltv ? { ltv: opts.ltv } : {}), ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
     }
     if (st.level === 'B-LTA') {
       const url = st.documentTimestamp?.url ?? st.tsa?.url;
       if (!url) throw new PadesError('TSA_FAILED', 'B-LTA needs a TSA URL for the document timestamp');
-      await addDocumentTimestampInPlace(st.preparedPath, { ...(opts.tsa?.headers ? { headers: opts.tsa.headers } : {}), ...st.documentTimestamp, url });
+      await addDocumentTimestampInPlace(st.preparedPath, { ...(opts.tsa?.headers ? { headers: opts.tsa.headers } : {}), ...st.documentTimestamp, url, ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
     }
     const fileSize = statSync(st.preparedPath).size;
     renameSync(st.preparedPath, st.output);
@@ -478,7 +490,7 @@ export async function signPdf(input: string | Uint8Array, output: string, option
     abortPdfSignature(prepared.state);
     throw err;
   }
-  return finalizePdfSignature(prepared.state, sig, { ...(options.ltv ? { ltv: options.ltv } : {}), ...(options.tsa ? { tsa: options.tsa } : {}) });
+  return finalizePdfSignature(prepared.state, sig, { ...(options.ltv ? { ltv: options.ltv } : {}), ...(options.tsa ? { tsa: options.tsa } : {}), ...(options.pdfPassword !== undefined ? { pdfPassword: options.pdfPassword } : {}) });
 }
 
 /** Convenience: signs bytes and returns the signed bytes (through a temp file). */
