@@ -151,6 +151,27 @@ describe('PAdES B-T, B-LT, B-LTA (openssl-backed TSA / OCSP / CRL)', function ()
     opensslTsVerify(dir, last.cms, { dataPath }, svc);
   });
 
+  it('B-LTA on an encrypted PDF (AES-256, user password): DSS streams encrypted, document timestamp verifies', async () => {
+    const { makeEncrypted } = await import('../../../fixtures/pdf/samples.js');
+    const enc = join(dir, 'enc-in.pdf');
+    makeEncrypted(input, enc, 'aes256', 'pw');
+    const out = join(dir, 'enc-lta.pdf');
+    await signPdf(enc, out, { backend: good, level: 'B-LTA', tsa: { url: svc.tsaUrl }, pdfPassword: 'pw' });
+    assertPrefix(enc, out);
+    const r = PdfReader.open(out, { password: 'pw' });
+    const dss = r.dict(r.catalog.get('DSS'))!;
+    const certs = r.array(dss.get('Certs'))!.items.map((x) => (r.getObject(x as PdfRef) as PdfStream).decode());
+    assert.ok(certs.every((c) => c[0] === 0x30), 'DSS certificates decrypt to DER');
+    r.close();
+    const last = signaturesOf(out).at(-1)!;
+    assert.equal(last.subFilter, 'ETSI.RFC3161');
+    const dataPath = join(dir, 'enc-lta-data.bin');
+    writeFileSync(dataPath, signedBytes(out, last.byteRange));
+    opensslTsVerify(dir, last.cms, { dataPath }, svc);
+    const st = spawnSync('pdfsig', ['-upw', 'pw', out], { encoding: 'utf8' }).stdout;
+    assert.match(st, /Signature #1:[\s\S]*?Signature is Valid/);
+  });
+
   it('unreachable TSA: TSA_FAILED, no output and no temp file', async () => {
     const out = join(dir, 'no-tsa.pdf');
     await assert.rejects(
