@@ -7,6 +7,11 @@
  *   offsets (`start`/`end`, and `PdfDict.valueOffsets` per key) — for objects read from an object
  *   stream the offsets are relative to the decoded stream, not the file.
  * - `IncrementalWriter` appends new/redefined objects and a cross-reference section of the same kind.
+ * - Encrypted files (Standard security handler: RC4 40–128, AES-128, AES-256 R5/R6): `PdfReader.open(x, { password })`
+ *   decrypts strings and streams on load (the empty user password is tried by default; `canDecrypt`,
+ *   `encryptionError`); the writer encrypts the strings and streams of the update with the same key and keeps
+ *   /Encrypt in the new trailer (signature /Contents stay unencrypted, as ISO 32000-2 requires).
+ * - `pdfReadStats()` counts objects loaded and bytes decoded (laziness checks).
  * - Everything that fails on bad input throws `PdfError` with a stable `code`.
  */
 export { PdfError, type PdfErrorCode } from './errors.js';

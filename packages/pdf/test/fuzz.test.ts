@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PdfError, PdfReader, PdfStream } from '@kyso/pdf';
-import { makeBasicPdf, makeEmptyFieldPdf } from '../../../fixtures/pdf/samples.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeBasicPdf, makeEmptyFieldPdf, makeEncrypted } from '../../../fixtures/pdf/samples.js';
 
 /** Reads everything reachable; any failure must be a PdfError. */
 function exercise(bytes: Uint8Array): void {
@@ -13,6 +16,7 @@ function exercise(bytes: Uint8Array): void {
     return;
   }
   const steps: (() => unknown)[] = [
+    () => r.canDecrypt,
     () => r.catalog,
     () => [...r.pages()].length,
     () => r.getPage(0),
@@ -34,12 +38,18 @@ describe('@kyso/pdf on mutated input (fast-check)', function () {
   let seeds: Uint8Array[];
   before(async () => {
     seeds = [await makeBasicPdf(2), await makeBasicPdf(2, { objectStreams: true }), await makeEmptyFieldPdf()];
+    // an AES-256 encrypted file with the empty user password: the decryption path gets fuzzed too
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-fuzz-'));
+    writeFileSync(join(dir, 'p.pdf'), seeds[0]!);
+    makeEncrypted(join(dir, 'p.pdf'), join(dir, 'e.pdf'), 'aes256', '');
+    seeds.push(new Uint8Array(readFileSync(join(dir, 'e.pdf'))));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('never throws anything but PdfError and always terminates (byte flips, truncation, splices)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 3 }),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 20 }),
         fc.option(fc.nat()),
         (which, flips, cut) => {
@@ -57,7 +67,7 @@ describe('@kyso/pdf on mutated input (fast-check)', function () {
   it('survives structural mutations of tokens (numbers, brackets, keywords)', () => {
     const tokens = ['<<', '>>', '[', ']', '(', ')', '/', ' 0 R ', ' 99999999 0 R ', 'obj', 'endobj', 'stream\n', 'endstream', 'xref', 'trailer', '-1', '1e308'];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 }), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...tokens)), { minLength: 1, maxLength: 8 }), (which, edits) => {
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...tokens)), { minLength: 1, maxLength: 8 }), (which, edits) => {
         let s = Buffer.from(seeds[which]!).toString('latin1');
         for (const [pos, t] of edits) {
           const p = pos % s.length;
