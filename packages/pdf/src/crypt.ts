@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PdfError } from './errors.js';
 import { PdfArray, PdfDict, type PdfObject, PdfStream, PdfString } from './objects.js';
 
@@ -30,6 +30,11 @@ const md5 = (...parts: Uint8Array[]): Buffer => {
   for (const p of parts) h.update(p);
   return h.digest();
 };
+
+/** Constant-time equality of password checks. */
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 function padPassword(pw: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(pw.subarray(0, 32)), PAD]).subarray(0, 32);
@@ -134,10 +139,10 @@ export class StandardSecurityHandler {
           return Buffer.concat([d.update(wrapped), d.final()]);
         };
         const u48 = U.subarray(0, 48);
-        if (Buffer.from(h(pwBytes, O.subarray(32, 40), u48)).equals(Buffer.from(O.subarray(0, 32)))) {
+        if (same(h(pwBytes, O.subarray(32, 40), u48), O.subarray(0, 32))) {
           return new StandardSecurityHandler(aesKey(h(pwBytes, O.subarray(40, 48), u48), str('OE')), R, strMethod, stmMethod, encryptMetadata, true, num('P', -1));
         }
-        if (Buffer.from(h(pwBytes, U.subarray(32, 40), new Uint8Array(0))).equals(Buffer.from(U.subarray(0, 32)))) {
+        if (same(h(pwBytes, U.subarray(32, 40), new Uint8Array(0)), U.subarray(0, 32))) {
           return new StandardSecurityHandler(aesKey(h(pwBytes, U.subarray(40, 48), new Uint8Array(0)), str('UE')), R, strMethod, stmMethod, encryptMetadata, false, num('P', -1));
         }
         continue;
@@ -152,10 +157,10 @@ export class StandardSecurityHandler {
         return h.subarray(0, n);
       };
       const checkUser = (key: Uint8Array): boolean => {
-        if (R === 2) return Buffer.from(rc4(key, PAD)).equals(Buffer.from(U.subarray(0, 32)));
+        if (R === 2) return same(rc4(key, PAD), U.subarray(0, 32));
         let x: Uint8Array = md5(PAD, id0);
         for (let i = 0; i < 20; i++) x = rc4(key.map((b) => b ^ i), x);
-        return Buffer.from(x).equals(Buffer.from(U.subarray(0, 16)));
+        return same(x, U.subarray(0, 16));
       };
       const asUser = fileKey(padPassword(pwBytes));
       if (checkUser(asUser)) return new StandardSecurityHandler(asUser, R, strMethod, stmMethod, encryptMetadata, false, P);
