@@ -3,6 +3,7 @@ import * as pkijs from 'pkijs';
 import { OID } from '../util/oids.js';
 import { ownBuffer } from '../util/bytes.js';
 import { checkBerStructure, children, readTlv } from './der.js';
+import { parseSignerInfoFast } from './signer-info.js';
 
 /** A parsed CMS SignedData with its embedded validation material. */
 export interface ParsedCms {
@@ -84,7 +85,13 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
     const eci = new pkijs.EncapsulatedContentInfo({ schema: encapAsn.result });
     const signerInfos: pkijs.SignerInfo[] = [];
     for (const t of children(der, sis) ?? []) {
-      const asn = asn1js.fromBER(der.slice(t.start, t.end));
+      const bytes = der.slice(t.start, t.end);
+      const fast = parseSignerInfoFast(bytes);
+      if (fast) {
+        signerInfos.push(fast);
+        continue;
+      }
+      const asn = asn1js.fromBER(bytes);
       if (asn.offset === -1) return undefined;
       signerInfos.push(new pkijs.SignerInfo({ schema: asn.result }));
     }
