@@ -13,7 +13,6 @@ const hasSpec = args.some((a) => a.endsWith('.ts') || a.endsWith('.js'));
 const specs = hasSpec ? [] : [
   'packages/*/test/**/*.test.ts',
   'services/*/test/**/*.test.ts',
-  'fixtures/test/**/*.test.ts',
   'test/**/*.test.ts',
 ];
 const c8 = require.resolve('c8/bin/c8.js');

@@ -15,8 +15,8 @@ export type IdpProtocolErrorCode =
  */
 export class IdpProtocolError extends IdpError {
   override name = 'IdpProtocolError';
-  declare readonly code: never;
+  declare readonly code: IdpProtocolErrorCode;
   constructor(code: IdpProtocolErrorCode, message: string) {
-    super(code as never, message);
+    super(code, message);
   }
 }

@@ -1,3 +1,4 @@
+import type { IdpProtocolErrorCode } from '../provider/errors.js';
 /** Stable error codes raised by the identity provider's storage, accounts, security and audit layers. */
 export type IdpErrorCode =
   | 'IDP_STORAGE_CONFIG'
@@ -12,7 +13,8 @@ export type IdpErrorCode =
   | 'TOTP_NOT_ENROLLED'
   | 'GUARDIAN_INVALID'
   | 'CLIENT_INVALID'
-  | 'AUDIT_CONFLICT';
+  | 'AUDIT_CONFLICT'
+  | IdpProtocolErrorCode;
 
 /**
  * The one error class of @kyso/idp's storage/accounts/security/audit layers: `code` is stable, `message` says what

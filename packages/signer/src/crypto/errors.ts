@@ -1,3 +1,4 @@
+import type { PadesErrorCode } from '../pades/errors.js';
 /** Stable error codes of the signer's crypto layer (key backends, CMS, timestamps, LTV). */
 export type SignerErrorCode =
   | 'KEY_LOCKED' | 'BAD_PASSWORD' | 'BAD_PIN' | 'PIN_LOCKED' | 'KEY_NOT_FOUND' | 'KEY_CERT_MISMATCH' | 'KEY_UNSUPPORTED'
@@ -5,7 +6,8 @@ export type SignerErrorCode =
   | 'ALG_UNSUPPORTED' | 'ALG_KEY_MISMATCH' | 'SIGN_FAILED' | 'SIGNATURE_INVALID'
   | 'STATE_INVALID' | 'CMS_PARSE' | 'CMS_TOO_LARGE'
   | 'CERT_REVOKED' | 'CERT_EXPIRED' | 'CERT_NOT_YET_VALID' | 'REVOCATION_UNKNOWN'
-  | 'TSA_FAILED' | 'LTV_FAILED' | 'INPUT_READ';
+  | 'TSA_FAILED' | 'LTV_FAILED' | 'INPUT_READ'
+  | PadesErrorCode;
 
 /**
  * The one error class of `@kyso/signer`'s crypto layer. `code` is stable; `message` says what

@@ -1,4 +1,4 @@
-import { SignerError, type SignerErrorCode } from '../crypto/errors.js';
+import { SignerError } from '../crypto/errors.js';
 
 /** Error codes of the PDF side of signing (in addition to the crypto layer's SignerErrorCode). */
 export type PadesErrorCode =
@@ -26,6 +26,6 @@ export type PadesErrorCode =
  */
 export class PadesError extends SignerError {
   constructor(code: PadesErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code as unknown as SignerErrorCode, message, options);
+    super(code, message, options);
   }
 }
