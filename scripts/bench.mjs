@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const wanted = process.argv.slice(2);
-const all = readdirSync(new URL('../bench/', import.meta.url)).filter((f) => f.endsWith('.ts') && !f.includes('.helper.') && !f.startsWith('_'));
+// The benchmarks; other files in bench/ are their child processes (e.g. idp-server.ts).
+const BENCHES = ['sign.ts', 'verify.ts', 'pki.ts', 'idp.ts'];
+const all = readdirSync(new URL('../bench/', import.meta.url)).filter((f) => BENCHES.includes(f));
 const files = wanted.length ? all.filter((f) => wanted.some((w) => f === w || f === `${w}.ts`)) : all;
 if (files.length === 0) {
   console.error(`no benchmark matches ${wanted.join(' ')}; available: ${all.join(', ')}`);
