@@ -99,6 +99,26 @@ function assertLevel(level: unknown): asserts level is AssuranceLevel {
   if (level !== 1 && level !== 2) throw new IdpError('ACCOUNT_INVALID', 'level must be 1 or 2');
 }
 
+/** The same HashKV, calling `onWrite(key)` before and after every write (before: readers stop trusting copies). */
+function withWriteHook(kv: HashKV, onWrite: (key: string) => void): HashKV {
+  const wrap = <A extends unknown[], R>(fn: (key: string, ...a: A) => Promise<R>) => async (key: string, ...a: A): Promise<R> => {
+    onWrite(key);
+    try { return await fn.call(kv, key, ...a); } finally { onWrite(key); }
+  };
+  return {
+    hgetall: (k) => kv.hgetall(k),
+    hgetallMany: (ks) => kv.hgetallMany(ks),
+    smembers: (k) => kv.smembers(k),
+    sadd: (k, m) => kv.sadd(k, m),
+    hset: wrap(kv.hset),
+    hdel: wrap(kv.hdel),
+    hsetIfExists: wrap(kv.hsetIfExists),
+    createHash: wrap(kv.createHash),
+    advanceCounter: wrap(kv.advanceCounter),
+    hdelPrefix: wrap(kv.hdelPrefix),
+  };
+}
+
 /** {@link AccountStore} over a {@link HashKV}. */
 export class KvAccountStore implements AccountStore {
   private readonly kv: HashKV;
@@ -108,8 +128,12 @@ export class KvAccountStore implements AccountStore {
   private readonly now: () => number;
   private readonly prefix: string;
 
+  /** Short-lived copies for {@link getRecent}, by record key; dropped by every write through this store. */
+  private readonly recent = new Map<string, { at: number; acct: CitizenAccount }>();
+  private writes = 0;
+
   constructor(opts: AccountStoreOptions) {
-    this.kv = opts.kv;
+    this.kv = withWriteHook(opts.kv, (key) => { this.writes++; this.recent.delete(key); });
     this.box = opts.box;
     this.hasher = new PasswordHasher(opts.argon2 ?? DEFAULT_ARGON2);
     this.issuer = opts.totpIssuer ?? 'kyso';
@@ -216,6 +240,29 @@ export class KvAccountStore implements AccountStore {
   async get(id: string): Promise<CitizenAccount | undefined> {
     const r = await this.record(id);
     return r ? this.toAccount(id, r) : undefined;
+  }
+
+  /**
+   * Like {@link get}, but may answer from an in-process copy at most `maxAgeMs` old (default 1 s, capped at 2 s),
+   * for the token/userinfo hot path. Every write through this store drops the copy at once; a change made by
+   * another process (e.g. `kyso idp user disable` against Redis) is seen within `maxAgeMs`. Missing accounts are
+   * never cached. The returned object is shared: treat it as read-only.
+   */
+  async getRecent(id: string, maxAgeMs = 1000): Promise<CitizenAccount | undefined> {
+    const key = this.key(id);
+    const ttl = Math.min(Math.max(maxAgeMs, 0), 2000);
+    const t = performance.now();
+    const hit = this.recent.get(key);
+    if (hit && t - hit.at < ttl) return hit.acct;
+    const writes = this.writes;
+    const acct = await this.get(id);
+    if (!acct) { this.recent.delete(key); return undefined; }
+    // a write that ran while we read may have dropped the copy: do not store what we read before it
+    if (writes === this.writes && ttl > 0) {
+      if (this.recent.size >= 10_000) this.recent.clear();
+      this.recent.set(key, { at: t, acct });
+    }
+    return acct;
   }
 
   /** All accounts, sorted by personal number. */

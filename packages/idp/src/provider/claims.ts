@@ -48,7 +48,13 @@ export function makeFindAccount(storage: IdpStorage, records: Records,
   actorSub: (ctx: KoaContextWithOIDC, guardianId: string) => Promise<string> = async (_c, id) => id) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
-    const [account, actor] = await Promise.all([storage.accounts.get(sub), grantId ? records.getActor(grantId) : undefined]);
+    // hot path (token, userinfo): an in-process copy at most 1 s old when the store offers one (writes in this
+    // process drop it at once; a disable from another process takes effect within 1 s)
+    const accounts = storage.accounts as IdpStorage['accounts'] & { getRecent?: (id: string, maxAgeMs?: number) => Promise<CitizenAccount | undefined> };
+    const [account, actor] = await Promise.all([
+      accounts.getRecent ? accounts.getRecent(sub, 1000) : accounts.get(sub),
+      grantId ? records.getActor(grantId) : undefined,
+    ]);
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,
