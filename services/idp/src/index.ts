@@ -3,7 +3,7 @@
  * with request ids, access logs without secrets, and the seed file.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { createKysoIdp, createLogger, requestContext, IdpProtocolError, type CibaNotification, type IdpStorage, type KysoIdp, type Logger, type RateLimiter } from '@kyso/idp';
@@ -99,7 +99,25 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   });
   app.use(idp.middleware);
   app.on('error', (err: Error) => log.error({ err: err.message }, 'koa error'));
-  server.on('request', app.callback());
+  // fast path: protocol endpoints (token, introspection, userinfo, ...) skip the outer koa app, which only adds
+  // the request id, the access log and the security headers — done here the same way
+  const koaHandler = app.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === '/healthz' || !path.startsWith('/') || !idp.isProtocolPath(path)) { void koaHandler(req, res); return; }
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    const start = accessLog ? process.hrtime.bigint() : 0n;
+    requestContext.run({ reqId: id }, () => idp.handleProtocol(req, res)).catch((err: Error) => {
+      log.error({ err: err.message }, 'protocol handler error');
+      if (!res.headersSent) { res.statusCode = 500; res.end(); }
+    }).finally(() => {
+      if (accessLog) log.debug({ reqId: id, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+    });
+  });
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 

@@ -43,6 +43,13 @@ export interface KysoIdpOptions {
 export interface KysoIdp {
   /** Koa middleware serving pages and every OIDC endpoint. */
   middleware: (ctx: Context, next: Next) => Promise<void>;
+  /**
+   * The protocol endpoints without koa around them, for a server's fast path: true when `path` is not one of
+   * kyso's pages (`/interaction/`, `/account`, `/ciba/`), i.e. what {@link middleware} hands to oidc-provider.
+   */
+  isProtocolPath(path: string): boolean;
+  /** Serves a protocol request (not a page) straight from node's http objects, with the base security headers. */
+  handleProtocol(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void>;
   /** The current oidc-provider instance (replaced when keys rotate). */
   readonly provider: Provider;
   keys: KeySetManager;
@@ -120,6 +127,14 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
         ctx.respond = false;
         await callback(ctx.req, ctx.res);
       });
+    },
+    isProtocolPath: (path) => !isPage(path),
+    async handleProtocol(req, res) {
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      await callback(req, res);
     },
     get provider() { return provider; },
     keys,
