@@ -34,28 +34,8 @@ if cur < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `);
 
-/**
- * Replaces a record in one round trip, keeping an existing consumed mark (a later write must never "un-consume"
- * a code or refresh token). ARGV: payload JSON, consumed ('' = none), ttl seconds (0 = none).
- */
-const WRITE = new LuaScript(`
-local c = redis.call('HGET', KEYS[1], 'c')
-if ARGV[2] ~= '' and not c then c = ARGV[2] end
-redis.call('DEL', KEYS[1])
-if c then
-  redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', c)
-else
-  redis.call('HSET', KEYS[1], 'p', ARGV[1])
-end
-if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return 1
-`);
-
-/**
- * WRITE and GRANT_ADD in one round trip (standalone / Sentinel only: the two keys live in different Cluster
- * slots). KEYS: record, grant index. ARGV: as WRITE.
- */
-const WRITE_WITH_GRANT = new LuaScript(`
+/** Lua shared by WRITE and WRITE_WITH_GRANT: writes KEYS[1] keeping its consumed mark, sets `ttl`. */
+const RECORD_WRITE_LUA = `
 local c = redis.call('HGET', KEYS[1], 'c')
 if ARGV[2] ~= '' and not c then c = ARGV[2] end
 redis.call('DEL', KEYS[1])
@@ -66,7 +46,20 @@ else
 end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-redis.call('SADD', KEYS[2], KEYS[1])
+`;
+
+/**
+ * Replaces a record in one round trip, keeping an existing consumed mark (a later write must never "un-consume"
+ * a code or refresh token). ARGV: payload JSON, consumed ('' = none), ttl seconds (0 = none).
+ */
+const WRITE = new LuaScript(`${RECORD_WRITE_LUA}return 1
+`);
+
+/**
+ * WRITE and GRANT_ADD in one round trip (standalone / Sentinel only: the two keys live in different Cluster
+ * slots). KEYS: record, grant index. ARGV: as WRITE.
+ */
+const WRITE_WITH_GRANT = new LuaScript(`${RECORD_WRITE_LUA}redis.call('SADD', KEYS[2], KEYS[1])
 if ttl == 0 then redis.call('PERSIST', KEYS[2]) return 1 end
 local cur = redis.call('PTTL', KEYS[2])
 if cur == -1 and redis.call('SCARD', KEYS[2]) > 1 then return 1 end
