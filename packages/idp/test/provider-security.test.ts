@@ -237,6 +237,21 @@ describe('idp provider: pages and security', function () {
     const info = await oc.fetchUserInfo(rp, tokens.access_token, claims.sub);
     assert.equal(info.personal_number, minor.id);
     assert.equal(info.name, 'Lê Thị Con');
+    assert.deepEqual(info.act, act, 'userinfo names the guardian as the id_token does');
+    // the access token was minted with the act claim: introspection shows it (RFC 8693)
+    const intro = await oc.tokenIntrospection(rp, tokens.access_token);
+    assert.equal(intro.active, true);
+    assert.deepEqual(intro.act, act);
+    // after a refresh, the new id_token and access token still name the guardian
+    const refreshed = await oc.refreshTokenGrant(rp, tokens.refresh_token!);
+    assert.deepEqual(refreshed.claims()!.act, act);
+    assert.deepEqual((await oc.tokenIntrospection(rp, refreshed.access_token)).act, act);
+    // a citizen's own login has no act anywhere
+    const own = await newCitizen(idp.storage, { level: 1 });
+    const { tokens: ownTokens } = await flow(new Browser(idp.issuer), own, { scope: 'openid profile citizen' });
+    assert.equal(ownTokens.claims()!.act, undefined);
+    assert.equal((await oc.fetchUserInfo(rp, ownTokens.access_token, ownTokens.claims()!.sub)).act, undefined);
+    assert.equal((await oc.tokenIntrospection(rp, ownTokens.access_token)).act, undefined);
   });
 
   it('service names are escaped in pages (no markup injection)', async () => {

@@ -66,6 +66,24 @@ for (const b of backends) {
       assert.equal((await A.find('g'))!.accountId, 'a');
     });
 
+    it('finds of several token models for one value at once (introspection) each get their own record', async () => {
+      const at = { jti: 'v1', kind: 'AccessToken', grantId: 'gv', clientId: 'rp', scope: 'openid' } as AdapterPayload;
+      const rt = { jti: 'v1', kind: 'RefreshToken', grantId: 'gv2', clientId: 'rp', scope: 'openid offline_access' } as AdapterPayload;
+      await new s.Adapter('AccessToken').upsert('v1', at, 60);
+      await new s.Adapter('RefreshToken').upsert('v1', rt, 60);
+      const [a, cc, r, a2, none] = await Promise.all([
+        new s.Adapter('AccessToken').find('v1'), new s.Adapter('ClientCredentials').find('v1'), new s.Adapter('RefreshToken').find('v1'),
+        new s.Adapter('AccessToken').find('v1'), new s.Adapter('AccessToken').find('v2'),
+      ]);
+      assert.deepEqual(a, at);
+      assert.equal(cc, undefined);
+      assert.deepEqual(r, rt);
+      assert.equal(none, undefined);
+      assert.notEqual(a, a2, 'two finds of one record get two objects');
+      (a as Record<string, unknown>).scope = 'changed';
+      assert.equal(a2!.scope, 'openid');
+    });
+
     it('upsert replaces the previous payload', async () => {
       const A = new s.Adapter('Interaction');
       await A.upsert('i1', { uid: 'i1', returnTo: '/a' } as AdapterPayload, 60);

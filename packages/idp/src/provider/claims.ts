@@ -1,7 +1,7 @@
 /** Scopes, claims and the oidc-provider `findAccount` hook built on the account store. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { CitizenAccount, CitizenAddress, IdpStorage } from '../contracts.js';
-import type { Records } from './records.js';
+import type { ActorRecord, Records } from './records.js';
 
 /** Scope → claims. `citizen` carries the personal number and the address as in the population record. */
 export const SCOPE_CLAIMS: Record<string, string[]> = {
@@ -39,33 +39,70 @@ export function accountClaims(a: CitizenAccount): Record<string, unknown> {
   };
 }
 
+/** How a relying party names citizens: its subject type and sector. */
+export interface SubjectNaming { subjectType?: string; sectorIdentifier?: string | undefined }
+
+/** The `act` claim (RFC 8693 §4.1) of a grant given by a guardian acting for a minor. */
+export interface ActClaim { sub: string; relationship: string; personal_number?: string }
+
+/**
+ * Guardian actors of grants: read at most once per request (the token endpoint needs the actor both for the
+ * id_token and for the access token it mints), and turned into the `act` claim as a given service sees it.
+ */
+export class GrantActors {
+  private readonly perRequest = new WeakMap<object, Map<string, Promise<ActorRecord | undefined>>>();
+  constructor(private readonly records: Records,
+    /** The guardian's identifier for a client (pairwise for pairwise clients). */
+    private readonly actorSub: (client: SubjectNaming | undefined, guardianId: string) => string) {}
+
+  /** The actor of `grantId`, if a guardian gave it; one store read per request and grant. */
+  actorOf(ctx: object | undefined, grantId: string): Promise<ActorRecord | undefined> {
+    if (!ctx) return this.records.getActor(grantId);
+    let m = this.perRequest.get(ctx);
+    if (!m) this.perRequest.set(ctx, m = new Map());
+    let p = m.get(grantId);
+    if (!p) m.set(grantId, p = this.records.getActor(grantId));
+    return p;
+  }
+
+  /** The guardian named the way the service names citizens; personal number only under the `citizen` scope. */
+  claim(actor: ActorRecord, client: SubjectNaming | undefined, scope: string): ActClaim {
+    return {
+      sub: this.actorSub(client, actor.guardianId),
+      relationship: actor.relationship,
+      ...(scope.split(' ').includes('citizen') ? { personal_number: actor.guardianId } : {}),
+    };
+  }
+}
+
+/** The `act` an access token was minted with (kept in its `extra`); undefined when it has none. */
+export function mintedAct(token: { extra?: unknown }): ActClaim | undefined {
+  const act = (token.extra as { act?: unknown } | undefined)?.act as ActClaim | undefined;
+  return act && typeof act === 'object' && typeof act.sub === 'string' && typeof act.relationship === 'string' ? act : undefined;
+}
+
 /**
  * `findAccount` for oidc-provider. Disabled accounts are not found (their tokens stop working). When the
  * grant was given by a guardian acting for a minor, the `act` claim names the guardian and relationship.
+ * An access token carries the `act` it was minted with (see `extraTokenClaims`), so userinfo reads no actor
+ * record; the token endpoint (codes, refresh tokens) reads it once per request.
  */
-export function makeFindAccount(storage: IdpStorage, records: Records,
-  /** The guardian's identifier for this client (pairwise for pairwise clients). */
-  actorSub: (ctx: KoaContextWithOIDC, guardianId: string) => Promise<string> = async (_c, id) => id) {
-  return async (ctx: KoaContextWithOIDC, sub: string, token?: { grantId?: string }) => {
+export function makeFindAccount(storage: IdpStorage, actors: GrantActors) {
+  return async (ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; grantId?: string; extra?: unknown }) => {
+    const fromToken = token?.kind === 'AccessToken';
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
     // hot path (token, userinfo): an in-process copy at most 1 s old when the store offers one (writes in this
     // process drop it at once; a disable from another process takes effect within 1 s)
     const accounts = storage.accounts as IdpStorage['accounts'] & { getRecent?: (id: string, maxAgeMs?: number) => Promise<CitizenAccount | undefined> };
     const [account, actor] = await Promise.all([
       accounts.getRecent ? accounts.getRecent(sub, 1000) : accounts.get(sub),
-      grantId ? records.getActor(grantId) : undefined,
+      !fromToken && grantId ? actors.actorOf(ctx, grantId) : undefined,
     ]);
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,
       async claims(_use: string, scope: string) {
-        // the guardian is named the way the service names citizens: pairwise sub, personal number only
-        // with the `citizen` scope
-        const act = actor ? {
-          sub: await actorSub(ctx, actor.guardianId),
-          relationship: actor.relationship,
-          ...(scope.split(' ').includes('citizen') ? { personal_number: actor.guardianId } : {}),
-        } : undefined;
+        const act = fromToken ? mintedAct(token) : actor ? actors.claim(actor, ctx.oidc?.client as SubjectNaming | undefined, scope) : undefined;
         return { sub: account.id, ...accountClaims(account), ...(act ? { act } : {}) };
       },
     };

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import { ACR_VALUES, levelOfAcr, requiredLevelOf } from './acr.js';
-import { makeFindAccount, SCOPE_CLAIMS, SCOPES } from './claims.js';
+import { GrantActors, makeFindAccount, SCOPE_CLAIMS, SCOPES, type SubjectNaming } from './claims.js';
 import { cibaFeature } from './ciba.js';
 import { audit, type RouteDeps } from './context.js';
 import type { KeySetManager } from './keys.js';
@@ -75,6 +75,8 @@ export function buildConfiguration(opts: {
 }): Configuration {
   const { deps, keys } = opts;
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
+  const actors = new GrantActors(deps.records, (client, guardianId) =>
+    client?.subjectType === 'pairwise' ? pairwiseSub(keys, String(client.sectorIdentifier ?? ''), guardianId) : guardianId);
   return {
     adapter: deps.storage.Adapter,
     clients: opts.clients.map((c) => normalizeClient(c, opts.pairwise)),
@@ -90,10 +92,17 @@ export function buildConfiguration(opts: {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: makeFindAccount(deps.storage, deps.records, async (ctx, guardianId) => {
-      const client = ctx.oidc?.client;
-      return client?.subjectType === 'pairwise' ? pairwiseSub(keys, String(client.sectorIdentifier ?? ''), guardianId) : guardianId;
-    }) as never,
+    findAccount: makeFindAccount(deps.storage, actors) as never,
+    // an access token given under a guardian's grant carries the `act` claim it was minted with (RFC 8693):
+    // introspection shows it, and userinfo answers without reading the actor record again
+    async extraTokenClaims(ctx, token) {
+      const t = token as unknown as { kind: string; grantId?: string; clientId?: string; scope?: string };
+      if (t.kind !== 'AccessToken' || !t.grantId) return undefined;
+      const actor = await actors.actorOf(ctx, t.grantId);
+      if (!actor) return undefined;
+      const client = ctx?.oidc?.client?.clientId === t.clientId ? ctx.oidc.client : t.clientId ? await deps.provider().Client.find(t.clientId) : undefined;
+      return { act: actors.claim(actor, client as SubjectNaming | undefined, t.scope ?? '') };
+    },
     claims: { sid: null, iss: null, ...SCOPE_CLAIMS },
     scopes: SCOPES,
     acrValues: [...ACR_VALUES],

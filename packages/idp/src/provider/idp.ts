@@ -12,6 +12,7 @@ import { interactionRoutes, pageErrorHandler } from './interactions.js';
 import { KeySetManager, type KeySetRecord, type KeySetStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { Records } from './records.js';
+import { trimOidcErrorCaptures } from './error-stacks.js';
 import { baseSecurityHeaders, Csrf } from './web.js';
 
 export interface KysoIdpOptions {
@@ -75,6 +76,7 @@ export function adapterKeySetStore(records: Records): KeySetStore {
 
 /** Builds the identity provider. */
 export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
+  trimOidcErrorCaptures();
   const issuer = opts.issuer.replace(/\/+$/, '');
   const log = opts.logger ?? createLogger();
   const records = new Records(opts.storage);
