@@ -76,6 +76,17 @@ describe('kyso serve idp (processes, Redis)', function () {
     assert.match(err, /--port is required/);
   });
 
+  it('KYSO_OUTBOUND_CA must name a readable PEM bundle (exit 2, says which)', async () => {
+    for (const [path, why] of [['/nonexistent/ca.pem', /cannot read \/nonexistent\/ca\.pem: ENOENT/], [KYSO, /holds no PEM certificate/]] as const) {
+      const child = spawn(process.execPath, [KYSO, 'serve', 'idp', '--port', '0'], { stdio: 'pipe', env: { ...process.env, KYSO_OUTBOUND_CA: path } });
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      const code = await new Promise((r) => child.once('exit', r));
+      assert.equal(code, 2);
+      assert.match(err, why);
+    }
+  });
+
   it('two processes sharing Redis: log in on A, redeem and refresh on B, userinfo on A; SIGTERM exits 0', async () => {
     const env = { REDIS_URL: redis.url, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
     const a = await serve(['--port', '0', '--seed', seedPath], env);

@@ -27,6 +27,8 @@ export interface IdpServerOptions {
   ipRateLimiter?: RateLimiter;
   /** Allow back-channel logout to loopback relying parties (tests, demos). */
   allowLoopbackFetch?: boolean;
+  /** PEM trust anchors for outgoing HTTPS besides the system roots (see `KysoIdpOptions.outboundCa`). */
+  outboundCa?: string[];
   /** How often to re-read the shared key set (rotation done by another process); default 30 s, 0 = never. */
   keyReloadMs?: number;
   /** Token lifetimes override (tests). */
@@ -68,7 +70,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   let idp: KysoIdp;
   try {
     idp = await createKysoIdp({
-      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.ipRateLimiter ? { ipRateLimiter: opts.ipRateLimiter } : {}),
+      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}), ...(opts.ipRateLimiter ? { ipRateLimiter: opts.ipRateLimiter } : {}),
       ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
     });
   } catch (e) {

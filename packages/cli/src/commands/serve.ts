@@ -13,7 +13,19 @@ Environment:
   REDIS_URL            store everything in Redis (several processes can share it); default in-memory
   REDIS_SENTINELS / REDIS_SENTINEL_NAME, REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX: Sentinel / Cluster / key prefix
   KYSO_IDP_SECRET_KEY  at-rest key for account secrets (required for real accounts in Redis)
-  KYSO_LOG_LEVEL       pino level (default info)`;
+  KYSO_LOG_LEVEL       pino level (default info)
+  KYSO_OUTBOUND_CA     PEM file of CA certificates trusted (besides the system roots) for outgoing HTTPS:
+                       back-channel logout and CIBA ping notifications to services on a private PKI`;
+
+/** The PEM certificates of a CA bundle file (UsageError when it holds none). */
+async function readCaBundle(path: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try { text = await readFile(path, 'utf8'); } catch (e) { throw new UsageError(`KYSO_OUTBOUND_CA: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (!pems.length) throw new UsageError(`KYSO_OUTBOUND_CA: ${path} holds no PEM certificate`);
+  return pems;
+}
 
 function parse(args: string[]) {
   const out: { port?: number; seed?: string; host?: string; proxy: boolean } = { proxy: false };
@@ -54,6 +66,7 @@ export const command: Command = {
     if (opts.port === undefined) throw new UsageError(`--port is required\n${HELP}`);
     const { createStorage, redisConfigFromEnv } = await import('@kyso/idp');
     const { createIdpServer } = await import('@kyso/service-idp');
+    const outboundCa = process.env.KYSO_OUTBOUND_CA ? await readCaBundle(process.env.KYSO_OUTBOUND_CA) : undefined;
     const redis = redisConfigFromEnv();
     const storage = await createStorage(redis ? { redis } : {});
     let server;
@@ -63,6 +76,7 @@ export const command: Command = {
         // a loopback issuer is a demo: let back-channel logout reach loopback relying parties
         allowLoopbackFetch: !process.env.KYSO_ISSUER || /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(process.env.KYSO_ISSUER),
         ...(opts.host ? { host: opts.host } : {}),
+        ...(outboundCa ? { outboundCa } : {}),
         ...(opts.seed ? { seed: opts.seed } : {}),
         ...(process.env.KYSO_ISSUER ? { issuer: process.env.KYSO_ISSUER } : {}),
       });

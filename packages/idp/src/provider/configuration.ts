@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import { ACR_VALUES, levelOfAcr, requiredLevelOf } from './acr.js';
+import { outboundFetch } from './outbound.js';
 import { GrantActors, makeFindAccount, SCOPE_CLAIMS, SCOPES, type SubjectNaming } from './claims.js';
 import { cibaFeature } from './ciba.js';
 import { audit, type RouteDeps } from './context.js';
@@ -72,6 +73,8 @@ export function buildConfiguration(opts: {
   pairwise: boolean;
   /** Allow back-channel logout / CIBA ping to loopback addresses (tests, demos); SSRF protection stays for others. */
   allowLoopbackFetch?: boolean;
+  /** PEM trust anchors for outgoing HTTPS besides the system roots. */
+  outboundCa?: string[];
 }): Configuration {
   const { deps, keys } = opts;
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
@@ -118,12 +121,9 @@ export function buildConfiguration(opts: {
       authorizationSigningAlgValues: ['ES256', 'PS256', 'RS256'],
     },
     responseTypes: ['code'],
-    // oidc-provider refuses outgoing requests to special-use IPs (SSRF protection); loopback can be allowed for demos
-    async fetch(url: URL | string, options: RequestInit & { dispatcher?: unknown }) {
-      const host = new URL(String(url)).hostname;
-      if (opts.allowLoopbackFetch && (host === '127.0.0.1' || host === '[::1]' || host === 'localhost')) delete options.dispatcher;
-      return globalThis.fetch(url, options);
-    },
+    // outgoing requests (back-channel logout, CIBA ping, client fetches) never reach special-use addresses
+    // (loopback can be allowed for demos); extra trust anchors for relying parties on a private PKI
+    fetch: outboundFetch({ allowLoopback: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { ca: opts.outboundCa } : {}) }) as never,
     rotateRefreshToken: true,
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');

@@ -36,6 +36,11 @@ export interface KysoIdpOptions {
   ipRateLimiter?: RateLimiter;
   /** Let back-channel logout reach loopback relying parties (tests/demos only; default false). */
   allowLoopbackFetch?: boolean;
+  /**
+   * PEM certificates trusted for outgoing HTTPS (back-channel logout, CIBA ping) besides the system roots, e.g.
+   * the private root CA of a government network. Special-use addresses stay refused.
+   */
+  outboundCa?: string[];
   /** Delivers a CIBA approval request to the citizen's phone (default: logged without secrets). */
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
 }
@@ -99,7 +104,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   };
 
   const build = () => {
-    const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true, allowLoopbackFetch: opts.allowLoopbackFetch ?? false }));
+    const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}) }));
     p.proxy = opts.proxy ?? false;
     attachProviderEvents(p, deps);
     provider = p;

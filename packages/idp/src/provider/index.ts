@@ -7,3 +7,4 @@ export { SCOPE_CLAIMS, SCOPES, accountClaims } from './claims.js';
 export { DEFAULT_TTL, buildPolicy, normalizeClient } from './configuration.js';
 export { splitLimiter, type CibaNotification } from './context.js';
 export { createLogger, requestContext, REDACT_PATHS, type Logger } from './logger.js';
+export { outboundFetch, refusedAddress, type OutboundOptions, type OutboundFetch } from './outbound.js';
