@@ -137,6 +137,20 @@ export interface RedisConfig {
   tls?: boolean;
 }
 
+/**
+ * Small per-account collections the pages keep (remembered consents, login sessions, the CIBA inbox): one hash
+ * per account and collection, one field per member. Every change is a single atomic command, so logins or
+ * requests handled at the same moment by several processes never lose each other's entries.
+ */
+export interface AccountLists {
+  /** Adds or replaces `member` with `value`. */
+  put(list: string, accountId: string, member: string, value: string): Promise<void>;
+  /** Removes members (absent ones are ignored). */
+  remove(list: string, accountId: string, members: string[]): Promise<void>;
+  /** Every member and its value (empty object when none). */
+  all(list: string, accountId: string): Promise<Record<string, string>>;
+}
+
 /** Everything the identity provider stores, behind one object. */
 export interface IdpStorage {
   kind: 'memory' | 'redis';
@@ -145,6 +159,7 @@ export interface IdpStorage {
   accounts: AccountStore;
   rateLimiter: RateLimiter;
   audit: AuditLog;
+  lists: AccountLists;
   close(): Promise<void>;
 }
 

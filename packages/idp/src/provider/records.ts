@@ -1,9 +1,10 @@
 /**
  * kyso's own records kept through the storage adapter (so they live in Redis in multi-process mode):
- * interaction progress, remembered consents, guardian actors of grants, CIBA approvals.
+ * interaction progress, remembered consents, guardian actors of grants, CIBA approvals; and the per-account
+ * lists of consents, sessions and waiting approvals (storage `lists`: atomic per member).
  */
 import type { Adapter } from 'oidc-provider';
-import type { IdpStorage } from '../contracts.js';
+import type { AccountLists, IdpStorage } from '../contracts.js';
 
 /** Progress of one login interaction (between the password and the TOTP step). */
 export interface InteractionProgress {
@@ -48,27 +49,29 @@ export interface CibaApproval {
 
 type Payload = Record<string, unknown>;
 
+const LIST_CONSENTS = 'consents';
+const LIST_SESSIONS = 'sessions';
+const LIST_CIBA = 'ciba';
+/** How many sessions / waiting approvals an account lists. */
+const MAX_LISTED = 20;
+
 /** Typed access to kyso's adapter-backed records. */
 export class Records {
   private readonly progress: Adapter;
   private readonly consent: Adapter;
-  private readonly consentIndex: Adapter;
   private readonly actor: Adapter;
   private readonly ciba: Adapter;
   private readonly acting: Adapter;
-  private readonly sessions: Adapter;
-  private readonly cibaInbox: Adapter;
+  private readonly lists: AccountLists;
   readonly keySet: Adapter;
 
   constructor(storage: IdpStorage) {
     this.progress = new storage.Adapter('KysoInteractionProgress');
     this.consent = new storage.Adapter('KysoConsent');
-    this.consentIndex = new storage.Adapter('KysoConsentIndex');
     this.actor = new storage.Adapter('KysoGrantActor');
     this.ciba = new storage.Adapter('KysoCibaApproval');
     this.acting = new storage.Adapter('KysoActing');
-    this.sessions = new storage.Adapter('KysoAccountSessions');
-    this.cibaInbox = new storage.Adapter('KysoCibaInbox');
+    this.lists = storage.lists;
     this.keySet = new storage.Adapter('KysoKeySet');
   }
 
@@ -85,25 +88,22 @@ export class Records {
   async getConsent(accountId: string, clientId: string): Promise<ConsentRecord | undefined> {
     return (await this.consent.find(`${accountId}|${clientId}`)) as ConsentRecord | undefined;
   }
+  /** Remembered consents of an account (entries whose consent expired are dropped from the list). */
   async listConsents(accountId: string): Promise<ConsentRecord[]> {
-    const idx = (await this.consentIndex.find(accountId)) as { clients?: string[] } | undefined;
-    const out: ConsentRecord[] = [];
-    for (const c of idx?.clients ?? []) {
-      const r = await this.getConsent(accountId, c);
-      if (r) out.push(r);
-    }
-    return out;
+    const clients = Object.keys(await this.lists.all(LIST_CONSENTS, accountId));
+    const recs = await Promise.all(clients.map((c) => this.getConsent(accountId, c)));
+    const dead = clients.filter((_, i) => !recs[i]);
+    if (dead.length) await this.lists.remove(LIST_CONSENTS, accountId, dead);
+    return recs.filter((r): r is ConsentRecord => !!r);
   }
   async putConsent(accountId: string, rec: ConsentRecord, ttl: number): Promise<void> {
     await this.consent.upsert(`${accountId}|${rec.clientId}`, rec as unknown as Payload, ttl);
-    const idx = (await this.consentIndex.find(accountId)) as { clients?: string[] } | undefined;
-    const clients = new Set(idx?.clients ?? []);
-    clients.add(rec.clientId);
-    await this.consentIndex.upsert(accountId, { clients: [...clients] }, ttl);
+    await this.lists.put(LIST_CONSENTS, accountId, rec.clientId, String(rec.grantedAt));
   }
   async deleteConsent(accountId: string, clientId: string): Promise<ConsentRecord | undefined> {
     const rec = await this.getConsent(accountId, clientId);
     await this.consent.destroy(`${accountId}|${clientId}`);
+    await this.lists.remove(LIST_CONSENTS, accountId, [clientId]);
     return rec;
   }
 
@@ -122,27 +122,37 @@ export class Records {
     await this.acting.upsert(key, rec as unknown as Payload, ttl);
   }
 
-  /** Records (or refreshes) a session in the account's session list (newest 20 kept). */
+  /** Records (or refreshes) a session in the account's session list (newest 20 kept; `ttl` = session lifetime). */
   async touchSession(accountId: string, entry: SessionEntry, ttl: number): Promise<void> {
-    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
-    const list = (cur?.list ?? []).filter((e) => e.uid !== entry.uid);
-    list.push(entry);
-    await this.sessions.upsert(accountId, { list: list.slice(-20) }, ttl);
+    const value = JSON.stringify({ ...entry, expiresAt: Date.now() + ttl * 1000 });
+    await this.lists.put(LIST_SESSIONS, accountId, entry.uid, value);
+    const all = await this.sessionEntries(accountId);
+    if (all.length > MAX_LISTED) await this.lists.remove(LIST_SESSIONS, accountId, all.slice(0, all.length - MAX_LISTED).map((e) => e.uid));
   }
+  /** Live sessions of an account, oldest first. */
   async listSessions(accountId: string): Promise<SessionEntry[]> {
-    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
-    return cur?.list ?? [];
+    return (await this.sessionEntries(accountId)).map(({ expiresAt: _e, ...e }) => e);
   }
-  async dropSession(accountId: string, uid: string, ttl: number): Promise<void> {
-    const cur = (await this.sessions.find(accountId)) as { list?: SessionEntry[] } | undefined;
-    if (!cur?.list) return;
-    await this.sessions.upsert(accountId, { list: cur.list.filter((e) => e.uid !== uid) }, ttl);
+  async dropSession(accountId: string, uid: string, _ttl?: number): Promise<void> {
+    await this.lists.remove(LIST_SESSIONS, accountId, [uid]);
+  }
+  private async sessionEntries(accountId: string): Promise<(SessionEntry & { expiresAt: number })[]> {
+    const now = Date.now();
+    const live: (SessionEntry & { expiresAt: number })[] = [];
+    const dead: string[] = [];
+    for (const [uid, v] of Object.entries(await this.lists.all(LIST_SESSIONS, accountId))) {
+      let e: (SessionEntry & { expiresAt: number }) | undefined;
+      try { e = JSON.parse(v) as SessionEntry & { expiresAt: number }; } catch { e = undefined; }
+      if (!e || typeof e.expiresAt !== 'number' || e.expiresAt <= now) dead.push(uid);
+      else live.push(e);
+    }
+    if (dead.length) await this.lists.remove(LIST_SESSIONS, accountId, dead);
+    return live.sort((a, b) => a.lastSeen - b.lastSeen);
   }
 
   async putCiba(id: string, rec: CibaApproval, ttl: number): Promise<void> {
     await this.ciba.upsert(id, rec as unknown as Payload, ttl);
-    const inbox = (await this.cibaInbox.find(rec.accountId)) as { ids?: string[] } | undefined;
-    await this.cibaInbox.upsert(rec.accountId, { ids: [...(inbox?.ids ?? []), id].slice(-20) }, ttl);
+    await this.lists.put(LIST_CIBA, rec.accountId, id, String(Date.now()));
   }
   async getCiba(id: string): Promise<CibaApproval | undefined> {
     return (await this.ciba.find(id)) as CibaApproval | undefined;
@@ -150,13 +160,15 @@ export class Records {
   async takeCiba(id: string): Promise<void> {
     await this.ciba.destroy(id);
   }
+  /** Approvals waiting on the phone, oldest first (newest 20; answered or expired ones are dropped). */
   async listCiba(accountId: string): Promise<{ id: string; rec: CibaApproval }[]> {
-    const inbox = (await this.cibaInbox.find(accountId)) as { ids?: string[] } | undefined;
+    const entries = Object.entries(await this.lists.all(LIST_CIBA, accountId)).sort((a, b) => Number(a[1]) - Number(b[1]));
+    const recs = await Promise.all(entries.map(([id]) => this.getCiba(id)));
     const out: { id: string; rec: CibaApproval }[] = [];
-    for (const id of inbox?.ids ?? []) {
-      const rec = await this.getCiba(id);
-      if (rec) out.push({ id, rec });
-    }
+    const dead: string[] = [];
+    entries.forEach(([id], i) => { const rec = recs[i]; if (rec) out.push({ id, rec }); else dead.push(id); });
+    const over = out.length > MAX_LISTED ? out.splice(0, out.length - MAX_LISTED).map((x) => x.id) : [];
+    if (dead.length || over.length) await this.lists.remove(LIST_CIBA, accountId, [...dead, ...over]);
     return out;
   }
 }

@@ -9,7 +9,7 @@ import { MemoryAuditLog } from '../audit/memory-audit-log.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../security/backoff.js';
 import { MemoryRateLimiter } from '../security/memory-rate-limiter.js';
 import { adapterClientStore, type ClientStore } from './clients.js';
-import { MemoryHashKV } from './kv.js';
+import { hashAccountLists, MemoryHashKV } from './kv.js';
 import { MemoryOidcStore, memoryAdapterClass, type AdapterOptions } from './memory-adapter.js';
 
 /** Options of {@link createStorage}. */
@@ -66,6 +66,7 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<Ky
     accounts: new KvAccountStore({ kv: new MemoryHashKV(), box, now, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) }),
     rateLimiter: new MemoryRateLimiter({ ...DEFAULT_BACKOFF, ...opts.backoff }, now),
     audit: new MemoryAuditLog(now),
+    lists: hashAccountLists(new MemoryHashKV()),
     clients: adapterClientStore(Adapter, {
       add: async (id) => { clientIds.add(id); },
       remove: async (id) => { clientIds.delete(id); },

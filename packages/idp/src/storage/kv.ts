@@ -3,6 +3,8 @@
  * Every method is atomic on its own (single Redis command or single-key Lua script, hence Cluster-safe).
  */
 
+import type { AccountLists } from '../contracts.js';
+
 /** Hash-per-record storage with the atomic operations the account store relies on. */
 export interface HashKV {
   /** All fields, or undefined when the record does not exist. */
@@ -85,4 +87,14 @@ export class MemoryHashKV implements HashKV {
   async smembers(key: string): Promise<string[]> {
     return [...(this.sets.get(key) ?? [])];
   }
+}
+
+/** {@link AccountLists} on a HashKV: key `<prefix>list:<name>:{<accountId>}` (one Cluster slot per account). */
+export function hashAccountLists(kv: HashKV, prefix = ''): AccountLists {
+  const key = (list: string, accountId: string) => `${prefix}list:${list}:{${accountId}}`;
+  return {
+    async put(list, accountId, member, value) { await kv.hset(key(list, accountId), { [member]: value }); },
+    async remove(list, accountId, members) { if (members.length) await kv.hdel(key(list, accountId), members); },
+    async all(list, accountId) { return (await kv.hgetall(key(list, accountId))) ?? {}; },
+  };
 }

@@ -10,6 +10,7 @@ import type { CreateStorageOptions, KysoIdpStorage } from './create-storage.js';
 import { redisAdapterClass } from './redis-adapter.js';
 import { connectRedis, preloadScripts, toRedisConfig } from './redis-connect.js';
 import { RedisHashKV } from './redis-kv.js';
+import { hashAccountLists } from './kv.js';
 import { IdpError } from './errors.js';
 
 /** Default key prefix; set `keyPrefix` in the config to share one Redis between deployments. */
@@ -31,12 +32,14 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
   const Adapter = redisAdapterClass(client, prefix, { ...opts, now });
   const clientIndex = `${prefix}oidc:clients`;
   let closed = false;
+  const kv = new RedisHashKV(client);
   return {
     kind: 'redis',
     Adapter,
-    accounts: new KvAccountStore({ kv: new RedisHashKV(client), box, now, prefix, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) }),
+    accounts: new KvAccountStore({ kv, box, now, prefix, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) }),
     rateLimiter: new RedisRateLimiter(client, prefix, { ...DEFAULT_BACKOFF, ...opts.backoff }, now),
     audit: new RedisAuditLog(client, prefix, now),
+    lists: hashAccountLists(kv, prefix),
     clients: adapterClientStore(Adapter, {
       add: async (id) => { await client.sadd(clientIndex, id); },
       remove: async (id) => { await client.srem(clientIndex, id); },
