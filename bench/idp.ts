@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { startRedis } from '@kyso/fixtures';
 import { createStorage, DEFAULT_ARGON2 } from '@kyso/idp';
+import { serverNodeFlags } from '../packages/cli/bin/server-flags.mjs';
 
 interface AcResult { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number }
 type AcRequest = Record<string, unknown>;
@@ -40,7 +41,9 @@ interface Server { child: ChildProcess; port: number; refreshTokens: string[]; a
 
 async function startServer(mode: 'vanilla' | 'kyso' | 'kyso-memory', redisUrl?: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'idp-server.ts'), mode, String(port), redisUrl ?? '', '200'], {
+  // kyso's servers run with the Node flags `kyso serve idp` starts them with; vanilla with Node's defaults
+  const flags = mode === 'vanilla' ? [] : serverNodeFlags(process.env, []);
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(HERE, 'idp-server.ts'), mode, String(port), redisUrl ?? '', '200'], {
     cwd: join(HERE, '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') },
   });
   let out = '';
@@ -150,6 +153,7 @@ async function main() {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const r of rows) console.log(line(r));
   console.log(`\n${SECONDS} s per run, loopback, ${cpus().length} cores shared by autocannon, the servers and redis-server.`);
+  console.log(`kyso servers started with the flags of \`kyso serve idp\`: ${serverNodeFlags(process.env, []).join(' ') || '(none)'}; vanilla with Node's defaults.`);
 }
 
 await main();

@@ -76,6 +76,20 @@ describe('kyso serve idp (processes, Redis)', function () {
     assert.match(err, /--port is required/);
   });
 
+  it('the server runs in a child node with 32 MB semi-spaces; SIGTERM to the launcher stops both, exit 0', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const s = await serve(['--port', '0'], {});
+    const kids = execFileSync('pgrep', ['-P', String(s.child.pid)]).toString().trim().split('\n').map(Number);
+    assert.equal(kids.length, 1, 'one server process');
+    const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline.includes('--max-semi-space-size=32'), cmdline.join(' '));
+    assert.equal((await fetch(`${s.issuer}/.well-known/openid-configuration`)).status, 200);
+    assert.equal(await stop(s.child), 0);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.throws(() => process.kill(kids[0]!, 0), 'the server process is gone');
+  });
+
   it('KYSO_OUTBOUND_CA must name a readable PEM bundle (exit 2, says which)', async () => {
     for (const [path, why] of [['/nonexistent/ca.pem', /cannot read \/nonexistent\/ca\.pem: ENOENT/], [KYSO, /holds no PEM certificate/]] as const) {
       const child = spawn(process.execPath, [KYSO, 'serve', 'idp', '--port', '0'], { stdio: 'pipe', env: { ...process.env, KYSO_OUTBOUND_CA: path } });

@@ -1,8 +1,23 @@
 #!/usr/bin/env node
 // The kyso command line. Sources are TypeScript, run through tsx's loader.
-import { register } from 'tsx/esm/api';
+// Long-running servers (`serve`, `demo`) start in a child node with the runtime flags of server-flags.mjs (they
+// can only be set at start-up); signals are passed on and the child's exit code is ours.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { serverNodeFlags } from './server-flags.mjs';
 
-register();
-const { main } = await import('../src/main.ts');
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+const args = process.argv.slice(2);
+let flags = [];
+if (args[0] === 'serve' || args[0] === 'demo') {
+  try { flags = serverNodeFlags(); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
+}
+if (flags.length) {
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0); });
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/main.ts');
+  process.exitCode = await main(args);
+}
