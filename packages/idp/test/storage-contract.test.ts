@@ -66,22 +66,26 @@ for (const b of backends) {
       assert.equal((await A.find('g'))!.accountId, 'a');
     });
 
-    it('finds of several token models for one value at once (introspection) each get their own record', async () => {
+    it('finds of a value as every token model at once (introspection) answer for the model that holds it', async () => {
       const at = { jti: 'v1', kind: 'AccessToken', grantId: 'gv', clientId: 'rp', scope: 'openid' } as AdapterPayload;
-      const rt = { jti: 'v1', kind: 'RefreshToken', grantId: 'gv2', clientId: 'rp', scope: 'openid offline_access' } as AdapterPayload;
+      const rt = { jti: 'v2', kind: 'RefreshToken', grantId: 'gv2', clientId: 'rp', scope: 'openid offline_access' } as AdapterPayload;
       await new s.Adapter('AccessToken').upsert('v1', at, 60);
-      await new s.Adapter('RefreshToken').upsert('v1', rt, 60);
-      const [a, cc, r, a2, none] = await Promise.all([
-        new s.Adapter('AccessToken').find('v1'), new s.Adapter('ClientCredentials').find('v1'), new s.Adapter('RefreshToken').find('v1'),
-        new s.Adapter('AccessToken').find('v1'), new s.Adapter('AccessToken').find('v2'),
-      ]);
+      await new s.Adapter('RefreshToken').upsert('v2', rt, 60);
+      const asAll = (v: string) => Promise.all(['AccessToken', 'ClientCredentials', 'RefreshToken'].map((m) => new s.Adapter(m).find(v)));
+      const [[a, cc, r], [a2, cc2, r2], [n1, n2, n3], again] = await Promise.all([asAll('v1'), asAll('v2'), asAll('v3'), new s.Adapter('AccessToken').find('v1')]);
       assert.deepEqual(a, at);
       assert.equal(cc, undefined);
-      assert.deepEqual(r, rt);
-      assert.equal(none, undefined);
-      assert.notEqual(a, a2, 'two finds of one record get two objects');
+      assert.equal(r, undefined);
+      assert.equal(a2, undefined);
+      assert.equal(cc2, undefined);
+      assert.deepEqual(r2, rt);
+      assert.deepEqual([n1, n2, n3], [undefined, undefined, undefined]);
+      assert.notEqual(a, again, 'two finds of one record get two objects');
       (a as Record<string, unknown>).scope = 'changed';
-      assert.equal(a2!.scope, 'openid');
+      assert.equal(again!.scope, 'openid');
+      // destroying the value under another token model leaves the token in place
+      await new s.Adapter('RefreshToken').destroy('v1');
+      assert.deepEqual(await new s.Adapter('AccessToken').find('v1'), at);
     });
 
     it('upsert replaces the previous payload', async () => {
@@ -238,7 +242,7 @@ describe('storage: redis specifics', function () {
     try {
       await new s.Adapter('AccessToken').upsert('t', { grantId: 'gt', clientId: 'rp' } as AdapterPayload, 100);
       await new s.Adapter('Session').upsert('s', { uid: 'us' } as AdapterPayload, 200);
-      const objTtl = await raw.ttl('ttl:oidc:{AccessToken:t}');
+      const objTtl = await raw.ttl('ttl:oidc:{tok:t}');
       assert.ok(objTtl > 90 && objTtl <= 100, `object ttl ${objTtl}`);
       const grantTtl = await raw.ttl('ttl:oidc:grant:{gt}');
       assert.ok(grantTtl > 90 && grantTtl <= 100, `grant index ttl ${grantTtl}`);
@@ -250,6 +254,28 @@ describe('storage: redis specifics', function () {
       // a shorter one does not shorten it
       await new s.Adapter('AccessToken').upsert('t2', { grantId: 'gt', clientId: 'rp' } as AdapterPayload, 10);
       assert.ok((await raw.ttl('ttl:oidc:grant:{gt}')) > 900);
+    } finally {
+      raw.disconnect();
+      await s.close();
+    }
+  });
+
+  it('introspection (one value as three token models) costs one Redis read; later finds read again', async () => {
+    const s = await createStorage({ secretKey: KEY, redis: { url: redis!.url, keyPrefix: 'one:' } });
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis!.url);
+    try {
+      await new s.Adapter('AccessToken').upsert('t', { jti: 't', kind: 'AccessToken', clientId: 'rp' } as AdapterPayload, 60);
+      assert.equal(await raw.exists('one:oidc:{tok:t}'), 1);
+      await raw.config('RESETSTAT');
+      const found = await Promise.all(['AccessToken', 'ClientCredentials', 'RefreshToken'].map((m) => new s.Adapter(m).find('t')));
+      assert.deepEqual(found.map((x) => x?.kind), ['AccessToken', undefined, undefined]);
+      const calls = async (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(await raw.info('commandstats'))?.[1] ?? 0);
+      assert.equal(await calls('hmget'), 1);
+      // a find started after those finished reads again, and sees a change made in between
+      await raw.del('one:oidc:{tok:t}');
+      assert.equal(await new s.Adapter('AccessToken').find('t'), undefined);
+      assert.equal(await calls('hmget'), 2);
     } finally {
       raw.disconnect();
       await s.close();

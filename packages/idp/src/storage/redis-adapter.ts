@@ -3,11 +3,18 @@
  *
  * Layout (P = key prefix):
  *   P oidc:{Model:id}        hash  p = payload JSON, c = consumed (epoch s)   TTL = expiresIn
+ *   P oidc:{tok:id}          the same, for access, client-credentials and refresh tokens (one key space: the
+ *                            stored `kind` tells them apart; a find under another model answers undefined)
  *   P oidc:uid:{uid}         string → Session id                                TTL = expiresIn
  *   P oidc:uc:{userCode}     string → DeviceCode id                             TTL = expiresIn
  *   P oidc:grant:{grantId}   set of object keys of the grant                     TTL = longest member
  * Every command touches one key (hash tags keep each record in one slot), so it runs unchanged on Cluster.
  * `consume` is one Lua script on the record's key: EXISTS + HSETNX, hence exactly one winner.
+ *
+ * Token introspection looks a value up as an access token, a client-credentials token and a refresh token at
+ * once. The three tokens share one key space (their ids are 256-bit random values), and finds of one key issued
+ * in the same synchronous run are served by one HMGET (each caller still gets its own parsed copy): one round
+ * trip instead of three. Only finds started together share a read, so none sees a value older than its start.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -73,24 +80,30 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `);
 
+/** Token models stored in one key space (`{tok:id}`), told apart by the stored `kind`. */
+export const SHARED_TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
+
 /** Key helpers for one prefix. */
 export class OidcKeys {
   constructor(readonly prefix: string) {}
-  object(model: string, id: string): string { return `${this.prefix}oidc:{${model}:${id}}`; }
+  object(model: string, id: string): string {
+    return SHARED_TOKEN_MODELS.has(model) ? `${this.prefix}oidc:{tok:${id}}` : `${this.prefix}oidc:{${model}:${id}}`;
+  }
   uid(uid: string): string { return `${this.prefix}oidc:uid:{${uid}}`; }
   userCode(code: string): string { return `${this.prefix}oidc:uc:{${code}}`; }
   grant(grantId: string): string { return `${this.prefix}oidc:grant:{${grantId}}`; }
 }
 
-function parsePayload(key: string, h: Record<string, string>): AdapterPayload | undefined {
-  if (!h || h.p === undefined) return undefined;
+/** A stored record from its `p` (payload JSON) and `c` (consumed) fields; a fresh object on every call. */
+function parseRecord(key: string, p: string | null | undefined, c: string | null | undefined): AdapterPayload | undefined {
+  if (p === null || p === undefined) return undefined;
   let payload: AdapterPayload;
   try {
-    payload = JSON.parse(h.p) as AdapterPayload;
+    payload = JSON.parse(p) as AdapterPayload;
   } catch (err) {
     throw new IdpError('IDP_STORAGE_CORRUPT', `stored OIDC record ${key} is not JSON`, { cause: err });
   }
-  if (h.c !== undefined) payload.consumed = Number(h.c);
+  if (c !== null && c !== undefined) payload.consumed = Number(c);
   return payload;
 }
 
@@ -118,6 +131,20 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
   const revokeOnReuse = opts.revokeOnConcurrentReuse ?? true;
   const now = opts.now ?? Date.now;
   const clustered = client instanceof Cluster;
+  // reads of shared token keys started in the current synchronous run (dropped at its end)
+  let sameRun: Map<string, Promise<(string | null)[]>> | undefined;
+  const readShared = (key: string): Promise<(string | null)[]> => {
+    let read = sameRun?.get(key);
+    if (!read) {
+      if (!sameRun) {
+        sameRun = new Map();
+        queueMicrotask(() => { sameRun = undefined; });
+      }
+      read = client.hmget(key, 'p', 'c');
+      sameRun.set(key, read);
+    }
+    return read;
+  };
   return class RedisAdapter implements Adapter {
     constructor(readonly name: string) {}
 
@@ -125,7 +152,8 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       const key = keys.object(this.name, id);
       const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
       const ops: Promise<unknown>[] = [];
-      const json = JSON.stringify(payload);
+      // a shared token key says which model it holds (oidc-provider always sets kind; other callers may not)
+      const json = JSON.stringify(SHARED_TOKEN_MODELS.has(this.name) && payload.kind === undefined ? { ...payload, kind: this.name } : payload);
       const consumed = payload.consumed ? String(payload.consumed) : '';
       const grantIndex = payload.grantId && GRANTABLE_MODELS.has(this.name) ? keys.grant(payload.grantId) : undefined;
       if (grantIndex && !clustered) {
@@ -145,7 +173,13 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       const key = keys.object(this.name, id);
-      return parsePayload(key, await client.hgetall(key));
+      if (SHARED_TOKEN_MODELS.has(this.name)) {
+        const [p, c] = await readShared(key);
+        const payload = parseRecord(key, p, c);
+        return payload && payload.kind === this.name ? payload : undefined;
+      }
+      const [p, c] = await client.hmget(key, 'p', 'c');
+      return parseRecord(key, p, c);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -180,10 +214,12 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
     async destroy(id: string): Promise<void> {
       const key = keys.object(this.name, id);
       const p = await client.hget(key, 'p');
+      let payload: AdapterPayload | undefined;
+      try { payload = p ? JSON.parse(p) as AdapterPayload : undefined; } catch { payload = undefined; }
+      // a shared token key holding another kind of token is not this model's record
+      if (payload && SHARED_TOKEN_MODELS.has(this.name) && payload.kind !== undefined && payload.kind !== this.name) return;
       await client.del(key);
-      if (!p) return;
-      let payload: AdapterPayload;
-      try { payload = JSON.parse(p) as AdapterPayload; } catch { return; }
+      if (!payload) return;
       const ops: Promise<unknown>[] = [];
       if (this.name === 'Session' && payload.uid) ops.push(DEL_IF.run(client, [keys.uid(payload.uid)], [id]));
       if (payload.userCode) ops.push(DEL_IF.run(client, [keys.userCode(payload.userCode)], [id]));
