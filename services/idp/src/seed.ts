@@ -4,7 +4,7 @@
  *   email?, level: 1|2, totp_secret? } ], "guardians"?: [ { guardian, minor, relationship } ] }`
  */
 import { readFile } from 'node:fs/promises';
-import { assertClientMetadata, IdpProtocolError, type IdpStorage, type NewAccount } from '@kyso/idp';
+import { assertClientMetadata, IdpProtocolError, seedAccounts, type IdpStorage, type NewAccount } from '@kyso/idp';
 import type { ClientMetadata } from 'oidc-provider';
 
 export interface SeedFile {
@@ -55,30 +55,7 @@ export async function readSeed(path: string): Promise<SeedFile> {
   return parseSeed(doc);
 }
 
-/** Creates the seed's accounts (existing ones are left as they are) and guardian links. */
+/** Creates the seed's accounts (existing ones are left as they are) and guardian links ({@link seedAccounts}). */
 export async function applySeedUsers(storage: IdpStorage, seed: SeedFile): Promise<{ created: number; existing: number }> {
-  let created = 0;
-  let existing = 0;
-  for (const u of seed.users) {
-    if (await storage.accounts.get(u.id)) { existing++; continue; }
-    const { guardians: _g, ...account } = u as NewAccount & { guardians?: unknown };
-    try {
-      await storage.accounts.create(account);
-      await storage.audit.append({ type: 'account.created', accountId: account.id, detail: { via: 'seed' } });
-      created++;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ACCOUNT_EXISTS') { existing++; continue; } // another process won the race
-      throw e;
-    }
-  }
-  // guardians either top-level, or on the minor's record as `guardians: [{ id, relationship }]`
-  const links = [...(seed.guardians ?? [])];
-  for (const u of seed.users as (NewAccount & { guardians?: { id: string; relationship: string }[] })[]) {
-    for (const g of u.guardians ?? []) links.push({ guardian: g.id, minor: u.id, relationship: g.relationship });
-  }
-  for (const g of links) {
-    const minor = await storage.accounts.get(g.minor);
-    if (!minor?.guardians.some((x) => x.id === g.guardian)) await storage.accounts.linkGuardian(g.guardian, g.minor, g.relationship);
-  }
-  return { created, existing };
+  return seedAccounts(storage, seed.users, seed.guardians ?? []);
 }

@@ -11,5 +11,5 @@ export { type AdapterOptions } from './memory-adapter.js';
 export { connectRedis, redactRedisUrl, type RedisClient } from './redis-connect.js';
 export { DEFAULT_KEY_PREFIX } from './redis-storage.js';
 export { redisConfigFromEnv } from './env-config.js';
-export { applySeed, type IdpSeed, type SeedResult } from './seed.js';
+export { applySeed, seedAccounts, type IdpSeed, type SeedAccount, type SeedGuardianLink, type SeedResult } from './seed.js';
 export { MemoryOidcStore, memoryAdapterClass } from './memory-adapter.js';
