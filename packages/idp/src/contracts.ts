@@ -151,6 +151,18 @@ export interface AccountLists {
   all(list: string, accountId: string): Promise<Record<string, string>>;
 }
 
+/**
+ * Change notices between the processes sharing a store (Redis pub/sub; in memory, between the users of one
+ * storage object): e.g. "the key set changed", so every process re-reads it at once instead of at its next poll.
+ * Best effort: a missed notice is caught up by polling.
+ */
+export interface ChangeNotices {
+  /** Tells every watcher of `topic` (in every process) that it changed. */
+  announce(topic: string): Promise<void>;
+  /** Calls `fn` on every notice of `topic`; resolves once watching, to a function that stops it. */
+  watch(topic: string, fn: () => void): Promise<() => Promise<void>>;
+}
+
 /** Everything the identity provider stores, behind one object. */
 export interface IdpStorage {
   kind: 'memory' | 'redis';
@@ -160,6 +172,7 @@ export interface IdpStorage {
   rateLimiter: RateLimiter;
   audit: AuditLog;
   lists: AccountLists;
+  notices: ChangeNotices;
   close(): Promise<void>;
 }
 

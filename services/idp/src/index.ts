@@ -133,6 +133,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
     url: issuer, port, issuer, idp, server,
     async close() {
       if (reloader) clearInterval(reloader);
+      await idp.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

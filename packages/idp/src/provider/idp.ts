@@ -66,18 +66,24 @@ export interface KysoIdp {
   rotateKeys(opts?: { publishDelayMs?: number }): Promise<void>;
   /** Adds a new cookie-signing key; older cookies keep verifying. */
   rotateCookieKeys(): Promise<void>;
-  /** Re-reads keys changed by another process. */
+  /** Re-reads keys changed by another process (done at once on a change notice; call it to poll). */
   reloadKeys(): Promise<boolean>;
+  /** Stops watching for key changes made by other processes. */
+  close(): Promise<void>;
 }
 
 /** Key set stored through the storage adapter, so every process sharing Redis uses the same keys. */
-export function adapterKeySetStore(records: Records): KeySetStore {
+export function adapterKeySetStore(records: Records, notices?: IdpStorage['notices']): KeySetStore {
   const TTL = 20 * 24 * 3600; // refreshed on every save / start
   return {
     async load() { return (await records.keySet.find('current')) as KeySetRecord | undefined; },
     async save(r) { await records.keySet.upsert('current', r as unknown as Record<string, unknown>, TTL); },
+    ...(notices ? { async announce() { await notices.announce(KEY_NOTICE); } } : {}),
   };
 }
+
+/** Notice topic of key-set changes. */
+const KEY_NOTICE = 'keys';
 
 /** Builds the identity provider. */
 export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
@@ -86,7 +92,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   const log = opts.logger ?? createLogger();
   const records = new Records(opts.storage);
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
-  const keys = opts.keys ?? await KeySetManager.open({ store: adapterKeySetStore(records), maxTokenLifetimeSeconds: Math.max(ttl.IdToken, ttl.AccessToken) });
+  const keys = opts.keys ?? await KeySetManager.open({ store: adapterKeySetStore(records, opts.storage.notices), maxTokenLifetimeSeconds: Math.max(ttl.IdToken, ttl.AccessToken) });
   const secure = issuer.startsWith('https:');
   let provider!: Provider;
   let callback!: ReturnType<Provider['callback']>;
@@ -112,6 +118,10 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   };
   build();
   keys.onChange(build);
+  // another process rotated keys: re-read them now, not at the next poll
+  const unwatch = opts.keys ? async () => {} : await opts.storage.notices.watch(KEY_NOTICE, () => {
+    keys.reload().catch((err: Error) => log.warn({ err: err.message }, 'key set reload after a change notice failed'));
+  });
 
   const routers = [interactionRoutes(deps), accountRoutes(deps), cibaRoutes(deps)];
   const pageMiddleware = [pageErrorHandler(deps), ...routers.map((r) => r.routes()), ...routers.map((r) => r.allowedMethods())];
@@ -152,5 +162,6 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
     },
     async rotateCookieKeys() { await keys.rotateCookieKeys(); },
     reloadKeys: () => keys.reload(),
+    close: () => unwatch(),
   };
 }

@@ -39,6 +39,8 @@ export interface KeySetRecord {
 export interface KeySetStore {
   load(): Promise<KeySetRecord | undefined>;
   save(record: KeySetRecord): Promise<void>;
+  /** Tells the other processes sharing the store that the key set changed (they reload at once). */
+  announce?(): Promise<void>;
 }
 
 /** In-process key-set store (tests, single process). */
@@ -104,6 +106,7 @@ export class KeySetManager {
     this.record.version = randomUUID();
     await this.store.save(this.record);
     for (const l of this.listeners) await l();
+    await this.store.announce?.();
   }
 
   /** Re-reads the shared record (another process may have rotated); returns whether it changed. */

@@ -10,6 +10,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from '../security/backoff.js';
 import { MemoryRateLimiter } from '../security/memory-rate-limiter.js';
 import { adapterClientStore, type ClientStore } from './clients.js';
 import { hashAccountLists, MemoryHashKV } from './kv.js';
+import { memoryNotices } from './notices.js';
 import { MemoryOidcStore, memoryAdapterClass, type AdapterOptions } from './memory-adapter.js';
 
 /** Options of {@link createStorage}. */
@@ -67,6 +68,7 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<Ky
     rateLimiter: new MemoryRateLimiter({ ...DEFAULT_BACKOFF, ...opts.backoff }, now),
     audit: new MemoryAuditLog(now),
     lists: hashAccountLists(new MemoryHashKV()),
+    notices: memoryNotices(),
     clients: adapterClientStore(Adapter, {
       add: async (id) => { clientIds.add(id); },
       remove: async (id) => { clientIds.delete(id); },

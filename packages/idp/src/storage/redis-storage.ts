@@ -11,6 +11,7 @@ import { redisAdapterClass } from './redis-adapter.js';
 import { connectRedis, preloadScripts, toRedisConfig } from './redis-connect.js';
 import { RedisHashKV } from './redis-kv.js';
 import { hashAccountLists } from './kv.js';
+import { redisNotices } from './notices.js';
 import { IdpError } from './errors.js';
 
 /** Default key prefix; set `keyPrefix` in the config to share one Redis between deployments. */
@@ -33,6 +34,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
   const clientIndex = `${prefix}oidc:clients`;
   let closed = false;
   const kv = new RedisHashKV(client);
+  const notices = redisNotices(client, prefix);
   return {
     kind: 'redis',
     Adapter,
@@ -40,6 +42,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
     rateLimiter: new RedisRateLimiter(client, prefix, { ...DEFAULT_BACKOFF, ...opts.backoff }, now),
     audit: new RedisAuditLog(client, prefix, now),
     lists: hashAccountLists(kv, prefix),
+    notices,
     clients: adapterClientStore(Adapter, {
       add: async (id) => { await client.sadd(clientIndex, id); },
       remove: async (id) => { await client.srem(clientIndex, id); },
@@ -48,6 +51,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
     async close() {
       if (closed) return;
       closed = true;
+      await notices.close();
       try { await client.quit(); } catch { client.disconnect(); }
     },
   };
