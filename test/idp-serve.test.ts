@@ -90,6 +90,20 @@ describe('kyso serve idp (processes, Redis)', function () {
     assert.throws(() => process.kill(kids[0]!, 0), 'the server process is gone');
   });
 
+  it('the server stops by itself when its launcher is killed outright (SIGKILL)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const s = await serve(['--port', '0'], {});
+    const kid = Number(execFileSync('pgrep', ['-P', String(s.child.pid)]).toString().trim().split('\n')[0]);
+    assert.ok(kid > 0);
+    s.child.kill('SIGKILL');
+    let alive = true;
+    for (let i = 0; i < 60 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try { process.kill(kid, 0); } catch { alive = false; }
+    }
+    assert.equal(alive, false, 'the server process exited');
+  });
+
   it('KYSO_OUTBOUND_CA must name a readable PEM bundle (exit 2, says which)', async () => {
     for (const [path, why] of [['/nonexistent/ca.pem', /cannot read \/nonexistent\/ca\.pem: ENOENT/], [KYSO, /holds no PEM certificate/]] as const) {
       const child = spawn(process.execPath, [KYSO, 'serve', 'idp', '--port', '0'], { stdio: 'pipe', env: { ...process.env, KYSO_OUTBOUND_CA: path } });
