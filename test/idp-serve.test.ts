@@ -104,6 +104,18 @@ describe('kyso serve idp (processes, Redis)', function () {
     assert.equal(alive, false, 'the server process exited');
   });
 
+  it('Ctrl-C in a terminal (SIGINT to the whole foreground group) stops the server gracefully, exit 0', async () => {
+    // the launcher leads its own process group here, as a shell's foreground job does
+    const child = spawn(process.execPath, [KYSO, 'serve', 'idp', '--port', '0'], { env: { ...process.env, KYSO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    for (let i = 0; i < 200 && !out.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /kyso idp listening/);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    process.kill(-child.pid!, 'SIGINT');
+    assert.equal(await exited, 0);
+  });
+
   it('KYSO_OUTBOUND_CA must name a readable PEM bundle (exit 2, says which)', async () => {
     for (const [path, why] of [['/nonexistent/ca.pem', /cannot read \/nonexistent\/ca\.pem: ENOENT/], [KYSO, /holds no PEM certificate/]] as const) {
       const child = spawn(process.execPath, [KYSO, 'serve', 'idp', '--port', '0'], { stdio: 'pipe', env: { ...process.env, KYSO_OUTBOUND_CA: path } });

@@ -14,7 +14,8 @@ if (args[0] === 'serve' || args[0] === 'demo') {
 }
 if (flags.length) {
   const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], {
-    stdio: 'inherit', env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
+    // own process group: a Ctrl-C in the terminal reaches the launcher only, which passes it on once
+    stdio: 'inherit', detached: true, env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0); });
