@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
@@ -30,6 +30,19 @@ function serve(args: string[], env: Record<string, string>): Promise<{ child: Ch
     child.stdout!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${out}`)); });
   });
+}
+
+/** Pids of the children of `pid`, from /proc (no procps needed). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+    // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+  }
+  return out;
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -77,10 +90,8 @@ describe('kyso serve idp (processes, Redis)', function () {
   });
 
   it('the server runs in a child node with 32 MB semi-spaces; SIGTERM to the launcher stops both, exit 0', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { readFileSync } = await import('node:fs');
     const s = await serve(['--port', '0'], {});
-    const kids = execFileSync('pgrep', ['-P', String(s.child.pid)]).toString().trim().split('\n').map(Number);
+    const kids = childrenOf(s.child.pid!);
     assert.equal(kids.length, 1, 'one server process');
     const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
     assert.ok(cmdline.includes('--max-semi-space-size=32'), cmdline.join(' '));
@@ -91,9 +102,8 @@ describe('kyso serve idp (processes, Redis)', function () {
   });
 
   it('the server stops by itself when its launcher is killed outright (SIGKILL)', async () => {
-    const { execFileSync } = await import('node:child_process');
     const s = await serve(['--port', '0'], {});
-    const kid = Number(execFileSync('pgrep', ['-P', String(s.child.pid)]).toString().trim().split('\n')[0]);
+    const kid = childrenOf(s.child.pid!)[0]!;
     assert.ok(kid > 0);
     s.child.kill('SIGKILL');
     let alive = true;
