@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisInstance } from '@kyso/fixtures';
-import { createStorage, makePersonalNumber, type KysoIdpStorage } from '../src/index.js';
+import { createStorage, createLogger, makePersonalNumber, type KysoIdpStorage } from '../src/index.js';
+import { createIdpServer } from '@kyso/service-idp';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/kyso.mjs', import.meta.url));
 const KEY = Buffer.alloc(32, 11).toString('base64');
@@ -172,6 +173,30 @@ describe('kyso idp (CLI) against Redis', function () {
     assert.equal(await new s.Adapter('Client').find('app'), undefined);
     r = await kyso(['idp', 'client', 'remove', 'app'], env);
     assert.equal(r.code, 1);
+  });
+
+  it('keys rotate: new keys published, then active; a running identity provider serves them at once', async () => {
+    const srv = await createIdpServer({ port: 0, storage: s, logger: createLogger('silent'), keyReloadMs: 0 });
+    try {
+      const before = await kyso(['idp', 'keys', '--json'], env);
+      assert.equal(before.code, 0, before.stderr);
+      const k0 = JSON.parse(before.stdout) as { active: string[]; pending: string[]; retiring: string[] };
+      assert.ok(k0.active.length >= 1);
+      const r = await kyso(['idp', 'keys', 'rotate', '--publish-delay', '0'], env);
+      assert.equal(r.code, 0, r.stderr);
+      const published = /published \(not yet used\): (.+)/.exec(r.stdout)?.[1]?.split(' ') ?? [];
+      assert.ok(published.length >= 1, r.stdout);
+      assert.match(r.stdout, new RegExp(`active\t${published.join(' ')}`));
+      assert.match(r.stdout, new RegExp(`retiring\t${k0.active.join(' ')}`), 'old keys stay published');
+      // the running service (no polling) publishes the new keys and signs with them
+      for (let i = 0; i < 50 && JSON.stringify(srv.idp.keys.kids().active) !== JSON.stringify(published); i++) await new Promise((res) => setTimeout(res, 20));
+      assert.deepEqual(srv.idp.keys.kids().active, published, 'the service signs with the new keys within a second');
+      const served = ((await (await fetch(`${srv.issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      for (const kid of [...published, ...k0.active]) assert.ok(served.includes(kid), `${kid} in the service's JWKS`);
+      const bad = await kyso(['idp', 'keys', 'rotate', '--publish-delay', 'soon'], env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--publish-delay takes whole seconds/);
+    } finally { await srv.close(); }
   });
 
   it('seed loads clients and users; audit --verify checks the chain', async () => {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
-const HELP = `Usage: kyso idp <client|user|seed|audit> ...   (needs REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER)
+const HELP = `Usage: kyso idp <client|user|seed|audit|keys> ...   (needs REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER)
 
   kyso idp client add --id ID --redirect-uri URI [--redirect-uri URI ...] [--public | --generate-secret]
                       [--grant-type T ...] [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
@@ -32,6 +32,10 @@ const HELP = `Usage: kyso idp <client|user|seed|audit> ...   (needs REDIS_URL, o
   kyso idp audit [--account ID] [--limit N] [--json]   list events, newest last
   kyso idp audit --head                   print SEQ:HASH of the newest record (keep it elsewhere as an anchor)
   kyso idp audit --verify [--anchor SEQ:HASH]   recompute the chain (and check the anchored record)
+  kyso idp keys [--json]                  signing keys by state (active, pending, retiring)
+  kyso idp keys rotate [--publish-delay SECONDS]   publish new signing keys, wait (default 60 s, so that
+        relying parties can fetch them), then sign with them; the old keys stay published until their tokens
+        expire, then are dropped. Running identity providers pick the change up at once.
 
 Environment: REDIS_URL | REDIS_SENTINELS (+REDIS_SENTINEL_NAME) | REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX,
 KYSO_IDP_SECRET_KEY (32 bytes base64; the service must use the same key).`;
@@ -259,6 +263,36 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
   throw new UsageError('usage: kyso idp user add|list|show|disable|enable|reset-mfa|set-password|set-level|link-guardian ...');
 }
 
+/** `kyso idp keys [--json]` and `kyso idp keys rotate [--publish-delay S]`. */
+async function keysCommand(args: string[]): Promise<number> {
+  const rotate = args[0] === 'rotate';
+  const { values, positionals } = parseArgs({ args: rotate ? args.slice(1) : args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, 'publish-delay': { type: 'string' } } });
+  if (positionals.length) throw new UsageError(`unknown 'kyso idp keys ${positionals[0]}': expected rotate (kyso idp --help)`);
+  if (!rotate && values['publish-delay'] !== undefined) throw new UsageError('--publish-delay goes with `kyso idp keys rotate`');
+  const delay = values['publish-delay'] === undefined ? 60 : Number(values['publish-delay']);
+  if (!/^\d+$/.test(values['publish-delay'] ?? '60') || delay > 86_400) throw new UsageError(`--publish-delay takes whole seconds (0-86400), got '${values['publish-delay']}'`);
+  const { openSharedKeySet } = await import('@kyso/idp');
+  const s = await openStorage();
+  try {
+    const keys = await openSharedKeySet(s);
+    if (rotate) {
+      const dropped = await keys.pruneRetired();
+      if (dropped) out(`dropped ${dropped} retired key(s) whose tokens have all expired`);
+      const pending = await keys.addPending();
+      out(`published (not yet used): ${pending.join(' ')}`);
+      if (delay > 0) {
+        out(`waiting ${delay} s before signing with them`);
+        await new Promise((r) => setTimeout(r, delay * 1000));
+      }
+      await keys.promote();
+    }
+    const k = keys.kids();
+    if (values.json) out(JSON.stringify(k, null, 2));
+    else for (const state of ['active', 'pending', 'retiring'] as const) out(`${state}\t${k[state].join(' ') || '-'}`);
+  } finally { await s.close(); }
+  return 0;
+}
+
 export const command: Command = {
   summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)',
   async run(args) {
@@ -307,6 +341,7 @@ export const command: Command = {
       } finally { await s.close(); }
       return 0;
     }
-    throw new UsageError(`unknown 'kyso idp ${group}': expected client, user, seed or audit (kyso idp --help)`);
+    if (group === 'keys') return keysCommand([sub, ...rest].filter((x): x is string => x !== undefined));
+    throw new UsageError(`unknown 'kyso idp ${group}': expected client, user, seed, audit or keys (kyso idp --help)`);
   },
 };

@@ -85,6 +85,15 @@ export function adapterKeySetStore(records: Records, notices?: IdpStorage['notic
 /** Notice topic of key-set changes. */
 const KEY_NOTICE = 'keys';
 
+/**
+ * The signing and cookie keys shared by every process on `storage` (what {@link createKysoIdp} uses), e.g. to
+ * rotate them from the command line. Changes are announced to the running processes.
+ */
+export function openSharedKeySet(storage: IdpStorage, ttl: Partial<Record<keyof typeof DEFAULT_TTL, number>> = {}): Promise<KeySetManager> {
+  const t = { ...DEFAULT_TTL, ...ttl };
+  return KeySetManager.open({ store: adapterKeySetStore(new Records(storage), storage.notices), maxTokenLifetimeSeconds: Math.max(t.IdToken, t.AccessToken) });
+}
+
 /** Builds the identity provider. */
 export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   trimOidcErrorCaptures();
@@ -92,7 +101,7 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   const log = opts.logger ?? createLogger();
   const records = new Records(opts.storage);
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
-  const keys = opts.keys ?? await KeySetManager.open({ store: adapterKeySetStore(records, opts.storage.notices), maxTokenLifetimeSeconds: Math.max(ttl.IdToken, ttl.AccessToken) });
+  const keys = opts.keys ?? await openSharedKeySet(opts.storage, ttl);
   const secure = issuer.startsWith('https:');
   let provider!: Provider;
   let callback!: ReturnType<Provider['callback']>;
