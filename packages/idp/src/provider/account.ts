@@ -76,7 +76,7 @@ export function accountRoutes(deps: RouteDeps): Router {
     const target = known ? await deps.provider().Session.findByUid(uid) : undefined;
     if (target && target.accountId === a.account.id && uid !== (a.session as unknown as { uid?: string }).uid) {
       await target.destroy();
-      await deps.records.dropSession(a.account.id, uid, deps.ttl.session);
+      await deps.records.dropSession(a.account.id, uid);
       await audit(deps, ctx, { type: 'logout', accountId: a.account.id, detail: { from: 'account-page' } });
     }
     return render(ctx, { message: t('Đã kết thúc phiên.', 'Session ended.') });

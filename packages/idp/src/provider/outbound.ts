@@ -8,7 +8,7 @@
  * With `ca` (extra trust anchors, e.g. the private root CA of a government network whose services receive
  * CIBA pings and logout tokens): requests go through node:http(s) with those roots added to the system ones,
  * and the same address rule is enforced on every resolved address before connecting. Redirects are not
- * followed; answers over 1 MiB are cut off with an error.
+ * followed; answers over 1 MiB are cut off with an error; without a caller's signal a request gives up after 10 s.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -27,6 +27,7 @@ export interface OutboundOptions {
 export type OutboundFetch = (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response>;
 
 const MAX_BODY = 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 const SPECIAL_USE = new BlockList();
 for (const [net, prefix] of [
@@ -112,7 +113,8 @@ export function outboundFetch(o: OutboundOptions = {}): OutboundFetch {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(u, {
         method: options.method ?? 'GET', headers, lookup: guardedLookup as never, ...(u.protocol === 'https:' ? { ca } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
+        // never wait forever on a service that does not answer (oidc-provider passes its own 2.5 s limit)
+        signal: options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
       }, resolve);
       req.on('error', reject);
       req.end(body);

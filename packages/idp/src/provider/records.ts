@@ -133,7 +133,7 @@ export class Records {
   async listSessions(accountId: string): Promise<SessionEntry[]> {
     return (await this.sessionEntries(accountId)).map(({ expiresAt: _e, ...e }) => e);
   }
-  async dropSession(accountId: string, uid: string, _ttl?: number): Promise<void> {
+  async dropSession(accountId: string, uid: string): Promise<void> {
     await this.lists.remove(LIST_SESSIONS, accountId, [uid]);
   }
   private async sessionEntries(accountId: string): Promise<(SessionEntry & { expiresAt: number })[]> {

@@ -31,7 +31,6 @@ export function redisNotices(client: RedisClient, prefix: string): ChangeNotices
       sub = (client as { duplicate(): RedisClient }).duplicate();
       sub.on('error', () => { /* reconnects by itself; notices missed meanwhile are caught up by polling */ });
       sub.on('message', (ch: string) => { bus.emit(ch); });
-      sub.on('smessage', (ch: string) => { bus.emit(ch); });
       if (sub.status === 'wait') await sub.connect();
     }
     return sub;
