@@ -157,10 +157,16 @@ export interface AccountLists {
  * Best effort: a missed notice is caught up by polling.
  */
 export interface ChangeNotices {
-  /** Tells every watcher of `topic` (in every process) that it changed. */
-  announce(topic: string): Promise<void>;
-  /** Calls `fn` on every notice of `topic`; resolves once watching, to a function that stops it. */
-  watch(topic: string, fn: () => void): Promise<() => Promise<void>>;
+  /** Tells every watcher of `topic` (in every process) that it changed; `detail` says what (e.g. a key). */
+  announce(topic: string, detail?: string): Promise<void>;
+  /**
+   * Calls `fn` on every notice of `topic`, with the announcer's detail; resolves once watching, to a function
+   * that stops it. `fn` is also called with no detail after notices may have been missed (the subscription
+   * was interrupted and is back): watchers then treat everything as changed.
+   */
+  watch(topic: string, fn: (detail?: string) => void): Promise<() => Promise<void>>;
+  /** false while notices could be missed (subscription not connected). Absent: always live. */
+  isLive?(): boolean;
 }
 
 /** Everything the identity provider stores, behind one object. */

@@ -27,6 +27,13 @@ export interface CreateStorageOptions extends AdapterOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Issuer label in authenticator apps (default "kyso"). */
   totpIssuer?: string;
+  /**
+   * Redis only: how long (ms) a process may answer from its own copy of a grant record (oidc-provider's Grant,
+   * kyso's guardian link) on the token/introspection/userinfo paths. Default 1000, capped at 2000, 0 = always
+   * read Redis. Writes in any process sharing the Redis drop the copies at once (pub/sub notice); the age cap
+   * bounds a lost notice. Tokens themselves are never copied, so revocation is immediate.
+   */
+  grantCacheMs?: number;
   /** Clock in ms (tests). */
   now?: () => number;
 }

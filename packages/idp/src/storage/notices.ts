@@ -8,7 +8,7 @@ export function memoryNotices(): ChangeNotices {
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   return {
-    async announce(topic) { bus.emit(topic); },
+    async announce(topic, detail) { bus.emit(topic, detail); },
     async watch(topic, fn) {
       bus.on(topic, fn);
       return async () => { bus.off(topic, fn); };
@@ -26,17 +26,28 @@ export function redisNotices(client: RedisClient, prefix: string): ChangeNotices
   bus.setMaxListeners(0);
   let sub: RedisClient | undefined;
   const subscribed = new Map<string, number>();
+  let lapsed = false;
   const subscriber = async (): Promise<RedisClient> => {
     if (!sub) {
-      sub = (client as { duplicate(): RedisClient }).duplicate();
-      sub.on('error', () => { /* reconnects by itself; notices missed meanwhile are caught up by polling */ });
-      sub.on('message', (ch: string) => { bus.emit(ch); });
-      if (sub.status === 'wait') await sub.connect();
+      const s = (client as { duplicate(): RedisClient }).duplicate();
+      sub = s;
+      // reconnects and resubscribes by itself; notices sent meanwhile are lost, so once it is back every
+      // watcher hears a notice without detail ("anything may have changed"); polling catches up the rest
+      s.on('error', () => { /* reported through status */ });
+      s.on('close', () => { lapsed = true; });
+      s.on('ready', () => {
+        if (!lapsed) return;
+        lapsed = false;
+        for (const ch of subscribed.keys()) if (subscribed.get(ch)) bus.emit(ch, undefined);
+      });
+      s.on('message', (ch: string, msg: string) => { bus.emit(ch, msg === '' ? undefined : msg); });
+      if (s.status === 'wait') await s.connect();
     }
     return sub;
   };
   return {
-    async announce(topic) { await client.publish(channel(topic), '1'); },
+    async announce(topic, detail) { await client.publish(channel(topic), detail ?? ''); },
+    isLive() { return sub?.status === 'ready' && !lapsed; },
     async watch(topic, fn) {
       const ch = channel(topic);
       const s = await subscriber();

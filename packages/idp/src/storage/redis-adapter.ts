@@ -23,6 +23,7 @@ import { IdpError } from './errors.js';
 import type { AdapterOptions } from './memory-adapter.js';
 import { Cluster } from 'ioredis';
 import { LuaScript, type RedisClient } from './redis-connect.js';
+import type { RecentRecords } from './recent-records.js';
 
 const CONSUME = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -108,7 +109,7 @@ function parseRecord(key: string, p: string | null | undefined, c: string | null
 }
 
 /** Deletes every record of a grant (all models), their device-code indexes, the index and the Grant itself. */
-export async function revokeGrantRedis(client: RedisClient, keys: OidcKeys, grantId: string, withGrant: boolean): Promise<void> {
+export async function revokeGrantRedis(client: RedisClient, keys: OidcKeys, grantId: string, withGrant: boolean, recent?: RecentRecords): Promise<void> {
   const gkey = keys.grant(grantId);
   const members = await client.smembers(gkey);
   await Promise.all(members.map(async (k) => {
@@ -122,12 +123,21 @@ export async function revokeGrantRedis(client: RedisClient, keys: OidcKeys, gran
     }
   }));
   await client.del(gkey);
-  if (withGrant) await client.del(keys.object('Grant', grantId));
+  if (withGrant) {
+    const k = keys.object('Grant', grantId);
+    recent?.drop(k);
+    await client.del(k);
+    if (recent) { recent.drop(k); await recent.announce(k); }
+  }
 }
 
+/** Models kept for a moment in {@link RecentRecords} (rarely written, read on every token request). */
+export const RECENT_MODELS: ReadonlySet<string> = new Set(['Grant', 'KysoGrantActor']);
+
 /** Builds an Adapter class bound to one Redis connection. */
-export function redisAdapterClass(client: RedisClient, prefix: string, opts: AdapterOptions & { now?: () => number } = {}): new (name: string) => Adapter {
+export function redisAdapterClass(client: RedisClient, prefix: string, opts: AdapterOptions & { now?: () => number; recent?: RecentRecords } = {}): new (name: string) => Adapter {
   const keys = new OidcKeys(prefix);
+  const recent = opts.recent;
   const revokeOnReuse = opts.revokeOnConcurrentReuse ?? true;
   const now = opts.now ?? Date.now;
   const clustered = client instanceof Cluster;
@@ -156,6 +166,8 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       const json = JSON.stringify(SHARED_TOKEN_MODELS.has(this.name) && payload.kind === undefined ? { ...payload, kind: this.name } : payload);
       const consumed = payload.consumed ? String(payload.consumed) : '';
       const grantIndex = payload.grantId && GRANTABLE_MODELS.has(this.name) ? keys.grant(payload.grantId) : undefined;
+      const kept = recent && RECENT_MODELS.has(this.name) ? recent : undefined;
+      kept?.drop(key);
       if (grantIndex && !clustered) {
         ops.push(WRITE_WITH_GRANT.run(client, [key, grantIndex], [json, consumed, ttl]));
       } else {
@@ -169,6 +181,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
         ops.push(ttl ? client.set(keys.userCode(payload.userCode), id, 'EX', ttl) : client.set(keys.userCode(payload.userCode), id));
       }
       await Promise.all(ops);
+      if (kept) { kept.drop(key); await kept.announce(key); }
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -177,6 +190,14 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
         const [p, c] = await readShared(key);
         const payload = parseRecord(key, p, c);
         return payload && payload.kind === this.name ? payload : undefined;
+      }
+      if (recent && RECENT_MODELS.has(this.name)) {
+        const hit = recent.get(key);
+        if (hit) return parseRecord(key, hit[0], hit[1]);
+        const started = recent.begin();
+        const [p, c] = await client.hmget(key, 'p', 'c');
+        recent.keep(key, started, [p, c]);
+        return parseRecord(key, p, c);
       }
       const [p, c] = await client.hmget(key, 'p', 'c');
       return parseRecord(key, p, c);
@@ -203,7 +224,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       if (revokeOnReuse && typeof r === 'string' && r) {
         try {
           const grantId = (JSON.parse(r) as AdapterPayload).grantId;
-          if (grantId) await revokeGrantRedis(client, keys, grantId, true);
+          if (grantId) await revokeGrantRedis(client, keys, grantId, true, recent);
         } catch (err) {
           if (err instanceof IdpError) throw err;
         }
@@ -218,7 +239,10 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       try { payload = p ? JSON.parse(p) as AdapterPayload : undefined; } catch { payload = undefined; }
       // a shared token key holding another kind of token is not this model's record
       if (payload && SHARED_TOKEN_MODELS.has(this.name) && payload.kind !== undefined && payload.kind !== this.name) return;
+      const kept = recent && RECENT_MODELS.has(this.name) ? recent : undefined;
+      kept?.drop(key);
       await client.del(key);
+      if (kept) { kept.drop(key); await kept.announce(key); }
       if (!payload) return;
       const ops: Promise<unknown>[] = [];
       if (this.name === 'Session' && payload.uid) ops.push(DEL_IF.run(client, [keys.uid(payload.uid)], [id]));

@@ -12,6 +12,7 @@ import { connectRedis, preloadScripts, toRedisConfig } from './redis-connect.js'
 import { RedisHashKV } from './redis-kv.js';
 import { hashAccountLists } from './kv.js';
 import { redisNotices } from './notices.js';
+import { RecentRecords } from './recent-records.js';
 import { IdpError } from './errors.js';
 
 /** Default key prefix; set `keyPrefix` in the config to share one Redis between deployments. */
@@ -30,11 +31,12 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
     throw new IdpError('IDP_STORAGE_UNAVAILABLE', `Redis refused SCRIPT LOAD (kyso needs Lua scripting): ${(err as Error).message}`, { cause: err });
   }
   const now = opts.now ?? Date.now;
-  const Adapter = redisAdapterClass(client, prefix, { ...opts, now });
+  const notices = redisNotices(client, prefix);
+  const recent = new RecentRecords({ notices, ...(opts.grantCacheMs !== undefined ? { maxAgeMs: opts.grantCacheMs } : {}) });
+  const Adapter = redisAdapterClass(client, prefix, { ...opts, now, recent });
   const clientIndex = `${prefix}oidc:clients`;
   let closed = false;
   const kv = new RedisHashKV(client);
-  const notices = redisNotices(client, prefix);
   return {
     kind: 'redis',
     Adapter,
@@ -51,6 +53,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
     async close() {
       if (closed) return;
       closed = true;
+      await recent.close();
       await notices.close();
       try { await client.quit(); } catch { client.disconnect(); }
     },
