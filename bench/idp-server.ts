@@ -48,7 +48,9 @@ if (mode === 'vanilla') {
   await new Promise<void>((r) => provider.listen(port, '127.0.0.1', () => r()) as unknown);
   process.stdout.write(JSON.stringify({ port, ...(await mint(provider)) }) + '\n');
 } else if (mode === 'kyso' || mode === 'kyso-memory') {
-  const storage = await createStorage(mode === 'kyso' ? { redis: redisUrl! } : {});
+  // BENCH_GRANT_CACHE_MS: the store's grantCacheMs (default 1000; 0 = read grants from Redis every time)
+  const grantCacheMs = process.env.BENCH_GRANT_CACHE_MS ? { grantCacheMs: Number(process.env.BENCH_GRANT_CACHE_MS) } : {};
+  const storage = await createStorage(mode === 'kyso' ? { redis: redisUrl!, ...grantCacheMs } : {});
   const server = await createIdpServer({ port, storage, logger: createLogger('warn'), seed: {
     clients: CLIENTS as never,
     users: [{ id: ACCOUNT, password: 'bench password 123', name: 'Trần Văn An', birthdate: '1990-01-01', gender: 'male', level: 1 }],

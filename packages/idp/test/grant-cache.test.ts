@@ -128,6 +128,34 @@ describe('idp storage: per-process grant copies (Redis)', function () {
   });
 });
 
+describe('idp storage: per-process account copies (Redis)', function () {
+  this.timeout(30_000);
+  let redis: RedisInstance;
+  before(async () => { redis = await startRedis(); });
+  after(async () => { await redis?.stop(); });
+
+  it('a citizen disabled from another process (e.g. kyso idp user disable) is seen through the notice, long before the copy expires', async () => {
+    const opts = { secretKey: KEY, redis: { url: redis.url, keyPrefix: 'ac1:' }, argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } };
+    const a = await createStorage(opts);
+    const b = await createStorage(opts);
+    try {
+      const id = '001090012345';
+      await b.accounts.create({ id, password: 'a long enough password 1', name: 'Trần Văn An', birthdate: '1990-01-01', gender: 'male', level: 1 });
+      assert.equal((await a.accounts.getRecent(id, 2000))?.disabled, false);
+      await sleep(100); // the first getRecent subscribed
+      assert.equal((await a.accounts.getRecent(id, 2000))?.disabled, false);
+      await b.accounts.setDisabled(id, true);
+      const seen = await eventually(async () => (await a.accounts.getRecent(id, 2000))?.disabled === true, 1900);
+      assert.ok(seen < 500, `the notice took ${seen} ms`);
+      await b.accounts.setLevel(id, 2);
+      await eventually(async () => (await a.accounts.getRecent(id, 2000))?.level === 2, 500);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('RecentRecords (unit)', () => {
   /** Notices in one process, with a switch for "subscription interrupted". */
   function fakeNotices() {

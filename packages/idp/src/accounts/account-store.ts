@@ -4,7 +4,7 @@
  * operation on one key — in memory or in Redis (standalone, Sentinel or Cluster).
  */
 import { randomBytes } from 'node:crypto';
-import type { AccountStore, AssuranceLevel, CitizenAccount, CitizenAddress, NewAccount, PasswordCheck } from '../contracts.js';
+import type { AccountStore, ChangeNotices, AssuranceLevel, CitizenAccount, CitizenAddress, NewAccount, PasswordCheck } from '../contracts.js';
 import { IdpError } from '../storage/errors.js';
 import type { HashKV } from '../storage/kv.js';
 import { ageOn, assertPersonalNumber, parseBirthdate } from './personal-number.js';
@@ -31,7 +31,16 @@ export interface AccountStoreOptions {
   now?: () => number;
   /** Key prefix (default ""). */
   prefix?: string;
+  /**
+   * Notices between the processes sharing `kv`: every write is announced (topic `account-record`), and the
+   * copies kept by {@link KvAccountStore.getRecent} are dropped when another process announces a write, instead
+   * of living out their age.
+   */
+  notices?: ChangeNotices;
 }
+
+/** Notice topic of account writes (detail: the record key). */
+export const ACCOUNT_RECORD_NOTICE = 'account-record';
 
 const F = {
   profile: 'profile',
@@ -99,11 +108,17 @@ function assertLevel(level: unknown): asserts level is AssuranceLevel {
   if (level !== 1 && level !== 2) throw new IdpError('ACCOUNT_INVALID', 'level must be 1 or 2');
 }
 
-/** The same HashKV, calling `onWrite(key)` before and after every write (before: readers stop trusting copies). */
-function withWriteHook(kv: HashKV, onWrite: (key: string) => void): HashKV {
+/**
+ * The same HashKV, calling `onWrite(key)` before and after every write (before: readers stop trusting copies),
+ * then `announce(key)` (best effort: a lost notice only lets other processes' copies live out their age).
+ */
+function withWriteHook(kv: HashKV, onWrite: (key: string) => void, announce?: (key: string) => Promise<void>): HashKV {
   const wrap = <A extends unknown[], R>(fn: (key: string, ...a: A) => Promise<R>) => async (key: string, ...a: A): Promise<R> => {
     onWrite(key);
-    try { return await fn.call(kv, key, ...a); } finally { onWrite(key); }
+    try { return await fn.call(kv, key, ...a); } finally {
+      onWrite(key);
+      if (announce) await announce(key).catch(() => undefined);
+    }
   };
   return {
     hgetall: (k) => kv.hgetall(k),
@@ -131,9 +146,14 @@ export class KvAccountStore implements AccountStore {
   /** Short-lived copies for {@link getRecent}, by record key; dropped by every write through this store. */
   private readonly recent = new Map<string, { at: number; acct: CitizenAccount }>();
   private writes = 0;
+  private readonly notices: ChangeNotices | undefined;
+  private watching: Promise<unknown> | undefined;
+  private unwatch: (() => Promise<void>) | undefined;
 
   constructor(opts: AccountStoreOptions) {
-    this.kv = withWriteHook(opts.kv, (key) => { this.writes++; this.recent.delete(key); });
+    this.notices = opts.notices;
+    const n = opts.notices;
+    this.kv = withWriteHook(opts.kv, (key) => { this.writes++; this.recent.delete(key); }, n ? (key) => n.announce(ACCOUNT_RECORD_NOTICE, key) : undefined);
     this.box = opts.box;
     this.hasher = new PasswordHasher(opts.argon2 ?? DEFAULT_ARGON2);
     this.issuer = opts.totpIssuer ?? 'kyso';
@@ -245,24 +265,45 @@ export class KvAccountStore implements AccountStore {
   /**
    * Like {@link get}, but may answer from an in-process copy at most `maxAgeMs` old (default 1 s, capped at 2 s),
    * for the token/userinfo hot path. Every write through this store drops the copy at once; a change made by
-   * another process (e.g. `kyso idp user disable` against Redis) is seen within `maxAgeMs`. Missing accounts are
-   * never cached. The returned object is shared: treat it as read-only.
+   * another process (e.g. `kyso idp user disable` against Redis) drops it as soon as its notice arrives (stores
+   * with `notices`), and in any case within `maxAgeMs`. Missing accounts are never cached. The returned object is
+   * shared: treat it as read-only.
    */
   async getRecent(id: string, maxAgeMs = 1000): Promise<CitizenAccount | undefined> {
     const key = this.key(id);
     const ttl = Math.min(Math.max(maxAgeMs, 0), 2000);
+    if (this.notices && !this.watching) this.watchOthers();
+    // with notices, copies are only used while they can be heard (not while the subscription is down)
+    const live = !this.notices?.isLive || this.notices.isLive();
     const t = performance.now();
-    const hit = this.recent.get(key);
+    const hit = live ? this.recent.get(key) : undefined;
     if (hit && t - hit.at < ttl) return hit.acct;
     const writes = this.writes;
     const acct = await this.get(id);
     if (!acct) { this.recent.delete(key); return undefined; }
     // a write that ran while we read may have dropped the copy: do not store what we read before it
-    if (writes === this.writes && ttl > 0) {
+    if (live && writes === this.writes && ttl > 0) {
       if (this.recent.size >= 10_000) this.recent.clear();
       this.recent.set(key, { at: t, acct });
     }
     return acct;
+  }
+
+  /** Drops copies when another process announces a write (started by the first {@link getRecent}). */
+  private watchOthers(): void {
+    this.watching = this.notices!.watch(ACCOUNT_RECORD_NOTICE, (key) => {
+      this.writes++;
+      if (key) this.recent.delete(key); else this.recent.clear();
+    }).then((u) => { this.unwatch = u; }, () => { this.watching = undefined; });
+  }
+
+  /** Stops watching other processes' writes (the storage's close() calls it). */
+  async close(): Promise<void> {
+    await this.watching;
+    this.watching = Promise.resolve(); // never watch again
+    const u = this.unwatch;
+    this.unwatch = undefined;
+    if (u) await u();
   }
 
   /** All accounts, sorted by personal number. */

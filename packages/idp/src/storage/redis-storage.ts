@@ -37,10 +37,11 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
   const clientIndex = `${prefix}oidc:clients`;
   let closed = false;
   const kv = new RedisHashKV(client);
+  const accounts = new KvAccountStore({ kv, box, now, prefix, notices, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) });
   return {
     kind: 'redis',
     Adapter,
-    accounts: new KvAccountStore({ kv, box, now, prefix, ...(opts.argon2 ? { argon2: opts.argon2 } : {}), ...(opts.totpIssuer ? { totpIssuer: opts.totpIssuer } : {}) }),
+    accounts,
     rateLimiter: new RedisRateLimiter(client, prefix, { ...DEFAULT_BACKOFF, ...opts.backoff }, now),
     audit: new RedisAuditLog(client, prefix, now),
     lists: hashAccountLists(kv, prefix),
@@ -54,6 +55,7 @@ export async function createRedisStorage(input: RedisConfig | string, opts: Crea
       if (closed) return;
       closed = true;
       await recent.close();
+      await accounts.close();
       await notices.close();
       try { await client.quit(); } catch { client.disconnect(); }
     },
