@@ -58,4 +58,33 @@ describe('idp: key changes reach every process at once', function () {
       }
     });
   }
+
+  it('a running service drops retired keys from its JWKS once their tokens have expired, and every process follows', async () => {
+    const mk = () => createStorage({ secretKey: KEY, redis: { url: redis.url, keyPrefix: 'kp:' } });
+    const sa = await mk();
+    const sb = await mk();
+    // tokens live 1 s here, so a retired key may go 1 s (+ 1 s grace) after the rotation; A prunes every 200 ms, B never
+    const ttl = { AccessToken: 1, IdToken: 1, ClientCredentials: 1 };
+    let a: IdpServer | undefined;
+    let b: IdpServer | undefined;
+    try {
+      a = await createIdpServer({ port: 0, logger: createLogger('silent'), keyReloadMs: 0, keyPruneMs: 200, storage: sa, ttl });
+      b = await createIdpServer({ port: 0, logger: createLogger('silent'), keyReloadMs: 0, keyPruneMs: 0, storage: sb, ttl });
+      const old = await kids(a.issuer);
+      await a.idp.rotateKeys();
+      await eventually(async () => (await kids(b!.issuer)).length === 4, 1500);
+      assert.ok(old.every((k) => b!.idp.keys.kids().retiring.includes(k)), 'old keys retiring, still published');
+      const gone = await eventually(async () => {
+        const onB = await kids(b!.issuer);
+        return onB.length === 2 && old.every((k) => !onB.includes(k));
+      }, 5000);
+      assert.ok(gone >= 900, `pruned after ${gone} ms: too early, tokens signed with the old keys could still be valid`);
+    } finally {
+      await a?.close();
+      await b?.close();
+      await sa.close();
+      await sb.close();
+    }
+  });
 });
+

@@ -31,6 +31,11 @@ export interface IdpServerOptions {
   outboundCa?: string[];
   /** How often to re-read the shared key set (rotation done by another process); default 30 s, 0 = never. */
   keyReloadMs?: number;
+  /**
+   * How often to drop retired signing keys whose tokens have all expired (any process may do it; concurrent
+   * prunes are safe); default 1 h, 0 = never (then only `kyso idp keys rotate` prunes).
+   */
+  keyPruneMs?: number;
   /** Token lifetimes override (tests). */
   ttl?: Parameters<typeof createKysoIdp>[0]['ttl'];
 }
@@ -128,11 +133,18 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
     idp.reloadKeys().catch((err: Error) => log.warn({ err: err.message }, 'key set reload failed'));
   }, reloadMs) : undefined;
   reloader?.unref();
+  const pruneMs = opts.keyPruneMs ?? 3_600_000;
+  const pruner = pruneMs > 0 ? setInterval(() => {
+    idp.keys.pruneRetired().then((n) => { if (n) log.info({ removed: n }, 'retired signing keys removed from the JWKS'); },
+      (err: Error) => log.warn({ err: err.message }, 'retired key pruning failed'));
+  }, pruneMs) : undefined;
+  pruner?.unref();
   log.info({ issuer }, 'identity provider listening');
   return {
     url: issuer, port, issuer, idp, server,
     async close() {
       if (reloader) clearInterval(reloader);
+      if (pruner) clearInterval(pruner);
       await idp.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

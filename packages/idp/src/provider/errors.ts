@@ -5,6 +5,7 @@ export type IdpProtocolErrorCode =
   | 'IDP_CONFIG_INVALID'
   | 'IDP_SEED_INVALID'
   | 'IDP_KEYS_INVALID'
+  | 'IDP_KEYS_CONFLICT'
   | 'IDP_FORM_INVALID'
   | 'IDP_CSRF_INVALID'
   | 'IDP_BODY_TOO_LARGE';

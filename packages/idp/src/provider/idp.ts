@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Records } from './records.js';
 import { trimOidcErrorCaptures } from './error-stacks.js';
 import { baseSecurityHeaders, Csrf } from './web.js';
+import { hasVersionedUpsert } from '../storage/memory-adapter.js';
 
 export interface KysoIdpOptions {
   /** Issuer URL, e.g. `http://127.0.0.1:4000` (no trailing slash). */
@@ -74,10 +75,12 @@ export interface KysoIdp {
 
 /** Key set stored through the storage adapter, so every process sharing Redis uses the same keys. */
 export function adapterKeySetStore(records: Records, notices?: IdpStorage['notices']): KeySetStore {
-  const TTL = 20 * 24 * 3600; // refreshed on every save / start
+  // no expiry: losing the record would mean new keys and a new pairwise salt (every citizen's `sub` would change)
+  const a = records.keySet;
   return {
-    async load() { return (await records.keySet.find('current')) as KeySetRecord | undefined; },
-    async save(r) { await records.keySet.upsert('current', r as unknown as Record<string, unknown>, TTL); },
+    async load() { return (await a.find('current')) as KeySetRecord | undefined; },
+    async save(r) { await a.upsert('current', r as unknown as Record<string, unknown>, undefined as unknown as number); },
+    ...(hasVersionedUpsert(a) ? { saveIf: (r: KeySetRecord, expected: string | undefined) => a.upsertIfVersion('current', r as unknown as Record<string, unknown>, undefined, expected) } : {}),
     ...(notices ? { async announce() { await notices.announce(KEY_NOTICE); } } : {}),
   };
 }

@@ -7,7 +7,7 @@
  *      parties that refresh their JWKS cache learn them.
  *   2. `promote()` makes the pending keys primary (first in the set, used for new tokens) and marks the
  *      previous primary keys `retiring`: still published for verification until `retireAfter`
- *      (now + the longest lifetime of a token they signed), then dropped by `pruneRetired()`.
+ *      (now + the longest lifetime of a token they signed + a clock-skew grace), then dropped by `pruneRetired()`.
  * Cookie keys rotate the same way: the first key signs, all keys verify.
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -39,6 +39,12 @@ export interface KeySetRecord {
 export interface KeySetStore {
   load(): Promise<KeySetRecord | undefined>;
   save(record: KeySetRecord): Promise<void>;
+  /**
+   * Saves only if the stored record's `version` is `expected` (`undefined`: only if there is none); returns
+   * whether it saved. Stores shared by several processes implement it, so two processes changing the key set
+   * at the same moment cannot lose one of the changes (the loser re-reads and applies its change again).
+   */
+  saveIf?(record: KeySetRecord, expected: string | undefined): Promise<boolean>;
   /** Tells the other processes sharing the store that the key set changed (they reload at once). */
   announce?(): Promise<void>;
 }
@@ -49,6 +55,11 @@ export function memoryKeySetStore(): KeySetStore {
   return {
     async load() { return rec ? structuredClone(rec) : undefined; },
     async save(r) { rec = structuredClone(r); },
+    async saveIf(r, expected) {
+      if ((rec?.version) !== expected) return false;
+      rec = structuredClone(r);
+      return true;
+    },
   };
 }
 
@@ -75,25 +86,26 @@ export class KeySetManager {
   /** Loads the key set from `store`, creating an active key set if there is none. */
   static async open(opts: { store?: KeySetStore; maxTokenLifetimeSeconds?: number } = {}): Promise<KeySetManager> {
     const store = opts.store ?? memoryKeySetStore();
-    let record = await store.load();
-    if (record && (!Array.isArray(record.signing) || !Array.isArray(record.cookieKeys))) {
+    const loaded = await store.load();
+    if (loaded && (!Array.isArray(loaded.signing) || !Array.isArray(loaded.cookieKeys))) {
       throw new IdpProtocolError('IDP_KEYS_INVALID', 'stored key set is malformed (signing / cookieKeys missing)');
     }
-    let created = false;
-    if (!record || !record.signing.some((k) => k.state === 'active')) {
-      const keys = newSigningKeys(epoch()).map((k) => ({ ...k, state: 'active' as const }));
-      record = { signing: keys, cookieKeys: [randomBytes(32).toString('base64url')], pairwiseSalt: '', updatedAt: epoch() };
-      created = true;
-    }
-    if (!record.pairwiseSalt) record.pairwiseSalt = randomBytes(32).toString('base64url');
-    record.version ??= randomUUID();
-    await store.save(record);
-    if (created) {
-      // processes starting together on an empty store: the last writer wins, everyone adopts its keys
-      await new Promise((r) => setTimeout(r, 150));
-      record = (await store.load()) ?? record;
-    }
-    return new KeySetManager(store, record, opts.maxTokenLifetimeSeconds ?? 14 * 24 * 3600);
+    const empty: KeySetRecord = { signing: [], cookieKeys: [], pairwiseSalt: '', updatedAt: 0 };
+    const m = new KeySetManager(store, loaded ?? empty, opts.maxTokenLifetimeSeconds ?? 14 * 24 * 3600);
+    // processes starting together on an empty store: one creates the key set, the others adopt it
+    // (compare-and-set); an existing record only gets what it lacks (never a new pairwise salt if it has one)
+    await m.update((r) => {
+      let changed = false;
+      if (!r.signing.some((k) => k.state === 'active')) {
+        r.signing.push(...newSigningKeys(epoch()).map((k) => ({ ...k, state: 'active' as const })));
+        changed = true;
+      }
+      if (r.cookieKeys.length === 0) { r.cookieKeys = [randomBytes(32).toString('base64url')]; changed = true; }
+      if (!r.pairwiseSalt) { r.pairwiseSalt = randomBytes(32).toString('base64url'); changed = true; }
+      if (!r.version) changed = true;
+      return changed;
+    }, { silent: true, firstWrite: !loaded });
+    return m;
   }
 
   /** Called after every change (the service rebuilds its provider with the new JWKS). */
@@ -101,12 +113,40 @@ export class KeySetManager {
     this.listeners.push(listener);
   }
 
-  private async commit(): Promise<void> {
-    this.record.updatedAt = epoch();
-    this.record.version = randomUUID();
-    await this.store.save(this.record);
-    for (const l of this.listeners) await l();
-    await this.store.announce?.();
+  /**
+   * Applies `change` to a copy of the current record and saves it; when the store offers compare-and-set and
+   * another process saved first, re-reads the record and applies `change` again (up to 10 times).
+   * `change` returns false when there is nothing to do.
+   */
+  private async update(change: (r: KeySetRecord) => boolean, o: { silent?: boolean; firstWrite?: boolean } = {}): Promise<boolean> {
+    let first = o.firstWrite ?? false;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const next = structuredClone(this.record);
+      if (!change(next)) return false;
+      next.updatedAt = epoch();
+      next.version = randomUUID();
+      // a record written before versions existed has none: it is replaced once without a check
+      const expected = first ? undefined : this.record.version;
+      const saved = this.store.saveIf && (expected !== undefined || first)
+        ? await this.store.saveIf(next, expected)
+        : (await this.store.save(next), true);
+      if (saved) {
+        this.record = next;
+        if (!o.silent) for (const l of this.listeners) await l();
+        await this.store.announce?.();
+        return true;
+      }
+      const fresh = await this.store.load();
+      if (fresh) {
+        this.record = fresh;
+        first = false;
+        if (!o.silent) for (const l of this.listeners) await l();
+      } else {
+        first = true;
+      }
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * (attempt + 1))));
+    }
+    throw new IdpProtocolError('IDP_KEYS_CONFLICT', 'the key set kept changing under this update (10 attempts); try again');
   }
 
   /** Re-reads the shared record (another process may have rotated); returns whether it changed. */
@@ -147,36 +187,48 @@ export class KeySetManager {
 
   /** Step 1 of a rotation: publish new keys that are not used for signing yet. */
   async addPending(): Promise<string[]> {
-    if (this.record.signing.some((k) => k.state === 'pending')) return this.kids().pending;
-    const keys = newSigningKeys(epoch());
-    this.record.signing.push(...keys);
-    await this.commit();
-    return keys.map((k) => k.jwk.kid);
+    await this.update((r) => {
+      if (r.signing.some((k) => k.state === 'pending')) return false;
+      r.signing.push(...newSigningKeys(epoch()));
+      return true;
+    });
+    return this.kids().pending;
   }
 
   /** Step 2: pending keys become primary; previous primary keys stay published until their tokens expire. */
   async promote(): Promise<void> {
     if (!this.record.signing.some((k) => k.state === 'pending')) await this.addPending();
-    const retireAfter = epoch() + this.maxTokenLifetimeSeconds;
-    for (const k of this.record.signing) {
-      if (k.state === 'active') { k.state = 'retiring'; k.retireAfter = retireAfter; }
-    }
-    for (const k of this.record.signing) if (k.state === 'pending') k.state = 'active';
-    await this.commit();
+    await this.update((r) => {
+      // another process may have promoted them already
+      if (!r.signing.some((k) => k.state === 'pending')) return false;
+      // kept for the lifetime of the last tokens they signed, plus a grace for relying parties that accept
+      // slightly expired tokens (clock skew): 5 min, or the lifetime itself when shorter
+      const retireAfter = epoch() + this.maxTokenLifetimeSeconds + Math.min(300, this.maxTokenLifetimeSeconds);
+      for (const k of r.signing) {
+        if (k.state === 'active') { k.state = 'retiring'; k.retireAfter = retireAfter; }
+      }
+      for (const k of r.signing) if (k.state === 'pending') k.state = 'active';
+      return true;
+    });
   }
 
-  /** Drops retiring keys whose tokens have all expired. */
+  /** Drops retiring keys whose tokens have all expired; returns how many. */
   async pruneRetired(now = epoch()): Promise<number> {
-    const before = this.record.signing.length;
-    this.record.signing = this.record.signing.filter((k) => k.state !== 'retiring' || (k.retireAfter ?? 0) > now);
-    const removed = before - this.record.signing.length;
-    if (removed) await this.commit();
+    let removed = 0;
+    await this.update((r) => {
+      const before = r.signing.length;
+      r.signing = r.signing.filter((k) => k.state !== 'retiring' || (k.retireAfter ?? 0) > now);
+      removed = before - r.signing.length;
+      return removed > 0;
+    });
     return removed;
   }
 
   /** New cookie key first; the previous ones (at most 2) keep verifying existing cookies. */
   async rotateCookieKeys(): Promise<void> {
-    this.record.cookieKeys = [randomBytes(32).toString('base64url'), ...this.record.cookieKeys].slice(0, 3);
-    await this.commit();
+    await this.update((r) => {
+      r.cookieKeys = [randomBytes(32).toString('base64url'), ...r.cookieKeys].slice(0, 3);
+      return true;
+    });
   }
 }

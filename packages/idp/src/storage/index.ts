@@ -7,7 +7,7 @@ export { IdpError, type IdpErrorCode } from './errors.js';
 export { type ClientStore, type ClientMetadata, assertClientMetadata } from './clients.js';
 export { type HashKV, MemoryHashKV } from './kv.js';
 export { GRANTABLE_MODELS, CONSUMABLE_MODELS } from './grantable.js';
-export { type AdapterOptions } from './memory-adapter.js';
+export { type AdapterOptions, type VersionedUpsert, hasVersionedUpsert } from './memory-adapter.js';
 export { connectRedis, redactRedisUrl, type RedisClient } from './redis-connect.js';
 export { DEFAULT_KEY_PREFIX } from './redis-storage.js';
 export { redisConfigFromEnv } from './env-config.js';

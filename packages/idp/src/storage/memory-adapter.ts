@@ -102,10 +102,28 @@ export interface AdapterOptions {
   revokeOnConcurrentReuse?: boolean;
 }
 
+/**
+ * Compare-and-set on a record's `version` field, offered by both kyso adapters (not part of oidc-provider's
+ * Adapter): for records that several processes read, change and write back (the key set), so a change made
+ * meanwhile by another process is not lost.
+ */
+export interface VersionedUpsert {
+  /**
+   * Writes `payload` only if the stored record's `version` is `expected` (`undefined`: only if there is no
+   * record). A stored record without a version matches nothing. Returns whether it wrote.
+   */
+  upsertIfVersion(id: string, payload: AdapterPayload, expiresIn: number | undefined, expected: string | undefined): Promise<boolean>;
+}
+
+/** Whether an adapter instance offers {@link VersionedUpsert}. */
+export function hasVersionedUpsert(a: Adapter): a is Adapter & VersionedUpsert {
+  return typeof (a as Partial<VersionedUpsert>).upsertIfVersion === 'function';
+}
+
 /** Builds an Adapter class bound to one in-memory store. */
 export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions = {}): new (name: string) => Adapter {
   const revokeOnReuse = opts.revokeOnConcurrentReuse ?? true;
-  return class MemoryAdapter implements Adapter {
+  return class MemoryAdapter implements Adapter, VersionedUpsert {
     constructor(readonly name: string) {}
 
     private key(id: string): string {
@@ -131,6 +149,16 @@ export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions 
         members.set(key, expiresAt);
       }
       store.maybeSweep();
+    }
+
+    /** {@link VersionedUpsert.upsertIfVersion}: check and write happen in one synchronous step. */
+    async upsertIfVersion(id: string, payload: AdapterPayload, expiresIn: number | undefined, expected: string | undefined): Promise<boolean> {
+      const e = store.get(this.key(id));
+      const v = e?.payload.version;
+      const cur = e ? (typeof v === 'string' && v !== '' ? v : '\0none') : '';
+      if (cur !== (expected ?? '')) return false;
+      await this.upsert(id, payload, expiresIn);
+      return true;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

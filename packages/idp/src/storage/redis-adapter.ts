@@ -20,7 +20,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { GRANTABLE_MODELS, epochSeconds } from './grantable.js';
 import { IdpError } from './errors.js';
-import type { AdapterOptions } from './memory-adapter.js';
+import type { AdapterOptions, VersionedUpsert } from './memory-adapter.js';
 import { Cluster } from 'ioredis';
 import { LuaScript, type RedisClient } from './redis-connect.js';
 import type { RecentRecords } from './recent-records.js';
@@ -72,6 +72,25 @@ if ttl == 0 then redis.call('PERSIST', KEYS[2]) return 1 end
 local cur = redis.call('PTTL', KEYS[2])
 if cur == -1 and redis.call('SCARD', KEYS[2]) > 1 then return 1 end
 if cur < ttl * 1000 then redis.call('PEXPIRE', KEYS[2], ttl * 1000) end
+return 1
+`);
+
+/**
+ * Compare-and-set on a record's `version` (see {@link VersionedUpsert}). KEYS: record. ARGV: payload JSON,
+ * expected version ('' = the record must not exist), ttl seconds (0 = none). Returns 1 if written.
+ */
+const WRITE_IF_VERSION = new LuaScript(`
+local p = redis.call('HGET', KEYS[1], 'p')
+local cur = ''
+if p then
+  local ok, obj = pcall(cjson.decode, p)
+  if ok and type(obj) == 'table' and type(obj.version) == 'string' and obj.version ~= '' then cur = obj.version else cur = '\0none' end
+end
+if cur ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'p', ARGV[1])
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1
 `);
 
@@ -155,7 +174,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
     }
     return read;
   };
-  return class RedisAdapter implements Adapter {
+  return class RedisAdapter implements Adapter, VersionedUpsert {
     constructor(readonly name: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -254,6 +273,17 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
     /** Removes every token and code of the grant (all models). */
     async revokeByGrantId(grantId: string): Promise<void> {
       await revokeGrantRedis(client, keys, grantId, false);
+    }
+
+    /** {@link VersionedUpsert.upsertIfVersion}, atomic in Redis. */
+    async upsertIfVersion(id: string, payload: AdapterPayload, expiresIn: number | undefined, expected: string | undefined): Promise<boolean> {
+      const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? Math.ceil(expiresIn) : 0;
+      const key = keys.object(this.name, id);
+      const kept = recent && RECENT_MODELS.has(this.name) ? recent : undefined;
+      kept?.drop(key);
+      const r = await WRITE_IF_VERSION.run(client, [key], [JSON.stringify(payload), expected ?? '', ttl]);
+      if (kept) { kept.drop(key); await kept.announce(key); }
+      return r === 1;
     }
   };
 }
