@@ -8,7 +8,10 @@ import { GRANTABLE_MODELS, epochSeconds } from './grantable.js';
 import { IncrementalSweeper } from './sweeper.js';
 
 interface Entry {
+  /** Private copy of what was stored (read for its grantId, uid, ...; never handed out). */
   payload: AdapterPayload;
+  /** The stored payload as JSON: every find() parses its own copy from it (as the Redis adapter does). */
+  json: string;
   consumed?: number;
   expiresAt: number; // ms, Infinity = no expiry
 }
@@ -89,9 +92,6 @@ export class MemoryOidcStore {
   }
 }
 
-function clone<T>(v: T): T {
-  return structuredClone(v);
-}
 
 /** Options shared by the adapters. */
 export interface AdapterOptions {
@@ -136,7 +136,9 @@ export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions 
       const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? now + expiresIn * 1000 : Infinity;
       const previous = store.get(key);
       if (previous) store.dropSecondary(key, previous.payload);
-      const entry: Entry = { payload: clone(payload), expiresAt };
+      // JSON, like Redis: the same payloads round-trip on both stores (and it is cheaper than structuredClone)
+      const json = JSON.stringify(payload);
+      const entry: Entry = { payload: JSON.parse(json) as AdapterPayload, json, expiresAt };
       // keep an existing consumed mark: a later write must never "un-consume" a code or refresh token
       if (previous?.consumed !== undefined) entry.consumed = previous.consumed;
       else if (payload.consumed) entry.consumed = payload.consumed as number;
@@ -164,7 +166,7 @@ export function memoryAdapterClass(store: MemoryOidcStore, opts: AdapterOptions 
     async find(id: string): Promise<AdapterPayload | undefined> {
       const e = store.get(this.key(id));
       if (!e) return undefined;
-      const out = clone(e.payload);
+      const out = JSON.parse(e.json) as AdapterPayload;
       if (e.consumed !== undefined) out.consumed = e.consumed;
       return out;
     }
