@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import * as oc from 'openid-client';
-import { Browser, RP_LOGOUT, RP_REDIRECT, SECRET, loginFlow, newCitizen, startTestIdp, formOf, type TestIdp } from './provider-helpers.js';
+import { createIdpServer } from '@kyso/service-idp';
+import { createLogger, createStorage } from '../src/index.js';
+import { baseSeed, Browser, RP_LOGOUT, RP_REDIRECT, SECRET, loginFlow, newCitizen, startTestIdp, formOf, type TestIdp } from './provider-helpers.js';
 
 const insecure = { execute: [oc.allowInsecureRequests] };
 
@@ -62,6 +64,44 @@ describe('idp: openid-client flows against the service (Redis)', function () {
     assert.equal(info.name, 'Nguyễn Thị Minh Khai');
     assert.equal((info.address as { locality?: string }).locality, 'Hai Bà Trưng');
     assert.ok(tokens.refresh_token);
+  });
+
+  it('two processes on one Redis: consent withdrawn or account disabled on one is enforced at once on the other', async () => {
+    // process B: its own connection and copies, same issuer (as behind a load balancer)
+    const storageB = await createStorage({ redis: idp.redis!.url, argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
+    const b = await createIdpServer({ port: 0, issuer: idp.issuer, storage: storageB, seed: baseSeed(), logger: createLogger('silent') });
+    const onB = `http://127.0.0.1:${b.port}`;
+    const userinfoOnB = (at: string) => fetch(`${onB}/me`, { headers: { authorization: `Bearer ${at}` } });
+    const introspectOnB = async (at: string) => (await (await fetch(`${onB}/token/introspection`, {
+      method: 'POST', body: new URLSearchParams({ token: at }),
+      headers: { authorization: `Basic ${Buffer.from(`rp1:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    })).json() as { active: boolean });
+    try {
+      const c = await newCitizen(idp.storage, { level: 1 });
+      const browser = new Browser(idp.issuer);
+      const { tokens } = await codeFlow(browser, c);
+      // B has read (and keeps copies of) the grant and the account
+      for (let i = 0; i < 3; i++) { const r = await userinfoOnB(tokens.access_token); assert.equal(r.status, 200, `${r.headers.get("www-authenticate")} ${await r.text()}`); }
+      assert.equal((await introspectOnB(tokens.access_token)).active, true);
+      // the citizen withdraws consent on A: B refuses the tokens on the very next request
+      const account = await browser.follow('/account');
+      const f = formOf(account.body, '/account/consents/revoke');
+      assert.match((await browser.submit(f.action, { csrf: f.csrf, client_id: 'rp1' })).body, /Consent withdrawn/);
+      assert.equal((await userinfoOnB(tokens.access_token)).status, 401);
+      assert.equal((await introspectOnB(tokens.access_token)).active, false);
+      // a new login, then the account is disabled on A (as `kyso idp user disable` would): B follows the notice
+      const again = await codeFlow(new Browser(idp.issuer), c);
+      assert.equal((await userinfoOnB(again.tokens.access_token)).status, 200);
+      const t0 = Date.now();
+      await idp.storage.accounts.setDisabled(c.id, true);
+      let status = 200;
+      while (status === 200 && Date.now() - t0 < 3000) status = (await userinfoOnB(again.tokens.access_token)).status;
+      assert.equal(status, 401);
+      assert.ok(Date.now() - t0 < 500, `B served a disabled citizen for ${Date.now() - t0} ms`);
+    } finally {
+      await b.close();
+      await storageB.close();
+    }
   });
 
   it('refresh rotates the token; reusing the old one revokes the grant', async () => {

@@ -92,7 +92,7 @@ export function makeFindAccount(storage: IdpStorage, actors: GrantActors) {
     const fromToken = token?.kind === 'AccessToken';
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
     // hot path (token, userinfo): an in-process copy at most 1 s old when the store offers one (writes in this
-    // process drop it at once; a disable from another process takes effect within 1 s)
+    // process drop it at once; a disable from another process as soon as its notice arrives, at most 1 s)
     const accounts = storage.accounts as IdpStorage['accounts'] & { getRecent?: (id: string, maxAgeMs?: number) => Promise<CitizenAccount | undefined> };
     const [account, actor] = await Promise.all([
       accounts.getRecent ? accounts.getRecent(sub, 1000) : accounts.get(sub),
