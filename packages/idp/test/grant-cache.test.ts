@@ -103,6 +103,25 @@ describe('idp storage: per-process grant copies (Redis)', function () {
     assert.ok(linked < 500, `the link notice took ${linked} ms`);
   });
 
+  it('when the notice subscription drops, copies stop being used (notices may have been missed)', async () => {
+    const s = await mk('gc7:', 2000);
+    const A = new s.Adapter('Grant');
+    await A.upsert('g1', grant('openid'), 3600);
+    await warm(s, 'g1');
+    // a change no notice tells about, then the subscriber connection is killed on the server side
+    await raw.hset('gc7:oidc:{Grant:g1}', 'p', JSON.stringify(grant('openid email')));
+    assert.equal(((await A.find('g1'))?.openid as { scope: string }).scope, 'openid', 'copy in use');
+    const killed = await raw.client('KILL', 'TYPE', 'pubsub');
+    assert.ok(Number(killed) >= 1, 'a subscriber connection existed');
+    const seen = await eventually(async () => ((await A.find('g1'))?.openid as { scope: string }).scope === 'openid email', 1900);
+    assert.ok(seen < 1000, `stale copy used for ${seen} ms after the subscription dropped`);
+    // once resubscribed, copies are used again (and dropped by notices as before)
+    await sleep(300);
+    await warm(s, 'g1');
+    await raw.hset('gc7:oidc:{Grant:g1}', 'p', JSON.stringify(grant('openid phone')));
+    assert.equal(((await A.find('g1'))?.openid as { scope: string }).scope, 'openid email', 'copies in use again');
+  });
+
   it('revoking a grant in another process ends its tokens at once, whatever the copy holds', async () => {
     const a = await mk('gc5:', 2000);
     const b = await mk('gc5:', 2000);
