@@ -111,7 +111,7 @@ describe('idp storage: per-process grant copies (Redis)', function () {
     // a change no notice tells about, then the subscriber connection is killed on the server side
     await raw.hset('gc7:oidc:{Grant:g1}', 'p', JSON.stringify(grant('openid email')));
     assert.equal(((await A.find('g1'))?.openid as { scope: string }).scope, 'openid', 'copy in use');
-    const killed = await raw.client('KILL', 'TYPE', 'pubsub');
+    const killed = await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     assert.ok(Number(killed) >= 1, 'a subscriber connection existed');
     const seen = await eventually(async () => ((await A.find('g1'))?.openid as { scope: string }).scope === 'openid email', 1900);
     assert.ok(seen < 1000, `stale copy used for ${seen} ms after the subscription dropped`);
