@@ -145,9 +145,17 @@ export async function revokeGrantRedis(client: RedisClient, keys: OidcKeys, gran
   if (withGrant) {
     const k = keys.object('Grant', grantId);
     recent?.drop(k);
-    await client.del(k);
-    if (recent) { recent.drop(k); await recent.announce(k); }
+    try { await client.del(k); } finally { if (recent) await settle(recent, k); }
   }
+}
+
+/**
+ * After a write of a copied record (whether it succeeded or not): drop this process's copy again and tell the
+ * others. A failed announcement is not the write's failure: the copies' age cap bounds it.
+ */
+async function settle(recent: RecentRecords, key: string): Promise<void> {
+  recent.drop(key);
+  await recent.announce(key).catch(() => undefined);
 }
 
 /** Models kept for a moment in {@link RecentRecords} (rarely written, read on every token request). */
@@ -199,8 +207,8 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       if (payload.userCode) {
         ops.push(ttl ? client.set(keys.userCode(payload.userCode), id, 'EX', ttl) : client.set(keys.userCode(payload.userCode), id));
       }
-      await Promise.all(ops);
-      if (kept) { kept.drop(key); await kept.announce(key); }
+      // a write that failed may still have reached Redis (e.g. a timeout): drop and announce either way
+      try { await Promise.all(ops); } finally { if (kept) await settle(kept, key); }
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -260,8 +268,7 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       if (payload && SHARED_TOKEN_MODELS.has(this.name) && payload.kind !== undefined && payload.kind !== this.name) return;
       const kept = recent && RECENT_MODELS.has(this.name) ? recent : undefined;
       kept?.drop(key);
-      await client.del(key);
-      if (kept) { kept.drop(key); await kept.announce(key); }
+      try { await client.del(key); } finally { if (kept) await settle(kept, key); }
       if (!payload) return;
       const ops: Promise<unknown>[] = [];
       if (this.name === 'Session' && payload.uid) ops.push(DEL_IF.run(client, [keys.uid(payload.uid)], [id]));
@@ -281,8 +288,8 @@ export function redisAdapterClass(client: RedisClient, prefix: string, opts: Ada
       const key = keys.object(this.name, id);
       const kept = recent && RECENT_MODELS.has(this.name) ? recent : undefined;
       kept?.drop(key);
-      const r = await WRITE_IF_VERSION.run(client, [key], [JSON.stringify(payload), expected ?? '', ttl]);
-      if (kept) { kept.drop(key); await kept.announce(key); }
+      let r: unknown;
+      try { r = await WRITE_IF_VERSION.run(client, [key], [JSON.stringify(payload), expected ?? '', ttl]); } finally { if (kept) await settle(kept, key); }
       return r === 1;
     }
   };
