@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccountStore, ChangeNotices, AssuranceLevel, CitizenAccount, CitizenAddress, NewAccount, PasswordCheck } from '../contracts.js';
 import { IdpError } from '../storage/errors.js';
 import type { HashKV } from '../storage/kv.js';
+import { ACCOUNT_RECORD_NOTICE, RecentRecords } from '../storage/recent-records.js';
 import { ageOn, assertPersonalNumber, parseBirthdate } from './personal-number.js';
 import { PasswordHasher, assertPasswordPolicy, DEFAULT_ARGON2, type Argon2Params } from './passwords.js';
 import type { SecretBox } from './secret-box.js';
@@ -39,8 +40,7 @@ export interface AccountStoreOptions {
   notices?: ChangeNotices;
 }
 
-/** Notice topic of account writes (detail: the record key). */
-export const ACCOUNT_RECORD_NOTICE = 'account-record';
+export { ACCOUNT_RECORD_NOTICE };
 
 const F = {
   profile: 'profile',
@@ -144,16 +144,12 @@ export class KvAccountStore implements AccountStore {
   private readonly prefix: string;
 
   /** Short-lived copies for {@link getRecent}, by record key; dropped by every write through this store. */
-  private readonly recent = new Map<string, { at: number; acct: CitizenAccount }>();
-  private writes = 0;
-  private readonly notices: ChangeNotices | undefined;
-  private watching: Promise<unknown> | undefined;
-  private unwatch: (() => Promise<void>) | undefined;
+  private readonly recent: RecentRecords<CitizenAccount>;
 
   constructor(opts: AccountStoreOptions) {
-    this.notices = opts.notices;
-    const n = opts.notices;
-    this.kv = withWriteHook(opts.kv, (key) => { this.writes++; this.recent.delete(key); }, n ? (key) => n.announce(ACCOUNT_RECORD_NOTICE, key) : undefined);
+    // without notices the store is taken as this process's own (memory): copies are dropped by its writes only
+    this.recent = new RecentRecords<CitizenAccount>({ topic: ACCOUNT_RECORD_NOTICE, maxAgeMs: 2000, ...(opts.notices ? { notices: opts.notices } : { processLocal: true }) });
+    this.kv = withWriteHook(opts.kv, (key) => this.recent.drop(key), opts.notices ? (key) => this.recent.announce(key) : undefined);
     this.box = opts.box;
     this.hasher = new PasswordHasher(opts.argon2 ?? DEFAULT_ARGON2);
     this.issuer = opts.totpIssuer ?? 'kyso';
@@ -272,38 +268,19 @@ export class KvAccountStore implements AccountStore {
   async getRecent(id: string, maxAgeMs = 1000): Promise<CitizenAccount | undefined> {
     const key = this.key(id);
     const ttl = Math.min(Math.max(maxAgeMs, 0), 2000);
-    if (this.notices && !this.watching) this.watchOthers();
-    // with notices, copies are only used while they can be heard (not while the subscription is down)
-    const live = !this.notices?.isLive || this.notices.isLive();
-    const t = performance.now();
-    const hit = live ? this.recent.get(key) : undefined;
-    if (hit && t - hit.at < ttl) return hit.acct;
-    const writes = this.writes;
+    const hit = ttl > 0 ? this.recent.get(key, ttl) : undefined;
+    if (hit) return hit;
+    const started = this.recent.begin();
     const acct = await this.get(id);
-    if (!acct) { this.recent.delete(key); return undefined; }
-    // a write that ran while we read may have dropped the copy: do not store what we read before it
-    if (live && writes === this.writes && ttl > 0) {
-      if (this.recent.size >= 10_000) this.recent.clear();
-      this.recent.set(key, { at: t, acct });
-    }
+    if (!acct) { this.recent.forget(key); return undefined; }
+    // not kept if a write (here or announced by another process) ran while we read
+    if (ttl > 0) this.recent.keep(key, started, acct);
     return acct;
-  }
-
-  /** Drops copies when another process announces a write (started by the first {@link getRecent}). */
-  private watchOthers(): void {
-    this.watching = this.notices!.watch(ACCOUNT_RECORD_NOTICE, (key) => {
-      this.writes++;
-      if (key) this.recent.delete(key); else this.recent.clear();
-    }).then((u) => { this.unwatch = u; }, () => { this.watching = undefined; });
   }
 
   /** Stops watching other processes' writes (the storage's close() calls it). */
   async close(): Promise<void> {
-    await this.watching;
-    this.watching = Promise.resolve(); // never watch again
-    const u = this.unwatch;
-    this.unwatch = undefined;
-    if (u) await u();
+    await this.recent.close();
   }
 
   /** All accounts, sorted by personal number. */
