@@ -163,6 +163,13 @@ describe('idp storage: per-process account copies (Redis)', function () {
       assert.equal((await a.accounts.getRecent(id, 2000))?.disabled, false);
       await sleep(100); // the first getRecent subscribed
       assert.equal((await a.accounts.getRecent(id, 2000))?.disabled, false);
+      // the copy is in use: a change that bypasses kyso (no notice) is not seen yet
+      const raw = new Redis(redis.url);
+      try {
+        await raw.hset(`ac1:acct:{${id}}`, 'disabled', '1');
+        assert.equal((await a.accounts.getRecent(id, 2000))?.disabled, false, 'served from the copy');
+        await raw.hset(`ac1:acct:{${id}}`, 'disabled', '0');
+      } finally { raw.disconnect(); }
       await b.accounts.setDisabled(id, true);
       const seen = await eventually(async () => (await a.accounts.getRecent(id, 2000))?.disabled === true, 1900);
       assert.ok(seen < 500, `the notice took ${seen} ms`);
