@@ -4,7 +4,8 @@
  * both sides), and prints one JSON line: { port, refreshTokens, accessToken }.
  *   node --import tsx bench/idp-server.ts vanilla|kyso|kyso-memory PORT [REDIS_URL] [N_REFRESH]
  */
-import Provider from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import { pathToFileURL } from 'node:url';
 import { createStorage, createLogger } from '@kyso/idp';
 import { createIdpServer } from '@kyso/service-idp';
 
@@ -36,7 +37,10 @@ async function mint(provider: Provider) {
 }
 
 if (mode === 'vanilla') {
-  const provider = new Provider(`http://127.0.0.1:${port}`, {
+  // the library as published (bench/idp.ts passes a copy without kyso's dependency patches)
+  const stock = process.env.KYSO_BENCH_STOCK_OIDC_PROVIDER;
+  const { default: Stock } = (await import(stock ? pathToFileURL(`${stock}/lib/index.js`).href : 'oidc-provider')) as { default: typeof Provider };
+  const provider = new Stock(`http://127.0.0.1:${port}`, {
     clients: CLIENTS as never,
     features: { clientCredentials: { enabled: true }, introspection: { enabled: true }, devInteractions: { enabled: false } },
     rotateRefreshToken: true,

@@ -20,6 +20,11 @@ import { createServer } from 'node:net';
 import { startRedis } from '@kyso/fixtures';
 import { createStorage, DEFAULT_ARGON2 } from '@kyso/idp';
 import { serverNodeFlags } from '../packages/cli/bin/server-flags.mjs';
+import { stockCopy } from '../scripts/patch-deps.mjs';
+
+/** The peer runs oidc-provider as published, without kyso's dependency patches (scripts/patch-deps.mjs). */
+let stockDir: string | undefined;
+const stockOidcProvider = () => (stockDir ??= stockCopy('oidc-provider'));
 
 interface AcResult { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number }
 type AcRequest = Record<string, unknown>;
@@ -56,7 +61,8 @@ async function startServer(mode: 'vanilla' | 'kyso' | 'kyso-memory', redisUrl?: 
   // kyso's servers run with the Node flags `kyso serve idp` starts them with; vanilla with Node's defaults
   const flags = mode === 'vanilla' ? [] : serverNodeFlags(process.env, []);
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(HERE, 'idp-server.ts'), mode, String(port), redisUrl ?? '', '200'], {
-    cwd: join(HERE, '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') },
+    cwd: join(HERE, '..'), stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'), ...(mode === 'vanilla' ? { KYSO_BENCH_STOCK_OIDC_PROVIDER: stockOidcProvider() } : {}) },
   });
   let out = '';
   let err = '';
@@ -179,7 +185,8 @@ async function main() {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const r of rows) console.log(line(r));
   console.log(`\nmedian of ${REPEAT} runs of ${SECONDS} s, each after a ${WARMUP} s warm-up of every server, loopback, ${cpus().length} cores shared by autocannon, the servers and redis-server.`);
-  console.log(`kyso servers started with the flags of \`kyso serve idp\`: ${serverNodeFlags(process.env, []).join(' ') || '(none)'}; vanilla with Node's defaults.`);
+  console.log(`kyso servers started with the flags of \`kyso serve idp\`: ${serverNodeFlags(process.env, []).join(' ') || '(none)'}; vanilla with Node's defaults`);
+  console.log('and oidc-provider as published (kyso runs it with the patches of scripts/patch-deps.mjs).');
 }
 
 await main();

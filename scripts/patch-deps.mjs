@@ -18,7 +18,7 @@
  *
  *   node scripts/patch-deps.mjs [--check]     (--check: report only, exit 1 when a patch is missing)
  */
-import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -108,6 +108,27 @@ export function patchDependencies({ check = false } = {}) {
     }
   }
   return out;
+}
+
+/**
+ * A copy of the installed `pkg` with kyso's patches taken out again (the library as published), under
+ * `node_modules/.cache/kyso-stock/<pkg>` so that its own imports still resolve. For benchmarks that compare
+ * kyso with the stock library. Returns the copy's directory.
+ */
+export function stockCopy(pkg) {
+  const src = join(ROOT, 'node_modules', pkg);
+  if (!existsSync(join(src, 'package.json'))) throw new Error(`${pkg} is not installed`);
+  const dest = join(ROOT, 'node_modules', '.cache', 'kyso-stock', pkg);
+  rmSync(dest, { recursive: true, force: true });
+  cpSync(src, dest, { recursive: true });
+  for (const p of PATCHES.filter((x) => x.pkg === pkg)) {
+    const file = join(dest, p.file);
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes(`kyso-patch:${p.id}`)) continue;
+    if (!text.includes(p.replace)) throw new Error(`${p.id}: patched text in ${file} is not the one kyso wrote`);
+    writeFileSync(file, text.replace(p.replace, p.find));
+  }
+  return dest;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

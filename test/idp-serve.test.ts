@@ -89,12 +89,13 @@ describe('kyso serve idp (processes, Redis)', function () {
     assert.match(err, /--port is required/);
   });
 
-  it('the server runs in a child node with 32 MB semi-spaces; SIGTERM to the launcher stops both, exit 0', async () => {
+  it('the server runs in a child node with 32 MB semi-spaces and no allocation-site pretenuring; SIGTERM to the launcher stops both, exit 0', async () => {
     const s = await serve(['--port', '0'], {});
     const kids = childrenOf(s.child.pid!);
     assert.equal(kids.length, 1, 'one server process');
     const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
     assert.ok(cmdline.includes('--max-semi-space-size=32'), cmdline.join(' '));
+    assert.ok(cmdline.includes('--no-allocation-site-pretenuring'), cmdline.join(' '));
     assert.equal((await fetch(`${s.issuer}/.well-known/openid-configuration`)).status, 200);
     assert.equal(await stop(s.child), 0);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,2 +1,2 @@
-/** The Node flags to start a kyso server process with (empty when the caller already set its own). */
+/** The Node flags to start a kyso server process with (those the caller already gave are not repeated). */
 export function serverNodeFlags(env?: NodeJS.ProcessEnv, execArgv?: string[]): string[];

@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Provider from 'oidc-provider';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { GrantActors } from '../src/provider/claims.js';
+import { PATCHES, stockCopy } from '../../../scripts/patch-deps.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -27,6 +29,15 @@ describe('idp: dependency patches for the hot path', function () {
     const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'patch-deps.mjs'), '--check'], { encoding: 'utf8' });
     assert.match(out, /oidc-provider-shared-oidc-getter already/);
     assert.match(out, /ioredis-pipeline-length-getter already/);
+  });
+
+  it('the benchmark peer can run the library as published: stockCopy takes the patches out of a copy only', () => {
+    const dir = stockCopy('oidc-provider');
+    const p = PATCHES.find((x) => x.pkg === 'oidc-provider')!;
+    const stock = readFileSync(join(dir, p.file), 'utf8');
+    assert.ok(stock.includes(p.find) && !stock.includes('kyso-patch:'), 'the copy has the published text');
+    const installed = readFileSync(join(ROOT, 'node_modules', 'oidc-provider', p.file), 'utf8');
+    assert.ok(installed.includes(`kyso-patch:${p.id}`), 'the installed library stays patched');
   });
 
   describe('oidc-provider: ctx.oidc', () => {
