@@ -22,7 +22,8 @@ const cmd = useCoverage
   ? [c8, '--reporter=text-summary', '--reporter=json-summary', '--report-dir=coverage', '--exclude=**/test/**', '--exclude=bench/**', process.execPath, mocha, ...specs, ...args]
   : [mocha, ...specs, ...args];
 const summary = join(mkdtempSync(join(tmpdir(), 'kyso-test-')), 'summary.txt');
-const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { ...process.env, KYSO_TEST_SUMMARY: summary } });
+// Tests opt in to the test-PKI key cache (fresh keys are the default everywhere else; see fixtures/src/keys.ts).
+const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { KYSO_PKI_KEY_CACHE: '1', ...process.env, KYSO_TEST_SUMMARY: summary } });
 if (existsSync(summary)) {
   process.stdout.write(readFileSync(summary, 'utf8'));
 } else {

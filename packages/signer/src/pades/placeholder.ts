@@ -153,7 +153,78 @@ export async function writeSignedUpdate(opts: {
   return { byteRange, contentsOffset, contentsHexLength: cEndRel - cStartRel - 1, fileSize, contentDigest: new Uint8Array(h.digest()) };
 }
 
-function writeAll(fd: number, data: Uint8Array, position: number): void {
+/** An incremental update with its placeholders located, not written anywhere (two-step signing). */
+export interface DetachedUpdate {
+  /** The update bytes (ByteRange filled in, /Contents all zeros). */
+  update: Buffer;
+  /** Offset of the `<` of /Contents inside `update`. */
+  contentsRel: number;
+  layout: PlaceholderLayout;
+  /** Size and SHA-256 of the original bytes the update goes after. */
+  base: { size: number; sha256: Uint8Array };
+}
+
+/**
+ * Serialises the writer's update like {@link writeSignedUpdate} but writes no file: digests the
+ * ByteRange (original bytes + update without /Contents) and the original's SHA-256 in one pass.
+ */
+export function detachSignedUpdate(opts: { writer: IncrementalWriter; sigRef: PdfRef; source: Uint8Array | string; hash: HashName }): DetachedUpdate {
+  const { writer, sigRef, hash } = opts;
+  const u = writer.build();
+  const base = u.base;
+  const objOff = u.offsets.get(sigRef.num);
+  if (objOff === undefined) throw new PadesError('OUTPUT_FAILED', 'signature dictionary missing from the update');
+  const rel = objOff - base;
+  const objEnd = u.bytes.indexOf('endobj', rel, 'latin1');
+  const brRel = u.bytes.indexOf('/ByteRange ' + BR_PLACEHOLDER, rel, 'latin1');
+  const ctRel = u.bytes.indexOf('/Contents <', rel, 'latin1');
+  if (brRel < 0 || ctRel < 0 || brRel > objEnd || ctRel > objEnd) throw new PadesError('OUTPUT_FAILED', 'placeholders not found in the signature dictionary');
+  const cStartRel = ctRel + '/Contents '.length;
+  const cEndRel = u.bytes.indexOf('>', cStartRel);
+  const contentsOffset = base + cStartRel;
+  const contentsEnd = base + cEndRel + 1;
+  const fileSize = base + u.bytes.length;
+  const byteRange: [number, number, number, number] = [0, contentsOffset, contentsEnd, fileSize - contentsEnd];
+  const text = `[${byteRange.join(' ')}]`;
+  if (text.length > BR_PLACEHOLDER.length) throw new PadesError('OUTPUT_FAILED', 'file too large for the /ByteRange placeholder');
+  u.bytes.write(text.padEnd(BR_PLACEHOLDER.length, ' '), brRel + '/ByteRange '.length, 'latin1');
+  const h = createHash(nodeHashName(hash));
+  // With SHA-256 the original's digest is a copy of the ByteRange hash state after the original: one pass.
+  const same = hash === 'SHA-256';
+  const s256 = same ? undefined : createHash('sha256');
+  if (typeof opts.source === 'string') {
+    const fd = openSync(opts.source, 'r');
+    try {
+      if (fstatSync(fd).size !== base) throw new PadesError('OUTPUT_FAILED', `${opts.source} changed while signing`);
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, base)));
+      for (let p = 0; p < base; ) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, base - p), p);
+        if (n <= 0) throw new PadesError('OUTPUT_FAILED', `short read of ${opts.source}`);
+        h.update(buf.subarray(0, n));
+        s256?.update(buf.subarray(0, n));
+        p += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    if (opts.source.length !== base) throw new PadesError('OUTPUT_FAILED', 'input bytes changed while signing');
+    h.update(opts.source);
+    s256?.update(opts.source);
+  }
+  const baseSha256 = new Uint8Array((s256 ?? h.copy()).digest());
+  h.update(u.bytes.subarray(0, cStartRel));
+  h.update(u.bytes.subarray(cEndRel + 1));
+  return {
+    update: u.bytes,
+    contentsRel: cStartRel,
+    layout: { byteRange, contentsOffset, contentsHexLength: cEndRel - cStartRel - 1, fileSize, contentDigest: new Uint8Array(h.digest()) },
+    base: { size: base, sha256: baseSha256 },
+  };
+}
+
+/** Writes all of `data` at `position`. */
+export function writeAll(fd: number, data: Uint8Array, position: number): void {
   let off = 0;
   while (off < data.length) {
     const n = writeSync(fd, data, off, data.length - off, position + off);

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, copyFileSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IncrementalWriter, PdfArray, PdfDict, PdfError, PdfName, type PdfObject, PdfReader, PdfRef, PdfString } from '@kyso/pdf';
 import { CertInfo, type HashName, type SignatureAlgorithm } from '@kyso/pki';
@@ -11,12 +11,15 @@ import { addSignatureTimestamp, type SignatureTimestampOptions } from '../crypto
 import { checkSignerCertificate } from '../crypto/ltv/signer-status.js';
 import { buildAppearance, type VisibleSignatureOptions } from './appearance.js';
 import { editDict } from './edit.js';
-import { PadesError } from './errors.js';
+import { classifyServiceError, PadesError } from './errors.js';
 import { existingSignatures, prepareField } from './fields.js';
-import { byteRangePlaceholder, contentsPlaceholder, embedContents, writeSignedUpdate } from './placeholder.js';
+import { byteRangePlaceholder, contentsPlaceholder, detachSignedUpdate, writeAll } from './placeholder.js';
+import { checkState, isSealedState, openPdfSignatureState, sealPdfSignatureState, type PdfSignatureState } from './state.js';
+import { damagedError, preflightPdf, repairPdf, type PreflightFinding } from './preflight.js';
 import { addDssInPlace, type LtvProvider } from './dss.js';
 import { addDocumentTimestampInPlace, type DocumentTimestampOptions } from './doc-timestamp.js';
 import { displayDate, pdfDate } from './util.js';
+import { nodeHashName } from '@kyso/pki';
 
 /** PAdES baseline levels (ETSI EN 319 142-1). */
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
@@ -61,26 +64,17 @@ export interface PdfSignatureOptions {
   allowInvalidCert?: boolean;
   /** Check the signer's revocation status online (OCSP, CRL fallback) and refuse a revoked one (default false; validity dates are always checked). */
   checkRevocation?: boolean;
+  /**
+   * A damaged input (truncated, broken cross-reference data, unfinished revision after the last
+   * %%EOF) is refused with PDF_DAMAGED unless this is true: then it is rewritten into a sound file
+   * first (`repairPdf`) and the result says so (`repaired`). Default false.
+   */
+  repair?: boolean;
+  /** Seal the returned state with HMAC-SHA-256 under this key (≥ 16 bytes) for transport: `PreparedPdfSignature.sealedState`. */
+  stateKey?: Uint8Array;
 }
 
-/** JSON-serialisable state between `preparePdfSignature` and `finalizePdfSignature` (same machine: it names a prepared file). */
-export interface PdfSignatureState {
-  v: 1;
-  kind: 'kyso-pades-state';
-  /** Prepared file (input + update with an empty /Contents), in the output's directory. */
-  preparedPath: string;
-  output: string;
-  contentsOffset: number;
-  contentsHexLength: number;
-  byteRange: number[];
-  fileSize: number;
-  level: PadesLevel;
-  /** Full name of the signature field. */
-  fieldName: string;
-  cms: CmsState;
-  tsa?: Omit<SignatureTimestampOptions, 'nonce'>;
-  documentTimestamp?: Partial<DocumentTimestampOptions>;
-}
+export type { PdfSignatureState };
 
 /** Result of `preparePdfSignature`. */
 export interface PreparedPdfSignature {
@@ -91,7 +85,12 @@ export interface PreparedPdfSignature {
   /** Digest of the ByteRange bytes (the CMS messageDigest). */
   contentDigest: Uint8Array;
   signatureAlgorithm: SignatureAlgorithm;
+  /** Self-contained state for `finalizePdfSignature` (JSON-serialisable; holds no temp-file path). */
   state: PdfSignatureState;
+  /** The state sealed with `options.stateKey` (HMAC-SHA-256), for transport to another process or host. */
+  sealedState?: string;
+  /** Set when the input was damaged and `repair` rewrote it: the bytes that were signed (give them to finalize) and what was wrong. */
+  repaired?: { bytes: Uint8Array; findings: PreflightFinding[] };
 }
 
 /** Signer identity needed to prepare: certificate and chain (DER). */
@@ -112,6 +111,8 @@ export interface PdfSignatureResult {
   fieldName: string;
   /** Size of the output file. */
   fileSize: number;
+  /** What a repair fixed (only when `repair` was asked for and the input was damaged). */
+  repaired?: PreflightFinding[];
 }
 
 const LEVELS: PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
@@ -218,8 +219,10 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   }
   const hash = options.hash ?? options.signatureAlgorithm?.hash ?? 'SHA-256';
   const cert = certInfo(signer.certificate);
-  const reader = openForUpdate(input, options.pdfPassword);
-  const tmp = tempPathFor(output);
+  if (options.visible?.image) checkImage(options.visible.image);
+  const opened = await openChecked(input, options.pdfPassword, options.repair === true);
+  const reader = opened.reader;
+  const source = opened.source;
   try {
     const fields = reader.fields();
     const signed = existingSignatures(fields);
@@ -238,6 +241,7 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
     if (certified && options.visible && !fields.some((f) => f.fullName === options.fieldName && f.fieldType === 'Sig')) {
       throw new PadesError('DOCMDP_FORBIDS', 'the document is certified: a new visible signature field could overlay its content (shadow/sneaky-signature attacks) and strict validators reject it; sign an existing empty field (--field NAME) or sign invisibly');
     }
+    if (options.visible) checkRectOnPage(reader, options.visible.page, options.visible.rect);
     const w = new IncrementalWriter(reader);
     const target = prepareField(w, fields, {
       ...(options.fieldName !== undefined ? { fieldName: options.fieldName } : {}),
@@ -309,8 +313,9 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       widget.set('AP', new PdfDict({ N: ap }));
       if (target.existing && options.visible) widget.set('Rect', new PdfArray([vis.rect[0], vis.rect[1], vis.rect[0] + vis.rect[2], vis.rect[1] + vis.rect[3]]));
     }
-    const layout = await writeSignedUpdate({ writer: w, sigRef, source: input, target: tmp, hash });
+    const detached = detachSignedUpdate({ writer: w, sigRef, source, hash });
     reader.close();
+    const layout = detached.layout;
     const prepared = prepareCms({
       contentDigest: layout.contentDigest,
       hash,
@@ -318,26 +323,91 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
       chain: signer.chain ?? [],
       ...(options.signatureAlgorithm ? { signatureAlgorithm: options.signatureAlgorithm } : {}),
     });
+    const rel = detached.contentsRel;
     const state: PdfSignatureState = {
-      v: 1,
+      v: 2,
       kind: 'kyso-pades-state',
-      preparedPath: tmp,
-      output,
+      ...(typeof source === 'string' ? { input: source } : {}),
+      ...(output ? { output } : {}),
+      base: { size: detached.base.size, sha256: Buffer.from(detached.base.sha256).toString('hex') },
+      updateHead: detached.update.subarray(0, rel + 1).toString('base64'),
+      updateTail: detached.update.subarray(rel + 1 + layout.contentsHexLength).toString('base64'),
       contentsOffset: layout.contentsOffset,
       contentsHexLength: layout.contentsHexLength,
       byteRange: layout.byteRange,
       fileSize: layout.fileSize,
+      contentDigest: Buffer.from(layout.contentDigest).toString('base64'),
       level,
       fieldName: target.fullName,
       cms: prepared.state,
       ...(options.tsa ? { tsa: stripTsa(options.tsa) } : {}),
-      ...(options.documentTimestamp ? { documentTimestamp: (({ headers: _h, nonce: _n, ...rest }) => rest)(options.documentTimestamp) } : {}),
+      ...(options.documentTimestamp ? { documentTimestamp: (({ headers: _h, nonce: _n, pdfPassword: _p, ...rest }) => rest)(options.documentTimestamp) } : {}),
     };
-    return { digest: prepared.digestToSign, toBeSigned: prepared.toBeSigned, contentDigest: layout.contentDigest, signatureAlgorithm: prepared.signatureAlgorithm, state };
+    return {
+      digest: prepared.digestToSign, toBeSigned: prepared.toBeSigned, contentDigest: layout.contentDigest, signatureAlgorithm: prepared.signatureAlgorithm, state,
+      ...(options.stateKey ? { sealedState: sealPdfSignatureState(state, options.stateKey) } : {}),
+      ...(opened.repaired ? { repaired: { bytes: source as Uint8Array, findings: opened.repaired } } : {}),
+    };
   } catch (err) {
     reader.close();
-    safeUnlink(tmp);
     throw asOutputError(err, output);
+  }
+}
+
+const DAMAGE_CODES = new Set(['PDF_TRUNCATED', 'PDF_XREF_BROKEN', 'PDF_BAD_STRUCTURE']);
+
+/**
+ * Opens the input and runs the preflight (`preflightPdf`): a damaged file is refused with
+ * PDF_DAMAGED, or, with `repair`, rewritten by `repairPdf` first (then `repaired` lists what was wrong).
+ */
+async function openChecked(input: string | Uint8Array, password: string | undefined, repair: boolean): Promise<{ reader: PdfReader; source: string | Uint8Array; repaired?: PreflightFinding[] }> {
+  let findings: PreflightFinding[];
+  try {
+    const reader = openForUpdate(input, password);
+    const report = preflightPdf(reader);
+    if (report.ok) return { reader, source: input };
+    reader.close();
+    findings = report.findings;
+  } catch (err) {
+    if (!(err instanceof PdfError) || !DAMAGE_CODES.has(err.code)) throw err;
+    findings = [{ kind: err.code === 'PDF_TRUNCATED' ? 'truncated' : 'xref', message: err.message }];
+  }
+  const name = typeof input === 'string' ? input : 'the input';
+  if (!repair) throw damagedError(findings, name);
+  const fixed = await repairPdf(input);
+  const reader = openForUpdate(fixed.bytes, password);
+  const again = preflightPdf(reader);
+  if (!again.ok) {
+    reader.close();
+    throw new PadesError('PDF_DAMAGED', `${name} could not be repaired: ${again.findings.map((f) => f.message).join('; ')}`);
+  }
+  return { reader, source: fixed.bytes, repaired: fixed.findings.length ? fixed.findings : findings };
+}
+
+/** A visible-signature image must be PNG or JPEG (IMAGE_UNSUPPORTED otherwise). */
+export function checkImage(image: Uint8Array): 'png' | 'jpeg' {
+  const png = image.length > 8 && image[0] === 0x89 && image[1] === 0x50 && image[2] === 0x4e && image[3] === 0x47 && image[4] === 0x0d && image[5] === 0x0a && image[6] === 0x1a && image[7] === 0x0a;
+  if (png) return 'png';
+  if (image.length > 3 && image[0] === 0xff && image[1] === 0xd8 && image[2] === 0xff) return 'jpeg';
+  const head = Buffer.from(image.subarray(0, 8));
+  const guess = head.subarray(0, 4).toString('latin1') === 'GIF8' ? 'GIF' : head.subarray(0, 2).toString('latin1') === 'BM' ? 'BMP'
+    : head.subarray(0, 4).toString('latin1') === 'RIFF' ? 'RIFF/WebP' : head.subarray(0, 4).toString('latin1') === '%PDF' ? 'PDF'
+    : /^<(\?xml|svg)/i.test(head.toString('latin1')) ? 'SVG/XML' : (head[0] === 0x49 && head[1] === 0x49) || (head[0] === 0x4d && head[1] === 0x4d) ? 'TIFF' : undefined;
+  throw new PadesError('IMAGE_UNSUPPORTED', `the signature image is not PNG or JPEG${guess ? ` (it looks like ${guess})` : image.length === 0 ? ' (it is empty)' : ''}: convert it to PNG or JPEG`);
+}
+
+/** The visible rectangle [x, y, w, h] must lie on the page (its CropBox, else MediaBox): RECT_OUTSIDE_PAGE otherwise. */
+export function checkRectOnPage(reader: PdfReader, page: number, rect: [number, number, number, number]): void {
+  if (!Number.isInteger(page) || page < 1 || page > reader.pageCount) throw new PadesError('PAGE_NOT_FOUND', `page ${page} does not exist (document has ${reader.pageCount} pages)`);
+  const [x, y, w, h] = rect;
+  if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) throw new PadesError('RECT_OUTSIDE_PAGE', `the visible rectangle ${rect.join(',')} needs a positive width and height`);
+  const p = reader.getPage(page - 1);
+  const crop = reader.array(p.dict.get('CropBox'))?.items.map((v) => reader.resolve(v));
+  const box = crop && crop.length === 4 && crop.every((v) => typeof v === 'number') ? (crop as number[]) : p.mediaBox;
+  const [x1, y1, x2, y2] = [Math.min(box[0]!, box[2]!), Math.min(box[1]!, box[3]!), Math.max(box[0]!, box[2]!), Math.max(box[1]!, box[3]!)];
+  const eps = 0.01;
+  if (x < x1 - eps || y < y1 - eps || x + w > x2 + eps || y + h > y2 + eps) {
+    throw new PadesError('RECT_OUTSIDE_PAGE', `the visible rectangle x=${x} y=${y} w=${w} h=${h} does not fit on page ${page} (${x1} ${y1} ${x2} ${y2}, PDF points from the bottom-left corner): it would be cut off or invisible`);
   }
 }
 
@@ -382,28 +452,20 @@ function lockOfField(reader: PdfReader, fieldRef: PdfRef): { action: 'All' | 'In
   return { action, fields };
 }
 
-function parseState(s: PdfSignatureState | string): PdfSignatureState {
-  let st: PdfSignatureState;
+function parseState(s: PdfSignatureState | string, key: Uint8Array | undefined): PdfSignatureState {
+  if (isSealedState(s)) {
+    if (!key) throw new PadesError('STATE_INVALID', 'the signature state is sealed: give the key it was sealed with (stateKey)');
+    return openPdfSignatureState(s, key);
+  }
+  // A caller that holds a key expects a sealed state: an unsealed one may have been altered in transit.
+  if (key) throw new PadesError('STATE_TAMPERED', 'a stateKey was given but the signature state is not sealed: refusing an unauthenticated state');
+  let st: unknown;
   try {
-    st = typeof s === 'string' ? (JSON.parse(s) as PdfSignatureState) : s;
+    st = typeof s === 'string' ? JSON.parse(s) : s;
   } catch {
     throw new PadesError('STATE_INVALID', 'PDF signature state is not JSON');
   }
-  if (!st || st.v !== 1 || st.kind !== 'kyso-pades-state') throw new PadesError('STATE_INVALID', 'not a kyso PDF signature state');
-  if (typeof st.preparedPath !== 'string' || typeof st.output !== 'string' || !Number.isInteger(st.contentsOffset) || !Number.isInteger(st.contentsHexLength)) {
-    throw new PadesError('STATE_INVALID', 'PDF signature state is incomplete');
-  }
-  // The state names files: only accept kyso's own temp file next to the output.
-  const base = basename(st.preparedPath);
-  if (dirname(st.preparedPath) !== dirname(st.output) || !base.startsWith(`.${basename(st.output)}.`) || !base.endsWith('.kyso-tmp')) {
-    throw new PadesError('STATE_INVALID', 'PDF signature state: the prepared file is not the temp file kyso made for this output');
-  }
-  if (!Number.isInteger(st.fileSize) || st.contentsOffset < 0 || st.contentsHexLength <= 0 || st.contentsOffset + st.contentsHexLength + 2 > st.fileSize) {
-    throw new PadesError('STATE_INVALID', 'PDF signature state: /Contents position outside the prepared file');
-  }
-  if (!existsSync(st.preparedPath)) throw new PadesError('STATE_INVALID', `prepared file ${st.preparedPath} is gone (already finalized or cleaned up)`);
-  if (statSync(st.preparedPath).size !== st.fileSize) throw new PadesError('STATE_INVALID', `prepared file ${st.preparedPath} changed since prepare`);
-  return st;
+  return checkState(st);
 }
 
 /** Options of `finalizePdfSignature`. */
@@ -416,17 +478,42 @@ export interface FinalizePdfOptions {
   tsa?: Partial<SignatureTimestampOptions>;
   /** Password of an encrypted PDF, needed again for B-LT/B-LTA (unless the empty user password opens it). */
   pdfPassword?: string;
+  /**
+   * The original document given to prepare (path or bytes), supplied again: its size and SHA-256
+   * must match the state. Default: the path prepare read, when it was given a path.
+   */
+  input?: string | Uint8Array;
+  /** Where to write the signed PDF (default: the output given to prepare). */
+  output?: string;
+  /** Key the state was sealed with (`stateKey` of prepare); required for a sealed state, and then only sealed states are accepted. */
+  stateKey?: Uint8Array;
+  /** @internal one-shot signPdf: the input was digested moments ago in this process; only its size is checked again. */
+  trustedInput?: boolean;
 }
 
 /**
  * Step 2: wraps the signature value into the CMS (verifying it against the certificate), adds the
- * signature timestamp (B-T), embeds it into /Contents, adds DSS (B-LT) and the document timestamp
- * (B-LTA), then renames the prepared file to the output. On any failure the prepared file is
- * removed and no output is written.
+ * signature timestamp (B-T), writes original + update (with the CMS in /Contents) to a temp file
+ * next to the output while checking that the original is the one prepared (SHA-256) and that the
+ * ByteRange digest is the signed messageDigest, adds DSS (B-LT) and the document timestamp
+ * (B-LTA), then renames the temp file to the output. On any failure no output is written.
+ * Works in another process or on another host than prepare: only the state, the original document
+ * and (for a sealed state) the key are needed.
  */
 export async function finalizePdfSignature(state: PdfSignatureState | string, signatureValue: Uint8Array, chainOrOptions: Uint8Array[] | FinalizePdfOptions = {}): Promise<PdfSignatureResult> {
-  const st = parseState(state);
   const opts: FinalizePdfOptions = Array.isArray(chainOrOptions) ? { certificates: chainOrOptions } : chainOrOptions;
+  const st = parseState(state, opts.stateKey);
+  const input = opts.input ?? st.input;
+  const output = opts.output ?? st.output;
+  if (input === undefined) throw new PadesError('STATE_INVALID', 'finalize needs the original document (options.input): the state carries only the incremental update');
+  if (!output) throw new PadesError('STATE_INVALID', 'finalize needs an output path (options.output)');
+  const head = Buffer.from(st.updateHead, 'base64');
+  const tail = Buffer.from(st.updateTail, 'base64');
+  if (head[head.length - 1] !== 0x3c || tail[0] !== 0x3e) throw new PadesError('STATE_INVALID', 'PDF signature state: the update has no /Contents placeholder where the state says');
+  const contentDigest = Buffer.from(st.contentDigest, 'base64');
+  // the signed attributes must commit to the ByteRange digest the state carries
+  if (Buffer.from(st.cms.signedAttrs ?? '', 'base64').indexOf(contentDigest) < 0) throw new PadesError('STATE_TAMPERED', 'the state\'s ByteRange digest is not the messageDigest of its signed attributes');
+  const tmp = tempPathFor(output);
   try {
     const known = new Set([st.cms.certificate, ...st.cms.chain]);
     const extra = (opts.certificates ?? []).filter((c) => !known.has(Buffer.from(c).toString('base64')));
@@ -439,34 +526,104 @@ export async function finalizePdfSignature(state: PdfSignatureState | string, si
     if (atLeast(st.level, 'B-T')) {
       const tsa = { ...st.tsa, ...opts.tsa };
       if (!tsa.url) throw new PadesError('TSA_FAILED', `level ${st.level} needs a TSA URL`);
-      cms = await addSignatureTimestamp(cms, tsa as SignatureTimestampOptions);
+      try {
+        cms = await addSignatureTimestamp(cms, tsa as SignatureTimestampOptions);
+      } catch (err) {
+        throw classifyServiceError(err);
+      }
     }
-    embedContents(st.preparedPath, st.contentsOffset, st.contentsHexLength, cms);
+    const hex = Buffer.from(Buffer.from(cms).toString('hex'), 'latin1');
+    if (hex.length > st.contentsHexLength) {
+      throw new PadesError('CONTENTS_TOO_SMALL', `signature needs ${cms.length} bytes but the /Contents placeholder holds ${st.contentsHexLength / 2}; sign again with a larger placeholder (contentsSize)`);
+    }
+    writeSigned(tmp, input, st, head, tail, hex, contentDigest, opts.trustedInput === true);
     if (atLeast(st.level, 'B-LT')) {
-      await addDssInPlace(st.preparedPath, { ...(opts.ltv ? { ltv: opts.ltv } : {}), ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
+      try {
+        await addDssInPlace(tmp, { ...(opts.ltv ? { ltv: opts.ltv } : {}), ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
+      } catch (err) {
+        throw classifyServiceError(err);
+      }
     }
     if (st.level === 'B-LTA') {
       const url = st.documentTimestamp?.url ?? st.tsa?.url;
       if (!url) throw new PadesError('TSA_FAILED', 'B-LTA needs a TSA URL for the document timestamp');
-      await addDocumentTimestampInPlace(st.preparedPath, { ...(opts.tsa?.headers ? { headers: opts.tsa.headers } : {}), ...st.documentTimestamp, url, ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
+      try {
+        await addDocumentTimestampInPlace(tmp, { ...(opts.tsa?.headers ? { headers: opts.tsa.headers } : {}), ...st.documentTimestamp, url, ...(opts.pdfPassword !== undefined ? { pdfPassword: opts.pdfPassword } : {}) });
+      } catch (err) {
+        throw classifyServiceError(err);
+      }
     }
-    const fileSize = statSync(st.preparedPath).size;
-    renameSync(st.preparedPath, st.output);
-    return { output: st.output, byteRange: st.byteRange, cmsSize: cms.length, contentsSize: st.contentsHexLength / 2, level: st.level, fieldName: st.fieldName, fileSize };
+    const fileSize = statSync(tmp).size;
+    renameSync(tmp, output);
+    return { output, byteRange: st.byteRange, cmsSize: cms.length, contentsSize: st.contentsHexLength / 2, level: st.level, fieldName: st.fieldName, fileSize };
   } catch (err) {
-    safeUnlink(st.preparedPath);
-    throw asOutputError(err, st.output);
+    safeUnlink(tmp);
+    throw asOutputError(err, output);
   }
 }
 
-/** Discards a prepared signature (removes the prepared file). */
-export function abortPdfSignature(state: PdfSignatureState | string): void {
-  try {
-    const st = typeof state === 'string' ? (JSON.parse(state) as PdfSignatureState) : state;
-    if (st?.kind === 'kyso-pades-state' && typeof st.preparedPath === 'string') safeUnlink(st.preparedPath);
-  } catch {
-    /* nothing to clean */
+const CHUNK = 1 << 20;
+
+/**
+ * Writes original + update (CMS embedded) to `target`, checking on the way that the original has
+ * the prepared size and SHA-256 and that the ByteRange digest equals the signed one.
+ */
+function writeSigned(target: string, input: string | Uint8Array, st: PdfSignatureState, head: Buffer, tail: Buffer, hex: Buffer, contentDigest: Buffer, trusted: boolean): void {
+  const size = typeof input === 'string' ? statSync(input).size : input.length;
+  if (size !== st.base.size) throw new PadesError('STATE_TAMPERED', `the document given to finalize is not the one prepared (${size} bytes, prepared ${st.base.size})`);
+  const h = trusted ? undefined : createHash(nodeHashName(st.cms.hash));
+  const s256 = trusted || st.cms.hash === 'SHA-256' ? undefined : createHash('sha256');
+  if (trusted && typeof input === 'string') {
+    // one-shot signPdf: the kernel copies (reflink where possible); the size was checked above
+    copyFileSync(input, target, constants.COPYFILE_FICLONE);
   }
+  const out = openSync(target, trusted && typeof input === 'string' ? 'r+' : 'wx', 0o644);
+  try {
+    if (trusted && typeof input === 'string') {
+      if (fstatSync(out).size !== size) throw new PadesError('OUTPUT_FAILED', `${input} changed while signing`);
+    } else if (typeof input === 'string') {
+      const fd = openSync(input, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size)));
+        for (let p = 0; p < size; ) {
+          const n = readSync(fd, buf, 0, Math.min(buf.length, size - p), p);
+          if (n <= 0) throw new PadesError('OUTPUT_FAILED', `short read of ${input}`);
+          const chunk = buf.subarray(0, n);
+          h?.update(chunk);
+          s256?.update(chunk);
+          writeAll(out, chunk, p);
+          p += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      h?.update(input);
+      s256?.update(input);
+      writeAll(out, input, 0);
+    }
+    if (h) {
+      if ((s256 ?? h.copy()).digest('hex') !== st.base.sha256) throw new PadesError('STATE_TAMPERED', 'the document given to finalize is not the one prepared (SHA-256 differs)');
+      h.update(head.subarray(0, head.length - 1));
+      h.update(tail.subarray(1));
+      if (!h.digest().equals(contentDigest)) throw new PadesError('STATE_TAMPERED', 'the update in the state does not hash to the signed ByteRange digest: the state was altered');
+    }
+    let pos = size;
+    writeAll(out, head, pos);
+    pos += head.length;
+    writeAll(out, hex, pos);
+    const pad = Buffer.alloc(st.contentsHexLength - hex.length, 0x30);
+    writeAll(out, pad, pos + hex.length);
+    pos += st.contentsHexLength;
+    writeAll(out, tail, pos);
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Discards a prepared signature. Nothing is kept on disk between prepare and finalize, so this only exists for symmetry. */
+export function abortPdfSignature(_state: PdfSignatureState | string): void {
+  /* the state holds everything; nothing to clean up */
 }
 
 /** Options of `signPdf`: the signature options plus the key. */
@@ -483,14 +640,12 @@ export interface SignPdfOptions extends PdfSignatureOptions {
 export async function signPdf(input: string | Uint8Array, output: string, options: SignPdfOptions): Promise<PdfSignatureResult> {
   const { backend, chain, ...rest } = options;
   const prepared = await preparePdfSignature(input, output, { certificate: backend.certificate, chain: chain ?? backend.chain }, rest);
-  let sig: Uint8Array;
-  try {
-    sig = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digest }, prepared.signatureAlgorithm);
-  } catch (err) {
-    abortPdfSignature(prepared.state);
-    throw err;
-  }
-  return finalizePdfSignature(prepared.state, sig, { ...(options.ltv ? { ltv: options.ltv } : {}), ...(options.tsa ? { tsa: options.tsa } : {}), ...(options.pdfPassword !== undefined ? { pdfPassword: options.pdfPassword } : {}) });
+  const sig = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digest }, prepared.signatureAlgorithm);
+  const r = await finalizePdfSignature(prepared.state, sig, {
+    input: prepared.repaired?.bytes ?? input, output, trustedInput: true,
+    ...(options.ltv ? { ltv: options.ltv } : {}), ...(options.tsa ? { tsa: options.tsa } : {}), ...(options.pdfPassword !== undefined ? { pdfPassword: options.pdfPassword } : {}),
+  });
+  return prepared.repaired ? { ...r, repaired: prepared.repaired.findings } : r;
 }
 
 /** Convenience: signs bytes and returns the signed bytes (through a temp file). */

@@ -1,0 +1,161 @@
+/**
+ * Honest input: before kyso appends a signature to a PDF it checks that the file is whole. A
+ * damaged file (truncated, broken cross-reference data, an unfinished revision after the last
+ * `%%EOF`) is refused with `PDF_DAMAGED` and the finding, unless the caller asks for a repair
+ * ({@link repairPdf}: the file is rewritten into a normalised one first, and the caller is told).
+ *
+ * Signing on top of a damaged file would produce a signature over bytes that viewers read in their
+ * own ways (each repairs differently): what the signer saw need not be what the reader shows.
+ */
+import { readFileSync } from 'node:fs';
+import { PdfError, PdfReader } from '@kyso/pdf';
+import { PadesError } from './errors.js';
+
+/** What the preflight found. */
+export interface PreflightFinding {
+  /** `truncated` | `after-eof` | `xref` | `structure`. */
+  kind: 'truncated' | 'after-eof' | 'xref' | 'structure';
+  message: string;
+  /** Byte offset concerned, when known. */
+  offset?: number;
+}
+
+/** Result of {@link preflightPdf}. */
+export interface PreflightReport {
+  ok: boolean;
+  findings: PreflightFinding[];
+}
+
+/** How far from the end the last `%%EOF` is searched (bigger tails are damage anyway). */
+const TAIL = 1 << 20;
+/** At most this many xref offsets are checked one by one (all of them for ordinary files). */
+const MAX_ENTRY_CHECKS = 2_000_000;
+
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 || b === 0x0c || b === 0x00;
+
+/**
+ * Checks that a PDF is whole: it ends with `%%EOF` (an end-of-line after it is fine), nothing but
+ * white space follows the last `%%EOF`, the cross-reference chain reads without repair, and every
+ * in-use entry of it points at the object it names. Never throws for a damaged file: returns the findings.
+ */
+export function preflightPdf(input: string | Uint8Array | PdfReader, opts: { password?: string } = {}): PreflightReport {
+  const findings: PreflightFinding[] = [];
+  let reader: PdfReader | undefined;
+  const own = !(input instanceof PdfReader);
+  try {
+    reader = input instanceof PdfReader ? input : PdfReader.open(input, opts.password !== undefined ? { password: opts.password } : {});
+  } catch (err) {
+    if (err instanceof PdfError && err.code === 'PDF_NOT_PDF') throw new PadesError('PDF_DAMAGED', `not a PDF: ${err.message}`, { cause: err });
+    if (err instanceof PdfError && err.code === 'PDF_ENCRYPTED') throw err;
+    findings.push(err instanceof PdfError && err.code === 'PDF_TRUNCATED'
+      ? { kind: 'truncated', message: err.message }
+      : { kind: 'xref', message: `cross-reference data unreadable: ${(err as Error).message}`, ...(err instanceof PdfError && err.offset !== undefined ? { offset: err.offset } : {}) });
+  }
+  try {
+    const whole = reader ? undefined : typeof input === 'string' ? readFileSync(input) : Buffer.from(input as Uint8Array);
+    const size = reader ? reader.size : whole!.length;
+    const tailLen = Math.min(size, TAIL);
+    const tail = Buffer.from(reader ? reader.src.read(size - tailLen, tailLen) : whole!.subarray(size - tailLen));
+    const eof = tail.lastIndexOf('%%EOF', undefined, 'latin1');
+    if (eof < 0) {
+      if (!findings.some((f) => f.kind === 'truncated')) findings.push({ kind: 'truncated', message: 'the file does not end with %%EOF (truncated or cut short while being written)' });
+    } else {
+      let extra = 0;
+      for (let i = eof + 5; i < tail.length; i++) if (!isSpace(tail[i]!)) extra++;
+      if (extra > 0) {
+        const after = tail.subarray(eof + 5).toString('latin1');
+        const offset = size - tailLen + eof + 5;
+        const unfinished = /\d+\s+\d+\s+obj\b|\bxref\b|\btrailer\b|\bstartxref\b|\bendobj\b/.test(after);
+        findings.push(unfinished
+          ? { kind: 'after-eof', offset, message: `an unfinished revision follows the last %%EOF (${tail.length - eof - 5} bytes at offset ${offset} with objects but no complete cross-reference section and %%EOF)` }
+          : { kind: 'after-eof', offset, message: `${tail.length - eof - 5} bytes of data follow the last %%EOF at offset ${offset}` });
+      }
+    }
+    if (reader) {
+      for (const r of reader.repairs) findings.push({ kind: 'xref', message: r });
+      checkEntries(reader, findings);
+    }
+  } finally {
+    if (own) reader?.close();
+  }
+  return { ok: findings.length === 0, findings };
+}
+
+/** Every in-use uncompressed entry must point at `N G obj`; object streams must be in-use objects. */
+function checkEntries(reader: PdfReader, findings: PreflightFinding[]): void {
+  const size = reader.size;
+  let checked = 0;
+  let bad = 0;
+  let first: string | undefined;
+  for (const [num, e] of reader.xref) {
+    if (e.type === 'free' || num === 0) continue;
+    if (++checked > MAX_ENTRY_CHECKS) break;
+    if (e.type === 'compressed') {
+      const host = reader.xref.get(e.stream);
+      if (!host || host.type !== 'offset') {
+        bad++;
+        first ??= `object ${num} lives in object stream ${e.stream}, which the cross-reference data does not locate`;
+      }
+      continue;
+    }
+    if (e.offset < 0 || e.offset >= size) {
+      bad++;
+      first ??= `object ${num} ${e.gen} is at offset ${e.offset}, outside the file (${size} bytes)`;
+      continue;
+    }
+    const head = Buffer.from(reader.src.read(e.offset, Math.min(40, size - e.offset))).toString('latin1');
+    const m = /^\s*(\d+)\s+(\d+)\s+obj\b/.exec(head);
+    if (!m || Number(m[1]) !== num || Number(m[2]) !== e.gen) {
+      bad++;
+      first ??= `object ${num} ${e.gen}: the cross-reference entry points at offset ${e.offset}, which holds ${m ? `object ${m[1]} ${m[2]}` : `'${head.slice(0, 16).replace(/[^\x20-\x7e]/g, '.')}'`}`;
+    }
+  }
+  if (bad) findings.push({ kind: 'xref', message: `broken cross-reference data: ${first}${bad > 1 ? ` (and ${bad - 1} more entr${bad === 2 ? 'y' : 'ies'})` : ''}` });
+}
+
+/** The PDF_DAMAGED error for a list of findings. */
+export function damagedError(findings: PreflightFinding[], what = 'the input'): PadesError {
+  return new PadesError('PDF_DAMAGED', `${what} is damaged: ${findings.map((f) => f.message).join('; ')}. Refusing to sign it as it is; ask for a repair (repair: true / kyso sign --repair) to rewrite it into a sound file first`);
+}
+
+/** Refuses a damaged input with `PDF_DAMAGED` (the findings in the message and a hint at the repair option). */
+export function assertPdfWhole(input: string | Uint8Array | PdfReader, opts: { password?: string; name?: string } = {}): void {
+  const r = preflightPdf(input, opts);
+  if (!r.ok) throw damagedError(r.findings, opts.name ?? (typeof input === 'string' ? input : 'the input'));
+}
+
+/** Result of {@link repairPdf}. */
+export interface RepairResult {
+  /** The normalised PDF. */
+  bytes: Uint8Array;
+  /** What was wrong (the preflight findings). */
+  findings: PreflightFinding[];
+}
+
+/**
+ * Rewrites a damaged PDF into a sound one (every object written once, one classic cross-reference
+ * table, one `%%EOF`): what the reader could recover is kept, an unfinished trailing revision is
+ * dropped. A file that carries signatures is refused (`PDF_DAMAGED`): rewriting would break them.
+ */
+export async function repairPdf(input: string | Uint8Array): Promise<RepairResult> {
+  const bytes = typeof input === 'string' ? new Uint8Array(readFileSync(input)) : input;
+  const report = preflightPdf(bytes);
+  let data = bytes;
+  // An unfinished revision after the last %%EOF is dropped: the file as last completed is what is kept.
+  const cut = report.findings.find((f) => f.kind === 'after-eof')?.offset;
+  if (cut !== undefined) data = bytes.subarray(0, cut);
+  const { PDFDocument, PDFName, PDFDict } = await import('pdf-lib');
+  let doc;
+  try {
+    doc = await PDFDocument.load(data, { ignoreEncryption: false, throwOnInvalidObject: false, updateMetadata: false });
+  } catch (err) {
+    throw new PadesError('PDF_DAMAGED', `the PDF is too damaged to repair: ${(err as Error).message}`, { cause: err });
+  }
+  const acro = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict);
+  const fields = acro ? doc.getForm().getFields() : [];
+  const signed = fields.filter((f) => f.acroField.dict.get(PDFName.of('FT')) === PDFName.of('Sig') && f.acroField.dict.get(PDFName.of('V')) !== undefined);
+  if (signed.length) throw new PadesError('PDF_DAMAGED', `the PDF carries ${signed.length} signature(s) that a repair would invalidate; have it repaired by its author or sign a sound copy`);
+  if (doc.getPageCount() === 0) throw new PadesError('PDF_DAMAGED', 'the PDF is too damaged to repair: no page could be recovered');
+  const out = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  return { bytes: out, findings: report.findings };
+}
