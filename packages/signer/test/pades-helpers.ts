@@ -23,6 +23,18 @@ export function assertPdfsigValid(path: string, expected: number): void {
   for (const s of st) assert.equal(s, 'Signature is Valid.', `pdfsig: ${st.join(' | ')}`);
 }
 
+/**
+ * Asserts pdfsig sees `signatures` signatures that are all "Signature is Valid." plus `docTimestamps`
+ * document timestamps (which pdfsig lists but does not verify: "not yet verified" or valid).
+ */
+export function assertPdfsigSignaturesValid(path: string, signatures: number, docTimestamps: number): void {
+  const st = pdfsigStatuses(path);
+  assert.equal(st.length, signatures + docTimestamps, `pdfsig saw ${st.length} signatures: ${st.join(' | ')}`);
+  const valid = st.filter((s) => s === 'Signature is Valid.').length;
+  assert.ok(valid >= signatures, `pdfsig: ${st.join(' | ')}`);
+  for (const s of st) assert.ok(s === 'Signature is Valid.' || s === 'Signature has not yet been verified.', `pdfsig: ${st.join(' | ')}`);
+}
+
 /** qpdf --check must pass (exit 0; 3 = warnings counts as failure too). */
 export function assertQpdfCheck(path: string): void {
   const r = spawnSync('qpdf', ['--check', path], { encoding: 'utf8' });

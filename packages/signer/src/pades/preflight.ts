@@ -8,7 +8,7 @@
  * own ways (each repairs differently): what the signer saw need not be what the reader shows.
  */
 import { readFileSync } from 'node:fs';
-import { PdfError, PdfReader } from '@kyso/pdf';
+import { PdfArray, PdfDict, PdfError, type PdfObject, PdfReader, PdfRef, PdfStream, serialize, serializeIndirect } from '@kyso/pdf';
 import { PadesError } from './errors.js';
 
 /** What the preflight found. */
@@ -133,29 +133,95 @@ export interface RepairResult {
 }
 
 /**
- * Rewrites a damaged PDF into a sound one (every object written once, one classic cross-reference
- * table, one `%%EOF`): what the reader could recover is kept, an unfinished trailing revision is
- * dropped. A file that carries signatures is refused (`PDF_DAMAGED`): rewriting would break them.
+ * Rewrites a damaged PDF into a sound one (every object written once as an ordinary object, one
+ * classic cross-reference table, one `%%EOF`): objects are recovered by scanning the file (as
+ * viewers do), an unfinished trailing revision is dropped, an object cut off by truncation is
+ * left out (references to it read as null). Refused with `PDF_DAMAGED` when nothing usable is
+ * left, or when the file carries signatures (rewriting would break them); encrypted files are
+ * refused too (PDF_ENCRYPTED): repair them with the tool that holds the password.
  */
 export async function repairPdf(input: string | Uint8Array): Promise<RepairResult> {
   const bytes = typeof input === 'string' ? new Uint8Array(readFileSync(input)) : input;
-  const report = preflightPdf(bytes);
-  let data = bytes;
-  // An unfinished revision after the last %%EOF is dropped: the file as last completed is what is kept.
-  const cut = report.findings.find((f) => f.kind === 'after-eof')?.offset;
-  if (cut !== undefined) data = bytes.subarray(0, cut);
-  const { PDFDocument, PDFName, PDFDict } = await import('pdf-lib');
-  let doc;
+  let findings: PreflightFinding[];
   try {
-    doc = await PDFDocument.load(data, { ignoreEncryption: false, throwOnInvalidObject: false, updateMetadata: false });
+    findings = preflightPdf(bytes).findings;
   } catch (err) {
-    throw new PadesError('PDF_DAMAGED', `the PDF is too damaged to repair: ${(err as Error).message}`, { cause: err });
+    throw err instanceof PadesError ? err : new PadesError('PDF_DAMAGED', `the PDF is too damaged to repair: ${(err as Error).message}`, { cause: err });
   }
-  const acro = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict);
-  const fields = acro ? doc.getForm().getFields() : [];
-  const signed = fields.filter((f) => f.acroField.dict.get(PDFName.of('FT')) === PDFName.of('Sig') && f.acroField.dict.get(PDFName.of('V')) !== undefined);
-  if (signed.length) throw new PadesError('PDF_DAMAGED', `the PDF carries ${signed.length} signature(s) that a repair would invalidate; have it repaired by its author or sign a sound copy`);
-  if (doc.getPageCount() === 0) throw new PadesError('PDF_DAMAGED', 'the PDF is too damaged to repair: no page could be recovered');
-  const out = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
-  return { bytes: out, findings: report.findings };
+  let data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // An unfinished revision after the last %%EOF is dropped: the file as last completed is what is kept.
+  const cut = findings.find((f) => f.kind === 'after-eof')?.offset;
+  if (cut !== undefined) data = data.subarray(0, cut);
+  if (findings.some((f) => f.kind === 'xref')) {
+    // Cross-reference data that reads but lies: make the reader rebuild it by scanning (as viewers do).
+    const text = data.toString('latin1');
+    const sx = text.lastIndexOf('startxref');
+    if (sx >= 0) data = Buffer.concat([data.subarray(0, sx), Buffer.from(text.slice(sx).replace(/^startxref\s+\d+/, 'startxref\n0'), 'latin1')]);
+  }
+  let reader = openForRepair(data);
+  if (!reader) {
+    // Truncated before its trailer: name the catalog in a synthetic trailer and scan again.
+    const text = data.toString('latin1');
+    const cat = [...text.matchAll(/(\d{1,10})\s+(\d{1,5})\s+obj\s*<<(?:(?!endobj)[\s\S]){0,4096}?\/Type\s*\/Catalog\b/g)].pop();
+    if (cat) reader = openForRepair(Buffer.concat([data, Buffer.from(`\ntrailer\n<< /Root ${cat[1]} ${cat[2]} R >>\n`, 'latin1')]));
+  }
+  if (!reader) throw new PadesError('PDF_DAMAGED', 'the PDF is too damaged to repair: neither its cross-reference data nor a document catalog could be recovered');
+  try {
+    if (reader.isEncrypted) throw new PadesError('PDF_ENCRYPTED', 'an encrypted PDF cannot be repaired by kyso; repair it with the tool that holds its password');
+    const signed = reader.fields().filter((f) => f.fieldType === 'Sig' && f.dict.get('V') !== undefined);
+    if (signed.length) throw new PadesError('PDF_DAMAGED', `the PDF carries ${signed.length} signature(s) that a repair would invalidate; have it repaired by its author or sign a sound copy`);
+    const parts: Buffer[] = [Buffer.from(`%PDF-${reader.version || '1.7'}\n%\xe2\xe3\xcf\xd3\n`, 'latin1')];
+    let pos = parts[0]!.length;
+    const offsets = new Map<number, { offset: number; gen: number }>();
+    const nums = [...reader.xref.entries()].filter(([n, e]) => n > 0 && e.type !== 'free').map(([n]) => n).sort((x, y) => x - y);
+    for (const num of nums) {
+      const e = reader.xref.get(num)!;
+      const gen = e.type === 'offset' ? e.gen : 0;
+      let obj: PdfObject | undefined;
+      try {
+        obj = reader.getObject(new PdfRef(num, gen));
+      } catch {
+        continue; // cut off or unreadable: left out
+      }
+      if (obj === undefined || obj === null) continue;
+      if (obj instanceof PdfStream && (obj.dict.getName('Type') === 'XRef' || obj.dict.getName('Type') === 'ObjStm')) continue;
+      const buf = serializeIndirect(new PdfRef(num, gen), obj);
+      offsets.set(num, { offset: pos, gen });
+      parts.push(buf);
+      pos += buf.length;
+    }
+    const root = reader.trailer.get('Root');
+    if (!(root instanceof PdfRef) || !offsets.has(root.num)) throw new PadesError('PDF_DAMAGED', 'the PDF is too damaged to repair: its document catalog is lost');
+    try {
+      if (reader.pageCount < 1) throw new Error('no page');
+      reader.getPage(0);
+    } catch {
+      throw new PadesError('PDF_DAMAGED', 'the PDF is too damaged to repair: no page could be recovered');
+    }
+    const size = (nums.length ? nums[nums.length - 1]! : 0) + 1;
+    const xref: string[] = ['xref', `0 ${size}`, '0000000000 65535 f\r'];
+    for (let n = 1; n < size; n++) {
+      const o = offsets.get(n);
+      xref.push(o ? `${String(o.offset).padStart(10, '0')} ${String(o.gen).padStart(5, '0')} n\r` : '0000000000 00000 f\r');
+    }
+    const trailer = new PdfDict({ Size: size, Root: root });
+    const info = reader.trailer.get('Info');
+    if (info instanceof PdfRef && offsets.has(info.num)) trailer.set('Info', info);
+    const id = reader.trailer.get('ID');
+    if (id instanceof PdfArray) trailer.set('ID', id);
+    parts.push(Buffer.from(`${xref.join('\n')}\ntrailer\n${serialize(trailer)}\nstartxref\n${pos}\n%%EOF\n`, 'latin1'));
+    const out = new Uint8Array(Buffer.concat(parts));
+    return { bytes: out, findings: findings.length ? findings : [{ kind: 'xref', message: 'cross-reference data rebuilt' }] };
+  } finally {
+    reader.close();
+  }
+}
+
+function openForRepair(data: Uint8Array): PdfReader | undefined {
+  try {
+    return PdfReader.open(data, { repair: true });
+  } catch (err) {
+    if (err instanceof PdfError && err.code === 'PDF_ENCRYPTED') throw new PadesError('PDF_ENCRYPTED', 'an encrypted PDF cannot be repaired by kyso', { cause: err });
+    return undefined;
+  }
 }
