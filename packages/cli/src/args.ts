@@ -83,14 +83,26 @@ function secretAdvice(name: string, specs: OptionSpecs): string {
   return env ? `use --${env} VAR or the prompt` : 'use the environment variable or the prompt named in --help';
 }
 
-/** Refuses secrets on argv (`--password x`, `--password=x`, `--pin`, ...) with a pointer to the right option. */
-export function refuseSecrets(args: readonly string[], specs: OptionSpecs = {}): void {
+function secretKind(name: string): string {
+  const n = name.replace(/^-+/, '').toLowerCase();
+  if (n === 'pin') return 'PIN';
+  if (/secret/.test(n)) return 'secret';
+  if (/token|otp|api-key/.test(n)) return 'token or one-time code';
+  return 'password';
+}
+
+/**
+ * Refuses secrets on argv (`--password x`, `--password=x`, `--pin`, `--secret`, ...), whatever the
+ * command declares: `never put a password on the command line` plus where it should come from
+ * (`advice`, else the command's `--password-env` / `--pin-env` option, else the prompt).
+ */
+export function refuseSecrets(args: readonly string[], specs: OptionSpecs = {}, advice?: string): void {
   for (const a of args) {
     if (a === '--') return;
     const m = SECRET_OPTION.exec(a);
     if (m) {
       const name = a.split('=')[0]!;
-      throw new UsageError(`${name} is not accepted: secrets never go on the command line (they end up in shell history and the process list); ${secretAdvice(name, specs)}`);
+      throw new UsageError(`${name} is not accepted: never put a ${secretKind(name)} on the command line (it ends up in shell history and the process list); ${advice ?? secretAdvice(name, specs)}`);
     }
   }
 }
@@ -108,9 +120,9 @@ export function wantsHelp(args: readonly string[]): boolean {
  * Parses a command's arguments: help, secret refusal, strict options with `--opt=value`,
  * positionals within `positionals.min..max`, then each option's validator.
  */
-export function parseCommand<S extends OptionSpecs>(args: readonly string[], specs: S, opts: { positionals?: { min?: number; max?: number; name?: string }; see?: string } = {}): Parsed<S> {
+export function parseCommand<S extends OptionSpecs>(args: readonly string[], specs: S, opts: { positionals?: { min?: number; max?: number; name?: string }; see?: string; secrets?: string } = {}): Parsed<S> {
   if (wantsHelp(args)) return { help: true };
-  refuseSecrets(args, specs);
+  refuseSecrets(args, specs, opts.secrets);
   const see = opts.see ? ` (see ${opts.see} --help)` : '';
   const nodeOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, s] of Object.entries(specs)) nodeOptions[name] = { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
@@ -244,4 +256,18 @@ export function fromEnv(name: string, what: string): string {
   const v = process.env[name];
   if (v === undefined) throw new UsageError(`environment variable ${name} (${what}) is not set`);
   return v;
+}
+
+/**
+ * Runs a command body and maps its failures to the exit-code table: a UsageError goes on to the
+ * dispatcher (exit 2); any other error prints `kyso NAME: CODE: reason` (one line) and returns 1, 3 or 4.
+ */
+export async function guard(name: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    process.stderr.write(`kyso ${name}: ${reasonOf(err)}\n`);
+    return exitCodeFor(err);
+  }
 }

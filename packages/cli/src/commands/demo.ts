@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, port } from '../args.js';
 
 const HELP = `Usage: kyso demo [--port N] [--dir DIR] [--host H]
 
@@ -14,7 +14,9 @@ The all-in-one demo (what \`npm start\` runs), on the embedded in-memory store (
 Options:
   --port N   first port (default 8080; 0 = any free ports)
   --dir DIR  where the demo PKI is kept (default .cache/demo)
-Stops on Ctrl-C (SIGINT) or SIGTERM. Everything here is TEST material: no real keys, no real identities.`;
+Stops on Ctrl-C (SIGINT) or SIGTERM. Everything here is TEST material: no real keys, no real identities.
+Every option takes --opt VALUE or --opt=VALUE.
+${EXIT_CODES_HELP}`;
 
 /** Demo accounts (test data only; the passwords are printed on purpose). */
 const DEMO_USERS = [
@@ -26,24 +28,16 @@ const DEMO_USERS = [
 
 interface DemoArgs { port: number; dir: string; host: string }
 
-function parse(args: string[]): DemoArgs {
-  const out: DemoArgs = { port: 8080, dir: '.cache/demo', host: '127.0.0.1' };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const val = () => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--port') {
-      const v = val();
-      if (!/^\d{1,5}$/.test(v) || Number(v) > 65532) throw new UsageError(`--port must be 0-65532, got '${v}'`);
-      out.port = Number(v);
-    } else if (a === '--dir') out.dir = val();
-    else if (a === '--host') out.host = val();
-    else throw new UsageError(`unknown option '${a}'\n${HELP}`);
-  }
-  return out;
+const DEMO_OPTIONS = {
+  port: { type: 'string', parse: port(65532), default: 8080 },
+  dir: { type: 'string', parse: nonEmpty, default: '.cache/demo' },
+  host: { type: 'string', parse: nonEmpty, default: '127.0.0.1' },
+} as const;
+
+function parse(args: string[]): DemoArgs | 'help' {
+  const p = parseCommand(args, DEMO_OPTIONS, { see: 'kyso demo' });
+  if (p.help) return 'help';
+  return { port: p.values.port, dir: p.values.dir, host: p.values.host };
 }
 
 /** A base32 TOTP secret for the level-2 demo account. */
@@ -56,11 +50,11 @@ function base32Secret(): string {
 export const command: Command = {
   summary: 'all-in-one demo on the embedded store (what `npm start` runs)',
   async run(args) {
-    if (args.includes('--help') || args.includes('-h')) {
+    const opts = parse(args);
+    if (opts === 'help') {
       process.stdout.write(HELP + '\n');
       return 0;
     }
-    const opts = parse(args);
     const fixtures = await import('@kyso/fixtures');
     const ports = opts.port === 0
       ? [await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort()]

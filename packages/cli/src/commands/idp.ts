@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, intRange, oneOf, parseCommand, url, type OptionSpecs, type Parsed } from '../args.js';
+import { promptSecret as sharedPrompt } from '../prompt.js';
 
 const HELP = `Usage: kyso idp <client|user|seed|audit|keys> ...   (needs REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER)
 
@@ -38,7 +39,9 @@ const HELP = `Usage: kyso idp <client|user|seed|audit|keys> ...   (needs REDIS_U
         expire, then are dropped. Running identity providers pick the change up at once.
 
 Environment: REDIS_URL | REDIS_SENTINELS (+REDIS_SENTINEL_NAME) | REDIS_CLUSTER, KYSO_IDP_REDIS_PREFIX,
-KYSO_IDP_SECRET_KEY (32 bytes base64; the service must use the same key).`;
+KYSO_IDP_SECRET_KEY (32 bytes base64; the service must use the same key).
+Every option takes --opt VALUE or --opt=VALUE; passwords, PINs and secrets are refused on the command line.
+${EXIT_CODES_HELP}`;
 
 type Storage = Awaited<ReturnType<typeof import('@kyso/idp')['createStorage']>>;
 
@@ -49,37 +52,23 @@ async function openStorage(): Promise<Storage> {
   return createStorage({ redis: cfg });
 }
 
-/** Reads a secret from the terminal without echo, or one line from piped stdin. */
-async function promptSecret(label: string): Promise<string> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const c of stdin) {
-      chunks.push(c as Buffer);
-      if (Buffer.concat(chunks).includes(10)) break;
-    }
-    const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-    if (!line) throw new UsageError(`${label}: nothing on stdin (set the environment variable or pipe one line)`);
-    return line;
-  }
-  process.stderr.write(`${label}: `);
-  return new Promise((resolve, reject) => {
-    let value = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.setEncoding('utf8');
-    const onData = (s: string) => {
-      for (const ch of s) {
-        if (ch === '\r' || ch === '\n') { done(); resolve(value); return; }
-        if (ch === '\u0003') { done(); reject(new UsageError('cancelled')); return; }
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    const done = () => { stdin.off('data', onData); stdin.setRawMode(false); stdin.pause(); process.stderr.write('\n'); };
-    stdin.on('data', onData);
-  });
+/** Reads a secret from the terminal without echo, or one line from piped stdin (the shared prompt). */
+function promptSecret(label: string): Promise<string> {
+  return sharedPrompt(label, { allowPipe: true, hint: 'set the environment variable or pipe one line' });
 }
+
+/** Where idp secrets come from instead of argv. */
+const SECRETS = 'passwords come from KYSO_IDP_PASSWORD or the prompt, client secrets from KYSO_IDP_CLIENT_SECRET or --generate-secret';
+
+/** The shared parser for an idp sub-command: strict options, `--opt=value`, secrets refused, help. */
+function parseIdp<S extends OptionSpecs>(args: string[], options: S, positionals: { min?: number; max?: number; name?: string } = {}): Parsed<S> & { help: false } {
+  const p = parseCommand(args, options, { positionals, see: 'kyso idp', secrets: SECRETS });
+  if (p.help) throw new HelpRequested();
+  return p;
+}
+
+/** `-h/--help` inside a sub-command: print the idp help (exit 0). */
+class HelpRequested extends Error {}
 
 async function newPassword(): Promise<string> {
   const env = process.env.KYSO_IDP_PASSWORD;
@@ -97,24 +86,20 @@ function out(line: string): void {
 }
 
 function positional(args: string[], n: number, usage: string): string[] {
-  if (args.length !== n) throw new UsageError(`usage: ${usage}`);
-  return args;
+  const p = parseCommand(args, {}, { positionals: { min: 0, max: n }, see: 'kyso idp', secrets: SECRETS });
+  if (p.help) throw new HelpRequested();
+  if (p.positionals.length !== n) throw new UsageError(`usage: ${usage}`);
+  return p.positionals;
 }
 
 async function clientCommand(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'add') {
-    const { values, positionals } = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
-        id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, public: { type: 'boolean' },
-        'generate-secret': { type: 'boolean' }, 'grant-type': { type: 'string', multiple: true },
-        'post-logout-redirect-uri': { type: 'string', multiple: true }, 'backchannel-logout-uri': { type: 'string' },
-        'auth-method': { type: 'string' }, 'id-token-alg': { type: 'string' }, name: { type: 'string' },
-        secret: { type: 'string' },
-      },
-    });
-    if (values.secret !== undefined) throw new UsageError('never put a client secret on the command line: use KYSO_IDP_CLIENT_SECRET or --generate-secret');
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const { values } = parseIdp(args, {
+      id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true, parse: url() }, public: { type: 'boolean' },
+      'generate-secret': { type: 'boolean' }, 'grant-type': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true, parse: url() }, 'backchannel-logout-uri': { type: 'string', parse: url() },
+      'auth-method': { type: 'string' }, 'id-token-alg': { type: 'string', parse: oneOf(['ES256', 'PS256', 'RS256'] as const, false) }, name: { type: 'string' },
+    } as const);
     if (!values.id) throw new UsageError('client add needs --id');
     const grantTypes = values['grant-type'] ?? ['authorization_code', 'refresh_token'];
     const redirectUris = values['redirect-uri'] ?? [];
@@ -145,7 +130,7 @@ async function clientCommand(sub: string | undefined, args: string[]): Promise<n
     return 0;
   }
   if (sub === 'list') {
-    const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean' } } });
+    const { values } = parseIdp(args, { json: { type: 'boolean' } } as const);
     const s = await openStorage();
     try {
       const list = (await s.clients.list()).map((c) => {
@@ -171,19 +156,13 @@ async function clientCommand(sub: string | undefined, args: string[]): Promise<n
 
 async function userCommand(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'add') {
-    const { values, positionals } = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
-        id: { type: 'string' }, name: { type: 'string' }, birthdate: { type: 'string' }, gender: { type: 'string' },
-        address: { type: 'string' }, phone: { type: 'string' }, email: { type: 'string' }, level: { type: 'string' },
-        password: { type: 'string' },
-      },
-    });
-    if (values.password !== undefined) throw new UsageError('never put a password on the command line: use KYSO_IDP_PASSWORD or the prompt');
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const { values } = parseIdp(args, {
+      id: { type: 'string' }, name: { type: 'string' }, birthdate: { type: 'string' }, gender: { type: 'string' },
+      address: { type: 'string' }, phone: { type: 'string' }, email: { type: 'string' }, level: { type: 'string', parse: intRange(1, 2), default: 1 },
+    } as const);
     if (!values.id || !values.name || !values.birthdate) throw new UsageError('user add needs --id, --name and --birthdate');
-    const level = Number(values.level ?? '1');
-    if (level !== 1 && level !== 2) throw new UsageError('--level must be 1 or 2');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(values.birthdate)) throw new UsageError(`--birthdate: needs YYYY-MM-DD, got '${values.birthdate}'`);
+    const level = values.level as 1 | 2;
     const s = await openStorage();
     try {
       const password = await newPassword();
@@ -199,7 +178,7 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     return 0;
   }
   if (sub === 'list') {
-    const { values } = parseArgs({ args, strict: true, options: { json: { type: 'boolean' } } });
+    const { values } = parseIdp(args, { json: { type: 'boolean' } } as const);
     const s = await openStorage();
     try {
       const list = await s.accounts.list();
@@ -266,7 +245,7 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
 /** `kyso idp keys [--json]` and `kyso idp keys rotate [--publish-delay S]`. */
 async function keysCommand(args: string[]): Promise<number> {
   const rotate = args[0] === 'rotate';
-  const { values, positionals } = parseArgs({ args: rotate ? args.slice(1) : args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, 'publish-delay': { type: 'string' } } });
+  const { values, positionals } = parseIdp(rotate ? args.slice(1) : args, { json: { type: 'boolean' }, 'publish-delay': { type: 'string' } } as const, { max: 1 });
   if (positionals.length) throw new UsageError(`unknown 'kyso idp keys ${positionals[0]}': expected rotate (kyso idp --help)`);
   if (!rotate && values['publish-delay'] !== undefined) throw new UsageError('--publish-delay goes with `kyso idp keys rotate`');
   const delay = values['publish-delay'] === undefined ? 60 : Number(values['publish-delay']);
@@ -296,11 +275,26 @@ async function keysCommand(args: string[]): Promise<number> {
 export const command: Command = {
   summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)',
   async run(args) {
-    const [group, sub, ...rest] = args;
-    if (!group || group === '--help' || group === '-h' || sub === '--help' || rest.includes('--help')) {
+    const [group, sub] = args;
+    if (!group || group === '--help' || group === '-h' || sub === '--help' || sub === '-h') {
       out(HELP);
       return group ? 0 : 2;
     }
+    try {
+      return await runGroup(args);
+    } catch (err) {
+      if (err instanceof HelpRequested) {
+        out(HELP);
+        return 0;
+      }
+      throw err;
+    }
+  },
+};
+
+async function runGroup(args: string[]): Promise<number> {
+  {
+    const [group, sub, ...rest] = args;
     if (group === 'client') return clientCommand(sub, rest);
     if (group === 'user') return userCommand(sub, rest);
     if (group === 'seed') {
@@ -316,7 +310,7 @@ export const command: Command = {
       return 0;
     }
     if (group === 'audit') {
-      const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), strict: true, options: { account: { type: 'string' }, limit: { type: 'string' }, verify: { type: 'boolean' }, anchor: { type: 'string' }, head: { type: 'boolean' }, json: { type: 'boolean' } } });
+      const { values } = parseIdp([sub, ...rest].filter((x): x is string => x !== undefined), { account: { type: 'string' }, limit: { type: 'string', parse: intRange(1, 100_000) }, verify: { type: 'boolean' }, anchor: { type: 'string' }, head: { type: 'boolean' }, json: { type: 'boolean' } } as const);
       let anchor: { seq: number; hash: string } | undefined;
       if (values.anchor !== undefined) {
         const m = /^(\d+):([0-9a-f]{64})$/.exec(values.anchor);
@@ -335,7 +329,7 @@ export const command: Command = {
           out(ok ? `audit chain: intact${anchor ? ` (anchor ${anchor.seq} matches)` : ''}` : 'audit chain: BROKEN (a record was altered, removed or the chain was rewritten)');
           return ok ? 0 : 1;
         }
-        const list = await s.audit.list({ ...(values.account ? { accountId: values.account } : {}), limit: Number(values.limit ?? '50') });
+        const list = await s.audit.list({ ...(values.account ? { accountId: values.account } : {}), limit: values.limit ?? 50 });
         if (values.json) out(JSON.stringify(list, null, 2));
         else for (const r of list) out(`${r.seq}\t${r.at}\t${r.type}\t${r.accountId ?? '-'}\t${r.clientId ?? '-'}\t${r.ip ?? '-'}`);
       } finally { await s.close(); }
@@ -343,5 +337,5 @@ export const command: Command = {
     }
     if (group === 'keys') return keysCommand([sub, ...rest].filter((x): x is string => x !== undefined));
     throw new UsageError(`unknown 'kyso idp ${group}': expected client, user, seed, audit or keys (kyso idp --help)`);
-  },
-};
+  }
+}

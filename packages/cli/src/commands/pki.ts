@@ -2,10 +2,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { createTestPki, loadTestPki, startFixtureServers, DEFAULT_BASE_URL } from '@kyso/fixtures';
+import { createTestPki, defaultKeyCacheDir, keyCacheDir, loadTestPki, startFixtureServers, DEFAULT_BASE_URL } from '@kyso/fixtures';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, port, url } from '../args.js';
 
 const HELP = `Usage:
-  kyso pki init DIR [--base-url URL] [--force]   generate a TEST PKI into DIR (+ DIR/manifest.json)
+  kyso pki init DIR [--base-url URL] [--force] [--reuse-cached-keys]
+                                                 generate a TEST PKI into DIR (+ DIR/manifest.json)
   kyso pki serve DIR [--port N] [--host H]       run its TSA / OCSP / CRL servers
 
 init writes: a root CA "Vietnam National Root CA (TEST)", an intermediate "Government CA (TEST)",
@@ -20,52 +22,43 @@ serve answers on 127.0.0.1 (port default: the manifest's baseUrl port):
   POST /ocsp, GET /ocsp/B64 RFC 6960 (good / revoked / unknown, nonce)
   GET  /crl/intermediate.crl, /crl/root.crl, /ca/intermediate.cer, /ca/root.cer
 
-Every key and password of a test PKI is a TEST secret. Exit codes: 0 ok, 1 failure, 2 usage error.`;
+init generates NEW keys every time: two test PKIs are never the same CA. --reuse-cached-keys (for test
+suites, where RSA-3072 generation per run is slow) takes the keys from the test key cache instead
+(KYSO_PKI_KEY_CACHE=DIR, else .cache/test-pki-keys/ in the repository): PKIs made that way share their CA keys.
 
-interface Parsed { sub: 'init' | 'serve' | 'help'; dir?: string; baseUrl?: string; port?: number; host?: string; force: boolean }
+Every key and password of a test PKI is a TEST secret. Every option takes --opt VALUE or --opt=VALUE.
+${EXIT_CODES_HELP}`;
+
+interface Parsed { sub: 'init' | 'serve' | 'help'; dir?: string; baseUrl?: string; port?: number; host?: string; force: boolean; reuseCachedKeys: boolean }
+
+const INIT_OPTIONS = {
+  'base-url': { type: 'string', parse: url() },
+  force: { type: 'boolean' },
+  'reuse-cached-keys': { type: 'boolean' },
+} as const;
+const SERVE_OPTIONS = {
+  port: { type: 'string', parse: port() },
+  host: { type: 'string', parse: nonEmpty },
+} as const;
 
 function parse(args: string[]): Parsed {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { sub: 'help', force: false };
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { sub: 'help', force: false, reuseCachedKeys: false };
   if (sub !== 'init' && sub !== 'serve') throw new UsageError(`unknown sub-command '${sub}' (init | serve; see kyso pki --help)`);
-  const p: Parsed = { sub, force: false };
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
+  if (sub === 'init') {
+    const p = parseCommand(rest, INIT_OPTIONS, { positionals: { min: 1, max: 1, name: 'DIR' }, see: 'kyso pki' });
+    if (p.help) return { sub: 'help', force: false, reuseCachedKeys: false };
+    return {
+      sub, dir: p.positionals[0]!, force: p.values.force, reuseCachedKeys: p.values['reuse-cached-keys'],
+      ...(p.values['base-url'] !== undefined ? { baseUrl: p.values['base-url'].replace(/\/+$/, '') } : {}),
     };
-    switch (a) {
-      case '-h': case '--help': return { sub: 'help', force: false };
-      case '--base-url': {
-        if (sub !== 'init') throw new UsageError('--base-url is an option of `kyso pki init`');
-        const v = value();
-        let u: URL;
-        try { u = new URL(v); } catch { throw new UsageError(`--base-url '${v}' is not a URL`); }
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError('--base-url must be http(s)');
-        p.baseUrl = v.replace(/\/+$/, '');
-        break;
-      }
-      case '--port': {
-        if (sub !== 'serve') throw new UsageError('--port is an option of `kyso pki serve`');
-        const v = value();
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`--port must be 0..65535, got '${v}'`);
-        p.port = n;
-        break;
-      }
-      case '--host': if (sub !== 'serve') throw new UsageError('--host is an option of `kyso pki serve`'); p.host = value(); break;
-      case '--force': if (sub !== 'init') throw new UsageError('--force is an option of `kyso pki init`'); p.force = true; break;
-      default:
-        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-        positional.push(a);
-    }
   }
-  if (positional.length !== 1) throw new UsageError(`kyso pki ${sub} needs exactly one DIR`);
-  p.dir = positional[0]!;
-  return p;
+  const p = parseCommand(rest, SERVE_OPTIONS, { positionals: { min: 1, max: 1, name: 'DIR' }, see: 'kyso pki' });
+  if (p.help) return { sub: 'help', force: false, reuseCachedKeys: false };
+  return {
+    sub, dir: p.positionals[0]!, force: false, reuseCachedKeys: false,
+    ...(p.values.port !== undefined ? { port: p.values.port } : {}), ...(p.values.host !== undefined ? { host: p.values.host } : {}),
+  };
 }
 
 async function init(p: Parsed): Promise<number> {
@@ -77,12 +70,16 @@ async function init(p: Parsed): Promise<number> {
     }
   }
   const t0 = Date.now();
-  const pki = await createTestPki(dir, p.baseUrl ? { baseUrl: p.baseUrl } : {});
+  // Fresh keys every time, so two test PKIs are never the same CA by accident; the key cache is an
+  // explicit opt-in for test suites (--reuse-cached-keys; folder from KYSO_PKI_KEY_CACHE, else .cache/test-pki-keys).
+  const keyCache = p.reuseCachedKeys ? (keyCacheDir() ?? defaultKeyCacheDir()) : false;
+  const pki = await createTestPki(dir, { ...(p.baseUrl ? { baseUrl: p.baseUrl } : {}), keyCache });
   const names = Object.keys(pki.identities);
   process.stdout.write(`test PKI written to ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   process.stdout.write(`  manifest   ${join(dir, 'manifest.json')}\n`);
   process.stdout.write(`  root       ${pki.rootPath}\n  base URL   ${pki.manifest.baseUrl}\n`);
   process.stdout.write(`  identities ${names.join(', ')}\n`);
+  process.stdout.write(`  keys       ${p.reuseCachedKeys ? `REUSED from the test key cache ${keyCache} (--reuse-cached-keys)` : 'freshly generated'}\n`);
   process.stdout.write('TEST ONLY: keys and passwords in this directory are test secrets.\n');
   return 0;
 }

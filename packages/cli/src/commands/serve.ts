@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, port } from '../args.js';
 
 const HELP = `Usage: kyso serve idp --port N [--seed FILE] [--host H] [--proxy]
 
@@ -15,7 +16,9 @@ Environment:
   KYSO_IDP_SECRET_KEY  at-rest key for account secrets (required for real accounts in Redis)
   KYSO_LOG_LEVEL       pino level (default info)
   KYSO_OUTBOUND_CA     PEM file of CA certificates trusted (besides the system roots) for outgoing HTTPS:
-                       back-channel logout and CIBA ping notifications to services on a private PKI`;
+                       back-channel logout and CIBA ping notifications to services on a private PKI
+Every option takes --opt VALUE or --opt=VALUE.
+${EXIT_CODES_HELP}`;
 
 /** The PEM certificates of a CA bundle file (UsageError when it holds none). */
 async function readCaBundle(path: string): Promise<string[]> {
@@ -27,25 +30,18 @@ async function readCaBundle(path: string): Promise<string[]> {
   return pems;
 }
 
-function parse(args: string[]) {
-  const out: { port?: number; seed?: string; host?: string; proxy: boolean } = { proxy: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--port') {
-      const v = value();
-      if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--port must be 0-65535, got '${v}'`);
-      out.port = Number(v);
-    } else if (a === '--seed') out.seed = value();
-    else if (a === '--host') out.host = value();
-    else if (a === '--proxy') out.proxy = true;
-    else throw new UsageError(`unknown option '${a}'\n${HELP}`);
-  }
-  return out;
+const SERVE_OPTIONS = {
+  port: { type: 'string', parse: port() },
+  seed: { type: 'string' },
+  host: { type: 'string', parse: nonEmpty },
+  proxy: { type: 'boolean' },
+} as const;
+
+function parse(args: string[]): { help: true } | { help: false; port?: number; seed?: string; host?: string; proxy: boolean } {
+  const p = parseCommand(args, SERVE_OPTIONS, { see: 'kyso serve' });
+  if (p.help) return { help: true };
+  const v = p.values;
+  return { help: false, proxy: v.proxy, ...(v.port !== undefined ? { port: v.port } : {}), ...(v.seed !== undefined ? { seed: v.seed } : {}), ...(v.host !== undefined ? { host: v.host } : {}) };
 }
 
 /** `kyso serve idp --port N [--seed FILE]`: the identity provider until SIGINT/SIGTERM. */
@@ -57,13 +53,13 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return 0;
     }
-    if (service !== 'idp') throw new UsageError(`unknown service '${service ?? ''}' (available: idp)\n${HELP}`);
-    if (rest.includes('--help')) {
+    if (service !== 'idp') throw new UsageError(`unknown service '${service ?? ''}' (available: idp; see kyso serve --help)`);
+    const opts = parse(rest);
+    if (opts.help) {
       process.stdout.write(HELP + '\n');
       return 0;
     }
-    const opts = parse(rest);
-    if (opts.port === undefined) throw new UsageError(`--port is required\n${HELP}`);
+    if (opts.port === undefined) throw new UsageError('--port is required (see kyso serve --help)');
     const { createStorage, redisConfigFromEnv } = await import('@kyso/idp');
     const { createIdpServer } = await import('@kyso/service-idp');
     const outboundCa = process.env.KYSO_OUTBOUND_CA ? await readCaBundle(process.env.KYSO_OUTBOUND_CA) : undefined;

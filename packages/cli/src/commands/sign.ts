@@ -2,8 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSy
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, envName, fromEnv, guard, nonEmpty, oneOf, parseCommand, reasonOf, url, type OptionSpecs } from '../args.js';
+import { promptSecret } from '../prompt.js';
+import { progressBar } from '../progress.js';
 import {
-  openKeyBackend, signDetached, signPdf, tempPathFor,
+  checkImage, openKeyBackend, signDetached, signPdf, tempPathFor,
   type HashName, type KeyBackend, type KeySource, type PadesLevel, type PdfSignatureOptions,
 } from '@kyso/signer';
 
@@ -36,9 +39,13 @@ Options:
   --hash SHA-256|SHA-384|SHA-512   digest algorithm (default SHA-256)
   --allow-invalid-cert   sign even with an expired, not yet valid or revoked signer certificate
   --offline              skip the online revocation check of the signer certificate
+  --repair               sign a damaged PDF (truncated, broken cross-reference data, unfinished revision after
+                         the last %%EOF) after rewriting it into a sound file; without it such a file is refused
   -h, --help             this help
 
-Exit codes: 0 signed, 1 failure (one-line reason on stderr), 2 usage error.`;
+Every option takes its value as --opt VALUE or --opt=VALUE.
+The visible rectangle must lie on the page (RECT_OUTSIDE_PAGE otherwise); --image must be PNG or JPEG.
+${EXIT_CODES_HELP}`;
 
 interface Options {
   input?: string;
@@ -69,10 +76,43 @@ interface Options {
   allowInvalidCert: boolean;
   offline: boolean;
   invisible: boolean;
+  repair: boolean;
 }
 
-const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
-const HASHES = ['SHA-256', 'SHA-384', 'SHA-512'];
+const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const;
+const HASHES = ['SHA-256', 'SHA-384', 'SHA-512'] as const;
+
+/** The options of `kyso sign` (one declaration: parsing, validation and messages come from args.ts). */
+export const SIGN_OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  'in-dir': { type: 'string' },
+  'out-dir': { type: 'string' },
+  p12: { type: 'string' },
+  key: { type: 'string' },
+  cert: { type: 'string' },
+  chain: { type: 'string' },
+  'pkcs11-module': { type: 'string' },
+  'pkcs11-token': { type: 'string' },
+  'pkcs11-key': { type: 'string' },
+  'password-env': { type: 'string', parse: envName },
+  'pin-env': { type: 'string', parse: envName },
+  'pdf-password-env': { type: 'string', parse: envName },
+  level: { type: 'string', parse: oneOf(LEVELS), default: 'B-B' },
+  tsa: { type: 'string', parse: url() },
+  field: { type: 'string', parse: nonEmpty },
+  visible: { type: 'string', parse: (v: string) => parseVisible(v) },
+  image: { type: 'string' },
+  reason: { type: 'string' },
+  location: { type: 'string' },
+  contact: { type: 'string' },
+  name: { type: 'string' },
+  certify: { type: 'string', parse: oneOf(['1', '2', '3'] as const) },
+  hash: { type: 'string', parse: oneOf(HASHES) },
+  'allow-invalid-cert': { type: 'boolean' },
+  offline: { type: 'boolean' },
+  invisible: { type: 'boolean' },
+  repair: { type: 'boolean' },
+} satisfies OptionSpecs;
 
 /** Parses `page=1;rect=x,y,w,h`. */
 export function parseVisible(s: string): { page: number; rect: [number, number, number, number] } {
@@ -91,72 +131,42 @@ export function parseVisible(s: string): { page: number; rect: [number, number, 
   return { page, rect: nums as [number, number, number, number] };
 }
 
-function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { level: 'B-B', allowInvalidCert: false, offline: false, invisible: false };
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '-h': case '--help': return 'help';
-      case '-o': case '--output': o.output = value(); break;
-      case '--in-dir': o.inDir = value(); break;
-      case '--out-dir': o.outDir = value(); break;
-      case '--p12': o.p12 = value(); break;
-      case '--key': o.key = value(); break;
-      case '--cert': o.cert = value(); break;
-      case '--chain': o.chain = value(); break;
-      case '--pkcs11-module': o.pkcs11Module = value(); break;
-      case '--pkcs11-token': o.pkcs11Token = value(); break;
-      case '--pkcs11-key': o.pkcs11Key = value(); break;
-      case '--password-env': o.passwordEnv = value(); break;
-      case '--pin-env': o.pinEnv = value(); break;
-      case '--pdf-password-env': o.pdfPasswordEnv = value(); break;
-      case '--password': case '--pin': case '--pass':
-        throw new UsageError(`${a} is not accepted: secrets never go on the command line; use ${a === '--pin' ? '--pin-env VAR' : '--password-env VAR'} or the prompt`);
-      case '--level': {
-        const v = value().toUpperCase();
-        if (!LEVELS.includes(v)) throw new UsageError(`--level must be one of ${LEVELS.join(', ')}`);
-        o.level = v as PadesLevel;
-        break;
-      }
-      case '--tsa': o.tsa = value(); break;
-      case '--field': o.field = value(); break;
-      case '--visible': o.visible = parseVisible(value()); break;
-      case '--image': o.image = value(); break;
-      case '--reason': o.reason = value(); break;
-      case '--location': o.location = value(); break;
-      case '--contact': o.contact = value(); break;
-      case '--name': o.name = value(); break;
-      case '--certify': {
-        const v = value();
-        if (!['1', '2', '3'].includes(v)) throw new UsageError('--certify must be 1, 2 or 3');
-        o.certify = Number(v) as 1 | 2 | 3;
-        break;
-      }
-      case '--hash': {
-        const v = value().toUpperCase();
-        if (!HASHES.includes(v)) throw new UsageError(`--hash must be one of ${HASHES.join(', ')}`);
-        o.hash = v as HashName;
-        break;
-      }
-      case '--allow-invalid-cert': o.allowInvalidCert = true; break;
-      case '--offline': o.offline = true; break;
-      case '--invisible': o.invisible = true; break;
-      default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-        positional.push(a);
-    }
-  }
+function parseSignArgs(args: string[]): Options | 'help' {
+  const p = parseCommand(args, SIGN_OPTIONS, { positionals: { min: 0, max: 1, name: 'input file' }, see: 'kyso sign' });
+  if (p.help) return 'help';
+  const v = p.values;
+  const o: Options = {
+    level: v.level, allowInvalidCert: v['allow-invalid-cert'], offline: v.offline, invisible: v.invisible, repair: v.repair,
+    ...(v.output !== undefined ? { output: v.output } : {}),
+    ...(v['in-dir'] !== undefined ? { inDir: v['in-dir'] } : {}),
+    ...(v['out-dir'] !== undefined ? { outDir: v['out-dir'] } : {}),
+    ...(v.p12 !== undefined ? { p12: v.p12 } : {}),
+    ...(v.key !== undefined ? { key: v.key } : {}),
+    ...(v.cert !== undefined ? { cert: v.cert } : {}),
+    ...(v.chain !== undefined ? { chain: v.chain } : {}),
+    ...(v['pkcs11-module'] !== undefined ? { pkcs11Module: v['pkcs11-module'] } : {}),
+    ...(v['pkcs11-token'] !== undefined ? { pkcs11Token: v['pkcs11-token'] } : {}),
+    ...(v['pkcs11-key'] !== undefined ? { pkcs11Key: v['pkcs11-key'] } : {}),
+    ...(v['password-env'] !== undefined ? { passwordEnv: v['password-env'] } : {}),
+    ...(v['pin-env'] !== undefined ? { pinEnv: v['pin-env'] } : {}),
+    ...(v['pdf-password-env'] !== undefined ? { pdfPasswordEnv: v['pdf-password-env'] } : {}),
+    ...(v.tsa !== undefined ? { tsa: v.tsa } : {}),
+    ...(v.field !== undefined ? { field: v.field } : {}),
+    ...(v.visible !== undefined ? { visible: v.visible } : {}),
+    ...(v.image !== undefined ? { image: v.image } : {}),
+    ...(v.reason !== undefined ? { reason: v.reason } : {}),
+    ...(v.location !== undefined ? { location: v.location } : {}),
+    ...(v.contact !== undefined ? { contact: v.contact } : {}),
+    ...(v.name !== undefined ? { name: v.name } : {}),
+    ...(v.certify !== undefined ? { certify: Number(v.certify) as 1 | 2 | 3 } : {}),
+    ...(v.hash !== undefined ? { hash: v.hash } : {}),
+  };
+  const positional = p.positionals;
   if (o.inDir || o.outDir) {
     if (!o.inDir || !o.outDir) throw new UsageError('--in-dir and --out-dir go together');
     if (positional.length || o.output) throw new UsageError('give either IN -o OUT or --in-dir/--out-dir, not both');
   } else {
-    if (positional.length !== 1) throw new UsageError(positional.length ? `one input file expected, got ${positional.length}` : 'missing input file (see kyso sign --help)');
+    if (positional.length !== 1) throw new UsageError('missing input file (see kyso sign --help)');
     o.input = positional[0]!;
     if (!o.output) throw new UsageError('missing -o OUT');
   }
@@ -171,61 +181,18 @@ function parseArgs(args: string[]): Options | 'help' {
   if (o.image && !o.visible) throw new UsageError('--image needs --visible');
   if (o.invisible && o.visible) throw new UsageError('--invisible and --visible exclude each other');
   if (o.level !== 'B-B' && !o.tsa) throw new UsageError(`--level ${o.level} needs --tsa URL`);
-  if (o.tsa && !/^https?:\/\//i.test(o.tsa)) throw new UsageError('--tsa must be an http(s) URL');
   return o;
-}
-
-/** Reads a secret from the terminal without echo. */
-async function prompt(question: string): Promise<string> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) throw new UsageError(`${question.replace(/: $/, '')} needed: set it in an environment variable (--password-env / --pin-env)`);
-  // echo off before the prompt is shown, so that nothing typed after it can be echoed
-  stdin.setRawMode(true);
-  process.stderr.write(question);
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let s = '';
-    const onData = (buf: Buffer): void => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          done();
-          process.stderr.write('\n');
-          resolve(s);
-          return;
-        }
-        if (ch === '\u0003') {
-          done();
-          reject(new UsageError('cancelled'));
-          return;
-        }
-        if (ch === '\u007f' || ch === '\b') s = s.slice(0, -1);
-        else s += ch;
-      }
-    };
-    const done = (): void => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-    };
-    stdin.on('data', onData);
-  });
-}
-
-function fromEnv(name: string, what: string): string {
-  const v = process.env[name];
-  if (v === undefined) throw new UsageError(`environment variable ${name} (${what}) is not set`);
-  return v;
 }
 
 async function keySource(o: Options): Promise<KeySource> {
   if (o.pkcs11Module) {
-    const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await prompt('PIN: ');
+    const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await promptSecret('PIN', { hint: 'set it with --pin-env VAR' });
     return { type: 'pkcs11', module: o.pkcs11Module, token: o.pkcs11Token!, keyLabel: o.pkcs11Key!, pin };
   }
   let password: string | undefined;
   if (o.passwordEnv) password = fromEnv(o.passwordEnv, 'password');
-  else if (o.p12 && process.stdin.isTTY) password = await prompt('Password: ');
-  else if (o.key && process.stdin.isTTY && isEncryptedPem(o.key)) password = await prompt('Password: ');
+  else if (o.p12 && process.stdin.isTTY) password = await promptSecret('Password', { hint: 'set it with --password-env VAR' });
+  else if (o.key && process.stdin.isTTY && isEncryptedPem(o.key)) password = await promptSecret('Password', { hint: 'set it with --password-env VAR' });
   if (o.p12) return { type: 'pkcs12', path: o.p12, ...(password !== undefined ? { password } : {}) };
   return { type: 'pem', keyPath: o.key!, certPath: o.cert!, ...(o.chain ? { chainPath: o.chain } : {}), ...(password !== undefined ? { password } : {}) };
 }
@@ -236,6 +203,22 @@ function isEncryptedPem(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+const images = new Map<string, Uint8Array>();
+/** Reads the --image file once and checks it is PNG or JPEG (IMAGE_UNSUPPORTED, exit 3). */
+function readImage(path: string): Uint8Array {
+  let img = images.get(path);
+  if (!img) {
+    try {
+      img = new Uint8Array(readFileSync(path));
+    } catch (err) {
+      throw new UsageError(`--image ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    checkImage(img);
+    images.set(path, img);
+  }
+  return img;
 }
 
 function pdfOptions(o: Options): PdfSignatureOptions {
@@ -249,17 +232,13 @@ function pdfOptions(o: Options): PdfSignatureOptions {
     ...(o.name ? { signerName: o.name } : {}),
     ...(o.certify ? { certify: o.certify } : {}),
     ...(o.tsa ? { tsa: { url: o.tsa } } : {}),
-    ...(o.visible ? { visible: { ...o.visible, ...(o.image ? { image: new Uint8Array(readFileSync(o.image)) } : {}) } } : {}),
+    ...(o.visible ? { visible: { ...o.visible, ...(o.image ? { image: readImage(o.image) } : {}) } } : {}),
     allowInvalidCert: o.allowInvalidCert,
     checkRevocation: !o.offline,
     ...(o.invisible ? { invisible: true } : {}),
+    ...(o.repair ? { repair: true } : {}),
     ...(o.pdfPasswordEnv ? { pdfPassword: fromEnv(o.pdfPasswordEnv, 'PDF password') } : {}),
   };
-}
-
-function reason(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  return `${e.code ? e.code + ': ' : ''}${(e.message ?? String(err)).split('\n')[0]}`;
 }
 
 const CERT_CODES = ['CERT_EXPIRED', 'CERT_REVOKED', 'CERT_NOT_YET_VALID'];
@@ -286,7 +265,8 @@ async function signOneUnchecked(backend: KeyBackend, o: Options, input: string, 
   if (extname(output).toLowerCase() !== '.p7s') {
     const r = await signPdf(input, output, { ...opts, backend });
     checkedSigner.done = true;
-    return `signed ${output} (${r.level}, field ${r.fieldName}, ${r.fileSize} bytes)`;
+    if (r.repaired) process.stderr.write(`kyso sign: ${input} was damaged (${r.repaired.map((f) => f.message).join('; ')}); it was repaired (rewritten) before signing, as --repair asked\n`);
+    return `signed ${output} (${r.level}, field ${r.fieldName}, ${r.fileSize} bytes)${r.repaired ? ' after repair' : ''}`;
   }
   const sig = await signDetached(input, {
     backend, level: o.level, ...(o.hash ? { hash: o.hash } : {}), ...(o.tsa ? { tsaUrl: o.tsa } : {}),
@@ -304,24 +284,21 @@ async function signOneUnchecked(backend: KeyBackend, o: Options, input: string, 
   return `signed ${output} (CAdES ${sig.level}, detached, ${sig.cms.length} bytes)`;
 }
 
-function progress(done: number, total: number, label: string): void {
-  const width = 30;
-  const filled = total ? Math.round((done / total) * width) : width;
-  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
-  const line = `[${bar}] ${done}/${total} ${label}`.slice(0, 100);
-  if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(100)}`);
-  else process.stderr.write(line + '\n');
-}
-
 /** `kyso sign`: PAdES / CAdES signing from the command line. */
 export const command: Command = {
   summary: 'sign a PDF (PAdES B-B..B-LTA) or any file (CAdES .p7s)',
-  async run(args) {
-    const o = parseArgs(args);
+  run(args) {
+    const o = parseSignArgs(args);
     if (o === 'help') {
       process.stdout.write(HELP + '\n');
-      return 0;
+      return Promise.resolve(0);
     }
+    return guard('sign', () => run(o));
+  },
+};
+
+async function run(o: Options): Promise<number> {
+  {
     if (o.input && o.output && resolve(o.input) === resolve(o.output)) throw new UsageError('output must differ from the input (the input stays untouched)');
     if (o.inDir && o.outDir && resolve(o.inDir) === resolve(o.outDir)) throw new UsageError('--out-dir must differ from --in-dir (the inputs stay untouched)');
     const backend = await openKeyBackend(await keySource(o));
@@ -344,21 +321,22 @@ export const command: Command = {
       const failures: [string, string][] = [];
       let ok = 0;
       const t0 = Date.now();
+      const bar = progressBar(files.length);
       for (let i = 0; i < files.length; i++) {
         const f = files[i]!;
-        progress(i, files.length, f);
+        bar.update(i, f);
         try {
           await signOne(backend, o, join(inDir, f), join(outDir, basename(f)), checked);
           ok++;
         } catch (err) {
-          failures.push([f, reason(err)]);
+          failures.push([f, reasonOf(err)]);
           // a key/certificate problem fails every file the same way: stop early
           const code = (err as { code?: string }).code ?? '';
           if (['CERT_EXPIRED', 'CERT_REVOKED', 'CERT_NOT_YET_VALID', 'KEY_LOCKED', 'PIN_LOCKED'].includes(code)) break;
         }
       }
-      progress(ok + failures.length, files.length, 'done');
-      if (process.stderr.isTTY) process.stderr.write('\n');
+      bar.update(ok + failures.length, 'done');
+      bar.finish();
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       process.stdout.write(`Summary: ${ok} signed, ${failures.length} failed, ${files.length - ok - failures.length} skipped of ${files.length} files in ${secs} s → ${outDir}\n`);
       for (const [f, why] of failures) process.stdout.write(`  FAILED ${f}: ${why}\n`);
@@ -366,5 +344,5 @@ export const command: Command = {
     } finally {
       await backend.close();
     }
-  },
-};
+  }
+}

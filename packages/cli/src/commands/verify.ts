@@ -3,6 +3,8 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { intRange, isoTime, parseCommand } from '../args.js';
+import { progressBar } from '../progress.js';
 import {
   loadPolicyFile, renderHtml, renderText, toJsonReport, verifyCms, verifyFiles, verifyPdf,
   type Policy, type ValidationReport,
@@ -27,7 +29,8 @@ Options:
   --workers N            worker threads for folders (default: cores (at most 4) for 800+ files; 0 = this thread)
   -h, --help             this help
 
-A folder is scanned for *.pdf and *.p7s files (not recursively) with a progress bar on stderr and a summary table.`;
+A folder is scanned for *.pdf and *.p7s files (not recursively) with a summary table (and a progress bar on
+stderr when it is a terminal). Every option takes --opt VALUE or --opt=VALUE.`;
 
 interface Options {
   inputs: string[];
@@ -43,49 +46,28 @@ interface Options {
   workers?: number;
 }
 
+const VERIFY_OPTIONS = {
+  trust: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+  offline: { type: 'boolean' },
+  policy: { type: 'string' },
+  data: { type: 'string' },
+  at: { type: 'string', parse: isoTime },
+  'no-revocation': { type: 'boolean' },
+  concurrency: { type: 'string', parse: intRange(1, 64), default: 2 },
+  workers: { type: 'string', parse: intRange(0, 32) },
+} as const;
+
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { inputs: [], trust: [], json: false, offline: false, noRevocation: false, concurrency: 2 };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '-h': case '--help': return 'help';
-      case '--trust': o.trust.push(value()); break;
-      case '--json': o.json = true; break;
-      case '--html': o.html = value(); break;
-      case '--offline': o.offline = true; break;
-      case '--policy': o.policy = value(); break;
-      case '--data': o.data = value(); break;
-      case '--no-revocation': o.noRevocation = true; break;
-      case '--at': {
-        const d = new Date(value());
-        if (Number.isNaN(d.getTime())) throw new UsageError('--at needs an ISO 8601 time');
-        o.at = d;
-        break;
-      }
-      case '--workers': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 0 || n > 32) throw new UsageError('--workers needs an integer 0..32');
-        o.workers = n;
-        break;
-      }
-      case '--concurrency': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--concurrency needs an integer 1..64');
-        o.concurrency = n;
-        break;
-      }
-      default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a} (see kyso verify --help)`);
-        o.inputs.push(a);
-    }
-  }
-  if (o.inputs.length === 0) throw new UsageError('no FILE given (see kyso verify --help)');
-  return o;
+  const p = parseCommand(args, VERIFY_OPTIONS, { positionals: { min: 1, max: 100_000, name: 'FILE' }, see: 'kyso verify' });
+  if (p.help) return 'help';
+  const v = p.values;
+  return {
+    inputs: p.positionals, trust: v.trust ?? [], json: v.json, offline: v.offline, noRevocation: v['no-revocation'], concurrency: v.concurrency,
+    ...(v.html !== undefined ? { html: v.html } : {}), ...(v.policy !== undefined ? { policy: v.policy } : {}),
+    ...(v.data !== undefined ? { data: v.data } : {}), ...(v.at !== undefined ? { at: v.at } : {}), ...(v.workers !== undefined ? { workers: v.workers } : {}),
+  };
 }
 
 async function buildPolicy(o: Options): Promise<Policy> {
@@ -119,13 +101,6 @@ async function verifyOne(path: string, policy: Policy, dataOpt: string | undefin
     return verifyCms(path, data, policy, { name: basename(path) });
   }
   return verifyPdf(path, policy, { name: basename(path) });
-}
-
-function progress(done: number, total: number, name: string): void {
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${name.slice(0, 40)}`;
-  process.stderr.write(`\r${line.padEnd(90)}`);
 }
 
 function summaryTable(reports: ValidationReport[]): string {
@@ -163,13 +138,14 @@ export const command: Command = {
         sawDir = true;
         const files = (await readdir(input)).filter((f) => /\.(pdf|p7s)$/i.test(f)).sort().map((f) => join(input, f));
         if (files.length === 0) process.stderr.write(`kyso verify: ${input}: no .pdf or .p7s file\n`);
+        const bar = progressBar(files.length);
         const rs = await verifyFiles(files, policy, {
           concurrency: o.concurrency,
           ...(o.workers !== undefined ? { workers: o.workers } : {}),
           dataFor: (f) => { const s = f.replace(/\.(p7s|p7m|cms)$/i, ''); return s !== f && existsSync(s) ? s : undefined; },
-          onProgress: (d, total, f) => progress(d, total, basename(f)),
+          onProgress: (d, _total, f) => bar.update(d, basename(f)),
         });
-        if (files.length) process.stderr.write('\n');
+        bar.finish();
         reports.push(...rs);
       } else {
         reports.push(await verifyOne(input, policy, o.data));

@@ -210,10 +210,20 @@ export async function preparePdfSignature(input: string | Uint8Array, output: st
   if (atLeast(level, 'B-T') && !options.tsa?.url) throw new PadesError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const signingTime = options.signingTime ?? new Date();
   if (options.checkRevocation) {
-    await checkSignerCertificate(signer.certificate, signer.chain ?? [], {
-      allowExpired: options.allowInvalidCert ?? false,
-      allowRevoked: options.allowInvalidCert ?? false,
-    });
+    let checked;
+    try {
+      checked = await checkSignerCertificate(signer.certificate, signer.chain ?? [], {
+        allowExpired: options.allowInvalidCert ?? false,
+        allowRevoked: options.allowInvalidCert ?? false,
+      });
+    } catch (err) {
+      throw classifyServiceError(err);
+    }
+    // An online check was asked for: a responder that cannot be reached is reported, not skipped silently.
+    const down = checked.validationData?.details.filter((d) => d.status === 'unavailable' && (d.errors ?? []).some((e) => /^(OCSP|CRL|AIA|HTTP)_(UNREACHABLE|TIMEOUT): /.test(e) && !/names no /.test(e))) ?? [];
+    if (down.length && !options.allowInvalidCert) {
+      throw new PadesError('REVOCATION_UNREACHABLE', `the revocation status of ${down.map((d) => d.subject).join(', ')} could not be checked: ${down.flatMap((d) => d.errors ?? []).join('; ')}. Retry later, or sign without the online check (checkRevocation: false / kyso sign --offline)`);
+    }
   } else {
     checkCertificateTime(signer.certificate, new Date(), options.allowInvalidCert);
   }
