@@ -87,11 +87,11 @@ describe('kyso verify (CLI) and report outputs', function () {
     assert.match(help.stdout, /--trust ROOT\.pem/);
   });
 
-  it('a folder: progress bar on stderr, summary table on stdout, exit 1 when one file fails; --policy and --html', async () => {
+  it('a folder: summary table on stdout, no progress bar when stderr is not a terminal, exit 1 when one file fails; --policy and --html', async () => {
     const html = join(dir, 'report.html');
     const res = await kyso(['verify', join(dir, 'batch'), '--policy', policyPath, '--html', html]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /\[#+\] 2\/2/);
+    assert.doesNotMatch(res.stderr, /\[[#.]+\]/, 'the progress bar is drawn only on a terminal');
     assert.match(res.stdout, /a\.pdf\s+\| TOTAL_PASSED/);
     assert.match(res.stdout, /b-tampered\.pdf\s+\| TOTAL_FAILED/);
     assert.match(res.stdout, /2 file\(s\): 1 TOTAL_PASSED, 0 INDETERMINATE, 1 TOTAL_FAILED/);

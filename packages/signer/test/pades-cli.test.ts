@@ -87,7 +87,7 @@ describe('kyso sign (CLI)', function () {
     assert.equal(existsSync(join(dir, 'u.pdf')), false);
   });
 
-  it('failures exit 1 with a one-line reason and no output: wrong password, encrypted PDF, truncated PDF, unreachable TSA', async () => {
+  it('failures exit 1 / 3 / 4 with a one-line typed reason and no output: wrong password (1), encrypted PDF (3), truncated PDF (3), unreachable TSA (4)', async () => {
     const enc = join(dir, 'enc.pdf');
     makeEncrypted(samples.classic, enc);
     const trunc = join(dir, 'trunc.pdf');
@@ -100,16 +100,40 @@ describe('kyso sign (CLI)', function () {
       kyso(['sign', trunc, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env),
       kyso(['sign', samples.classic, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--level', 'B-T', '--tsa', 'http://127.0.0.1:9/tsa', '--offline'], env),
     ]);
-    const expected = ['BAD_PASSWORD', 'PDF_ENCRYPTED', 'PDF_', 'TSA_FAILED'];
+    const expected: [number, string][] = [[1, 'BAD_PASSWORD'], [3, 'PDF_ENCRYPTED'], [3, 'PDF_DAMAGED'], [4, 'TSA_UNREACHABLE']];
     rs.forEach((r, i) => {
-      assert.equal(r.code, 1, `case ${i}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, expected[i]![0], `case ${i}: ${r.stdout}${r.stderr}`);
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-      assert.ok(lines[0]!.includes(expected[i]!), lines[0]);
+      assert.ok(lines[0]!.startsWith(`kyso sign: ${expected[i]![1]}: `), lines[0]);
       assert.ok(!r.stderr.includes('nope'));
     });
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
+  });
+
+  it('--repair signs a damaged PDF after rewriting it and says so; image and rectangle errors exit 3 with their codes', async () => {
+    const b = readFileSync(samples.classic);
+    const unfinished = join(dir, 'unfinished.pdf');
+    writeFileSync(unfinished, Buffer.concat([b, Buffer.from('\n7 0 obj\n<< /Type /Annot >>\nendobj\n')]));
+    const out = join(dir, 'repaired.pdf');
+    const refused = await kyso(['sign', unfinished, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /^kyso sign: PDF_DAMAGED: .*unfinished revision.*--repair/);
+    const r = await kyso(['sign', unfinished, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline', '--repair'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /after repair/);
+    assert.match(r.stderr, /was damaged .*repaired \(rewritten\) before signing/);
+    assertPdfsigValid(out, 1);
+    const gif = join(dir, 'seal.gif');
+    writeFileSync(gif, Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'));
+    const img = await kyso(['sign', samples.classic, '-o', join(dir, 'img.pdf'), '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline', '--visible', 'page=1;rect=10,10,100,50', '--image', gif], env);
+    assert.equal(img.code, 3, img.stderr);
+    assert.match(img.stderr, /^kyso sign: IMAGE_UNSUPPORTED: .*GIF/);
+    const rect = await kyso(['sign', samples.classic, '-o', join(dir, 'rect.pdf'), '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline', '--visible=page=1;rect=550,800,200,100'], env);
+    assert.equal(rect.code, 3, rect.stderr);
+    assert.match(rect.stderr, /^kyso sign: RECT_OUTSIDE_PAGE: .*does not fit on page 1/);
+    assert.equal(existsSync(join(dir, 'img.pdf')) || existsSync(join(dir, 'rect.pdf')), false);
   });
 
   it('refuses an expired certificate by default and signs with --allow-invalid-cert', async () => {
@@ -123,7 +147,7 @@ describe('kyso sign (CLI)', function () {
     assertPdfsigValid(out, 1);
   });
 
-  it('--in-dir/--out-dir signs every PDF with a progress bar and a summary; a bad file fails alone (exit 1)', async () => {
+  it('--in-dir/--out-dir signs every PDF with a summary (no progress bar when stderr is not a terminal); a bad file fails alone (exit 1)', async () => {
     const inDir = join(dir, 'batch-in');
     const outDir = join(dir, 'batch-out');
     mkdirSync(inDir);
@@ -131,13 +155,25 @@ describe('kyso sign (CLI)', function () {
     const r = await kyso(['sign', '--in-dir', inDir, '--out-dir', outDir, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Summary: 4 signed, 0 failed/);
-    assert.match(r.stderr, /\[#+\] 4\/4/);
+    assert.doesNotMatch(r.stderr, /\[[#.]+\]/, 'no progress bar on a pipe');
     for (const f of readdirSync(inDir)) assertPdfsigValid(join(outDir, f), 1);
     writeFileSync(join(inDir, 'broken.pdf'), 'not a pdf');
     const r2 = await kyso(['sign', '--in-dir', inDir, '--out-dir', join(dir, 'batch-out2'), '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env);
     assert.equal(r2.code, 1);
     assert.match(r2.stdout, /Summary: 4 signed, 1 failed/);
     assert.match(r2.stdout, /FAILED broken\.pdf: PDF_NOT_PDF/);
+  });
+
+  it('draws the progress bar when stderr is a terminal (pty through script(1))', async () => {
+    const inDir = join(dir, 'tty-in');
+    mkdirSync(inDir);
+    for (const c of ['classic', 'hybrid'] as const) writeFileSync(join(inDir, `${c}.pdf`), readFileSync(samples[c]));
+    const { spawnSync } = await import('node:child_process');
+    const cmd = [process.execPath, resolve(import.meta.dirname, '../../cli/bin/kyso.mjs'), 'sign', '--in-dir', inDir, '--out-dir', join(dir, 'tty-out'), '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'].map((x) => `'${x}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...env }, input: '' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\r\[#+\.*\] [12]\/2/, 'bar drawn in place on the terminal');
+    assert.match(r.stdout, /Summary: 2 signed, 0 failed/);
   });
 
   it('signs any other file as a detached CAdES .p7s', async () => {
