@@ -9,9 +9,9 @@ import { fetchOcsp } from '@kyso/pki';
 
 const KYSO = fileURLToPath(new URL('../packages/cli/bin/kyso.mjs', import.meta.url));
 
-function kyso(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function kyso(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KYSO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KYSO, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
@@ -118,6 +118,30 @@ describe('kyso pki (CLI)', function () {
       assert.equal(await s.stop(), 0);
     }
     assert.match(s.stdout(), /POST \/ocsp 200 revoked/);
+  });
+
+  it('two `kyso pki init` generate different CA keys (fresh keys by default, even when KYSO_PKI_KEY_CACHE is set); --reuse-cached-keys is the explicit opt-in', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const spki = (dir: string, which: 'root' | 'intermediate'): string => {
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as TestPkiManifest;
+      return new X509Certificate(readFileSync(join(dir, m[which].cert))).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    };
+    const cache = join(work, 'key-cache');
+    const env = { KYSO_PKI_KEY_CACHE: cache };
+    const [a, b] = await Promise.all([kyso(['pki', 'init', join(work, 'fresh-a')], 120_000, env), kyso(['pki', 'init', join(work, 'fresh-b')], 120_000, env)]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(a.stdout, /keys\s+freshly generated/);
+    assert.notEqual(spki(join(work, 'fresh-a'), 'root'), spki(join(work, 'fresh-b'), 'root'), 'two PKIs are not the same root CA');
+    assert.notEqual(spki(join(work, 'fresh-a'), 'intermediate'), spki(join(work, 'fresh-b'), 'intermediate'));
+    assert.ok(!existsSync(cache), 'fresh keys are not written to the cache');
+    const c = await kyso(['pki', 'init', join(work, 'cached-c'), '--reuse-cached-keys'], 120_000, env);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /keys\s+REUSED from the test key cache/);
+    const d = await kyso(['pki', 'init', join(work, 'cached-d'), '--reuse-cached-keys'], 120_000, env);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(spki(join(work, 'cached-c'), 'root'), spki(join(work, 'cached-d'), 'root'), 'opted in: the cached keys are shared');
+    assert.notEqual(spki(join(work, 'cached-c'), 'root'), spki(join(work, 'fresh-a'), 'root'));
   });
 
   it('kyso pki serve on a missing directory fails with exit 1 and a one-line reason', async () => {

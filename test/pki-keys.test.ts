@@ -39,6 +39,28 @@ describe('test PKI key cache', function () {
     assert.match(readFileSync(join(dir, 'broken.ECDSA-P256.key.pem'), 'utf8'), /BEGIN PRIVATE KEY/);
   });
 
+  it('fresh keys are the default: unset, 0 or false mean no cache; 1 means the repository cache; opts.cache overrides', async () => {
+    delete process.env['KYSO_PKI_KEY_CACHE'];
+    assert.equal(keyCacheDir(), undefined);
+    for (const v of ['0', 'false', '']) {
+      process.env['KYSO_PKI_KEY_CACHE'] = v;
+      assert.equal(keyCacheDir(), undefined, `KYSO_PKI_KEY_CACHE=${v}`);
+    }
+    process.env['KYSO_PKI_KEY_CACHE'] = '1';
+    assert.match(keyCacheDir()!, /\.cache\/test-pki-keys\/?$/);
+    delete process.env['KYSO_PKI_KEY_CACHE'];
+    const a = await testKey('default', 'ECDSA-P256');
+    const b = await testKey('default', 'ECDSA-P256');
+    assert.notDeepEqual(createPublicKey(a).export({ type: 'spki', format: 'der' }), createPublicKey(b).export({ type: 'spki', format: 'der' }));
+    // explicit per-call opt-in and opt-out
+    const c = await testKey('explicit', 'ECDSA-P256', { cache: dir });
+    const d = await testKey('explicit', 'ECDSA-P256', { cache: dir });
+    assert.deepEqual(createPublicKey(c).export({ type: 'spki', format: 'der' }), createPublicKey(d).export({ type: 'spki', format: 'der' }));
+    process.env['KYSO_PKI_KEY_CACHE'] = dir;
+    const e = await testKey('explicit', 'ECDSA-P256', { cache: false });
+    assert.notDeepEqual(createPublicKey(c).export({ type: 'spki', format: 'der' }), createPublicKey(e).export({ type: 'spki', format: 'der' }));
+  });
+
   it('KYSO_PKI_KEY_CACHE=0 never touches the disk', async () => {
     process.env['KYSO_PKI_KEY_CACHE'] = '0';
     assert.equal(keyCacheDir(), undefined);

@@ -67,6 +67,19 @@ function parseIdp<S extends OptionSpecs>(args: string[], options: S, positionals
   return p;
 }
 
+/** A redirect URI: an absolute URL (native apps may use their own scheme), never a script, data or file URL. */
+function redirectUri(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error(`'${v}' is not an absolute URL`);
+  }
+  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(u.protocol)) throw new Error(`a ${u.protocol.replace(/:$/, '')}: URL is not allowed as a redirect URI`);
+  if (u.hash) throw new Error('a redirect URI must not have a fragment (#...)');
+  return v;
+}
+
 /** `-h/--help` inside a sub-command: print the idp help (exit 0). */
 class HelpRequested extends Error {}
 
@@ -95,9 +108,9 @@ function positional(args: string[], n: number, usage: string): string[] {
 async function clientCommand(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'add') {
     const { values } = parseIdp(args, {
-      id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true, parse: url() }, public: { type: 'boolean' },
+      id: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true, parse: redirectUri }, public: { type: 'boolean' },
       'generate-secret': { type: 'boolean' }, 'grant-type': { type: 'string', multiple: true },
-      'post-logout-redirect-uri': { type: 'string', multiple: true, parse: url() }, 'backchannel-logout-uri': { type: 'string', parse: url() },
+      'post-logout-redirect-uri': { type: 'string', multiple: true, parse: redirectUri }, 'backchannel-logout-uri': { type: 'string', parse: url() },
       'auth-method': { type: 'string' }, 'id-token-alg': { type: 'string', parse: oneOf(['ES256', 'PS256', 'RS256'] as const, false) }, name: { type: 'string' },
     } as const);
     if (!values.id) throw new UsageError('client add needs --id');

@@ -30,7 +30,9 @@ Options:
   -h, --help             this help
 
 A folder is scanned for *.pdf and *.p7s files (not recursively) with a summary table (and a progress bar on
-stderr when it is a terminal). Every option takes --opt VALUE or --opt=VALUE.`;
+stderr when it is a terminal). Every option takes --opt VALUE or --opt=VALUE.
+Exit codes: 0 success (every signature of every file TOTAL_PASSED), 1 failure (something is not TOTAL_PASSED),
+  2 usage error. A hostile or damaged file never makes verify fail otherwise: its report says why.`;
 
 interface Options {
   inputs: string[];
