@@ -175,6 +175,88 @@ describe('PAdES extension to B-LT / B-LTA (kyso and @signpdf signatures)', funct
   });
 });
 
+describe('kyso extend (CLI)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let svc: OpensslServices;
+  let good: KeyBackend;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kyso-extend-cli-'));
+    svc = await startOpensslServices();
+    good = await loadPemFiles({ keyPath: svc.good.keyPath, certPath: svc.good.certPath, chainPath: svc.rootPath });
+  });
+  after(async () => {
+    await good?.close();
+    await svc?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('extends a kyso-signed and an @signpdf-signed file to B-LTA (-o folder), then renews in place; pdfsig valid, kyso verify TOTAL_PASSED', async () => {
+    const { kyso } = await import('./pades-helpers.js');
+    const input = join(dir, 'in.pdf');
+    writeFileSync(input, await makeBasicPdf(1));
+    const mine = join(dir, 'mine.pdf');
+    await signPdf(input, mine, { backend: good, level: 'B-T', tsa: { url: svc.tsaUrl } });
+    const p12 = join(dir, 'peer.p12');
+    execFileSync('openssl', ['pkcs12', '-export', '-inkey', svc.good.keyPath, '-in', svc.good.certPath, '-certfile', svc.rootPath, '-passout', 'pass:test',
+      '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1', '-out', p12]);
+    const doc = await PDFDocument.load(readFileSync(input));
+    pdflibAddPlaceholder({ pdfDoc: doc, reason: 'peer', contactInfo: 'p@example.test', name: 'peer', location: 'Huế', signatureLength: 8192 });
+    const peer = join(dir, 'peer.pdf');
+    writeFileSync(peer, await new SignPdf().sign(Buffer.from(await doc.save({ useObjectStreams: false })), new P12Signer(readFileSync(p12), { passphrase: 'test' })));
+    const outDir = join(dir, 'out');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(outDir);
+    const r = await kyso(['extend', mine, peer, '--level=B-LTA', `--tsa=${svc.tsaUrl}`, '-o', outDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^extended .*mine\.pdf \(B-LTA: 1 signature; validation data for 1, 1 document timestamp added; \d+ bytes\)$/m);
+    assert.match(r.stdout, /^extended .*peer\.pdf \(B-LTA: 1 signature; validation data for 2, 2 document timestamps added; \d+ bytes\)$/m);
+    assert.doesNotMatch(r.stderr, /\[[#.]+\]/, 'no progress bar on a pipe');
+    for (const f of ['mine.pdf', 'peer.pdf']) {
+      const out = join(outDir, f);
+      assertPrefix(join(dir, f), out);
+      assertPdfsigSignaturesValid(out, 1, f === 'mine.pdf' ? 1 : 2);
+      const v = await kyso(['verify', out, '--trust', svc.rootPath]);
+      assert.equal(v.code, 0, `kyso verify ${f}: ${v.stdout}${v.stderr}`);
+      if (f === 'mine.pdf') assert.match(v.stdout, /PAdES-BASELINE-LTA/);
+    }
+    // renew in place
+    const target = join(outDir, 'mine.pdf');
+    const before = readFileSync(target);
+    const again = await kyso(['extend', target, '--level', 'B-LTA', '--tsa', svc.tsaUrl, '--in-place']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /archive timestamp renewed/);
+    assertPrefix(before, target);
+    assertPdfsigSignaturesValid(target, 1, 2);
+    assert.equal((await kyso(['verify', target, '--trust', svc.rootPath])).code, 0);
+    noTemp(outDir);
+  });
+
+  it('exit 4 when the TSA cannot be reached (file untouched), exit 3 for a damaged file, exit 1 for a file without signatures', async () => {
+    const { kyso } = await import('./pades-helpers.js');
+    const input = join(dir, 'plain.pdf');
+    writeFileSync(input, await makeBasicPdf(1));
+    const signed = join(dir, 'signed.pdf');
+    await signPdf(input, signed, { backend: good });
+    const original = readFileSync(signed);
+    const down = await kyso(['extend', signed, '--level', 'B-LTA', '--tsa', 'http://127.0.0.1:9/tsa', '--in-place', '--timeout', '3']);
+    assert.equal(down.code, 4, down.stderr);
+    assert.match(down.stderr, /^kyso extend: .*signed\.pdf: TSA_UNREACHABLE: /);
+    assert.ok(readFileSync(signed).equals(original), 'in place: untouched after a failure');
+    const cut = join(dir, 'cut.pdf');
+    writeFileSync(cut, original.subarray(0, original.length - 30));
+    const dmg = await kyso(['extend', cut, '--level', 'B-LT', '--tsa', svc.tsaUrl, '-o', join(dir, 'cut-lt.pdf')]);
+    assert.equal(dmg.code, 3, dmg.stderr);
+    assert.match(dmg.stderr, /PDF_DAMAGED/);
+    const none = await kyso(['extend', input, '--level', 'B-LT', '-o', join(dir, 'none.pdf')]);
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /EXTEND_FAILED: .*no signature/);
+    assert.equal(existsSync(join(dir, 'cut-lt.pdf')) || existsSync(join(dir, 'none.pdf')), false);
+    noTemp(dir);
+  });
+});
+
 describe('two-step signing across processes: self-contained, sealed state', function () {
   this.timeout(120_000);
   let dir: string;
