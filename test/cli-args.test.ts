@@ -129,9 +129,9 @@ describe('shared argument parser (args.ts)', () => {
     assert.deepEqual(EXIT, { OK: 0, FAILED: 1, USAGE: 2, INPUT_REFUSED: 3, SERVICE_UNREACHABLE: 4 });
     const coded = (code: string) => Object.assign(new Error(`${code} happened\nsecond line`), { code });
     assert.equal(exitCodeFor(new UsageError('x')), 2);
-    for (const c of ['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_ENCRYPTED']) assert.equal(exitCodeFor(coded(c)), 3, c);
+    for (const c of ['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_NOT_PDF']) assert.equal(exitCodeFor(coded(c)), 3, c);
     for (const c of ['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE']) assert.equal(exitCodeFor(coded(c)), 4, c);
-    for (const c of ['BAD_PASSWORD', 'CERT_EXPIRED', 'TSA_FAILED']) assert.equal(exitCodeFor(coded(c)), 1, c);
+    for (const c of ['BAD_PASSWORD', 'CERT_EXPIRED', 'TSA_FAILED', 'PDF_ENCRYPTED']) assert.equal(exitCodeFor(coded(c)), 1, c);
     assert.equal(exitCodeFor(new Error('plain')), 1);
     assert.equal(reasonOf(coded('PDF_DAMAGED')), 'PDF_DAMAGED: PDF_DAMAGED happened');
   });

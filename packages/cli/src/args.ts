@@ -15,17 +15,17 @@ import { UsageError } from './command.js';
 /**
  * Exit codes of every `kyso` command (documented in `kyso --help` and each command's help).
  * 0 success; 1 the operation failed or a document is not valid; 2 usage error; 3 the input was
- * refused as damaged or unsupported (PDF_DAMAGED, IMAGE_UNSUPPORTED, RECT_OUTSIDE_PAGE, PDF_ENCRYPTED);
+ * refused as damaged or unsupported (PDF_DAMAGED, IMAGE_UNSUPPORTED, RECT_OUTSIDE_PAGE);
  * 4 a network service could not be reached (TSA_UNREACHABLE, REVOCATION_UNREACHABLE).
  */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INPUT_REFUSED: 3, SERVICE_UNREACHABLE: 4 } as const;
 
 /** The exit-code table as printed in the help texts. */
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure (one-line reason with its code on stderr), 2 usage error,
-  3 input refused (damaged or unsupported input: PDF_DAMAGED, IMAGE_UNSUPPORTED, RECT_OUTSIDE_PAGE, PDF_ENCRYPTED),
+  3 input refused (damaged or unsupported input: PDF_DAMAGED, IMAGE_UNSUPPORTED, RECT_OUTSIDE_PAGE),
   4 a network service (TSA, OCSP, CRL) could not be reached (TSA_UNREACHABLE, REVOCATION_UNREACHABLE).`;
 
-const INPUT_CODES = new Set(['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_ENCRYPTED', 'PDF_BAD_STRUCTURE', 'PDF_XREF_BROKEN', 'PDF_TRUNCATED']);
+const INPUT_CODES = new Set(['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_BAD_STRUCTURE', 'PDF_XREF_BROKEN', 'PDF_TRUNCATED', 'PDF_NOT_PDF']);
 const SERVICE_CODES = new Set(['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE']);
 
 /** Exit code for an error thrown by a command (UsageError → 2, typed input / service codes → 3 / 4, else 1). */

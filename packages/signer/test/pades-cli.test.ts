@@ -87,7 +87,7 @@ describe('kyso sign (CLI)', function () {
     assert.equal(existsSync(join(dir, 'u.pdf')), false);
   });
 
-  it('failures exit 1 / 3 / 4 with a one-line typed reason and no output: wrong password (1), encrypted PDF (3), truncated PDF (3), unreachable TSA (4)', async () => {
+  it('failures exit 1 / 3 / 4 with a one-line typed reason and no output: wrong password (1), encrypted PDF (1), truncated PDF (3), unreachable TSA (4)', async () => {
     const enc = join(dir, 'enc.pdf');
     makeEncrypted(samples.classic, enc);
     const trunc = join(dir, 'trunc.pdf');
@@ -100,7 +100,7 @@ describe('kyso sign (CLI)', function () {
       kyso(['sign', trunc, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--offline'], env),
       kyso(['sign', samples.classic, '-o', out, '--p12', pki.p12, '--password-env', 'KYSO_TEST_P12_PASS', '--level', 'B-T', '--tsa', 'http://127.0.0.1:9/tsa', '--offline'], env),
     ]);
-    const expected: [number, string][] = [[1, 'BAD_PASSWORD'], [3, 'PDF_ENCRYPTED'], [3, 'PDF_DAMAGED'], [4, 'TSA_UNREACHABLE']];
+    const expected: [number, string][] = [[1, 'BAD_PASSWORD'], [1, 'PDF_ENCRYPTED'], [3, 'PDF_DAMAGED'], [4, 'TSA_UNREACHABLE']];
     rs.forEach((r, i) => {
       assert.equal(r.code, expected[i]![0], `case ${i}: ${r.stdout}${r.stderr}`);
       const lines = r.stderr.trim().split('\n');

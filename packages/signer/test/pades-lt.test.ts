@@ -172,11 +172,11 @@ describe('PAdES B-T, B-LT, B-LTA (openssl-backed TSA / OCSP / CRL)', function ()
     assert.match(st, /Signature #1:[\s\S]*?Signature is Valid/);
   });
 
-  it('unreachable TSA: TSA_FAILED, no output and no temp file', async () => {
+  it('unreachable TSA: TSA_UNREACHABLE, no output and no temp file', async () => {
     const out = join(dir, 'no-tsa.pdf');
     await assert.rejects(
       signPdf(input, out, { backend: good, level: 'B-T', tsa: { url: 'http://127.0.0.1:9/tsa', timeoutMs: 2000 } }),
-      (e: unknown) => e instanceof SignerError && hasCode(e, 'TSA_FAILED'),
+      (e: unknown) => e instanceof SignerError && hasCode(e, 'TSA_UNREACHABLE'),
     );
     assert.equal(existsSync(out), false);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.kyso-tmp')), []);
