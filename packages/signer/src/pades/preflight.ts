@@ -81,33 +81,62 @@ export function preflightPdf(input: string | Uint8Array | PdfReader, opts: { pas
   return { ok: findings.length === 0, findings };
 }
 
-/** Every in-use uncompressed entry must point at `N G obj`; object streams must be in-use objects. */
+/** Parses `N G obj` at `p` of `buf` (leading white space allowed); returns [num, gen] or undefined. */
+function objHeader(buf: Buffer, p: number, end: number): [number, number] | undefined {
+  while (p < end && isSpace(buf[p]!)) p++;
+  const num = (): number | undefined => {
+    let n = 0;
+    let digits = 0;
+    while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && digits < 11) { n = n * 10 + buf[p]! - 0x30; p++; digits++; }
+    return digits ? n : undefined;
+  };
+  const a = num();
+  if (a === undefined || p >= end || !isSpace(buf[p]!)) return undefined;
+  while (p < end && isSpace(buf[p]!)) p++;
+  const g = num();
+  if (g === undefined || p >= end || !isSpace(buf[p]!)) return undefined;
+  while (p < end && isSpace(buf[p]!)) p++;
+  if (p + 3 > end || buf[p] !== 0x6f || buf[p + 1] !== 0x62 || buf[p + 2] !== 0x6a) return undefined;
+  return [a, g];
+}
+
+const WINDOW = 1 << 20;
+const HEAD = 48;
+
+/**
+ * Every in-use uncompressed entry must point at `N G obj` (checked in one sequential pass over the
+ * file, in offset order); objects in object streams must name a stream the xref locates.
+ */
 function checkEntries(reader: PdfReader, findings: PreflightFinding[]): void {
   const size = reader.size;
-  let checked = 0;
   let bad = 0;
   let first: string | undefined;
+  const fail = (why: string): void => { bad++; first ??= why; };
+  const direct: [number, number, number][] = [];
   for (const [num, e] of reader.xref) {
     if (e.type === 'free' || num === 0) continue;
-    if (++checked > MAX_ENTRY_CHECKS) break;
+    if (direct.length >= MAX_ENTRY_CHECKS) break;
     if (e.type === 'compressed') {
       const host = reader.xref.get(e.stream);
-      if (!host || host.type !== 'offset') {
-        bad++;
-        first ??= `object ${num} lives in object stream ${e.stream}, which the cross-reference data does not locate`;
-      }
+      if (!host || host.type !== 'offset') fail(`object ${num} lives in object stream ${e.stream}, which the cross-reference data does not locate`);
       continue;
     }
-    if (e.offset < 0 || e.offset >= size) {
-      bad++;
-      first ??= `object ${num} ${e.gen} is at offset ${e.offset}, outside the file (${size} bytes)`;
-      continue;
+    if (e.offset < 0 || e.offset >= size) fail(`object ${num} ${e.gen} is at offset ${e.offset}, outside the file (${size} bytes)`);
+    else direct.push([e.offset, num, e.gen]);
+  }
+  direct.sort((x, y) => x[0] - y[0]);
+  let winStart = -1;
+  let win = Buffer.alloc(0);
+  for (const [off, num, gen] of direct) {
+    if (winStart < 0 || off + HEAD > winStart + win.length) {
+      winStart = off;
+      win = Buffer.from(reader.src.read(off, Math.min(WINDOW, size - off)));
     }
-    const head = Buffer.from(reader.src.read(e.offset, Math.min(40, size - e.offset))).toString('latin1');
-    const m = /^\s*(\d+)\s+(\d+)\s+obj\b/.exec(head);
-    if (!m || Number(m[1]) !== num || Number(m[2]) !== e.gen) {
-      bad++;
-      first ??= `object ${num} ${e.gen}: the cross-reference entry points at offset ${e.offset}, which holds ${m ? `object ${m[1]} ${m[2]}` : `'${head.slice(0, 16).replace(/[^\x20-\x7e]/g, '.')}'`}`;
+    const rel = off - winStart;
+    const h = objHeader(win, rel, Math.min(win.length, rel + HEAD));
+    if (!h || h[0] !== num || h[1] !== gen) {
+      const what = h ? `object ${h[0]} ${h[1]}` : `'${win.subarray(rel, rel + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}'`;
+      fail(`object ${num} ${gen}: the cross-reference entry points at offset ${off}, which holds ${what}`);
     }
   }
   if (bad) findings.push({ kind: 'xref', message: `broken cross-reference data: ${first}${bad > 1 ? ` (and ${bad - 1} more entr${bad === 2 ? 'y' : 'ies'})` : ''}` });
