@@ -433,3 +433,57 @@ describe('damaged input: preflight and explicit repair', function () {
     assertPdfsigValid(out, 1);
   });
 });
+
+describe('a revocation service that cannot be reached is reported (REVOCATION_UNREACHABLE, CLI exit 4)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let svc: OpensslServices;
+  let good: KeyBackend;
+  let bt: string;
+  let input: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kyso-revdown-'));
+    svc = await startOpensslServices();
+    good = await loadPemFiles({ keyPath: svc.good.keyPath, certPath: svc.good.certPath, chainPath: svc.rootPath });
+    input = join(dir, 'in.pdf');
+    writeFileSync(input, await makeBasicPdf(1));
+    bt = join(dir, 'bt.pdf');
+    await signPdf(input, bt, { backend: good, level: 'B-T', tsa: { url: svc.tsaUrl } });
+    for (const [from, to] of [[svc.good.keyPath, 'good.key'], [svc.good.certPath, 'good.pem'], [svc.rootPath, 'root.pem']] as const) writeFileSync(join(dir, to), readFileSync(from));
+    // every responder (OCSP, CRL, AIA) goes away
+    await svc.close();
+  });
+  after(async () => {
+    await good?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signPdf with the online signer check: REVOCATION_UNREACHABLE naming the service, no output', async () => {
+    const out = join(dir, 'out.pdf');
+    await assert.rejects(signPdf(input, out, { backend: good, checkRevocation: true }),
+      (e: unknown) => e instanceof PadesError && hasCode(e, 'REVOCATION_UNREACHABLE') && /could not be checked/.test((e as Error).message) && /offline/.test((e as Error).message));
+    assert.equal(existsSync(out), false);
+    // without the online check it signs (the user chose --offline)
+    await signPdf(input, out, { backend: good, checkRevocation: false });
+    assertPdfsigValid(out, 1);
+  });
+
+  it('extendPdf to B-LT: REVOCATION_UNREACHABLE, nothing written', async () => {
+    const out = join(dir, 'lt.pdf');
+    await assert.rejects(extendPdf(bt, out, { level: 'B-LT' }), (e: unknown) => e instanceof PadesError && hasCode(e, 'REVOCATION_UNREACHABLE'));
+    assert.equal(existsSync(out), false);
+    noTemp(dir);
+  });
+
+  it('kyso sign (online check) and kyso extend exit 4 with REVOCATION_UNREACHABLE', async () => {
+    const { kyso } = await import('./pades-helpers.js');
+    const s = await kyso(['sign', input, '-o', join(dir, 'cli.pdf'), '--key', join(dir, 'good.key'), '--cert', join(dir, 'good.pem'), '--chain', join(dir, 'root.pem')]);
+    assert.equal(s.code, 4, s.stderr);
+    assert.match(s.stderr, /^kyso sign: REVOCATION_UNREACHABLE: /);
+    const e = await kyso(['extend', bt, '--level', 'B-LT', '-o', join(dir, 'cli-lt.pdf')]);
+    assert.equal(e.code, 4, e.stderr);
+    assert.match(e.stderr, /REVOCATION_UNREACHABLE/);
+    assert.equal(existsSync(join(dir, 'cli.pdf')) || existsSync(join(dir, 'cli-lt.pdf')), false);
+  });
+});
