@@ -109,7 +109,7 @@ export function checkState(x: unknown): PdfSignatureState {
   if (st.fileSize !== st.base.size + head + st.contentsHexLength + tail) bad('file size does not match the update');
   const [a, b, c, d] = st.byteRange as [number, number, number, number];
   if (a !== 0 || b !== st.contentsOffset || c !== st.contentsOffset + st.contentsHexLength + 2 || c + d !== st.fileSize) bad('ByteRange does not match the update');
-  if (!isB64(st.contentDigest) || typeof st.fieldName !== 'string' || !st.cms || typeof st.cms !== 'object') bad('incomplete');
+  if (!isB64(st.contentDigest) || ![32, 48, 64].includes(Buffer.byteLength(st.contentDigest, 'base64')) || typeof st.fieldName !== 'string' || !st.cms || typeof st.cms !== 'object') bad('incomplete');
   if (!['B-B', 'B-T', 'B-LT', 'B-LTA'].includes(st.level)) bad(`unknown level ${String(st.level)}`);
   if (st.input !== undefined && typeof st.input !== 'string') bad('input is not a path');
   if (st.output !== undefined && typeof st.output !== 'string') bad('output is not a path');
