@@ -427,6 +427,12 @@ describe('damaged input: preflight and explicit repair', function () {
     const gif = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1');
     await assert.rejects(signPdf(new Uint8Array(sound), out, { backend: good, visible: { page: 1, rect: [10, 10, 100, 50], image: gif } }), (e: unknown) => hasCode(e, 'IMAGE_UNSUPPORTED') && /GIF/.test((e as Error).message));
     await assert.rejects(signPdf(new Uint8Array(sound), out, { backend: good, visible: { page: 1, rect: [10, 10, 100, 50], image: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') } }), (e: unknown) => hasCode(e, 'IMAGE_UNSUPPORTED'));
+    // right magic, broken body: decoded and refused with the same code
+    const brokenPng = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage that is not a PNG chunk stream')]);
+    const brokenJpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
+    for (const image of [brokenPng, brokenJpeg]) {
+      await assert.rejects(signPdf(new Uint8Array(sound), out, { backend: good, visible: { page: 1, rect: [10, 10, 100, 50], image } }), (e: unknown) => hasCode(e, 'IMAGE_UNSUPPORTED') && /could not be decoded/.test((e as Error).message));
+    }
     assert.equal(existsSync(out), false);
     // inside the page it signs
     await signPdf(new Uint8Array(sound), out, { backend: good, visible: { page: 1, rect: [10, 10, 100, 50] } });

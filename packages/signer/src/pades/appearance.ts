@@ -54,7 +54,13 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
     let textX = pad;
     if (opts.image) {
       const isPng = opts.image[0] === 0x89 && opts.image[1] === 0x50;
-      const img = isPng ? await doc.embedPng(opts.image) : await doc.embedJpg(opts.image);
+      let img;
+      try {
+        img = isPng ? await doc.embedPng(opts.image) : await doc.embedJpg(opts.image);
+        if (!(img.width > 0 && img.height > 0)) throw new Error('no pixels');
+      } catch (err) {
+        throw new PadesError('IMAGE_UNSUPPORTED', `the signature image could not be decoded as ${isPng ? 'PNG' : 'JPEG'} (${(err as Error).message}): give a valid PNG or JPEG file`, { cause: err });
+      }
       const box = Math.min(height - 2 * pad, width * 0.35);
       const scale = Math.min(box / img.width, box / img.height);
       const iw = img.width * scale;
