@@ -162,6 +162,10 @@ export async function extendPdf(input: string, output: string, opts: ExtendPdfOp
     } catch {
       /* best effort */
     }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string') {
+      throw new PadesError('OUTPUT_FAILED', `cannot write ${output}: ${e.code} (${e.syscall})`, { cause: err });
+    }
     throw classifyServiceError(err);
   }
 }
