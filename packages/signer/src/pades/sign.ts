@@ -199,10 +199,13 @@ export function openForUpdate(input: string | Uint8Array, password?: string): Pd
 }
 
 /**
- * Step 1 of two-step signing: writes the prepared file (input + incremental update with the
- * signature dictionary, field, appearance, and an empty /Contents), digests the ByteRange and builds
- * the CAdES signed attributes. Returns the digest to sign and a JSON-serialisable state for
- * `finalizePdfSignature` (in this process or another on the same machine).
+ * Step 1 of two-step signing: checks the input (damaged files are refused with PDF_DAMAGED unless
+ * `repair`), builds the incremental update (signature dictionary, field, appearance, an empty
+ * /Contents) in memory, digests the ByteRange (original + update) and builds the CAdES signed
+ * attributes. Writes nothing. Returns the digest to sign and a self-contained, JSON-serialisable
+ * state (the update and the original's SHA-256, never the original's bytes or a temp path; see
+ * state.ts), sealed with HMAC-SHA-256 when `stateKey` is given, for `finalizePdfSignature` in this
+ * process or another process on another host. `output` is only remembered as finalize's default.
  */
 export async function preparePdfSignature(input: string | Uint8Array, output: string, signer: SignerCertificates, options: PdfSignatureOptions = {}): Promise<PreparedPdfSignature> {
   const level = options.level ?? 'B-B';
