@@ -582,7 +582,17 @@ const CHUNK = 1 << 20;
  * the prepared size and SHA-256 and that the ByteRange digest equals the signed one.
  */
 function writeSigned(target: string, input: string | Uint8Array, st: PdfSignatureState, head: Buffer, tail: Buffer, hex: Buffer, contentDigest: Buffer, trusted: boolean): void {
-  const size = typeof input === 'string' ? statSync(input).size : input.length;
+  let size: number;
+  if (typeof input === 'string') {
+    let st;
+    try {
+      st = statSync(input);
+    } catch (err) {
+      throw new PadesError('STATE_INVALID', `the original document ${input} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): finalize needs the file given to prepare`);
+    }
+    if (!st.isFile()) throw new PadesError('STATE_INVALID', `the original document ${input} is not a file`);
+    size = st.size;
+  } else size = input.length;
   if (size !== st.base.size) throw new PadesError('STATE_TAMPERED', `the document given to finalize is not the one prepared (${size} bytes, prepared ${st.base.size})`);
   const h = trusted ? undefined : createHash(nodeHashName(st.cms.hash));
   const s256 = trusted || st.cms.hash === 'SHA-256' ? undefined : createHash('sha256');
