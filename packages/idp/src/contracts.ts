@@ -31,6 +31,11 @@ export interface CitizenAccount {
   level: AssuranceLevel;
   disabled: boolean;
   totpEnabled: boolean;
+  /**
+   * The active second factor was seeded, set by an administrator or enrolled with an administrator's one-time
+   * enrolment code: only then can it yield level 2 (a factor the citizen enrolled alone never does).
+   */
+  secondFactorAssured: boolean;
   /** Minors (under 14) this account may act for, with the relationship (e.g. "parent"). */
   wards: { id: string; relationship: string }[];
   /** Guardians of this account (set on a minor's account). */
@@ -73,12 +78,17 @@ export interface AccountStore {
   /** Starts TOTP enrolment: secret, otpauth:// URL and a QR code (SVG markup). Not active until confirmed. */
   beginTotpEnrolment(id: string): Promise<{ secret: string; otpauthUrl: string; qrSvg: string }>;
   /** Confirms enrolment with a first code; returns fresh recovery codes, or null if the code is wrong. */
-  confirmTotpEnrolment(id: string, code: string): Promise<{ recoveryCodes: string[] } | null>;
+  confirmTotpEnrolment(id: string, code: string, enrolmentCode?: string): Promise<{ recoveryCodes: string[]; assured: boolean } | null>;
+  /** One-time enrolment code that makes the next enrolment count for level 2 (administrator, identity checked). */
+  issueEnrolmentCode(id: string, ttlMs?: number): Promise<string>;
+  /** Sets the active TOTP secret (>= 128 bits; administrator-enrolled). */
+  setTotpSecret(id: string, secret: string, field?: string): Promise<void>;
   /** ±1 time step; each accepted code is usable once (replay → false). */
   verifyTotp(id: string, code: string): Promise<boolean>;
   /** One-time recovery code (consumed on success). */
   useRecoveryCode(id: string, code: string): Promise<boolean>;
-  resetMfa(id: string): Promise<void>;
+  /** Removes the second factor and recovery codes; returns a one-time enrolment code. */
+  resetMfa(id: string): Promise<{ enrolmentCode: string }>;
   linkGuardian(guardianId: string, minorId: string, relationship: string): Promise<void>;
 }
 

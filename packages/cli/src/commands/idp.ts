@@ -184,6 +184,12 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     if (!values.id || !values.name || !values.birthdate) throw new UsageError('user add needs --id, --name and --birthdate');
     const level = Number(values.level ?? '1');
     if (level !== 1 && level !== 2) throw new UsageError('--level must be 1 or 2');
+    const totpSecret = process.env.KYSO_IDP_TOTP_SECRET;
+    if (totpSecret) {
+      const { totpSecretProblem } = await import('@kyso/idp');
+      const problem = totpSecretProblem(totpSecret);
+      if (problem) throw new UsageError(`KYSO_IDP_TOTP_SECRET ${problem}`);
+    }
     const s = await openStorage();
     try {
       const password = await newPassword();
@@ -191,10 +197,14 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
         id: values.id, name: values.name, birthdate: values.birthdate, password, level,
         ...(values.gender ? { gender: values.gender } : {}), ...(values.address ? { address: values.address } : {}),
         ...(values.phone ? { phone: values.phone } : {}), ...(values.email ? { email: values.email } : {}),
-        ...(process.env.KYSO_IDP_TOTP_SECRET ? { totp_secret: process.env.KYSO_IDP_TOTP_SECRET } : {}),
+        ...(totpSecret ? { totp_secret: totpSecret } : {}),
       });
       await s.audit.append({ type: 'account.created', accountId: acct.id, detail: { via: 'cli' } });
       out(`user ${acct.id} created (level ${acct.level}${acct.totpEnabled ? ', TOTP enrolled' : ''})`);
+      if (acct.level === 2 && !acct.totpEnabled) {
+        // level 2 is reached only with a second factor enrolled under this code (identity checked in person)
+        out(`enrolment code (one use, 7 days; give it to the citizen in person): ${await s.accounts.issueEnrolmentCode(acct.id)}`);
+      }
     } finally { await s.close(); }
     return 0;
   }
@@ -213,9 +223,10 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     const s = await openStorage();
     try {
       if (sub === 'reset-mfa') {
-        await s.accounts.resetMfa(id!);
+        const { enrolmentCode } = await s.accounts.resetMfa(id!);
         await s.audit.append({ type: 'mfa.reset', accountId: id!, detail: { via: 'cli' } });
         out(`user ${id}: second factor and recovery codes removed`);
+        out(`enrolment code (one use, 7 days; give it to the citizen in person): ${enrolmentCode}`);
       } else {
         await s.accounts.setDisabled(id!, sub === 'disable');
         await s.audit.append({ type: sub === 'disable' ? 'account.disabled' : 'account.enabled', accountId: id!, detail: { via: 'cli' } });

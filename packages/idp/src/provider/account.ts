@@ -87,27 +87,42 @@ export function accountRoutes(deps: RouteDeps): Router {
     if (!a) return render(ctx);
     if (a.account.totpEnabled) return render(ctx);
     const e = await deps.storage.accounts.beginTotpEnrolment(a.account.id);
-    return render(ctx, { enrolment: { secret: e.secret, qrSvg: e.qrSvg } });
+    return render(ctx, { enrolment: { secret: e.secret, qrSvg: e.qrSvg, needCode: a.account.level >= 2 } });
   });
 
   router.post('/account/mfa/confirm', async (ctx) => {
     const a = await authed(ctx);
     if (!a) return render(ctx);
     const code = (a.form.code ?? '').replace(/\s+/g, '');
-    const keys = [`ip:${ctx.ip}`, `otp:${a.account.id}`];
+    const keys = [`ip:${deps.clientIp(ctx)}`, `otp:${a.account.id}`];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return render(ctx, { error: t('Quá nhiều lần thử.', 'Too many attempts.') }, 429);
     }
-    const res = /^[0-9]{6}$/.test(code) ? await deps.storage.accounts.confirmTotpEnrolment(a.account.id, code) : null;
+    // a level-2 account's second factor is what makes level 2: it is enrolled only with the one-time code an
+    // administrator gave after checking the identity in person (`kyso idp user reset-mfa` prints it); a factor
+    // enrolled by whoever holds the password never raises any session, this one included, to level 2
+    const enrolmentCode = (a.form.enrolment_code ?? '').trim();
+    if (a.account.level >= 2 && !enrolmentCode) {
+      return render(ctx, { error: t('Tài khoản mức 2: cần mã đăng ký do cơ quan cấp khi xác minh danh tính trực tiếp.', 'Level-2 account: the enrolment code given by an officer after checking your identity in person is required.') }, 400);
+    }
+    let res: Awaited<ReturnType<typeof deps.storage.accounts.confirmTotpEnrolment>> = null;
+    try {
+      res = /^[0-9]{6}$/.test(code) ? await deps.storage.accounts.confirmTotpEnrolment(a.account.id, code, enrolmentCode || undefined) : null;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENROLMENT_CODE_INVALID') throw e;
+      await deps.limiter.recordFailure(keys);
+      await audit(deps, ctx, { type: 'mfa.failure', accountId: a.account.id, detail: { enrolment: true, enrolmentCode: 'invalid' } });
+      return render(ctx, { error: t('Mã đăng ký không đúng, đã dùng hoặc đã hết hạn.', 'The enrolment code is wrong, used or expired.') }, 400);
+    }
     if (!res) {
       await deps.limiter.recordFailure(keys);
       await audit(deps, ctx, { type: 'mfa.failure', accountId: a.account.id, detail: { enrolment: true } });
       return render(ctx, { error: t('Mã không đúng. Hãy bắt đầu lại.', 'Wrong code. Please start again.') }, 400);
     }
     await deps.limiter.recordSuccess(keys);
-    await audit(deps, ctx, { type: 'mfa.enrolled', accountId: a.account.id });
+    await audit(deps, ctx, { type: 'mfa.enrolled', accountId: a.account.id, detail: { assured: res.assured } });
     return render(ctx, { recoveryCodes: res.recoveryCodes, message: t('Đã bật xác thực hai lớp.', 'Two-step verification is on.') });
   });
 

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors } from 'oidc-provider';
 import type { CitizenAccount } from '../contracts.js';
-import { acrForLevel, amrFor, levelOfAcr, requiredLevelOf } from './acr.js';
+import { acrFromAmr, amrFor, canReachLevel2, levelOfAcr, requiredLevelOf } from './acr.js';
 import { audit, type RouteDeps } from './context.js';
 import { IdpProtocolError } from './errors.js';
 import { t } from './html.js';
@@ -85,7 +85,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
   async function advance(ctx: Context, d: Details, p: InteractionProgress, account: CitizenAccount) {
     const need = requiredLevelOf(d.params);
     if (need >= 2 && !p.otp) {
-      if (account.level < 2 || !account.totpEnabled) {
+      if (!canReachLevel2(account)) {
         await deps.records.clearProgress(d.uid);
         return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'the account cannot reach the requested assurance level (level2)' });
       }
@@ -103,8 +103,13 @@ export function interactionRoutes(deps: RouteDeps): Router {
         return sendPage(ctx, 200, (nonce) => actorPage({ nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/actor`, self: account, wards }));
       }
     }
-    const acr = p.otp && account.level >= 2 ? acrForLevel(2) : acrForLevel(1);
+    // acr from the factors of this authentication only (the step-up reuses the session's password, never its acr)
     const amr = amrFor({ pwd: p.pwd, otp: p.otp });
+    const acr = acrFromAmr(amr, account);
+    if (need >= 2 && acr !== 'level2') {
+      await deps.records.clearProgress(d.uid);
+      return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'level2 needs a password and a second factor in this authentication' });
+    }
     // keep progress (actingFor) for the consent step of this interaction
     await deps.records.setProgress(d.uid, p, remaining(d));
     const actingFor = p.actingFor && p.actingFor !== 'self' ? p.actingFor : undefined;
@@ -134,7 +139,10 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const login = (form.login ?? '').trim();
-    const keys = [`ip:${ctx.ip}`, ...(PIN_RE.test(login) ? [`acct:${login}`] : [])];
+    // a browser where this account logged in before keeps its own allowance (device cookie); unknown browsers
+    // share the account's
+    const device = PIN_RE.test(login) ? deps.devices.deviceFor(ctx, login) : undefined;
+    const keys = [`ip:${deps.clientIp(ctx)}`, ...(PIN_RE.test(login) ? [device ? `dev:${login}:${device}` : `acct:${login}`] : [])];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: PIN_RE.test(login) ? login : undefined, clientId: String(d.params.client_id) });
@@ -153,8 +161,10 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (isStepUpOnly(d) && d.session?.accountId && d.session.accountId !== check.account.id) {
       return renderLogin(ctx, d, 400, t('Vui lòng đăng nhập bằng tài khoản hiện tại.', 'Please log in with the current account.'));
     }
-    await deps.limiter.recordSuccess(keys);
-    await audit(deps, ctx, { type: 'login.success', accountId: check.account.id, clientId: String(d.params.client_id), detail: { factor: 'pwd' } });
+    // a successful login resets the account's counters (unknown browsers too) and remembers this browser
+    await deps.limiter.recordSuccess([...keys, `acct:${check.account.id}`]);
+    deps.devices.remember(ctx, check.account.id);
+    await audit(deps, ctx, { type: 'login.success', accountId: check.account.id, clientId: String(d.params.client_id), detail: { factor: 'pwd', knownDevice: !!device } });
     return advance(ctx, d, { accountId: check.account.id, pwd: true, otp: false }, check.account);
   });
 
@@ -164,7 +174,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const p = await deps.records.getProgress(d.uid);
     if (!p) return renderLogin(ctx, d);
-    const keys = [`ip:${ctx.ip}`, `otp:${p.accountId}`];
+    const keys = [`ip:${deps.clientIp(ctx)}`, `otp:${p.accountId}`];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: p.accountId, detail: { factor: 'otp' } });

@@ -127,7 +127,7 @@ export interface AccountView {
   /** Other live sessions of the account (current one excluded). */
   otherSessions: { uid: string; loginTs?: number; acr?: string; clients: string[]; lastSeen: number }[];
   consents: { clientId: string; clientName: string; scope: string; grantedAt: number }[];
-  enrolment?: { secret: string; qrSvg: string };
+  enrolment?: { secret: string; qrSvg: string; needCode?: boolean };
   recoveryCodes?: string[];
   message?: Html;
   error?: Html;
@@ -182,6 +182,8 @@ ${a.totpEnabled
 <div role="img" aria-label="QR code">${new Html(p.enrolment.qrSvg)}</div>
 <p>${t('Hoặc nhập khóa:', 'Or enter the key:')} <code>${p.enrolment.secret}</code></p>
 <form method="post" action="/account/mfa/confirm">${csrfField(p.csrf)}
+${p.enrolment.needCode ? html`<label for="enrolment_code">${t('Mã đăng ký (do cơ quan cấp)', 'Enrolment code (given by an officer)')}</label>
+<input type="text" id="enrolment_code" name="enrolment_code" required autocomplete="off">` : ''}
 <label for="code">${t('Mã 6 chữ số', '6-digit code')}</label>
 <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code">
 <button type="submit">${t('Bật xác thực hai lớp', 'Turn on two-step verification')}</button></form>`
@@ -199,7 +201,7 @@ export function accountLoginNeeded(p: { nonce: string; loginUrl?: string }): str
 }
 
 /** CIBA approval on the phone: which service, what message, approve with TOTP. */
-export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied' }): string {
+export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean }): string {
   if (p.done) {
     return layout({ title: 'Phê duyệt · Approval', nonce: p.nonce, body: html`
 <h1>${p.done === 'approved' ? t('Đã phê duyệt', 'Approved') : t('Đã từ chối', 'Denied')}</h1>
@@ -217,6 +219,9 @@ ${alertBox(p.error)}
 <form method="post" action="${p.action}">
 ${csrfField(p.csrf)}
 <input type="hidden" name="decision" value="approve">
+${p.needPassword ? html`<p class="note">${t('Yêu cầu mức đảm bảo 2: nhập mật khẩu và mã xác thực.', 'Assurance level 2 requested: enter your password and a code.')}</p>
+<label for="password">${t('Mật khẩu', 'Password')}</label>
+<input type="password" id="password" name="password" required autocomplete="current-password">` : ''}
 <label for="code">${t('Mã 6 chữ số trong ứng dụng xác thực', '6-digit code from your authenticator app')}</label>
 <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code">
 <button type="submit">${t('Phê duyệt', 'Approve')}</button>

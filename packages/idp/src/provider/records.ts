@@ -45,6 +45,8 @@ export interface CibaApproval {
   clientId: string;
   bindingMessage?: string;
   scope: string;
+  /** Level the request asked for (`acr_values` / essential acr claim): 2 means password + TOTP on the phone. */
+  level?: number;
 }
 
 type Payload = Record<string, unknown>;
