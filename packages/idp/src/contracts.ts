@@ -90,6 +90,10 @@ export interface AccountStore {
   /** Removes the second factor and recovery codes; returns a one-time enrolment code. */
   resetMfa(id: string): Promise<{ enrolmentCode: string }>;
   linkGuardian(guardianId: string, minorId: string, relationship: string): Promise<void>;
+  /** Removes a guardian link from both accounts (what was issued under it: see `endGuardianLink`). */
+  unlinkGuardian(guardianId: string, minorId: string): Promise<void>;
+  /** The relationship when the link stands now and the minor is under 14 today; undefined otherwise. */
+  guardianRelationship(guardianId: string, minorId: string): Promise<string | undefined>;
 }
 
 /** Rate limiting with exponential backoff that always expires (no permanent lockout). */
@@ -105,7 +109,11 @@ export type AuditEventType =
   | 'login.success' | 'login.failure' | 'login.rate-limited'
   | 'mfa.success' | 'mfa.failure' | 'mfa.enrolled' | 'mfa.reset' | 'mfa.recovery-used'
   | 'consent.granted' | 'consent.revoked' | 'logout' | 'account.created' | 'account.disabled'
-  | 'account.enabled' | 'password.changed' | 'ciba.requested' | 'ciba.approved' | 'ciba.denied';
+  | 'account.enabled' | 'password.changed' | 'ciba.requested' | 'ciba.approved' | 'ciba.denied'
+  /** A guardian chose to act for a minor / tokens were issued while acting / acting was refused (link ended). */
+  | 'guardian.acting' | 'guardian.token' | 'guardian.refused'
+  /** A guardian link was made or ended; what was issued under it was revoked. */
+  | 'guardian.linked' | 'guardian.unlinked' | 'guardian.revoked';
 
 export interface AuditEvent {
   type: AuditEventType;

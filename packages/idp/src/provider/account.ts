@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { audit, revokeGrant, type RouteDeps } from './context.js';
+import { guardianMayAct } from './guardians.js';
 import { t } from './html.js';
 import { accountLoginNeeded, accountPage, type AccountView } from './pages.js';
 import { readForm, sendPage } from './web.js';
@@ -9,13 +10,23 @@ import { readForm, sendPage } from './web.js';
 export function accountRoutes(deps: RouteDeps): Router {
   const router = new Router();
 
+  /** The person at the browser: the session's account, or the guardian when the session acts for a minor. */
   async function current(ctx: Context) {
     const session = await deps.provider().Session.get(ctx as never);
     const accountId = session.accountId as string | undefined;
     if (!accountId) return undefined;
+    const uid = (session as unknown as { uid?: string }).uid;
+    const acting = uid ? await deps.records.getActing(`sid:${uid}`) : undefined;
+    if (acting && acting.minorId === accountId) {
+      if (!(await guardianMayAct(deps.storage.accounts, acting.guardianId, accountId))) return undefined;
+      const guardian = await deps.storage.accounts.get(acting.guardianId);
+      const minor = await deps.storage.accounts.get(accountId);
+      if (!guardian || guardian.disabled) return undefined;
+      return { session, account: guardian, actingFor: minor?.name ?? accountId };
+    }
     const account = await deps.storage.accounts.get(accountId);
     if (!account || account.disabled) return undefined;
-    return { session, account };
+    return { session, account, actingFor: undefined as string | undefined };
   }
 
   async function render(ctx: Context, extra: Partial<AccountView> = {}, status = 200) {
@@ -26,6 +37,12 @@ export function accountRoutes(deps: RouteDeps): Router {
     for (const c of await deps.records.listConsents(account.id)) {
       const client = await deps.provider().Client.find(c.clientId);
       consents.push({ ...c, clientName: (client?.clientName as string | undefined) ?? c.clientId });
+    }
+    const guardianConsents: AccountView['guardianConsents'] = [];
+    for (const c of await deps.records.listGuardianConsents(account.id)) {
+      const client = await deps.provider().Client.find(c.clientId);
+      const minor = await deps.storage.accounts.get(c.minorId);
+      guardianConsents.push({ ...c, clientName: (client?.clientName as string | undefined) ?? c.clientId, minorName: minor?.name ?? c.minorId });
     }
     const pending: AccountView['pendingCiba'] = [];
     for (const { id, rec } of await deps.records.listCiba(account.id)) {
@@ -42,7 +59,7 @@ export function accountRoutes(deps: RouteDeps): Router {
     sendPage(ctx, status, (nonce) => accountPage({
       nonce, csrf: deps.csrf.token(ctx, `account:${account.id}`), account,
       session: { acr: s.acr, amr: s.amr, authTime: s.loginTs, clients: Object.keys(s.authorizations ?? {}) },
-      consents, pendingCiba: pending, otherSessions, logoutUrl: '/session/end', ...extra,
+      consents, guardianConsents, ...(cur.actingFor ? { actingFor: cur.actingFor } : {}), pendingCiba: pending, otherSessions, logoutUrl: '/session/end', ...extra,
     }));
   }
 
@@ -64,6 +81,22 @@ export function accountRoutes(deps: RouteDeps): Router {
     if (rec) {
       await revokeGrant(deps, rec.grantId);
       await audit(deps, ctx, { type: 'consent.revoked', accountId: a.account.id, clientId });
+    }
+    return render(ctx, { message: t('Đã thu hồi sự đồng ý.', 'Consent withdrawn.') });
+  });
+
+  // withdraw a consent given on a minor's behalf: its tokens and grant end at once
+  router.post('/account/guardian-consents/revoke', async (ctx) => {
+    const a = await authed(ctx);
+    if (!a) return render(ctx);
+    const minorId = a.form.minor_id ?? '';
+    const clientId = a.form.client_id ?? '';
+    const rec = await deps.records.deleteGuardianConsent(a.account.id, minorId, clientId);
+    if (rec) {
+      await revokeGrant(deps, rec.grantId);
+      await deps.records.deleteActor(rec.grantId);
+      await deps.records.dropActingGrants(a.account.id, [rec.grantId]);
+      await audit(deps, ctx, { type: 'consent.revoked', accountId: minorId, clientId, detail: { actor: a.account.id, from: 'guardian-account-page' } });
     }
     return render(ctx, { message: t('Đã thu hồi sự đồng ý.', 'Consent withdrawn.') });
   });

@@ -10,3 +10,4 @@ export { createLogger, requestContext, REDACT_PATHS, type Logger } from './logge
 export { outboundFetch, refusedAddress, type OutboundOptions, type OutboundFetch } from './outbound.js';
 export { clientAddress, proxyHopsFromEnv } from './web.js';
 export { DeviceCookies, DEVICE_COOKIE_DAYS } from './devices.js';
+export { guardianMayAct, revokeGuardianActing, endGuardianLink, setAccountDisabled, type GuardianRevocation } from './guardians.js';

@@ -9,6 +9,7 @@ import { errors } from 'oidc-provider';
 import type { CitizenAccount } from '../contracts.js';
 import { acrFromAmr, amrFor, canReachLevel2, levelOfAcr, requiredLevelOf } from './acr.js';
 import { audit, type RouteDeps } from './context.js';
+import { guardianMayAct } from './guardians.js';
 import { IdpProtocolError } from './errors.js';
 import { t } from './html.js';
 import { actorPage, consentPage, errorPage, loginPage, retryAfterText, totpPage } from './pages.js';
@@ -96,8 +97,10 @@ export function interactionRoutes(deps: RouteDeps): Router {
       await deps.records.setProgress(d.uid, p, remaining(d));
       const wards: { id: string; name: string; relationship: string }[] = [];
       for (const w of account.wards) {
-        const m = await deps.storage.accounts.get(w.id);
-        if (m && !m.disabled) wards.push({ id: w.id, name: m.name, relationship: w.relationship });
+        // only links that stand now (the child still under 14, both accounts enabled)
+        const rel = await guardianMayAct(deps.storage.accounts, account.id, w.id);
+        const m = rel ? await deps.storage.accounts.get(w.id) : undefined;
+        if (m) wards.push({ id: w.id, name: m.name, relationship: rel! });
       }
       if (wards.length) {
         return sendPage(ctx, 200, (nonce) => actorPage({ nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/actor`, self: account, wards }));
@@ -113,8 +116,18 @@ export function interactionRoutes(deps: RouteDeps): Router {
     // keep progress (actingFor) for the consent step of this interaction
     await deps.records.setProgress(d.uid, p, remaining(d));
     const actingFor = p.actingFor && p.actingFor !== 'self' ? p.actingFor : undefined;
-    if (actingFor) await deps.records.putActing(`cid:${d.cid}`, { guardianId: account.id, minorId: actingFor }, remaining(d));
-    return finish(ctx, { login: { accountId: actingFor ?? account.id, acr, amr, remember: true } });
+    if (actingFor) {
+      const rel = await guardianMayAct(deps.storage.accounts, account.id, actingFor);
+      if (!rel) {
+        await audit(deps, ctx, { type: 'guardian.refused', accountId: actingFor, clientId: String(d.params.client_id), detail: { actor: account.id, where: 'choice' } });
+        await deps.records.clearProgress(d.uid);
+        return finish(ctx, { error: 'access_denied', error_description: 'the guardian may not act for this person' });
+      }
+      await deps.records.putActing(`cid:${d.cid}`, { guardianId: account.id, minorId: actingFor }, remaining(d));
+      await audit(deps, ctx, { type: 'guardian.acting', accountId: actingFor, clientId: String(d.params.client_id), detail: { actor: account.id, relationship: rel } });
+    }
+    // `kyso.guardianId` tells loadExistingGrant (configuration.ts) that this session acts for the minor
+    return finish(ctx, { login: { accountId: actingFor ?? account.id, acr, amr, remember: true }, ...(actingFor ? { kyso: { guardianId: account.id } } : {}) });
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -122,7 +135,8 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (d.prompt.name === 'login') {
       const p = await deps.records.getProgress(d.uid);
       if (p?.pwd && !p.otp && requiredLevelOf(d.params) >= 2) return renderTotp(ctx, d);
-      if (isStepUpOnly(d)) {
+      // a session in which a guardian acts steps up with a full login (the factors are the guardian's)
+      if (isStepUpOnly(d) && !(d.session?.uid && (await deps.records.getActing(`sid:${d.session.uid}`))?.minorId === d.session.accountId)) {
         const account = await deps.storage.accounts.get(d.session!.accountId);
         if (!account || account.disabled) return renderLogin(ctx, d);
         const amr = (d.session as { amr?: string[] }).amr ?? [];
@@ -207,7 +221,9 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const account = await deps.storage.accounts.get(p.accountId);
     if (!account || account.disabled) return renderLogin(ctx, d);
     const choice = form.for === 'self' ? 'self' : account.wards.find((w) => w.id === form.for)?.id;
-    if (!choice) throw new IdpProtocolError('IDP_FORM_INVALID', 'the chosen person is not in your care');
+    if (!choice || (choice !== 'self' && !(await guardianMayAct(deps.storage.accounts, account.id, choice)))) {
+      throw new IdpProtocolError('IDP_FORM_INVALID', 'the chosen person is not in your care');
+    }
     return advance(ctx, d, { ...p, actingFor: choice }, account);
   });
 
@@ -220,19 +236,31 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const accountId = d.session.accountId;
     const clientId = String(d.params.client_id);
     const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const acting = await actingOf(d);
+    let relationship: string | undefined;
+    if (acting) {
+      // the link as it stands now: ended, over age or a disabled guardian means no consent on the minor's behalf
+      relationship = await guardianMayAct(deps.storage.accounts, acting.guardianId, accountId);
+      if (!relationship) {
+        await audit(deps, ctx, { type: 'guardian.refused', accountId, clientId, detail: { actor: acting.guardianId, where: 'consent' } });
+        await deps.records.clearProgress(d.uid);
+        return finish(ctx, { error: 'access_denied', error_description: 'the guardian may no longer act for this person' });
+      }
+    }
+    // loadExistingGrant only offered a grant of the same kind (the guardian's for the minor, or the account's own)
     let grant = d.grantId ? await provider.Grant.find(d.grantId) : undefined;
+    if (grant && (await deps.records.getActor(grant.jti))?.guardianId !== acting?.guardianId) grant = undefined;
     if (!grant) grant = new provider.Grant({ accountId, clientId });
     if (pd.missingOIDCScope) grant.addOIDCScope(pd.missingOIDCScope.join(' '));
     if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    const acting = await actingOf(d);
     const actorId = acting?.guardianId;
-    if (acting && d.session.uid) await deps.records.putActing(`sid:${d.session.uid}`, acting, deps.ttl.consent);
+    if (acting && d.session.uid) await deps.records.putActing(`sid:${d.session.uid}`, acting, deps.ttl.session);
     if (actorId) {
-      const guardian = await deps.storage.accounts.get(actorId);
-      const rel = guardian?.wards.find((w) => w.id === accountId)?.relationship ?? 'guardian';
-      await deps.records.putActor(grantId, { guardianId: actorId, relationship: rel }, deps.ttl.consent);
+      await deps.records.putActor(grantId, { guardianId: actorId, relationship: relationship!, minorId: accountId }, deps.ttl.consent);
+      // the guardian's own consent record for the minor, listed (and withdrawable) on the guardian's account page
+      await deps.records.putGuardianConsent(actorId, { clientId, grantId, scope: grant.getOIDCScope(), grantedAt: Math.floor(Date.now() / 1000), minorId: accountId }, deps.ttl.consent);
     } else {
       // remembered per (account, service), revocable from the account page
       await deps.records.putConsent(accountId, { clientId, grantId, scope: grant.getOIDCScope(), grantedAt: Math.floor(Date.now() / 1000) }, deps.ttl.consent);

@@ -127,6 +127,10 @@ export interface AccountView {
   /** Other live sessions of the account (current one excluded). */
   otherSessions: { uid: string; loginTs?: number; acr?: string; clients: string[]; lastSeen: number }[];
   consents: { clientId: string; clientName: string; scope: string; grantedAt: number }[];
+  /** Consents this account gave as a guardian, on minors' behalf. */
+  guardianConsents: { minorId: string; minorName: string; clientId: string; clientName: string; scope: string; grantedAt: number }[];
+  /** Set when this browser's session acts for a minor (the page is the guardian's). */
+  actingFor?: string;
   enrolment?: { secret: string; qrSvg: string; needCode?: boolean };
   recoveryCodes?: string[];
   message?: Html;
@@ -146,6 +150,7 @@ export function accountPage(p: PageBase & AccountView): string {
 <h1>${t('Tài khoản của bạn', 'Your account')}</h1>
 ${p.message ? html`<div class="note" role="status">${p.message}</div>` : ''}
 ${alertBox(p.error)}
+${p.actingFor ? html`<p class="note">${t(`Phiên này bạn đang đại diện cho ${p.actingFor}.`, `In this session you act for ${p.actingFor}.`)}</p>` : ''}
 <dl>
 <dt>${t('Họ tên', 'Name')}</dt><dd>${a.name}</dd>
 <dt>${t('Số định danh', 'Personal number')}</dt><dd>${a.id}</dd>
@@ -172,6 +177,12 @@ ${p.consents.length === 0 ? html`<p>${t('Chưa có.', 'None yet.')}</p>` : html`
 ${p.consents.map((c) => html`<li>${c.clientName} — <code>${c.scope}</code> (${fmtTime(c.grantedAt)})
 <form method="post" action="/account/consents/revoke">${csrfField(p.csrf)}<input type="hidden" name="client_id" value="${c.clientId}">
 <button type="submit" class="secondary" aria-label="${`Thu hồi / Revoke ${c.clientName}`}">${t('Thu hồi', 'Revoke')}</button></form></li>`)}
+</ul>`}
+<h2>${t('Đồng ý đã cho thay người được giám hộ', 'Consents given on behalf of a minor in your care')}</h2>
+${p.guardianConsents.length === 0 ? html`<p>${t('Chưa có.', 'None yet.')}</p>` : html`<ul>
+${p.guardianConsents.map((c) => html`<li>${c.minorName} → ${c.clientName} — <code>${c.scope}</code> (${fmtTime(c.grantedAt)})
+<form method="post" action="/account/guardian-consents/revoke">${csrfField(p.csrf)}<input type="hidden" name="minor_id" value="${c.minorId}"><input type="hidden" name="client_id" value="${c.clientId}">
+<button type="submit" class="secondary" aria-label="${`Thu hồi / Revoke ${c.minorName} ${c.clientName}`}">${t('Thu hồi', 'Revoke')}</button></form></li>`)}
 </ul>`}
 <h2>${t('Xác thực hai lớp (TOTP)', 'Two-step verification (TOTP)')}</h2>
 ${p.recoveryCodes ? html`<div class="note" role="status"><p>${t('Mã khôi phục — lưu lại ngay, chỉ hiển thị một lần:', 'Recovery codes — save them now, shown only once:')}</p><ul>${p.recoveryCodes.map((c) => html`<li><code>${c}</code></li>`)}</ul></div>` : ''}
