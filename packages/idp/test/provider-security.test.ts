@@ -35,6 +35,13 @@ describe('idp provider: assurance levels and helpers', () => {
     assert.ok(checkBindingMessage('abc\u0000'));
     assert.ok(checkBindingMessage('abc\u202Edef'));
     assert.ok(checkBindingMessage('<script>'));
+    // ordinary Vietnamese punctuation: en and em dashes, typographic quotes, ellipsis, percent
+    assert.equal(checkBindingMessage('Hồ sơ số 12 – “Đăng ký kết hôn”'), undefined);
+    assert.equal(checkBindingMessage('Phí 100% — ‘đã nộp’… «xong» [mã 7]'), undefined);
+    // still refused: markup, bidi isolates and overrides, zero-width and other format characters, tabs, newlines
+    for (const bad of ['a & b', 'a > b', 'a\u2066b', 'a\u202Bb', 'a\u200Bb', 'a\u00ADb', 'a\tb', 'a\nb', 'a\u2028b', 'a\u00A0b', 'a\\b', 'a`b']) {
+      assert.ok(checkBindingMessage(bad), `refused: ${JSON.stringify(bad)}`);
+    }
     assert.ok(checkBindingMessage('a'.repeat(65)));
     assert.ok(checkBindingMessage(''));
     // NFD input is counted after NFC normalisation
