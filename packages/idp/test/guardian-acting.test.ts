@@ -229,6 +229,35 @@ describe('idp guardians: acting only while the link stands (Redis, two processes
     assert.equal((await userinfo(onB, t2.access_token)).status, 200);
   });
 
+  it('step-up while acting: the guardian logs in again with both factors and chooses again; level2 with act', async () => {
+    const guardian = await newCitizen(idp.storage, { level: 2, birthdate: '1983-04-05', name: 'Phạm Văn Cha' });
+    const minor = await newCitizen(idp.storage, { level: 1, birthdate: bornYearsAgo(9), name: 'Phạm Thị Út' });
+    await admin.accounts.linkGuardian(guardian.id, minor.id, 'cha');
+    const browser = new Browser(idp.issuer);
+    const first = await actFor(browser, guardian, minor);
+    assert.equal(first.tokens.claims()!.acr, 'level1');
+    const s = await start({ prompt: '', acr_values: 'level2' });
+    let p = await browser.follow(s.url.href);
+    assert.match(p.body, /\/login"/, 'a full login, not a TOTP step on the minor\'s account');
+    let f = formOf(p.body, '/login');
+    p = await browser.submit(f.action, { csrf: f.csrf, login: guardian.id, password: guardian.password });
+    f = formOf(p.body, '/totp');
+    p = await browser.submit(f.action, { csrf: f.csrf, kind: 'totp', code: await guardian.code() });
+    f = formOf(p.body, '/actor');
+    p = await browser.submit(f.action, { csrf: f.csrf, for: minor.id });
+    const tokens = await oc.authorizationCodeGrant(rp, new URL(p.url), { pkceCodeVerifier: s.verifier, expectedState: 'st' });
+    assert.equal(tokens.claims()!.acr, 'level2');
+    assert.equal(tokens.claims()!.sub, first.tokens.claims()!.sub, 'still the minor');
+    assert.equal((tokens.claims()!.act as { personal_number?: string }).personal_number, guardian.id);
+    // another person cannot use the acting session's step-up
+    const other = await newCitizen(idp.storage, { level: 2 });
+    const s2 = await start({ prompt: '', acr_values: 'level2', max_age: '0' });
+    p = await browser.follow(s2.url.href);
+    f = formOf(p.body, '/login');
+    p = await browser.submit(f.action, { csrf: f.csrf, login: other.id, password: other.password });
+    assert.ok(!p.url.includes('code='), 'no code for someone else in this session');
+  });
+
   it('withdrawal from the guardian\'s account page: listed there, withdrawn, nothing more for the minor', async () => {
     const { guardian, minor } = await family();
     const { tokens } = await actFor(new Browser(idp.issuer), guardian, minor);

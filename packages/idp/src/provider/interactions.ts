@@ -93,7 +93,8 @@ export function interactionRoutes(deps: RouteDeps): Router {
       await deps.records.setProgress(d.uid, p, remaining(d));
       return renderTotp(ctx, d);
     }
-    if (account.wards.length > 0 && p.actingFor === undefined && !isStepUpOnly(d)) {
+    // an own step-up keeps the session's person; a guardian logging in again in a session where he acts chooses again
+    if (account.wards.length > 0 && p.actingFor === undefined && !(isStepUpOnly(d) && d.session?.accountId === account.id)) {
       await deps.records.setProgress(d.uid, p, remaining(d));
       const wards: { id: string; name: string; relationship: string }[] = [];
       for (const w of account.wards) {
@@ -172,7 +173,9 @@ export function interactionRoutes(deps: RouteDeps): Router {
       return renderLogin(ctx, d, 400, t('Số định danh hoặc mật khẩu không đúng.', 'Wrong personal number or password.'));
     }
     // a session can only step up for its own account
-    if (isStepUpOnly(d) && d.session?.accountId && d.session.accountId !== check.account.id) {
+    const actingGuardian = isStepUpOnly(d) && d.session?.uid ? (await deps.records.getActing(`sid:${d.session.uid}`)) : undefined;
+    const sessionPerson = actingGuardian && actingGuardian.minorId === d.session?.accountId ? actingGuardian.guardianId : d.session?.accountId;
+    if (isStepUpOnly(d) && sessionPerson && sessionPerson !== check.account.id) {
       return renderLogin(ctx, d, 400, t('Vui lòng đăng nhập bằng tài khoản hiện tại.', 'Please log in with the current account.'));
     }
     // a successful login resets the account's counters (unknown browsers too) and remembers this browser
