@@ -129,12 +129,14 @@ describe('idp assurance: every path (service, memory store)', function () {
     const acct = (await idp.storage.accounts.get(c.id))!;
     assert.ok(acct.totpEnabled && acct.secondFactorAssured);
     await assert.rejects(idp.storage.accounts.confirmTotpEnrolment(c.id, '000000', enrolmentCode).catch((e: IdpError) => { throw e; }));
-    // the session that enrolled is still level1; a level2 request asks for a TOTP code, then level2
+    // the session that enrolled is still level1, and the new factor cannot raise it: a level2 request asks for a
+    // full login (password, then TOTP), never for the TOTP step alone
     const acctPage = await b.follow('/account');
     assert.match(acctPage.body, /<dd>level1<\/dd>/);
     const stepped = await flow(b, { ...c, code: () => totpCode(secret, Date.now() + 30_000) }, { acr_values: 'level2' });
-    assert.deepEqual(stepped.steps, ['totp']);
+    assert.deepEqual(stepped.steps, ['login', 'totp']);
     assert.equal(stepped.acr, 'level2');
+    assert.deepEqual(stepped.amr, ['pwd', 'otp', 'mfa']);
   });
 
   it('CIBA poll: TOTP alone gives level1; a level2 request needs password + TOTP on the phone', async () => {

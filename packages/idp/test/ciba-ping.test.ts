@@ -86,7 +86,7 @@ describe('idp: CIBA ping over HTTPS (openid-client, Redis)', function () {
     assert.equal(pings.length, 0, 'no ping after a one-factor approval attempt');
     const ok = await phone.submit(f.action, { csrf: f.csrf, decision: 'approve', password: c.password, code: await c.code() });
     assert.equal(ok.res.status, 200);
-    for (let i = 0; i < 100 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(pings.length, 1, 'the service was pinged once');
     assert.equal(pings[0]!.authorization, `Bearer ${notificationToken}`);
     assert.deepEqual(JSON.parse(pings[0]!.body), { auth_req_id: req.auth_req_id });

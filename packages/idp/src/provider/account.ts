@@ -155,6 +155,9 @@ export function accountRoutes(deps: RouteDeps): Router {
       return render(ctx, { error: t('Mã không đúng. Hãy bắt đầu lại.', 'Wrong code. Please start again.') }, 400);
     }
     await deps.limiter.recordSuccess(keys);
+    // the factor does not raise this session (no step-up with it here): the next full login counts
+    const uid = (a.session as unknown as { uid?: string }).uid;
+    if (uid) await deps.records.markFactorChanged(uid, deps.ttl.session);
     await audit(deps, ctx, { type: 'mfa.enrolled', accountId: a.account.id, detail: { assured: res.assured } });
     return render(ctx, { recoveryCodes: res.recoveryCodes, message: t('Đã bật xác thực hai lớp.', 'Two-step verification is on.') });
   });

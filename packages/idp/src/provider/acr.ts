@@ -9,6 +9,9 @@
  *
  * Levels are ordered: a request with `acr_values=level2` is satisfied by any level >= 2; a session that is
  * weaker triggers step-up (TOTP) instead of a fresh password login.
+ *
+ * The acr of a token is never taken from the path that produced it: every path (login, step-up, CIBA) computes it
+ * with {@link acrFromAmr} from the factors used in that authentication (services/idp/README.md has the table).
  */
 import type { AssuranceLevel } from '../contracts.js';
 

@@ -106,7 +106,9 @@ export function cibaRoutes(deps: RouteDeps): Router {
     }
     // a level-2 request needs both factors here, on the phone: the password and a TOTP code
     const needPassword = (l.rec.level ?? 0) >= 2;
-    const keys = [`ip:${deps.clientIp(ctx)}`, `otp:${l.rec.accountId}`, ...(needPassword ? [`acct:${l.rec.accountId}`] : [])];
+    // the password is throttled like the login page's: a known device (device cookie) keeps its own allowance
+    const device = needPassword ? deps.devices.deviceFor(ctx, l.rec.accountId) : undefined;
+    const keys = [`ip:${deps.clientIp(ctx)}`, `otp:${l.rec.accountId}`, ...(needPassword ? [device ? `dev:${l.rec.accountId}:${device}` : `acct:${l.rec.accountId}`] : [])];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
@@ -128,7 +130,8 @@ export function cibaRoutes(deps: RouteDeps): Router {
         ? t('Mật khẩu hoặc mã không đúng.', 'Wrong password or code.')
         : t('Mã không đúng hoặc đã được sử dụng.', 'Wrong or already used code.'));
     }
-    await deps.limiter.recordSuccess(keys);
+    await deps.limiter.recordSuccess(needPassword ? [...keys, `acct:${account.id}`] : keys);
+    if (needPassword) deps.devices.remember(ctx, account.id);
     account = (await deps.storage.accounts.get(account.id)) ?? account;
     const amr = amrFor({ pwd: needPassword, otp: true });
     const acr = acrFromAmr(amr, account);

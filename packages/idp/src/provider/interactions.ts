@@ -140,6 +140,8 @@ export function interactionRoutes(deps: RouteDeps): Router {
       if (isStepUpOnly(d) && !(d.session?.uid && (await deps.records.getActing(`sid:${d.session.uid}`))?.minorId === d.session.accountId)) {
         const account = await deps.storage.accounts.get(d.session!.accountId);
         if (!account || account.disabled) return renderLogin(ctx, d);
+        // a factor enrolled or replaced in this session does not count for it: full login again
+        if (d.session?.uid && await deps.records.factorChangedIn(d.session.uid)) return renderLogin(ctx, d);
         const amr = (d.session as { amr?: string[] }).amr ?? [];
         return advance(ctx, d, { accountId: account.id, pwd: amr.includes('pwd'), otp: false }, account);
       }

@@ -87,6 +87,17 @@ export class Records {
     this.acting = new storage.Adapter('KysoActing');
     this.lists = storage.lists;
     this.keySet = new storage.Adapter('KysoKeySet');
+    this.sessionFactor = new storage.Adapter('KysoSessionFactor');
+  }
+
+  private readonly sessionFactor: Adapter;
+
+  /** Marks a session in which a second factor was enrolled or replaced: it cannot step up with it. */
+  async markFactorChanged(sessionUid: string, ttl: number): Promise<void> {
+    await this.sessionFactor.upsert(sessionUid, { at: Date.now() }, Math.max(ttl, 1));
+  }
+  async factorChangedIn(sessionUid: string): Promise<boolean> {
+    return !!(await this.sessionFactor.find(sessionUid));
   }
 
   async getProgress(uid: string): Promise<InteractionProgress | undefined> {
