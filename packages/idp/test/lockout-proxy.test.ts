@@ -23,6 +23,8 @@ describe('idp proxy trust: client address', () => {
     assert.equal(clientAddress(req('203.0.113.7'), 3), '203.0.113.7', 'fewer entries than hops: the leftmost');
     assert.equal(clientAddress(req(''), 1), '10.0.0.9', 'no header: the peer');
     assert.equal(clientAddress(req('1.1.1.1, not-an-ip'), 1), '10.0.0.9', 'a non-address is not believed');
+    assert.equal(clientAddress(req('1.1.1.1, 203.0.113.7:51234'), 1), '203.0.113.7', 'a port written by the proxy is dropped');
+    assert.equal(clientAddress(req('[2001:db8::7]:443'), 1), '2001:db8::7');
     assert.equal(clientAddress({ socket: { remoteAddress: '10.0.0.9' }, headers: { 'x-forwarded-for': ['1.1.1.1', '2001:db8::1'] } }, 1), '2001:db8::1');
   });
   it('KYSO_IDP_PROXY_HOPS: a whole number 0-10, else a clear error', () => {

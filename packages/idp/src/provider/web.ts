@@ -92,7 +92,12 @@ export function proxyHopsFromEnv(env: NodeJS.ProcessEnv = process.env): number |
 }
 
 function plainAddress(a: string): string {
-  const t = a.trim();
+  let t = a.trim();
+  // some proxies write the client's port too: 203.0.113.7:51234, [2001:db8::1]:51234
+  const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(t);
+  const v6port = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(t);
+  if (v4port) t = v4port[1]!;
+  else if (v6port) t = v6port[1]!;
   return t.startsWith('::ffff:') && isIP(t.slice(7)) === 4 ? t.slice(7) : t;
 }
 
