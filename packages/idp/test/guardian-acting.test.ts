@@ -146,7 +146,9 @@ describe('idp guardians: acting only while the link stands (Redis, two processes
     const events = await admin.audit.list({ accountId: minor.id });
     assert.ok(events.some((e) => e.type === 'guardian.acting' && e.detail?.actor === guardian.id));
     assert.ok(events.some((e) => e.type === 'consent.granted' && e.detail?.actor === guardian.id));
-    assert.ok(events.some((e) => e.type === 'guardian.token' && e.detail?.actor === guardian.id));
+    assert.ok(events.some((e) => e.type === 'guardian.token' && e.detail?.actor === guardian.id && e.detail?.grant_type === 'authorization_code'));
+    assert.ok(events.some((e) => e.type === 'guardian.token' && e.detail?.actor === guardian.id && e.detail?.grant_type === 'refresh_token'));
+    assert.ok(events.some((e) => e.type === 'guardian.token' && e.detail?.actor === guardian.id && e.detail?.use === 'userinfo'));
     assert.ok(events.some((e) => e.type === 'guardian.unlinked' && e.detail?.actor === guardian.id));
   });
 
@@ -223,6 +225,7 @@ describe('idp guardians: acting only while the link stands (Redis, two processes
     const sso = await gb.follow(s3.url.href);
     const t3 = await oc.authorizationCodeGrant(rp, new URL(sso.url), { pkceCodeVerifier: s3.verifier, expectedState: 'st' });
     assert.ok(t3.claims()!.act, 'act on a token issued through SSO while acting');
+    assert.ok((await admin.audit.list({ accountId: minor.id })).some((e) => e.type === 'guardian.acting' && e.detail?.where === 'sso' && e.detail?.actor === guardian.id));
     await endGuardianLink(admin, guardian.id, minor.id, 'test');
     await assertNothing(t, 'unlink');
     // the minor's own tokens are untouched by the end of the link

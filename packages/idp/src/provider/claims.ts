@@ -111,6 +111,8 @@ export interface GuardianGuard {
   mayAct(ctx: KoaContextWithOIDC, actor: ActorRecord, minorId: string): Promise<boolean>;
   /** An authorization request reusing a session: false when the session is a guardian's acting for a minor under a link that no longer stands. */
   sessionMayAct(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
+  /** Records that claims were released while acting (userinfo), with the guardian named. */
+  released?(ctx: KoaContextWithOIDC, actor: ActorRecord, minorId: string, use: string): void;
 }
 
 export function makeFindAccount(storage: IdpStorage, actors: GrantActors, guard?: GuardianGuard) {
@@ -135,8 +137,9 @@ export function makeFindAccount(storage: IdpStorage, actors: GrantActors, guard?
     }
     return {
       accountId: account.id,
-      async claims(_use: string, scope: string) {
+      async claims(use: string, scope: string) {
         const act = fromToken ? mintedAct(token) : actor ? actors.claim(actor, ctx.oidc?.client as SubjectNaming | undefined, scope) : undefined;
+        if (act && actor && use === 'userinfo') guard?.released?.(ctx, actor, account.id, use);
         return { sub: account.id, ...accountClaims(account), ...(act ? { act } : {}) };
       },
     };

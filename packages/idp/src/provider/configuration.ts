@@ -156,6 +156,8 @@ export function buildConfiguration(opts: {
       } else if (uid) {
         const acting = await deps.records.getActing(`sid:${uid}`);
         guardianId = acting && acting.minorId === accountId ? acting.guardianId : undefined;
+        // single sign-on reuse while acting (the link was checked by findAccount): audited with the guardian named
+        if (guardianId) await audit(deps, ctx as never, { type: 'guardian.acting', accountId, clientId, detail: { actor: guardianId, where: 'sso' } });
       }
       // a guardian's consent for the minor and the minor's own are separate records: never one for the other
       const candidates = [oidc.result?.consent?.grantId as string | undefined, oidc.session!.grantIdFor(clientId)];
@@ -231,6 +233,9 @@ function guardianGuard(deps: RouteDeps): GuardianGuard {
     async mayAct(ctx, actor, minorId) {
       if (actor.minorId && actor.minorId !== minorId) return refuse(ctx, actor.guardianId, minorId, String(ctx.oidc?.route ?? ''));
       return (await guardianMayAct(deps.storage.accounts, actor.guardianId, minorId)) ? true : refuse(ctx, actor.guardianId, minorId, String(ctx.oidc?.route ?? ''));
+    },
+    released(ctx, actor, minorId, use) {
+      void audit(deps, undefined, { type: 'guardian.token', accountId: minorId, ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}), detail: { actor: actor.guardianId, use } });
     },
     async sessionMayAct(ctx, accountId) {
       if ((ctx.oidc?.result as { login?: unknown } | undefined)?.login) return true; // a fresh login decides anew
