@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as oc from 'openid-client';
-import { clientAddress, createLogger, createStorage, MemoryRateLimiter, proxyHopsFromEnv, type KysoIdpStorage } from '@kyso/idp';
+import { clientAddress, createLogger, createStorage, DeviceCookies, MemoryRateLimiter, proxyHopsFromEnv, type KysoIdpStorage } from '@kyso/idp';
 import { createIdpServer, type IdpServer } from '@kyso/service-idp';
 import { Browser, RP_REDIRECT, SECRET, baseSeed, formOf, newCitizen } from './provider-helpers.js';
 
@@ -32,6 +32,38 @@ describe('idp proxy trust: client address', () => {
     assert.equal(proxyHopsFromEnv({ KYSO_IDP_PROXY_HOPS: '2' }), 2);
     assert.throws(() => proxyHopsFromEnv({ KYSO_IDP_PROXY_HOPS: 'yes' }), /KYSO_IDP_PROXY_HOPS must be a whole number/);
     assert.throws(() => proxyHopsFromEnv({ KYSO_IDP_PROXY_HOPS: '-1' }), /KYSO_IDP_PROXY_HOPS/);
+  });
+});
+
+describe('idp device cookies', () => {
+  /** A koa-like context with a cookie jar. */
+  const jar = () => {
+    const c = new Map<string, string>();
+    return { cookies: { get: (n: string) => c.get(n), set: (n: string, v: string) => { c.set(n, v); } }, c } as unknown as import('koa').Context & { c: Map<string, string> };
+  };
+  it('signed per account, verified under older cookie keys, refused when altered, expired or for another account', () => {
+    let now = Date.now();
+    let keys = ['k1-0123456789abcdef0123456789abcdef'];
+    const d = new DeviceCookies(() => keys, false, () => now);
+    const ctx = jar();
+    assert.equal(d.deviceFor(ctx, '001090000001'), undefined);
+    d.remember(ctx, '001090000001');
+    const dev = d.deviceFor(ctx, '001090000001');
+    assert.ok(dev);
+    assert.equal(d.deviceFor(ctx, '079190000002'), undefined, 'not for another account');
+    d.remember(ctx, '079190000002');
+    assert.equal(d.deviceFor(ctx, '001090000001'), dev, 'several accounts per browser, device id kept');
+    keys = ['k2-0123456789abcdef0123456789abcdef', keys[0]!];
+    assert.equal(d.deviceFor(ctx, '001090000001'), dev, 'still valid after a cookie-key rotation');
+    const raw = ctx.c.get('kyso.device')!;
+    ctx.c.set('kyso.device', raw.replace(/_(\d+)_/, (_m, t: string) => `_${Number(t) + 1}_`));
+    assert.equal(d.deviceFor(ctx, '001090000001'), undefined, 'an altered entry is refused');
+    ctx.c.set('kyso.device', raw);
+    now += 181 * 86_400_000;
+    assert.equal(d.deviceFor(ctx, '001090000001'), undefined, 'expired after 180 days');
+    keys = ['k3-0123456789abcdef0123456789abcdef'];
+    now = Date.now();
+    assert.equal(d.deviceFor(ctx, '001090000001'), undefined, 'a retired key no longer vouches');
   });
 });
 
