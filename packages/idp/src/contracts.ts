@@ -31,6 +31,11 @@ export interface CitizenAccount {
   level: AssuranceLevel;
   disabled: boolean;
   totpEnabled: boolean;
+  /**
+   * The active second factor was seeded, set by an administrator or enrolled with an administrator's one-time
+   * enrolment code: only then can it yield level 2 (a factor the citizen enrolled alone never does).
+   */
+  secondFactorAssured: boolean;
   /** Minors (under 14) this account may act for, with the relationship (e.g. "parent"). */
   wards: { id: string; relationship: string }[];
   /** Guardians of this account (set on a minor's account). */
@@ -73,13 +78,22 @@ export interface AccountStore {
   /** Starts TOTP enrolment: secret, otpauth:// URL and a QR code (SVG markup). Not active until confirmed. */
   beginTotpEnrolment(id: string): Promise<{ secret: string; otpauthUrl: string; qrSvg: string }>;
   /** Confirms enrolment with a first code; returns fresh recovery codes, or null if the code is wrong. */
-  confirmTotpEnrolment(id: string, code: string): Promise<{ recoveryCodes: string[] } | null>;
+  confirmTotpEnrolment(id: string, code: string, enrolmentCode?: string): Promise<{ recoveryCodes: string[]; assured: boolean } | null>;
+  /** One-time enrolment code that makes the next enrolment count for level 2 (administrator, identity checked). */
+  issueEnrolmentCode(id: string, ttlMs?: number): Promise<string>;
+  /** Sets the active TOTP secret (>= 128 bits; administrator-enrolled). */
+  setTotpSecret(id: string, secret: string, field?: string): Promise<void>;
   /** ±1 time step; each accepted code is usable once (replay → false). */
   verifyTotp(id: string, code: string): Promise<boolean>;
   /** One-time recovery code (consumed on success). */
   useRecoveryCode(id: string, code: string): Promise<boolean>;
-  resetMfa(id: string): Promise<void>;
+  /** Removes the second factor and recovery codes; returns a one-time enrolment code. */
+  resetMfa(id: string): Promise<{ enrolmentCode: string }>;
   linkGuardian(guardianId: string, minorId: string, relationship: string): Promise<void>;
+  /** Removes a guardian link from both accounts (what was issued under it: see `endGuardianLink`). */
+  unlinkGuardian(guardianId: string, minorId: string): Promise<void>;
+  /** The relationship when the link stands now and the minor is under 14 today; undefined otherwise. */
+  guardianRelationship(guardianId: string, minorId: string): Promise<string | undefined>;
 }
 
 /** Rate limiting with exponential backoff that always expires (no permanent lockout). */
@@ -95,7 +109,11 @@ export type AuditEventType =
   | 'login.success' | 'login.failure' | 'login.rate-limited'
   | 'mfa.success' | 'mfa.failure' | 'mfa.enrolled' | 'mfa.reset' | 'mfa.recovery-used'
   | 'consent.granted' | 'consent.revoked' | 'logout' | 'account.created' | 'account.disabled'
-  | 'account.enabled' | 'password.changed' | 'ciba.requested' | 'ciba.approved' | 'ciba.denied';
+  | 'account.enabled' | 'password.changed' | 'ciba.requested' | 'ciba.approved' | 'ciba.denied'
+  /** A guardian chose to act for a minor / tokens were issued while acting / acting was refused (link ended). */
+  | 'guardian.acting' | 'guardian.token' | 'guardian.refused'
+  /** A guardian link was made or ended; what was issued under it was revoked. */
+  | 'guardian.linked' | 'guardian.unlinked' | 'guardian.revoked';
 
 export interface AuditEvent {
   type: AuditEventType;

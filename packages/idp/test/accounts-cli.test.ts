@@ -148,6 +148,47 @@ describe('kyso idp (CLI) against Redis', function () {
     assert.equal(await s.audit.verifyChain(), true);
   });
 
+  it('TOTP secrets under 128 bits refused naming KYSO_IDP_TOTP_SECRET; reset-mfa prints a one-time enrolment code that makes the factor count for level 2', async () => {
+    const id = makePersonalNumber({ birthdate: '1991-02-03', gender: 'female', serial: 7 });
+    const short = await kyso(['idp', 'user', 'add', '--id', id, '--name', 'Võ Thị Sáu', '--birthdate', '1991-02-03', '--gender', 'female', '--level', '2'],
+      { ...env, KYSO_IDP_PASSWORD: 'correct horse battery', KYSO_IDP_TOTP_SECRET: 'JBSWY3DPEHPK3PXP' });
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /KYSO_IDP_TOTP_SECRET is 80 bits .*at least 128 bits/);
+    assert.equal(await s.accounts.get(id), undefined, 'nothing created');
+    const add = await kyso(['idp', 'user', 'add', '--id', id, '--name', 'Võ Thị Sáu', '--birthdate', '1991-02-03', '--gender', 'female', '--level', '2'], { ...env, KYSO_IDP_PASSWORD: 'correct horse battery' });
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /enrolment code .*: [A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
+    const reset = await kyso(['idp', 'user', 'reset-mfa', id], env);
+    assert.equal(reset.code, 0, reset.stderr);
+    const code = /enrolment code .*: ([A-Z0-9-]{17})/.exec(reset.stdout)![1]!;
+    const e = await s.accounts.beginTotpEnrolment(id);
+    const { totpCode } = await import('@kyso/idp');
+    const done = await s.accounts.confirmTotpEnrolment(id, await totpCode(e.secret), code);
+    assert.equal(done?.assured, true);
+    assert.equal((await s.accounts.get(id))!.secondFactorAssured, true);
+  });
+
+  it('link-guardian and unlink-guardian (the link ends on both accounts, audited with the guardian)', async () => {
+    const g = makePersonalNumber({ birthdate: '1980-03-04', gender: 'male', serial: 11 });
+    const m = makePersonalNumber({ birthdate: '2018-06-07', gender: 'female', serial: 12 });
+    await s.accounts.create({ id: g, name: 'Đỗ Văn Bố', birthdate: '1980-03-04', gender: 'male', level: 1, password: 'correct horse battery' });
+    await s.accounts.create({ id: m, name: 'Đỗ Thị Bé', birthdate: '2018-06-07', gender: 'female', level: 1, password: 'correct horse battery' });
+    const link = await kyso(['idp', 'user', 'link-guardian', g, m, 'cha'], env);
+    assert.equal(link.code, 0, link.stderr);
+    assert.deepEqual((await s.accounts.get(m))!.guardians, [{ id: g, relationship: 'cha' }]);
+    const unlink = await kyso(['idp', 'user', 'unlink-guardian', g, m], env);
+    assert.equal(unlink.code, 0, unlink.stderr);
+    assert.match(unlink.stdout, new RegExp(`${g} is no longer guardian of ${m}`));
+    assert.match(unlink.stdout, /revoked: \d+ grant\(s\), \d+ session\(s\), \d+ consent\(s\)/);
+    assert.deepEqual((await s.accounts.get(m))!.guardians, []);
+    assert.deepEqual((await s.accounts.get(g))!.wards, []);
+    const usage = await kyso(['idp', 'user', 'unlink-guardian', g], env);
+    assert.equal(usage.code, 2);
+    const events = await s.audit.list({ accountId: m });
+    assert.ok(events.some((e) => e.type === 'guardian.linked' && e.detail?.actor === g));
+    assert.ok(events.some((e) => e.type === 'guardian.unlinked' && e.detail?.actor === g));
+  });
+
   it('client add|list|remove store clients where oidc-provider reads them (Adapter "Client")', async () => {
     const [a1, a2, a3] = await Promise.all([
       kyso(['idp', 'client', 'add', '--id', 'portal', '--redirect-uri', 'https://portal.example/cb', '--post-logout-redirect-uri', 'https://portal.example/'], { ...env, KYSO_IDP_CLIENT_SECRET: 'portal-secret-0123456789' }),

@@ -69,7 +69,7 @@ describe('idp: CIBA ping over HTTPS (openid-client, Redis)', function () {
     assert.ok(rp.serverMetadata().backchannel_token_delivery_modes_supported?.includes('ping'));
     const notificationToken = 'nt-' + Math.random().toString(36).slice(2) + '-0123456789';
     const message = 'Phê duyệt hồ sơ cấp giấy phép lái xe #B7';
-    const req = await oc.initiateBackchannelAuthentication(rp, { scope: 'openid profile', login_hint: c.id, binding_message: message, client_notification_token: notificationToken });
+    const req = await oc.initiateBackchannelAuthentication(rp, { scope: 'openid profile', login_hint: c.id, binding_message: message, client_notification_token: notificationToken, acr_values: 'level2' });
     // before approval: no ping, and the token endpoint says authorization_pending
     await assert.rejects(oc.pollBackchannelAuthenticationGrant(rp, { ...req, interval: 0.05, expires_in: 0.2 } as never));
     assert.equal(pings.length, 0);
@@ -79,14 +79,20 @@ describe('idp: CIBA ping over HTTPS (openid-client, Redis)', function () {
     const page = await phone.follow(note.approvalUrl);
     assert.ok(page.body.includes(message));
     const f = formOf(page.body);
-    const ok = await phone.submit(f.action, { csrf: f.csrf, decision: 'approve', code: await c.code() });
+    // level 2 asked: the phone page wants the password as well as the code; the code alone is refused
+    assert.match(page.body, /name="password"/);
+    const oneFactor = await phone.submit(f.action, { csrf: f.csrf, decision: 'approve', code: await c.code() });
+    assert.equal(oneFactor.res.status, 400);
+    assert.equal(pings.length, 0, 'no ping after a one-factor approval attempt');
+    const ok = await phone.submit(f.action, { csrf: f.csrf, decision: 'approve', password: c.password, code: await c.code() });
     assert.equal(ok.res.status, 200);
-    for (let i = 0; i < 100 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(pings.length, 1, 'the service was pinged once');
     assert.equal(pings[0]!.authorization, `Bearer ${notificationToken}`);
     assert.deepEqual(JSON.parse(pings[0]!.body), { auth_req_id: req.auth_req_id });
     const tokens = await oc.pollBackchannelAuthenticationGrant(rp, { ...req, interval: 0.05 } as never);
     assert.equal(tokens.claims()!.acr, 'level2');
+    assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp', 'mfa']);
     const info = await oc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
     assert.equal(info.name, (await idp.storage.accounts.get(c.id))!.name);
   });

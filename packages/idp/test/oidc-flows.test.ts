@@ -190,7 +190,9 @@ describe('idp: openid-client flows against the service (Redis)', function () {
     const ok = await phone.submit(f.action, { csrf: f.csrf, decision: 'approve', code: await c.code() });
     assert.equal(ok.res.status, 200);
     const tokens = await oc.pollBackchannelAuthenticationGrant(ciba, { ...req, interval: 0.1 } as never);
-    assert.equal(tokens.claims()!.acr, 'level2');
+    // one factor on the phone (TOTP): level1, whatever the account's level
+    assert.equal(tokens.claims()!.acr, 'level1');
+    assert.deepEqual(tokens.claims()!.amr, ['otp']);
     const info = await oc.fetchUserInfo(ciba, tokens.access_token, tokens.claims()!.sub);
     assert.equal(info.name, 'Nguyễn Thị Minh Khai');
   });

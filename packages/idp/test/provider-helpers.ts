@@ -94,6 +94,11 @@ export class Browser {
 
   constructor(readonly origin: string) {}
 
+  /** Sets a cookie by hand (e.g. a forged one). */
+  setCookie(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+
   cookieHeader(): string {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   }

@@ -35,6 +35,13 @@ describe('idp provider: assurance levels and helpers', () => {
     assert.ok(checkBindingMessage('abc\u0000'));
     assert.ok(checkBindingMessage('abc\u202Edef'));
     assert.ok(checkBindingMessage('<script>'));
+    // ordinary Vietnamese punctuation: en and em dashes, typographic quotes, ellipsis, percent
+    assert.equal(checkBindingMessage('Hồ sơ số 12 – “Đăng ký kết hôn”'), undefined);
+    assert.equal(checkBindingMessage('Phí 100% — ‘đã nộp’… «xong» [mã 7]'), undefined);
+    // still refused: markup, bidi isolates and overrides, zero-width and other format characters, tabs, newlines
+    for (const bad of ['a & b', 'a > b', 'a\u2066b', 'a\u202Bb', 'a\u200Bb', 'a\u00ADb', 'a\tb', 'a\nb', 'a\u2028b', 'a\u00A0b', 'a\\b', 'a`b']) {
+      assert.ok(checkBindingMessage(bad), `refused: ${JSON.stringify(bad)}`);
+    }
     assert.ok(checkBindingMessage('a'.repeat(65)));
     assert.ok(checkBindingMessage(''));
     // NFD input is counted after NFC normalisation
@@ -186,16 +193,18 @@ describe('idp provider: pages and security', function () {
 
   it('account page: TOTP enrolment with QR code and recovery codes; recovery code works once', async () => {
     const c = await newCitizen(idp.storage, { level: 2, totp: false });
+    // a level-2 account enrols with the one-time code an administrator gives (kyso idp user reset-mfa)
+    const { enrolmentCode } = await idp.storage.accounts.resetMfa(c.id);
     const b = new Browser(idp.issuer);
     await flow(b, c);
     const page = await b.follow('/account');
     const begin = formOf(page.body, '/account/mfa/begin');
     const enrol = await b.submit(begin.action, { csrf: begin.csrf });
     assert.match(enrol.body, /<svg/);
-    const secret = /<code>([A-Z2-7]{16,})<\/code>/.exec(enrol.body)?.[1];
-    assert.ok(secret, 'secret shown for manual entry');
+    const secret = /<code>([A-Z2-7]{32})<\/code>/.exec(enrol.body)?.[1];
+    assert.ok(secret, 'secret shown for manual entry (160 bits, 32 characters)');
     const confirm = formOf(enrol.body, '/account/mfa/confirm');
-    const done = await b.submit(confirm.action, { csrf: confirm.csrf, code: await totpCode(secret) });
+    const done = await b.submit(confirm.action, { csrf: confirm.csrf, code: await totpCode(secret), enrolment_code: enrolmentCode });
     const codes = [...done.body.matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].map((m) => m[1]!);
     assert.ok(codes.length >= 5, 'recovery codes shown');
     assert.equal((await idp.storage.accounts.get(c.id))!.totpEnabled, true);

@@ -21,6 +21,11 @@ export interface IdpServerOptions {
   seed?: string | SeedFile;
   storage: IdpStorage;
   proxy?: boolean;
+  /**
+   * Proxies in front that append to `X-Forwarded-For` (default `KYSO_IDP_PROXY_HOPS`, else 1 with `proxy`, else 0);
+   * the client address is taken that many entries from the right, anything further left is ignored.
+   */
+  trustedProxyHops?: number;
   logger?: Logger;
   notifyCiba?: (n: CibaNotification) => void | Promise<void>;
   /** Separate (more lenient) limiter for per-address keys; see `KysoIdpOptions.ipRateLimiter`. */
@@ -75,7 +80,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   let idp: KysoIdp;
   try {
     idp = await createKysoIdp({
-      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}), ...(opts.ipRateLimiter ? { ipRateLimiter: opts.ipRateLimiter } : {}),
+      issuer, storage: opts.storage, clients: seed?.clients ?? [], proxy: opts.proxy, ...(opts.trustedProxyHops !== undefined ? { trustedProxyHops: opts.trustedProxyHops } : {}), logger: log, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}), ...(opts.ipRateLimiter ? { ipRateLimiter: opts.ipRateLimiter } : {}),
       ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
     });
   } catch (e) {
@@ -84,7 +89,8 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   }
 
   const app = new Koa();
-  app.proxy = opts.proxy ?? false;
+  app.proxy = idp.provider.proxy;
+  app.maxIpsCount = idp.provider.maxIpsCount;
   app.keys = idp.keys.cookieKeys();
   app.silent = true;
   const accessLog = log.level === 'debug' || log.level === 'trace';

@@ -4,7 +4,7 @@
  *   email?, level: 1|2, totp_secret? } ], "guardians"?: [ { guardian, minor, relationship } ] }`
  */
 import { readFile } from 'node:fs/promises';
-import { assertClientMetadata, IdpProtocolError, seedAccounts, type IdpStorage, type NewAccount } from '@kyso/idp';
+import { assertClientMetadata, IdpProtocolError, seedAccounts, totpSecretProblem, type IdpStorage, type NewAccount } from '@kyso/idp';
 import type { ClientMetadata } from 'oidc-provider';
 
 export interface SeedFile {
@@ -35,7 +35,10 @@ export function parseSeed(doc: unknown): SeedFile {
     const r = u as Record<string, unknown>;
     for (const k of ['id', 'password', 'name', 'birthdate']) if (typeof r[k] !== 'string') fail(`users[${i}].${k} must be a string`);
     if (r.level !== 1 && r.level !== 2) fail(`users[${i}].level must be 1 or 2`);
-    if (r.totp_secret !== undefined && (typeof r.totp_secret !== 'string' || !/^[A-Z2-7]+=*$/i.test(r.totp_secret))) fail(`users[${i}].totp_secret must be base32`);
+    if (r.totp_secret !== undefined) {
+      const problem = totpSecretProblem(r.totp_secret);
+      if (problem) fail(`users[${i}].totp_secret ${problem}`);
+    }
   });
   const guardians = d.guardians ?? [];
   if (!Array.isArray(guardians)) fail('"guardians" must be an array');

@@ -129,7 +129,8 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
         nonce: login.nonce,
         code_challenge: await oc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
-        acr_values: 'level1',
+        // `/login?acr=level2` asks for assurance level 2 (password + TOTP, or a TOTP step-up of a level-1 session)
+        acr_values: ctx.query.acr === 'level2' ? 'level2' : 'level1',
         ui_locales: 'vi',
       });
       ctx.redirect(url.href);

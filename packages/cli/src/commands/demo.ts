@@ -40,11 +40,6 @@ function parse(args: string[]): DemoArgs | 'help' {
   return { port: p.values.port, dir: p.values.dir, host: p.values.host };
 }
 
-/** A base32 TOTP secret for the level-2 demo account. */
-function base32Secret(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
-}
 
 /** `kyso demo`: PKI responders, identity provider, validation service and the demo portal in one process. */
 export const command: Command = {
@@ -78,7 +73,16 @@ export const command: Command = {
       closers.push(() => storage.close());
       const clientSecret = randomBytes(32).toString('base64url');
       const portalUrl = `http://${opts.host}:${portalPort}`;
-      const totpSecret = base32Secret();
+      // 160 bits, 32 base32 characters (what authenticator apps and the TOTP check accept)
+      const { newTotpSecret } = await import('@kyso/idp');
+      const totpSecret = newTotpSecret();
+      const level2 = DEMO_USERS.filter((u) => u.level === 2);
+      // on a store that already has the demo citizens (REDIS_URL, second start) the seed leaves them alone: set the
+      // secret printed below as theirs, and say so
+      const reset: string[] = [];
+      for (const u of level2) {
+        if (await storage.accounts.get(u.id)) { await storage.accounts.setTotpSecret(u.id, totpSecret); reset.push(u.id); }
+      }
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
         port: idpPort, host: opts.host, storage, allowLoopbackFetch: true,
@@ -128,6 +132,7 @@ export const command: Command = {
         `  store                    ${storage.kind}`,
         '  demo citizens:',
         ...DEMO_USERS.map((u) => `    ${u.id}  ${u.name}  password ${u.password}  level ${u.level}${u.level === 2 ? `  TOTP secret ${totpSecret}` : ''}`),
+        ...(reset.length ? [`  (the store already had ${reset.join(', ')}: TOTP secret reset to the one printed above)`] : []),
         '  Ctrl-C to stop.',
         '',
       ].join('\n'));

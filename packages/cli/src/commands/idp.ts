@@ -1,5 +1,5 @@
 /**
- * `kyso idp client add|list|remove` and `kyso idp user add|list|disable|enable|reset-mfa|set-level|link-guardian`,
+ * `kyso idp client add|list|remove` and `kyso idp user add|list|disable|enable|reset-mfa|set-level|link-guardian|unlink-guardian`,
  * plus `kyso idp seed FILE` and `kyso idp audit [--verify]`, against the identity provider's Redis (REDIS_URL,
  * or REDIS_SENTINELS / REDIS_CLUSTER). Secrets (passwords, client secrets, TOTP seeds) come from the environment
  * or a prompt, never from the command line.
@@ -25,10 +25,14 @@ const HELP = `Usage: kyso idp <client|user|seed|audit|keys> ...   (needs REDIS_U
         a pre-enrolled TOTP secret (base32) from KYSO_IDP_TOTP_SECRET
   kyso idp user list [--json]
   kyso idp user disable|enable|reset-mfa ID
+        reset-mfa prints a one-time enrolment code (7 days): the citizen enrols a new TOTP factor with it on the
+        account page, and only such a factor counts for level 2 (check the identity in person first)
   kyso idp user show ID
   kyso idp user set-password ID          password from KYSO_IDP_PASSWORD or the prompt
   kyso idp user set-level ID 1|2
   kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP
+  kyso idp user unlink-guardian GUARDIAN_ID MINOR_ID   end the link; tokens, grants, sessions and consents given
+        while the guardian acted for the minor are revoked at once (disable does the same for a guardian)
   kyso idp seed FILE            load {"clients": [...], "users": [...]} (existing users are kept)
   kyso idp audit [--account ID] [--limit N] [--json]   list events, newest last
   kyso idp audit --head                   print SEQ:HASH of the newest record (keep it elsewhere as an anchor)
@@ -176,6 +180,12 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     if (!values.id || !values.name || !values.birthdate) throw new UsageError('user add needs --id, --name and --birthdate');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(values.birthdate)) throw new UsageError(`--birthdate: needs YYYY-MM-DD, got '${values.birthdate}'`);
     const level = values.level as 1 | 2;
+    const totpSecret = process.env.KYSO_IDP_TOTP_SECRET;
+    if (totpSecret) {
+      const { totpSecretProblem } = await import('@kyso/idp');
+      const problem = totpSecretProblem(totpSecret);
+      if (problem) throw new UsageError(`KYSO_IDP_TOTP_SECRET ${problem}`);
+    }
     const s = await openStorage();
     try {
       const password = await newPassword();
@@ -183,10 +193,14 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
         id: values.id, name: values.name, birthdate: values.birthdate, password, level,
         ...(values.gender ? { gender: values.gender } : {}), ...(values.address ? { address: values.address } : {}),
         ...(values.phone ? { phone: values.phone } : {}), ...(values.email ? { email: values.email } : {}),
-        ...(process.env.KYSO_IDP_TOTP_SECRET ? { totp_secret: process.env.KYSO_IDP_TOTP_SECRET } : {}),
+        ...(totpSecret ? { totp_secret: totpSecret } : {}),
       });
       await s.audit.append({ type: 'account.created', accountId: acct.id, detail: { via: 'cli' } });
       out(`user ${acct.id} created (level ${acct.level}${acct.totpEnabled ? ', TOTP enrolled' : ''})`);
+      if (acct.level === 2 && !acct.totpEnabled) {
+        // level 2 is reached only with a second factor enrolled under this code (identity checked in person)
+        out(`enrolment code (one use, 7 days; give it to the citizen in person): ${await s.accounts.issueEnrolmentCode(acct.id)}`);
+      }
     } finally { await s.close(); }
     return 0;
   }
@@ -205,13 +219,16 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
     const s = await openStorage();
     try {
       if (sub === 'reset-mfa') {
-        await s.accounts.resetMfa(id!);
+        const { enrolmentCode } = await s.accounts.resetMfa(id!);
         await s.audit.append({ type: 'mfa.reset', accountId: id!, detail: { via: 'cli' } });
         out(`user ${id}: second factor and recovery codes removed`);
+        out(`enrolment code (one use, 7 days; give it to the citizen in person): ${enrolmentCode}`);
       } else {
-        await s.accounts.setDisabled(id!, sub === 'disable');
-        await s.audit.append({ type: sub === 'disable' ? 'account.disabled' : 'account.enabled', accountId: id!, detail: { via: 'cli' } });
+        // disabling a guardian also revokes at once what was issued while acting for a minor
+        const { setAccountDisabled } = await import('@kyso/idp');
+        const r = await setAccountDisabled(s, id!, sub === 'disable', 'cli');
         out(`user ${id} ${sub}d`);
+        if (r.grants || r.sessions || r.consents) out(`revoked while acting for a minor: ${r.grants} grant(s), ${r.sessions} session(s), ${r.consents} consent(s)`);
       }
     } finally { await s.close(); }
     return 0;
@@ -248,11 +265,25 @@ async function userCommand(sub: string | undefined, args: string[]): Promise<num
   if (sub === 'link-guardian') {
     const [g, m, rel] = positional(args, 3, 'kyso idp user link-guardian GUARDIAN_ID MINOR_ID RELATIONSHIP');
     const s = await openStorage();
-    try { await s.accounts.linkGuardian(g!, m!, rel!); } finally { await s.close(); }
+    try {
+      await s.accounts.linkGuardian(g!, m!, rel!);
+      await s.audit.append({ type: 'guardian.linked', accountId: m!, detail: { actor: g!, via: 'cli' } });
+    } finally { await s.close(); }
     out(`${g} is now ${rel} of ${m}`);
     return 0;
   }
-  throw new UsageError('usage: kyso idp user add|list|show|disable|enable|reset-mfa|set-password|set-level|link-guardian ...');
+  if (sub === 'unlink-guardian') {
+    const [g, m] = positional(args, 2, 'kyso idp user unlink-guardian GUARDIAN_ID MINOR_ID');
+    const { endGuardianLink } = await import('@kyso/idp');
+    const s = await openStorage();
+    try {
+      const r = await endGuardianLink(s, g!, m!, 'cli');
+      out(r.linked ? `${g} is no longer guardian of ${m}` : `${g} was not a guardian of ${m}`);
+      out(`revoked: ${r.grants} grant(s), ${r.sessions} session(s), ${r.consents} consent(s)`);
+    } finally { await s.close(); }
+    return 0;
+  }
+  throw new UsageError('usage: kyso idp user add|list|show|disable|enable|reset-mfa|set-password|set-level|link-guardian|unlink-guardian ...');
 }
 
 /** `kyso idp keys [--json]` and `kyso idp keys rotate [--publish-delay S]`. */

@@ -11,12 +11,14 @@ import { ACCOUNT_RECORD_NOTICE, RecentRecords } from '../storage/recent-records.
 import { ageOn, assertPersonalNumber, parseBirthdate } from './personal-number.js';
 import { PasswordHasher, assertPasswordPolicy, DEFAULT_ARGON2, type Argon2Params } from './passwords.js';
 import type { SecretBox } from './secret-box.js';
-import { isBase32Secret, matchTotp, newTotpSecret, normaliseBase32, qrSvg, totpUri } from './totp.js';
+import { matchTotp, newTotpSecret, normaliseBase32, qrSvg, totpSecretProblem, totpUri } from './totp.js';
 
 /** Age under which an account is a minor that a guardian may act for. */
 export const MINOR_AGE = 14;
 /** Minimum age of a guardian. */
 export const GUARDIAN_MIN_AGE = 18;
+/** How long an administrator's enrolment code stays valid (7 days). */
+export const ENROLMENT_CODE_TTL_MS = 7 * 24 * 3600_000;
 /** Number of recovery codes issued at TOTP enrolment. */
 export const RECOVERY_CODE_COUNT = 10;
 
@@ -50,6 +52,10 @@ const F = {
   totp: 'totp',
   totpPending: 'totpPending',
   totpStep: 'totpStep',
+  /** Who enrolled the active second factor: `admin` (seed, administrator, or with an enrolment code) or `self`. */
+  totpBy: 'totpBy',
+  /** One-time enrolment codes (MAC → expiry ms) given by an administrator after checking the identity in person. */
+  enrolPrefix: 'enrol:',
   recoveryPrefix: 'rc:',
   wardPrefix: 'ward:',
   guardianPrefix: 'guardian:',
@@ -186,6 +192,8 @@ export class KvAccountStore implements AccountStore {
       level: (h[F.level] === '2' ? 2 : 1) as AssuranceLevel,
       disabled: h[F.disabled] === '1',
       totpEnabled: typeof h[F.totp] === 'string' && h[F.totp] !== '',
+      // records written before `totpBy` existed were seeded or administrator-enrolled
+      secondFactorAssured: typeof h[F.totp] === 'string' && h[F.totp] !== '' && h[F.totpBy] !== 'self',
       wards,
       guardians,
       createdAt: p.createdAt,
@@ -229,9 +237,8 @@ export class KvAccountStore implements AccountStore {
     if (phone && !/^\+?[0-9 ()-]{6,31}$/.test(phone)) throw new IdpError('ACCOUNT_INVALID', 'phone must contain digits only (optionally +, spaces, dashes)');
     let totpSealed: string | undefined;
     if (input.totp_secret !== undefined) {
-      if (typeof input.totp_secret !== 'string' || !isBase32Secret(input.totp_secret)) {
-        throw new IdpError('ACCOUNT_INVALID', 'totp_secret must be base32 (RFC 4648) of at least 80 bits');
-      }
+      const problem = totpSecretProblem(input.totp_secret);
+      if (problem) throw new IdpError('ACCOUNT_INVALID', `totp_secret ${problem}`);
       totpSealed = this.box.seal(normaliseBase32(input.totp_secret), `${input.id}|${F.totp}`);
     }
     const profile: Profile = { name, birthdate: input.birthdate, createdAt: new Date(this.now()).toISOString() };
@@ -246,7 +253,7 @@ export class KvAccountStore implements AccountStore {
       [F.disabled]: '0',
       [F.password]: await this.hasher.hash(input.password),
     };
-    if (totpSealed) fields[F.totp] = totpSealed;
+    if (totpSealed) { fields[F.totp] = totpSealed; fields[F.totpBy] = 'admin'; }
     const created = await this.kv.createHash(this.key(input.id), fields);
     if (!created) throw new IdpError('ACCOUNT_EXISTS', `an account with personal number ${input.id} already exists`);
     await this.kv.sadd(this.indexKey, input.id);
@@ -375,23 +382,71 @@ export class KvAccountStore implements AccountStore {
     return { secret, otpauthUrl, qrSvg: await qrSvg(otpauthUrl) };
   }
 
-  /** Activates the pending secret when `code` matches it; replaces recovery codes. */
-  async confirmTotpEnrolment(id: string, code: string): Promise<{ recoveryCodes: string[] } | null> {
+  /**
+   * Activates the pending secret when `code` matches it; replaces recovery codes. With a valid administrator's
+   * `enrolmentCode` (consumed) the factor counts for level 2 (`secondFactorAssured`); without one it is the
+   * citizen's own (`self`) and never yields level 2. ENROLMENT_CODE_INVALID when a code is given but is wrong,
+   * used or expired (nothing changes then).
+   */
+  async confirmTotpEnrolment(id: string, code: string, enrolmentCode?: string): Promise<{ recoveryCodes: string[]; assured: boolean } | null> {
     const r = await this.mustRecord(id);
     const pending = r[F.totpPending];
     if (!pending) throw new IdpError('TOTP_NOT_ENROLLED', `no TOTP enrolment in progress for account ${id}`);
     const secret = this.box.open(pending, `${id}|${F.totpPending}`);
     const step = await matchTotp(secret, code, this.now());
     if (step === undefined) return null;
+    let assured = false;
+    if (enrolmentCode !== undefined && enrolmentCode !== '') {
+      if (!(await this.useEnrolmentCode(id, enrolmentCode))) throw new IdpError('ENROLMENT_CODE_INVALID', `the enrolment code for account ${id} is wrong, used or expired: ask an administrator for a new one`);
+      assured = true;
+    }
     if (!(await this.kv.advanceCounter(this.key(id), F.totpStep, step))) return null;
     // taking the pending secret is the lock: of two concurrent confirmations only one proceeds
     if ((await this.kv.hdel(this.key(id), [F.totpPending])) !== 1) return null;
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.kv.hdelPrefix(this.key(id), F.recoveryPrefix);
-    const fields: Record<string, string> = { [F.totp]: this.box.seal(secret, `${id}|${F.totp}`) };
+    const fields: Record<string, string> = { [F.totp]: this.box.seal(secret, `${id}|${F.totp}`), [F.totpBy]: assured ? 'admin' : 'self' };
     for (const c of codes) fields[F.recoveryPrefix + this.box.mac(normaliseRecoveryCode(c), `rc|${id}`)] = '1';
     if (!(await this.kv.hsetIfExists(this.key(id), fields))) return null;
-    return { recoveryCodes: codes };
+    return { recoveryCodes: codes, assured };
+  }
+
+  /**
+   * Issues a one-time enrolment code (administrator, after checking the citizen's identity in person): the
+   * citizen enters it on the account page with the first TOTP code, and the factor then counts for level 2.
+   * Earlier unused codes of the account are withdrawn. Shown once; only its MAC is stored.
+   */
+  async issueEnrolmentCode(id: string, ttlMs = ENROLMENT_CODE_TTL_MS): Promise<string> {
+    await this.mustRecord(id);
+    const code = `${newRecoveryCode()}-${newRecoveryCode().slice(0, 5)}`;
+    await this.kv.hdelPrefix(this.key(id), F.enrolPrefix);
+    await this.kv.hsetIfExists(this.key(id), { [F.enrolPrefix + this.box.mac(normaliseRecoveryCode(code), `enrol|${id}`)]: String(this.now() + ttlMs) });
+    return code;
+  }
+
+  /** Consumes an enrolment code (atomic field removal: each code works once); false when wrong or expired. */
+  private async useEnrolmentCode(id: string, code: string): Promise<boolean> {
+    const norm = normaliseRecoveryCode(code);
+    if (!/^[A-Z0-9]{15}$/.test(norm)) return false;
+    const r = await this.record(id);
+    if (!r) return false;
+    const fields = this.box.macs(norm, `enrol|${id}`).map((m) => F.enrolPrefix + m);
+    const live = fields.find((f) => r[f] !== undefined && Number(r[f]) > this.now());
+    if (!live) return false;
+    return (await this.kv.hdel(this.key(id), [live])) === 1;
+  }
+
+  /**
+   * Sets the active TOTP secret (administrator or demo): at least 128 bits, counted as administrator-enrolled.
+   * Removes a pending enrolment and the recovery codes. TOTP_SECRET_INVALID names the problem.
+   */
+  async setTotpSecret(id: string, secret: string, field = 'totp_secret'): Promise<void> {
+    const problem = totpSecretProblem(secret);
+    if (problem) throw new IdpError('TOTP_SECRET_INVALID', `${field} ${problem}`);
+    await this.mustRecord(id);
+    await this.kv.hdel(this.key(id), [F.totpPending]);
+    await this.kv.hdelPrefix(this.key(id), F.recoveryPrefix);
+    await this.kv.hsetIfExists(this.key(id), { [F.totp]: this.box.seal(normaliseBase32(secret), `${id}|${F.totp}`), [F.totpBy]: 'admin' });
   }
 
   /** ±1 step; the time step of an accepted code must be newer than the last accepted one (atomic). */
@@ -420,11 +475,15 @@ export class KvAccountStore implements AccountStore {
     return (await this.kv.hdel(this.key(id), this.box.macs(norm, `rc|${id}`).map((m) => F.recoveryPrefix + m))) >= 1;
   }
 
-  /** Removes the second factor and all recovery codes (the citizen enrols again). */
-  async resetMfa(id: string): Promise<void> {
+  /**
+   * Removes the second factor and all recovery codes; returns a one-time enrolment code ({@link issueEnrolmentCode})
+   * with which the citizen enrols again at level 2.
+   */
+  async resetMfa(id: string): Promise<{ enrolmentCode: string }> {
     await this.mustRecord(id);
-    await this.kv.hdel(this.key(id), [F.totp, F.totpPending]);
+    await this.kv.hdel(this.key(id), [F.totp, F.totpPending, F.totpBy]);
     await this.kv.hdelPrefix(this.key(id), F.recoveryPrefix);
+    return { enrolmentCode: await this.issueEnrolmentCode(id) };
   }
 
   /** Number of unused recovery codes. */

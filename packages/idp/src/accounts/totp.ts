@@ -13,10 +13,32 @@ export function newTotpSecret(): string {
   return generateSecret({ length: 20 });
 }
 
-/** Base32 secret check (RFC 4648 alphabet, at least 80 bits). */
+/** Fewest bits a TOTP secret may have (RFC 4226 §4 requires 128; new secrets have 160). */
+export const TOTP_SECRET_MIN_BITS = 128;
+/** Base32 characters of a new secret (160 bits). */
+export const TOTP_SECRET_NEW_CHARS = 32;
+
+/**
+ * What is wrong with a base32 TOTP secret, or undefined when it is usable: RFC 4648 alphabet (spaces and `=`
+ * padding ignored, case-insensitive), at least 128 bits (26 characters), at most 640 bits (128 characters).
+ */
+export function totpSecretProblem(s: unknown): string | undefined {
+  if (typeof s !== 'string') return 'must be a base32 string';
+  const t = normaliseBase32(s);
+  if (!/^[A-Z2-7]+$/.test(t)) return 'must be base32 (RFC 4648: letters A-Z and digits 2-7)';
+  // a base32 text ends on a whole byte: its length modulo 8 is 0, 2, 4, 5 or 7, and the unused low bits are zero
+  if ([1, 3, 6].includes(t.length % 8)) return `has an impossible base32 length (${t.length} characters)`;
+  const spare = (t.length * 5) % 8;
+  if (spare && ('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(t[t.length - 1]!) & ((1 << spare) - 1)) !== 0) return 'is not canonical base32 (the last character carries bits beyond the last byte)';
+  const bits = Math.floor((t.length * 5) / 8) * 8;
+  if (bits < TOTP_SECRET_MIN_BITS) return `is ${bits} bits (${t.length} base32 characters); at least ${TOTP_SECRET_MIN_BITS} bits (26 characters) are required, new secrets have 160 bits (${TOTP_SECRET_NEW_CHARS} characters)`;
+  if (t.length > 128) return 'is longer than 128 base32 characters';
+  return undefined;
+}
+
+/** Base32 secret check: {@link totpSecretProblem} finds nothing wrong. */
 export function isBase32Secret(s: string): boolean {
-  const t = s.replace(/\s+/g, '').replace(/=+$/, '').toUpperCase();
-  return /^[A-Z2-7]+$/.test(t) && t.length >= 16 && t.length <= 128;
+  return totpSecretProblem(s) === undefined;
 }
 
 /** Normalises a base32 secret (upper case, no spaces/padding). */

@@ -27,6 +27,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>([
   'login.success', 'login.failure', 'login.rate-limited', 'mfa.success', 'mfa.failure', 'mfa.enrolled', 'mfa.reset',
   'mfa.recovery-used', 'consent.granted', 'consent.revoked', 'logout', 'account.created', 'account.disabled',
   'account.enabled', 'password.changed', 'ciba.requested', 'ciba.approved', 'ciba.denied',
+  'guardian.acting', 'guardian.token', 'guardian.refused', 'guardian.linked', 'guardian.unlinked', 'guardian.revoked',
 ]);
 
 /** Detail keys whose values are never stored (replaced by "[redacted]"). */

@@ -9,6 +9,9 @@
  *
  * Levels are ordered: a request with `acr_values=level2` is satisfied by any level >= 2; a session that is
  * weaker triggers step-up (TOTP) instead of a fresh password login.
+ *
+ * The acr of a token is never taken from the path that produced it: every path (login, step-up, CIBA) computes it
+ * with {@link acrFromAmr} from the factors used in that authentication (services/idp/README.md has the table).
  */
 import type { AssuranceLevel } from '../contracts.js';
 
@@ -45,6 +48,23 @@ export function requiredLevel(acrValues: string | undefined): number {
 /** Whether a session at `sessionAcr` satisfies `acrValues` (ordered comparison, not string equality). */
 export function satisfies(sessionAcr: string | undefined, acrValues: string | undefined): boolean {
   return levelOfAcr(sessionAcr) >= requiredLevel(acrValues);
+}
+
+/**
+ * The acr of an authentication, derived only from the factors used in it (`amr`) and the account: `level2` needs a
+ * password (`pwd`) AND a one-time code (`otp`) in this authentication, an account verified in person (level 2),
+ * and a second factor whose enrolment is itself trusted (`secondFactorAssured`: seeded or given by an
+ * administrator, or enrolled with an administrator's one-time enrolment code). Anything less is `level1`.
+ * Never derived from the path taken (login, step-up, CIBA, account pages): every path calls this.
+ */
+export function acrFromAmr(amr: readonly string[], account: { level: AssuranceLevel; totpEnabled: boolean; secondFactorAssured?: boolean }): AcrValue {
+  const twoFactors = amr.includes('pwd') && amr.includes('otp');
+  return twoFactors && account.level >= 2 && account.totpEnabled && account.secondFactorAssured === true ? 'level2' : 'level1';
+}
+
+/** Whether the account can reach level 2 at all (level-2 identity and an assured second factor). */
+export function canReachLevel2(account: { level: AssuranceLevel; totpEnabled: boolean; secondFactorAssured?: boolean }): boolean {
+  return account.level >= 2 && account.totpEnabled && account.secondFactorAssured === true;
 }
 
 /** RFC 8176 amr values for the factors used. */

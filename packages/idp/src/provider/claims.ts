@@ -65,8 +65,22 @@ export class GrantActors {
     const holder = ctx as { [PER_REQUEST_ACTORS]?: Map<string, Promise<ActorRecord | undefined>> };
     const m = holder[PER_REQUEST_ACTORS] ??= new Map();
     let p = m.get(grantId);
-    if (!p) m.set(grantId, p = this.records.getActor(grantId));
+    if (!p) {
+      m.set(grantId, p = this.records.getActor(grantId).then((a) => {
+        if (a) { const mm = m as unknown as { settled?: Map<string, ActorRecord> }; (mm.settled ??= new Map()).set(grantId, a); }
+        return a;
+      }));
+    }
     return p;
+  }
+
+  /** The first guardian actor this request read (for the audit), if any. */
+  static seen(ctx: object | undefined): ActorRecord | undefined {
+    const m = (ctx as { [PER_REQUEST_ACTORS]?: Map<string, Promise<ActorRecord | undefined>> } | undefined)?.[PER_REQUEST_ACTORS];
+    if (!m) return undefined;
+    const settled = (m as unknown as { settled?: Map<string, ActorRecord> }).settled;
+    for (const v of settled?.values() ?? []) if (v) return v;
+    return undefined;
   }
 
   /** The guardian named the way the service names citizens; personal number only under the `citizen` scope. */
@@ -91,22 +105,41 @@ export function mintedAct(token: { extra?: unknown }): ActClaim | undefined {
  * An access token carries the `act` it was minted with (see `extraTokenClaims`), so userinfo reads no actor
  * record; the token endpoint (codes, refresh tokens) reads it once per request.
  */
-export function makeFindAccount(storage: IdpStorage, actors: GrantActors) {
+/** The guardian checks `findAccount` makes while a guardian acts (see guardians.ts). */
+export interface GuardianGuard {
+  /** Whether `actor` may act for `minorId` now (link, age limit, both accounts enabled); refusals are audited. */
+  mayAct(ctx: KoaContextWithOIDC, actor: ActorRecord, minorId: string): Promise<boolean>;
+  /** An authorization request reusing a session: false when the session is a guardian's acting for a minor under a link that no longer stands. */
+  sessionMayAct(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
+  /** Records that claims were released while acting (userinfo), with the guardian named. */
+  released?(ctx: KoaContextWithOIDC, actor: ActorRecord, minorId: string, use: string): void;
+}
+
+export function makeFindAccount(storage: IdpStorage, actors: GrantActors, guard?: GuardianGuard) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; grantId?: string; extra?: unknown }) => {
     const fromToken = token?.kind === 'AccessToken';
     const grantId = token?.grantId ?? ctx.oidc?.entities?.Grant?.jti;
+    const minted = fromToken ? mintedAct(token) : undefined;
     // hot path (token, userinfo): an in-process copy at most 1 s old when the store offers one (writes in this
     // process drop it at once; a disable from another process as soon as its notice arrives, at most 1 s)
     const accounts = storage.accounts as IdpStorage['accounts'] & { getRecent?: (id: string, maxAgeMs?: number) => Promise<CitizenAccount | undefined> };
     const [account, actor] = await Promise.all([
       accounts.getRecent ? accounts.getRecent(sub, 1000) : accounts.get(sub),
-      !fromToken && grantId ? actors.actorOf(ctx, grantId) : undefined,
+      // an access token minted while acting: its guardian's grant record is read again (the link may have ended)
+      grantId && (!fromToken || minted) ? actors.actorOf(ctx, grantId) : undefined,
     ]);
     if (!account || account.disabled) return undefined;
+    if (guard) {
+      // acting token whose guardian grant is gone (link ended, revoked): nothing for the minor
+      if (minted && !actor) return undefined;
+      if (actor && !(await guard.mayAct(ctx, actor, account.id))) return undefined;
+      if (!token && !grantId && ctx.oidc?.session?.uid && !(await guard.sessionMayAct(ctx, account.id))) return undefined;
+    }
     return {
       accountId: account.id,
-      async claims(_use: string, scope: string) {
+      async claims(use: string, scope: string) {
         const act = fromToken ? mintedAct(token) : actor ? actors.claim(actor, ctx.oidc?.client as SubjectNaming | undefined, scope) : undefined;
+        if (act && actor && use === 'userinfo') guard?.released?.(ctx, actor, account.id, use);
         return { sub: account.id, ...accountClaims(account), ...(act ? { act } : {}) };
       },
     };

@@ -4,7 +4,8 @@ import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-pro
 import { interactionPolicy } from 'oidc-provider';
 import { ACR_VALUES, levelOfAcr, requiredLevelOf } from './acr.js';
 import { outboundFetch } from './outbound.js';
-import { GrantActors, makeFindAccount, SCOPE_CLAIMS, SCOPES, type SubjectNaming } from './claims.js';
+import { GrantActors, makeFindAccount, mintedAct, SCOPE_CLAIMS, SCOPES, type GuardianGuard, type SubjectNaming } from './claims.js';
+import { guardianMayAct } from './guardians.js';
 import { cibaFeature } from './ciba.js';
 import { audit, type RouteDeps } from './context.js';
 import type { KeySetManager } from './keys.js';
@@ -80,6 +81,15 @@ export function buildConfiguration(opts: {
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
   const actors = new GrantActors(deps.records, (client, guardianId) =>
     client?.subjectType === 'pairwise' ? pairwiseSub(keys, String(client.sectorIdentifier ?? ''), guardianId) : guardianId);
+  const guard = guardianGuard(deps);
+  /** Introspection: a token issued while a guardian acted is active only while the guardian may still act. */
+  const actingTokenValid = async (ctx: KoaContextWithOIDC, token: { kind?: string; grantId?: string; accountId?: string; extra?: unknown }) => {
+    if (!token.grantId || !token.accountId) return true;
+    if (token.kind === 'AccessToken' && !mintedAct(token)) return true;
+    const actor = await actors.actorOf(ctx, token.grantId);
+    if (!actor) return token.kind !== 'AccessToken';
+    return guard.mayAct(ctx, actor, token.accountId);
+  };
   return {
     adapter: deps.storage.Adapter,
     clients: opts.clients.map((c) => normalizeClient(c, opts.pairwise)),
@@ -95,7 +105,7 @@ export function buildConfiguration(opts: {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: makeFindAccount(deps.storage, actors) as never,
+    findAccount: makeFindAccount(deps.storage, actors, guard) as never,
     // an access token given under a guardian's grant carries the `act` claim it was minted with (RFC 8693):
     // introspection shows it, and userinfo answers without reading the actor record again
     async extraTokenClaims(ctx, token) {
@@ -132,12 +142,36 @@ export function buildConfiguration(opts: {
       const { oidc } = ctx;
       const accountId = oidc.session!.accountId as string;
       const clientId = oidc.client!.clientId;
+      const uid = (oidc.session as unknown as { uid?: string }).uid;
+      // who acts in this session: decided by a fresh login (its result says whether a guardian chose to act), else
+      // kept for the session; findAccount has already refused a session whose guardian may no longer act
+      const result = oidc.result as { login?: unknown; kyso?: { guardianId?: string } } | undefined;
+      let guardianId: string | undefined;
+      if (result?.login) {
+        guardianId = result.kyso?.guardianId;
+        if (uid) {
+          if (guardianId) await deps.records.putActing(`sid:${uid}`, { guardianId, minorId: accountId }, deps.ttl.session);
+          else await deps.records.deleteActing(`sid:${uid}`);
+        }
+      } else if (uid) {
+        const acting = await deps.records.getActing(`sid:${uid}`);
+        guardianId = acting && acting.minorId === accountId ? acting.guardianId : undefined;
+        // single sign-on reuse while acting (the link was checked by findAccount): audited with the guardian named
+        if (guardianId) await audit(deps, ctx as never, { type: 'guardian.acting', accountId, clientId, detail: { actor: guardianId, where: 'sso' } });
+      }
+      // a guardian's consent for the minor and the minor's own are separate records: never one for the other
       const candidates = [oidc.result?.consent?.grantId as string | undefined, oidc.session!.grantIdFor(clientId)];
-      if (!candidates.some(Boolean)) candidates.push((await deps.records.getConsent(accountId, clientId))?.grantId);
+      if (!candidates.some(Boolean)) {
+        candidates.push(guardianId
+          ? (await deps.records.getGuardianConsent(guardianId, accountId, clientId))?.grantId
+          : (await deps.records.getConsent(accountId, clientId))?.grantId);
+      }
       for (const grantId of candidates) {
         if (!grantId) continue;
-        const grant = await oidc.provider.Grant.find(grantId);
-        if (grant && grant.accountId === accountId && grant.clientId === clientId) return grant;
+        const [grant, actor] = await Promise.all([oidc.provider.Grant.find(grantId), deps.records.getActor(grantId)]);
+        if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) continue;
+        if (guardianId ? actor?.guardianId !== guardianId : !!actor) continue;
+        return grant;
       }
       return undefined;
     },
@@ -151,9 +185,10 @@ export function buildConfiguration(opts: {
       // i.e. resource servers) may introspect any token presented to them
       introspection: {
         enabled: true,
-        async allowedPolicy(_ctx: KoaContextWithOIDC, client: { clientId: string; clientAuthMethod: string; grantTypeAllowed(g: string): boolean }, token: { clientId?: string }) {
-          if (token.clientId === client.clientId) return true;
-          return client.clientAuthMethod !== 'none' && client.grantTypeAllowed('client_credentials');
+        async allowedPolicy(ctx: KoaContextWithOIDC, client: { clientId: string; clientAuthMethod: string; grantTypeAllowed(g: string): boolean }, token: { clientId?: string; kind?: string; grantId?: string; accountId?: string; extra?: unknown }) {
+          const mayIntrospect = token.clientId === client.clientId || (client.clientAuthMethod !== 'none' && client.grantTypeAllowed('client_credentials'));
+          // false answers `active: false`
+          return mayIntrospect && actingTokenValid(ctx, token);
         },
       },
       revocation: {
@@ -188,6 +223,30 @@ export function buildConfiguration(opts: {
   } as Configuration;
 }
 
+/** The guardian checks of `findAccount`: the link as it stands now, refusals audited with the guardian named. */
+function guardianGuard(deps: RouteDeps): GuardianGuard {
+  const refuse = async (ctx: KoaContextWithOIDC, guardianId: string, minorId: string, where: string) => {
+    await audit(deps, undefined, { type: 'guardian.refused', accountId: minorId, ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}), detail: { actor: guardianId, where } });
+    return false;
+  };
+  return {
+    async mayAct(ctx, actor, minorId) {
+      if (actor.minorId && actor.minorId !== minorId) return refuse(ctx, actor.guardianId, minorId, String(ctx.oidc?.route ?? ''));
+      return (await guardianMayAct(deps.storage.accounts, actor.guardianId, minorId)) ? true : refuse(ctx, actor.guardianId, minorId, String(ctx.oidc?.route ?? ''));
+    },
+    released(ctx, actor, minorId, use) {
+      void audit(deps, undefined, { type: 'guardian.token', accountId: minorId, ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}), detail: { actor: actor.guardianId, use } });
+    },
+    async sessionMayAct(ctx, accountId) {
+      if ((ctx.oidc?.result as { login?: unknown } | undefined)?.login) return true; // a fresh login decides anew
+      const uid = (ctx.oidc!.session as unknown as { uid: string }).uid;
+      const acting = await deps.records.getActing(`sid:${uid}`);
+      if (!acting || acting.minorId !== accountId) return true;
+      return (await guardianMayAct(deps.storage.accounts, acting.guardianId, accountId)) ? true : refuse(ctx, acting.guardianId, accountId, 'session');
+    },
+  };
+}
+
 /** Hooks audit events and error logging onto a provider instance. */
 export function attachProviderEvents(provider: import('oidc-provider').default, deps: RouteDeps): void {
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
@@ -200,6 +259,13 @@ export function attachProviderEvents(provider: import('oidc-provider').default, 
     void deps.records.touchSession(session.accountId, {
       uid: session.uid, loginTs: session.loginTs, acr: session.acr, clients: Object.keys(session.authorizations ?? {}), lastSeen: Math.floor(Date.now() / 1000),
     }, deps.ttl.session).catch((err: Error) => deps.log.warn({ err: err.message }, 'session index update failed'));
+  });
+  // tokens issued while a guardian acts: audited with the guardian named (the actor was read for this request)
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const actor = GrantActors.seen(ctx);
+    if (!actor) return;
+    const accountId = (ctx.oidc?.entities?.Grant as { accountId?: string } | undefined)?.accountId;
+    void audit(deps, ctx as never, { type: 'guardian.token', ...(accountId ? { accountId } : {}), ...(ctx.oidc?.client ? { clientId: ctx.oidc.client.clientId } : {}), detail: { actor: actor.guardianId, grant_type: String(ctx.oidc?.params?.grant_type ?? '') } });
   });
   provider.on('server_error', (_ctx: unknown, err: Error) => deps.log.error({ err: err.message }, 'oidc-provider server_error'));
   provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) => deps.log.warn({ err: err.message, clientId: client.clientId }, 'back-channel logout delivery failed'));

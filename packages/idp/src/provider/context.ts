@@ -27,12 +27,16 @@ export interface RouteDeps {
   issuer: string;
   ttl: { consent: number; ciba: number; session: number };
   notifyCiba(n: CibaNotification): void | Promise<void>;
+  /** The client's address (rate limits, audit), from `X-Forwarded-For` only as far as the trusted proxy hops go. */
+  clientIp(ctx: Context): string;
+  /** Signs and checks device cookies (browsers where an account logged in before). */
+  devices: import('./devices.js').DeviceCookies;
 }
 
 /** Appends an audit event; a failing audit store is logged, never shown to the user. */
 export async function audit(deps: RouteDeps, ctx: Context | undefined, event: AuditEvent): Promise<void> {
   try {
-    await deps.storage.audit.append({ ...event, ...(ctx ? { ip: ctx.ip } : {}) });
+    await deps.storage.audit.append({ ...event, ...(ctx ? { ip: deps.clientIp(ctx) } : {}) });
   } catch (err) {
     deps.log.error({ err: (err as Error).message, type: event.type }, 'audit append failed');
   }

@@ -13,7 +13,9 @@ import { KeySetManager, type KeySetRecord, type KeySetStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { Records } from './records.js';
 import { trimOidcErrorCaptures } from './error-stacks.js';
-import { baseSecurityHeaders, Csrf } from './web.js';
+import { IdpProtocolError } from './errors.js';
+import { baseSecurityHeaders, clientAddress, Csrf, proxyHopsFromEnv } from './web.js';
+import { DeviceCookies } from './devices.js';
 import { hasVersionedUpsert } from '../storage/memory-adapter.js';
 
 export interface KysoIdpOptions {
@@ -24,8 +26,14 @@ export interface KysoIdpOptions {
   clients?: ClientMetadata[];
   /** Key set; default: shared through the storage adapter (`KysoKeySet`), created on first start. */
   keys?: KeySetManager;
-  /** Trust X-Forwarded-* (behind a load balancer). */
+  /** Trust X-Forwarded-Proto/Host (behind a load balancer); alone, it also trusts one `X-Forwarded-For` hop. */
   proxy?: boolean;
+  /**
+   * How many proxies in front of the service append to `X-Forwarded-For` (default: `KYSO_IDP_PROXY_HOPS`, else 1
+   * with `proxy`, else 0). The client address is the entry that many places from the right; entries further left
+   * are the client's own words and are ignored (rate limits, audit).
+   */
+  trustedProxyHops?: number;
   /** Pairwise `sub` per service (default true); the personal number is released only with the `citizen` scope. */
   pairwise?: boolean;
   logger?: Logger;
@@ -106,6 +114,8 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
   const ttl = { ...DEFAULT_TTL, ...opts.ttl };
   const keys = opts.keys ?? await openSharedKeySet(opts.storage, ttl);
   const secure = issuer.startsWith('https:');
+  const hops = opts.trustedProxyHops ?? proxyHopsFromEnv() ?? (opts.proxy ? 1 : 0);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) throw new IdpProtocolError('IDP_CONFIG_INVALID', `trustedProxyHops must be a whole number from 0 to 10, got ${hops}`);
   let provider!: Provider;
   let callback!: ReturnType<Provider['callback']>;
 
@@ -119,11 +129,14 @@ export async function createKysoIdp(opts: KysoIdpOptions): Promise<KysoIdp> {
     issuer,
     ttl: { consent: ttl.Grant, ciba: ttl.BackchannelAuthenticationRequest, session: ttl.Session },
     notifyCiba: opts.notifyCiba ?? ((n) => log.info({ accountId: n.accountId, clientId: n.clientId }, 'CIBA request waiting for approval')),
+    clientIp: (ctx) => clientAddress(ctx.req, hops),
+    devices: new DeviceCookies(() => keys.cookieKeys(), secure),
   };
 
   const build = () => {
     const p = new Provider(issuer, buildConfiguration({ deps, keys, clients: opts.clients ?? [], ttl: opts.ttl, pairwise: opts.pairwise ?? true, allowLoopbackFetch: opts.allowLoopbackFetch ?? false, ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}) }));
-    p.proxy = opts.proxy ?? false;
+    p.proxy = (opts.proxy ?? false) || hops > 0;
+    p.maxIpsCount = hops;
     attachProviderEvents(p, deps);
     provider = p;
     callback = p.callback();

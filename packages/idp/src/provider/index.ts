@@ -8,3 +8,6 @@ export { DEFAULT_TTL, buildPolicy, normalizeClient } from './configuration.js';
 export { splitLimiter, type CibaNotification } from './context.js';
 export { createLogger, requestContext, REDACT_PATHS, type Logger } from './logger.js';
 export { outboundFetch, refusedAddress, type OutboundOptions, type OutboundFetch } from './outbound.js';
+export { clientAddress, proxyHopsFromEnv } from './web.js';
+export { DeviceCookies, DEVICE_COOKIE_DAYS } from './devices.js';
+export { guardianMayAct, revokeGuardianActing, endGuardianLink, setAccountDisabled, type GuardianRevocation } from './guardians.js';

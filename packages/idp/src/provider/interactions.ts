@@ -7,8 +7,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors } from 'oidc-provider';
 import type { CitizenAccount } from '../contracts.js';
-import { acrForLevel, amrFor, levelOfAcr, requiredLevelOf } from './acr.js';
+import { acrFromAmr, amrFor, canReachLevel2, levelOfAcr, requiredLevelOf } from './acr.js';
 import { audit, type RouteDeps } from './context.js';
+import { guardianMayAct } from './guardians.js';
 import { IdpProtocolError } from './errors.js';
 import { t } from './html.js';
 import { actorPage, consentPage, errorPage, loginPage, retryAfterText, totpPage } from './pages.js';
@@ -85,31 +86,49 @@ export function interactionRoutes(deps: RouteDeps): Router {
   async function advance(ctx: Context, d: Details, p: InteractionProgress, account: CitizenAccount) {
     const need = requiredLevelOf(d.params);
     if (need >= 2 && !p.otp) {
-      if (account.level < 2 || !account.totpEnabled) {
+      if (!canReachLevel2(account)) {
         await deps.records.clearProgress(d.uid);
         return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'the account cannot reach the requested assurance level (level2)' });
       }
       await deps.records.setProgress(d.uid, p, remaining(d));
       return renderTotp(ctx, d);
     }
-    if (account.wards.length > 0 && p.actingFor === undefined && !isStepUpOnly(d)) {
+    // an own step-up keeps the session's person; a guardian logging in again in a session where he acts chooses again
+    if (account.wards.length > 0 && p.actingFor === undefined && !(isStepUpOnly(d) && d.session?.accountId === account.id)) {
       await deps.records.setProgress(d.uid, p, remaining(d));
       const wards: { id: string; name: string; relationship: string }[] = [];
       for (const w of account.wards) {
-        const m = await deps.storage.accounts.get(w.id);
-        if (m && !m.disabled) wards.push({ id: w.id, name: m.name, relationship: w.relationship });
+        // only links that stand now (the child still under 14, both accounts enabled)
+        const rel = await guardianMayAct(deps.storage.accounts, account.id, w.id);
+        const m = rel ? await deps.storage.accounts.get(w.id) : undefined;
+        if (m) wards.push({ id: w.id, name: m.name, relationship: rel! });
       }
       if (wards.length) {
         return sendPage(ctx, 200, (nonce) => actorPage({ nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/actor`, self: account, wards }));
       }
     }
-    const acr = p.otp && account.level >= 2 ? acrForLevel(2) : acrForLevel(1);
+    // acr from the factors of this authentication only (the step-up reuses the session's password, never its acr)
     const amr = amrFor({ pwd: p.pwd, otp: p.otp });
+    const acr = acrFromAmr(amr, account);
+    if (need >= 2 && acr !== 'level2') {
+      await deps.records.clearProgress(d.uid);
+      return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'level2 needs a password and a second factor in this authentication' });
+    }
     // keep progress (actingFor) for the consent step of this interaction
     await deps.records.setProgress(d.uid, p, remaining(d));
     const actingFor = p.actingFor && p.actingFor !== 'self' ? p.actingFor : undefined;
-    if (actingFor) await deps.records.putActing(`cid:${d.cid}`, { guardianId: account.id, minorId: actingFor }, remaining(d));
-    return finish(ctx, { login: { accountId: actingFor ?? account.id, acr, amr, remember: true } });
+    if (actingFor) {
+      const rel = await guardianMayAct(deps.storage.accounts, account.id, actingFor);
+      if (!rel) {
+        await audit(deps, ctx, { type: 'guardian.refused', accountId: actingFor, clientId: String(d.params.client_id), detail: { actor: account.id, where: 'choice' } });
+        await deps.records.clearProgress(d.uid);
+        return finish(ctx, { error: 'access_denied', error_description: 'the guardian may not act for this person' });
+      }
+      await deps.records.putActing(`cid:${d.cid}`, { guardianId: account.id, minorId: actingFor }, remaining(d));
+      await audit(deps, ctx, { type: 'guardian.acting', accountId: actingFor, clientId: String(d.params.client_id), detail: { actor: account.id, relationship: rel } });
+    }
+    // `kyso.guardianId` tells loadExistingGrant (configuration.ts) that this session acts for the minor
+    return finish(ctx, { login: { accountId: actingFor ?? account.id, acr, amr, remember: true }, ...(actingFor ? { kyso: { guardianId: account.id } } : {}) });
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -117,9 +136,12 @@ export function interactionRoutes(deps: RouteDeps): Router {
     if (d.prompt.name === 'login') {
       const p = await deps.records.getProgress(d.uid);
       if (p?.pwd && !p.otp && requiredLevelOf(d.params) >= 2) return renderTotp(ctx, d);
-      if (isStepUpOnly(d)) {
+      // a session in which a guardian acts steps up with a full login (the factors are the guardian's)
+      if (isStepUpOnly(d) && !(d.session?.uid && (await deps.records.getActing(`sid:${d.session.uid}`))?.minorId === d.session.accountId)) {
         const account = await deps.storage.accounts.get(d.session!.accountId);
         if (!account || account.disabled) return renderLogin(ctx, d);
+        // a factor enrolled or replaced in this session does not count for it: full login again
+        if (d.session?.uid && await deps.records.factorChangedIn(d.session.uid)) return renderLogin(ctx, d);
         const amr = (d.session as { amr?: string[] }).amr ?? [];
         return advance(ctx, d, { accountId: account.id, pwd: amr.includes('pwd'), otp: false }, account);
       }
@@ -134,7 +156,10 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const login = (form.login ?? '').trim();
-    const keys = [`ip:${ctx.ip}`, ...(PIN_RE.test(login) ? [`acct:${login}`] : [])];
+    // a browser where this account logged in before keeps its own allowance (device cookie); unknown browsers
+    // share the account's
+    const device = PIN_RE.test(login) ? deps.devices.deviceFor(ctx, login) : undefined;
+    const keys = [`ip:${deps.clientIp(ctx)}`, ...(PIN_RE.test(login) ? [device ? `dev:${login}:${device}` : `acct:${login}`] : [])];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: PIN_RE.test(login) ? login : undefined, clientId: String(d.params.client_id) });
@@ -150,11 +175,15 @@ export function interactionRoutes(deps: RouteDeps): Router {
       return renderLogin(ctx, d, 400, t('Số định danh hoặc mật khẩu không đúng.', 'Wrong personal number or password.'));
     }
     // a session can only step up for its own account
-    if (isStepUpOnly(d) && d.session?.accountId && d.session.accountId !== check.account.id) {
+    const actingGuardian = isStepUpOnly(d) && d.session?.uid ? (await deps.records.getActing(`sid:${d.session.uid}`)) : undefined;
+    const sessionPerson = actingGuardian && actingGuardian.minorId === d.session?.accountId ? actingGuardian.guardianId : d.session?.accountId;
+    if (isStepUpOnly(d) && sessionPerson && sessionPerson !== check.account.id) {
       return renderLogin(ctx, d, 400, t('Vui lòng đăng nhập bằng tài khoản hiện tại.', 'Please log in with the current account.'));
     }
-    await deps.limiter.recordSuccess(keys);
-    await audit(deps, ctx, { type: 'login.success', accountId: check.account.id, clientId: String(d.params.client_id), detail: { factor: 'pwd' } });
+    // a successful login resets the account's counters (unknown browsers too) and remembers this browser
+    await deps.limiter.recordSuccess([...keys, `acct:${check.account.id}`]);
+    deps.devices.remember(ctx, check.account.id);
+    await audit(deps, ctx, { type: 'login.success', accountId: check.account.id, clientId: String(d.params.client_id), detail: { factor: 'pwd', knownDevice: !!device } });
     return advance(ctx, d, { accountId: check.account.id, pwd: true, otp: false }, check.account);
   });
 
@@ -164,7 +193,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     deps.csrf.verify(ctx, d.uid, form.csrf);
     const p = await deps.records.getProgress(d.uid);
     if (!p) return renderLogin(ctx, d);
-    const keys = [`ip:${ctx.ip}`, `otp:${p.accountId}`];
+    const keys = [`ip:${deps.clientIp(ctx)}`, `otp:${p.accountId}`];
     const gate = await deps.limiter.check(keys);
     if (!gate.allowed) {
       await audit(deps, ctx, { type: 'login.rate-limited', accountId: p.accountId, detail: { factor: 'otp' } });
@@ -197,7 +226,9 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const account = await deps.storage.accounts.get(p.accountId);
     if (!account || account.disabled) return renderLogin(ctx, d);
     const choice = form.for === 'self' ? 'self' : account.wards.find((w) => w.id === form.for)?.id;
-    if (!choice) throw new IdpProtocolError('IDP_FORM_INVALID', 'the chosen person is not in your care');
+    if (!choice || (choice !== 'self' && !(await guardianMayAct(deps.storage.accounts, account.id, choice)))) {
+      throw new IdpProtocolError('IDP_FORM_INVALID', 'the chosen person is not in your care');
+    }
     return advance(ctx, d, { ...p, actingFor: choice }, account);
   });
 
@@ -210,19 +241,31 @@ export function interactionRoutes(deps: RouteDeps): Router {
     const accountId = d.session.accountId;
     const clientId = String(d.params.client_id);
     const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const acting = await actingOf(d);
+    let relationship: string | undefined;
+    if (acting) {
+      // the link as it stands now: ended, over age or a disabled guardian means no consent on the minor's behalf
+      relationship = await guardianMayAct(deps.storage.accounts, acting.guardianId, accountId);
+      if (!relationship) {
+        await audit(deps, ctx, { type: 'guardian.refused', accountId, clientId, detail: { actor: acting.guardianId, where: 'consent' } });
+        await deps.records.clearProgress(d.uid);
+        return finish(ctx, { error: 'access_denied', error_description: 'the guardian may no longer act for this person' });
+      }
+    }
+    // loadExistingGrant only offered a grant of the same kind (the guardian's for the minor, or the account's own)
     let grant = d.grantId ? await provider.Grant.find(d.grantId) : undefined;
+    if (grant && (await deps.records.getActor(grant.jti))?.guardianId !== acting?.guardianId) grant = undefined;
     if (!grant) grant = new provider.Grant({ accountId, clientId });
     if (pd.missingOIDCScope) grant.addOIDCScope(pd.missingOIDCScope.join(' '));
     if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    const acting = await actingOf(d);
     const actorId = acting?.guardianId;
-    if (acting && d.session.uid) await deps.records.putActing(`sid:${d.session.uid}`, acting, deps.ttl.consent);
+    if (acting && d.session.uid) await deps.records.putActing(`sid:${d.session.uid}`, acting, deps.ttl.session);
     if (actorId) {
-      const guardian = await deps.storage.accounts.get(actorId);
-      const rel = guardian?.wards.find((w) => w.id === accountId)?.relationship ?? 'guardian';
-      await deps.records.putActor(grantId, { guardianId: actorId, relationship: rel }, deps.ttl.consent);
+      await deps.records.putActor(grantId, { guardianId: actorId, relationship: relationship!, minorId: accountId }, deps.ttl.consent);
+      // the guardian's own consent record for the minor, listed (and withdrawable) on the guardian's account page
+      await deps.records.putGuardianConsent(actorId, { clientId, grantId, scope: grant.getOIDCScope(), grantedAt: Math.floor(Date.now() / 1000), minorId: accountId }, deps.ttl.consent);
     } else {
       // remembered per (account, service), revocable from the account page
       await deps.records.putConsent(accountId, { clientId, grantId, scope: grant.getOIDCScope(), grantedAt: Math.floor(Date.now() / 1000) }, deps.ttl.consent);

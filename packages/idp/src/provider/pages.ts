@@ -127,7 +127,11 @@ export interface AccountView {
   /** Other live sessions of the account (current one excluded). */
   otherSessions: { uid: string; loginTs?: number; acr?: string; clients: string[]; lastSeen: number }[];
   consents: { clientId: string; clientName: string; scope: string; grantedAt: number }[];
-  enrolment?: { secret: string; qrSvg: string };
+  /** Consents this account gave as a guardian, on minors' behalf. */
+  guardianConsents: { minorId: string; minorName: string; clientId: string; clientName: string; scope: string; grantedAt: number }[];
+  /** Set when this browser's session acts for a minor (the page is the guardian's). */
+  actingFor?: string;
+  enrolment?: { secret: string; qrSvg: string; needCode?: boolean };
   recoveryCodes?: string[];
   message?: Html;
   error?: Html;
@@ -146,6 +150,7 @@ export function accountPage(p: PageBase & AccountView): string {
 <h1>${t('Tài khoản của bạn', 'Your account')}</h1>
 ${p.message ? html`<div class="note" role="status">${p.message}</div>` : ''}
 ${alertBox(p.error)}
+${p.actingFor ? html`<p class="note">${t(`Phiên này bạn đang đại diện cho ${p.actingFor}.`, `In this session you act for ${p.actingFor}.`)}</p>` : ''}
 <dl>
 <dt>${t('Họ tên', 'Name')}</dt><dd>${a.name}</dd>
 <dt>${t('Số định danh', 'Personal number')}</dt><dd>${a.id}</dd>
@@ -173,6 +178,12 @@ ${p.consents.map((c) => html`<li>${c.clientName} — <code>${c.scope}</code> (${
 <form method="post" action="/account/consents/revoke">${csrfField(p.csrf)}<input type="hidden" name="client_id" value="${c.clientId}">
 <button type="submit" class="secondary" aria-label="${`Thu hồi / Revoke ${c.clientName}`}">${t('Thu hồi', 'Revoke')}</button></form></li>`)}
 </ul>`}
+<h2>${t('Đồng ý đã cho thay người được giám hộ', 'Consents given on behalf of a minor in your care')}</h2>
+${p.guardianConsents.length === 0 ? html`<p>${t('Chưa có.', 'None yet.')}</p>` : html`<ul>
+${p.guardianConsents.map((c) => html`<li>${c.minorName} → ${c.clientName} — <code>${c.scope}</code> (${fmtTime(c.grantedAt)})
+<form method="post" action="/account/guardian-consents/revoke">${csrfField(p.csrf)}<input type="hidden" name="minor_id" value="${c.minorId}"><input type="hidden" name="client_id" value="${c.clientId}">
+<button type="submit" class="secondary" aria-label="${`Thu hồi / Revoke ${c.minorName} ${c.clientName}`}">${t('Thu hồi', 'Revoke')}</button></form></li>`)}
+</ul>`}
 <h2>${t('Xác thực hai lớp (TOTP)', 'Two-step verification (TOTP)')}</h2>
 ${p.recoveryCodes ? html`<div class="note" role="status"><p>${t('Mã khôi phục — lưu lại ngay, chỉ hiển thị một lần:', 'Recovery codes — save them now, shown only once:')}</p><ul>${p.recoveryCodes.map((c) => html`<li><code>${c}</code></li>`)}</ul></div>` : ''}
 ${a.totpEnabled
@@ -182,6 +193,8 @@ ${a.totpEnabled
 <div role="img" aria-label="QR code">${new Html(p.enrolment.qrSvg)}</div>
 <p>${t('Hoặc nhập khóa:', 'Or enter the key:')} <code>${p.enrolment.secret}</code></p>
 <form method="post" action="/account/mfa/confirm">${csrfField(p.csrf)}
+${p.enrolment.needCode ? html`<label for="enrolment_code">${t('Mã đăng ký (do cơ quan cấp)', 'Enrolment code (given by an officer)')}</label>
+<input type="text" id="enrolment_code" name="enrolment_code" required autocomplete="off">` : ''}
 <label for="code">${t('Mã 6 chữ số', '6-digit code')}</label>
 <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code">
 <button type="submit">${t('Bật xác thực hai lớp', 'Turn on two-step verification')}</button></form>`
@@ -199,7 +212,7 @@ export function accountLoginNeeded(p: { nonce: string; loginUrl?: string }): str
 }
 
 /** CIBA approval on the phone: which service, what message, approve with TOTP. */
-export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied' }): string {
+export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean }): string {
   if (p.done) {
     return layout({ title: 'Phê duyệt · Approval', nonce: p.nonce, body: html`
 <h1>${p.done === 'approved' ? t('Đã phê duyệt', 'Approved') : t('Đã từ chối', 'Denied')}</h1>
@@ -217,6 +230,9 @@ ${alertBox(p.error)}
 <form method="post" action="${p.action}">
 ${csrfField(p.csrf)}
 <input type="hidden" name="decision" value="approve">
+${p.needPassword ? html`<p class="note">${t('Yêu cầu mức đảm bảo 2: nhập mật khẩu và mã xác thực.', 'Assurance level 2 requested: enter your password and a code.')}</p>
+<label for="password">${t('Mật khẩu', 'Password')}</label>
+<input type="password" id="password" name="password" required autocomplete="current-password">` : ''}
 <label for="code">${t('Mã 6 chữ số trong ứng dụng xác thực', '6-digit code from your authenticator app')}</label>
 <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code">
 <button type="submit">${t('Phê duyệt', 'Approve')}</button>

@@ -27,6 +27,13 @@ export interface ConsentRecord {
 export interface ActorRecord {
   guardianId: string;
   relationship: string;
+  /** The minor (the grant's account); absent in records written before it was kept. */
+  minorId?: string;
+}
+
+/** A consent a guardian gave on a minor's behalf: its own record, never the minor's own consent. */
+export interface GuardianConsentRecord extends ConsentRecord {
+  minorId: string;
 }
 
 /** A login session of an account, as listed on the account page. */
@@ -45,6 +52,8 @@ export interface CibaApproval {
   clientId: string;
   bindingMessage?: string;
   scope: string;
+  /** Level the request asked for (`acr_values` / essential acr claim): 2 means password + TOTP on the phone. */
+  level?: number;
 }
 
 type Payload = Record<string, unknown>;
@@ -52,6 +61,11 @@ type Payload = Record<string, unknown>;
 const LIST_CONSENTS = 'consents';
 const LIST_SESSIONS = 'sessions';
 const LIST_CIBA = 'ciba';
+/** Per guardian: consents given on minors' behalf (`minor|client` → grantedAt). */
+const LIST_GUARDIAN_CONSENTS = 'guardian-consents';
+/** Per guardian: grants given while acting (`grantId` → minor) and sessions acting (`uid` → minor), for revocation. */
+const LIST_ACTING_GRANTS = 'acting-grants';
+const LIST_ACTING_SESSIONS = 'acting-sessions';
 /** How many sessions / waiting approvals an account lists. */
 const MAX_LISTED = 20;
 
@@ -73,6 +87,17 @@ export class Records {
     this.acting = new storage.Adapter('KysoActing');
     this.lists = storage.lists;
     this.keySet = new storage.Adapter('KysoKeySet');
+    this.sessionFactor = new storage.Adapter('KysoSessionFactor');
+  }
+
+  private readonly sessionFactor: Adapter;
+
+  /** Marks a session in which a second factor was enrolled or replaced: it cannot step up with it. */
+  async markFactorChanged(sessionUid: string, ttl: number): Promise<void> {
+    await this.sessionFactor.upsert(sessionUid, { at: Date.now() }, Math.max(ttl, 1));
+  }
+  async factorChangedIn(sessionUid: string): Promise<boolean> {
+    return !!(await this.sessionFactor.find(sessionUid));
   }
 
   async getProgress(uid: string): Promise<InteractionProgress | undefined> {
@@ -110,8 +135,51 @@ export class Records {
   async getActor(grantId: string): Promise<ActorRecord | undefined> {
     return (await this.actor.find(grantId)) as ActorRecord | undefined;
   }
+  /** Records the guardian of a grant, indexed under the guardian (so ending the link finds the grant). */
   async putActor(grantId: string, rec: ActorRecord, ttl: number): Promise<void> {
     await this.actor.upsert(grantId, rec as unknown as Payload, ttl);
+    await this.lists.put(LIST_ACTING_GRANTS, rec.guardianId, grantId, rec.minorId ?? '');
+  }
+  async deleteActor(grantId: string): Promise<void> {
+    await this.actor.destroy(grantId);
+  }
+  /** Grants given by a guardian while acting: grantId → minor. */
+  async actingGrants(guardianId: string): Promise<Record<string, string>> {
+    return this.lists.all(LIST_ACTING_GRANTS, guardianId);
+  }
+  async dropActingGrants(guardianId: string, grantIds: string[]): Promise<void> {
+    if (grantIds.length) await this.lists.remove(LIST_ACTING_GRANTS, guardianId, grantIds);
+  }
+
+  /** Consent a guardian gave for a minor at a service (never the minor's own). */
+  async getGuardianConsent(guardianId: string, minorId: string, clientId: string): Promise<GuardianConsentRecord | undefined> {
+    return (await this.consent.find(`g|${guardianId}|${minorId}|${clientId}`)) as GuardianConsentRecord | undefined;
+  }
+  async putGuardianConsent(guardianId: string, rec: GuardianConsentRecord, ttl: number): Promise<void> {
+    await this.consent.upsert(`g|${guardianId}|${rec.minorId}|${rec.clientId}`, rec as unknown as Payload, ttl);
+    await this.lists.put(LIST_GUARDIAN_CONSENTS, guardianId, `${rec.minorId}|${rec.clientId}`, String(rec.grantedAt));
+  }
+  async deleteGuardianConsent(guardianId: string, minorId: string, clientId: string): Promise<GuardianConsentRecord | undefined> {
+    const rec = await this.getGuardianConsent(guardianId, minorId, clientId);
+    await this.consent.destroy(`g|${guardianId}|${minorId}|${clientId}`);
+    await this.lists.remove(LIST_GUARDIAN_CONSENTS, guardianId, [`${minorId}|${clientId}`]);
+    return rec;
+  }
+  /** Consents a guardian gave on minors' behalf (expired ones dropped from the list). */
+  async listGuardianConsents(guardianId: string): Promise<GuardianConsentRecord[]> {
+    const members = Object.keys(await this.lists.all(LIST_GUARDIAN_CONSENTS, guardianId));
+    const recs = await Promise.all(members.map((m) => { const [minor, client] = m.split('|') as [string, string]; return this.getGuardianConsent(guardianId, minor, client); }));
+    const dead = members.filter((_, i) => !recs[i]);
+    if (dead.length) await this.lists.remove(LIST_GUARDIAN_CONSENTS, guardianId, dead);
+    return recs.filter((r): r is GuardianConsentRecord => !!r);
+  }
+
+  /** Sessions in which a guardian acts for a minor: uid → minor. */
+  async actingSessions(guardianId: string): Promise<Record<string, string>> {
+    return this.lists.all(LIST_ACTING_SESSIONS, guardianId);
+  }
+  async dropActingSessions(guardianId: string, uids: string[]): Promise<void> {
+    if (uids.length) await this.lists.remove(LIST_ACTING_SESSIONS, guardianId, uids);
   }
 
   /** Guardian choice, keyed by `cid:<interaction chain id>` (one authorization request) or `sid:<session uid>`. */
@@ -120,6 +188,10 @@ export class Records {
   }
   async putActing(key: string, rec: { guardianId: string; minorId: string }, ttl: number): Promise<void> {
     await this.acting.upsert(key, rec as unknown as Payload, ttl);
+    if (key.startsWith('sid:')) await this.lists.put(LIST_ACTING_SESSIONS, rec.guardianId, key.slice(4), rec.minorId);
+  }
+  async deleteActing(key: string): Promise<void> {
+    await this.acting.destroy(key);
   }
 
   /** Records (or refreshes) a session in the account's session list (newest 20 kept; `ttl` = session lifetime). */

@@ -1,5 +1,6 @@
 /** Small HTTP helpers for the interaction pages: security headers, CSRF tokens, form bodies. */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
 import { IdpProtocolError } from './errors.js';
 
@@ -80,4 +81,38 @@ export async function readForm(ctx: Context, limit = 16 * 1024): Promise<Record<
   const out: Record<string, string> = {};
   for (const [k, v] of params) if (!(k in out)) out[k] = v;
   return out;
+}
+
+/** The trusted-hop count from `KYSO_IDP_PROXY_HOPS` (a whole number 0-10), or undefined when unset. */
+export function proxyHopsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.KYSO_IDP_PROXY_HOPS;
+  if (v === undefined || v === '') return undefined;
+  if (!/^(?:[0-9]|10)$/.test(v)) throw new IdpProtocolError('IDP_CONFIG_INVALID', `KYSO_IDP_PROXY_HOPS must be a whole number of trusted proxies from 0 to 10, got '${v}'`);
+  return Number(v);
+}
+
+function plainAddress(a: string): string {
+  let t = a.trim();
+  // some proxies write the client's port too: 203.0.113.7:51234, [2001:db8::1]:51234
+  const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(t);
+  const v6port = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(t);
+  if (v4port) t = v4port[1]!;
+  else if (v6port) t = v6port[1]!;
+  return t.startsWith('::ffff:') && isIP(t.slice(7)) === 4 ? t.slice(7) : t;
+}
+
+/**
+ * The client's address for rate limits and the audit. With `trustedHops` = 0 the peer of the TCP connection. With
+ * N trusted proxies in front (each appending the address it saw to `X-Forwarded-For`), the client is the N-th
+ * entry from the right: entries further left were written by the client itself and are ignored, so nobody can
+ * choose their own rate-limit bucket or audit address. An entry that is not an IP address is not believed.
+ */
+export function clientAddress(req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }, trustedHops: number): string {
+  const peer = plainAddress(req.socket.remoteAddress ?? '');
+  if (trustedHops <= 0) return peer;
+  const raw = req.headers['x-forwarded-for'];
+  const list = (Array.isArray(raw) ? raw.join(',') : raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (!list.length) return peer;
+  const chosen = plainAddress(list[Math.max(0, list.length - trustedHops)]!);
+  return isIP(chosen) ? chosen : peer;
 }
