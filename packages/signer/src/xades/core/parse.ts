@@ -1,0 +1,125 @@
+import { DOMParser, type Document } from '@xmldom/xmldom';
+import { XmlError } from './errors.js';
+
+/** Limits applied before and while parsing untrusted XML. */
+export interface XmlLimits {
+  /** Largest accepted document in bytes (default 256 MiB). */
+  maxBytes?: number;
+  /** Deepest element nesting (default 256). */
+  maxDepth?: number;
+  /** Most elements (default 5,000,000). */
+  maxElements?: number;
+  /** Longest attribute count on one element (default 1,000). */
+  maxAttributes?: number;
+}
+
+const DEFAULTS: Required<XmlLimits> = { maxBytes: 256 * 1024 * 1024, maxDepth: 256, maxElements: 5_000_000, maxAttributes: 1000 };
+
+/**
+ * Lexical pre-scan of untrusted XML: refuses any DOCTYPE (so no DTD, no entity declaration, no external
+ * entity can exist), counts nesting depth, elements and attributes without building anything. Linear time.
+ */
+export function prescanXml(text: string, limits: XmlLimits = {}): { elements: number; maxDepth: number } {
+  const L = { ...DEFAULTS, ...limits };
+  let depth = 0;
+  let deepest = 0;
+  let elements = 0;
+  let i = 0;
+  const n = text.length;
+  const fail = (code: 'XML_TOO_DEEP' | 'XML_DTD_FORBIDDEN' | 'XML_MALFORMED' | 'XML_TOO_LARGE', msg: string): never => { throw new XmlError(code, msg); };
+  while (i < n) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) break;
+    const c = text.charCodeAt(lt + 1);
+    if (c === 0x21 /* ! */) {
+      if (text.startsWith('<!--', lt)) {
+        const e = text.indexOf('-->', lt + 4);
+        if (e < 0) fail('XML_MALFORMED', `unterminated comment at offset ${lt}`);
+        i = e + 3;
+      } else if (text.startsWith('<![CDATA[', lt)) {
+        const e = text.indexOf(']]>', lt + 9);
+        if (e < 0) fail('XML_MALFORMED', `unterminated CDATA section at offset ${lt}`);
+        i = e + 3;
+      } else {
+        fail('XML_DTD_FORBIDDEN', `document type declarations (DTD, entities) are not accepted (offset ${lt})`);
+      }
+    } else if (c === 0x3f /* ? */) {
+      const e = text.indexOf('?>', lt + 2);
+      if (e < 0) fail('XML_MALFORMED', `unterminated processing instruction at offset ${lt}`);
+      i = e + 2;
+    } else if (c === 0x2f /* / */) {
+      depth--;
+      const e = text.indexOf('>', lt + 2);
+      if (e < 0) fail('XML_MALFORMED', `unterminated end tag at offset ${lt}`);
+      i = e + 1;
+    } else {
+      // start tag: find its end outside quoted attribute values
+      let j = lt + 1;
+      let q = 0;
+      let attrs = 0;
+      for (; j < n; j++) {
+        const ch = text.charCodeAt(j);
+        if (q) { if (ch === q) q = 0; continue; }
+        if (ch === 0x22 || ch === 0x27) { q = ch; attrs++; continue; }
+        if (ch === 0x3e) break;
+        if (ch === 0x3c) fail('XML_MALFORMED', `'<' inside a start tag at offset ${j}`);
+      }
+      if (j >= n) fail('XML_MALFORMED', `unterminated start tag at offset ${lt}`);
+      if (attrs / 2 > L.maxAttributes) fail('XML_TOO_LARGE', `more than ${L.maxAttributes} attributes on one element (offset ${lt})`);
+      elements++;
+      if (elements > L.maxElements) fail('XML_TOO_LARGE', `more than ${L.maxElements} elements`);
+      if (text.charCodeAt(j - 1) !== 0x2f) {
+        depth++;
+        if (depth > deepest) deepest = depth;
+        if (depth > L.maxDepth) fail('XML_TOO_DEEP', `elements nested deeper than ${L.maxDepth} (offset ${lt})`);
+      }
+      i = j + 1;
+    }
+  }
+  return { elements, maxDepth: deepest };
+}
+
+/** Decode XML bytes: UTF-8 only (with or without BOM); an encoding declaration naming anything else is refused. */
+export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): string {
+  const L = { ...DEFAULTS, ...limits };
+  if (typeof bytes === 'string') {
+    if (bytes.length > L.maxBytes) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes} bytes`);
+    return bytes;
+  }
+  if (bytes.length > L.maxBytes) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes} bytes`);
+  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe) || bytes[0] === 0) {
+    throw new XmlError('XML_ENCODING', 'only UTF-8 XML is accepted (UTF-16 found)');
+  }
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start));
+  } catch {
+    throw new XmlError('XML_ENCODING', 'the document is not valid UTF-8');
+  }
+  const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
+  if (decl && !/^utf-?8$/i.test(decl[1]!)) throw new XmlError('XML_ENCODING', `encoding ${decl[1]} is not accepted (UTF-8 only)`);
+  return text;
+}
+
+/**
+ * Parse untrusted XML safely: size limit, pre-scan (no DOCTYPE/DTD/entities, depth and element limits), then a
+ * strict namespace-aware DOM parse in which every parser warning or error is fatal. Throws {@link XmlError}.
+ */
+export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Document {
+  const text = decodeXml(input, limits);
+  prescanXml(text, limits);
+  let problem: string | undefined;
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level: string, msg: string) => { problem ??= `${level}: ${String(msg).split('\n')[0]}`; if (level !== 'warning') throw new Error(problem); },
+    }).parseFromString(text, 'text/xml');
+  } catch (e) {
+    throw new XmlError('XML_MALFORMED', `not well-formed XML (${problem ?? (e as Error).message})`, { cause: e });
+  }
+  if (problem) throw new XmlError('XML_MALFORMED', `not well-formed XML (${problem})`);
+  if (!doc.documentElement) throw new XmlError('XML_MALFORMED', 'no document element');
+  if (doc.doctype) throw new XmlError('XML_DTD_FORBIDDEN', 'document type declarations are not accepted');
+  return doc;
+}
