@@ -1,0 +1,3 @@
+/** XML signatures (XMLDSig, XAdES) for @kyso/verifier. */
+export { verifyXml, verifyXmlSigned, type VerifyXmlOptions, type XmlVerification, type XmlSignedContent } from './verify-xml.js';
+export { validateXmlSignature, verifyXmlSignatureValue, type SignedReference, type XmlSignatureJob } from './validate.js';
