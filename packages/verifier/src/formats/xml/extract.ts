@@ -34,6 +34,8 @@ export function unsignedSignatureProperties(sig: Element): Element | undefined {
 /** All validation material of one signature. */
 export function materialOf(sig: Element): XmlMaterial {
   const out: XmlMaterial = { certs: keyInfoCertificates(sig), crls: [], ocsps: [] };
+  const ki = onlyChild(sig, NS.ds, 'KeyInfo');
+  if (ki) for (const x of childElements(ki, NS.ds, 'X509Data')) out.crls.push(...values(x, NS.ds, 'X509CRL'));
   const usp = unsignedSignatureProperties(sig);
   if (usp) {
     fromValuesContainers(usp, out);

@@ -172,7 +172,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
             // Signed data inside a signature is only legitimate as the content of this (enveloping) signature's own ds:Object.
             let obj: Element | undefined;
             for (let n = el as Element | null; n && n !== encl; n = n.parentNode as Element | null) if (n.namespaceURI === NS.ds && n.localName === 'Object') obj = n;
-            if (encl !== sig || !obj || obj.parentNode !== sig) misplaced = 'the signed element was moved inside a signature (wrapping)';
+            if (encl !== sig || sig !== doc.documentElement || !obj || obj.parentNode !== sig) misplaced = 'the signed element was moved inside a signature (wrapping)';
             else objectsReferenced.add(obj);
           }
         }
