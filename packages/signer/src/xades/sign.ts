@@ -134,9 +134,12 @@ function contextWrapper(parent: Element | undefined): { open: string; close: str
   for (const [p, u] of ns) if (p !== 'xml') attrs += p === '' ? ` xmlns="${xmlAttr(u)}"` : ` xmlns:${p}="${xmlAttr(u)}"`;
   const seen = new Set<string>();
   for (let n: Element | null = parent; n && n.nodeType === 1; n = n.parentNode as Element | null) {
-    for (const ln of ['lang', 'space', 'base']) {
-      const v = n.getAttributeNS(NS.xml, ln);
-      if (v && !seen.has(ln)) { seen.add(ln); attrs += ` xml:${ln}="${xmlAttr(v)}"`; }
+    // every xml:* attribute (C14N 1.0 inherits xml:id too), nearest ancestor first
+    for (let i = 0; i < n.attributes.length; i++) {
+      const a = n.attributes.item(i)!;
+      if (a.namespaceURI !== NS.xml || seen.has(a.localName!)) continue;
+      seen.add(a.localName!);
+      attrs += ` xml:${a.localName}="${xmlAttr(a.value)}"`;
     }
   }
   return { open: `<kyso-context${attrs}>`, close: '</kyso-context>' };
