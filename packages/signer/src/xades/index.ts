@@ -8,3 +8,4 @@ export * from './core/reference.js';
 export * from './core/archive.js';
 export * from './sign.js';
 export { locateEndTag, type EndTagPosition } from './locate.js';
+export * from './edxml.js';

@@ -23,7 +23,13 @@ export type XmlSignatureMode = 'enveloped' | 'enveloping' | 'detached';
 export type XadesLevel = 'XMLDSIG' | 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 /** A further same-document reference to sign (e.g. an edXML manifest), by element ID. */
-export interface ExtraReference { id: string; mimeType?: string }
+export interface ExtraReference {
+  id: string;
+  mimeType?: string;
+  /** 'enveloped': the element contains the signature (enveloped-signature transform, then c14n);
+   *  'base64': the element's text is base64 and the decoded bytes are signed (base64 transform). */
+  transform?: 'enveloped' | 'base64';
+}
 
 /** Options shared by {@link signXml} and {@link prepareXml}. */
 export interface XmlSignOptionsBase {
@@ -201,8 +207,13 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
       if (ids.duplicates.has(r.id)) throw new XmlError('XML_INPUT', `ID ${r.id} occurs more than once`);
       const el = ids.byId.get(r.id);
       if (!el) throw new XmlError('XML_INPUT', `no element with ID ${r.id}`);
+      if (r.transform === 'base64') {
+        const data = Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64');
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
+        return;
+      }
       const d = hashBytes(hash, canonicalize(el, c14n, { comments: false }));
-      refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: transformXml([], c14n), hash, digest: b64(d) }));
+      refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: transformXml(r.transform === 'enveloped' ? [TRANSFORM.enveloped] : [], c14n), hash, digest: b64(d) }));
     };
     if (opts.references?.length) {
       opts.references.forEach((r, i) => byId(r, i));

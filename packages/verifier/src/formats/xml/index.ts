@@ -1,3 +1,4 @@
 /** XML signatures (XMLDSig, XAdES) for @kyso/verifier. */
 export { verifyXml, verifyXmlSigned, type VerifyXmlOptions, type XmlVerification, type XmlSignedContent } from './verify-xml.js';
 export { validateXmlSignature, verifyXmlSignatureValue, type SignedReference, type XmlSignatureJob } from './validate.js';
+export { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Document } from '@xmldom/xmldom';
-import { NS, XmlError, descendants, indexIds, parseXml, type XmlLimits } from '@kyso/signer';
+import { NS, XmlError, descendants, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
+import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
 import type { Fetcher } from '../../util/fetch.js';
@@ -27,7 +28,7 @@ export interface VerifyXmlOptions {
 export interface XmlSignedContent { field: string; references: SignedReference[] }
 
 /** {@link verifyXmlSigned}'s result: the report and the signed content of each signature. */
-export interface XmlVerification { report: ValidationReport; signed: XmlSignedContent[] }
+export interface XmlVerification { report: ValidationReport; signed: XmlSignedContent[]; /** For edXML messages: what each signature's signed envelope says. */ edxml?: (EdxmlSignedInfo | undefined)[] }
 
 /**
  * Validate every XML signature (XMLDSig, XAdES B-B..B-LTA, counter-signatures) of a document and return the
@@ -67,16 +68,21 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
   const det = opts.detached;
   const detached = typeof det === 'function' ? det : det ? (uri: string) => (Object.prototype.hasOwnProperty.call(det, uri) ? det[uri] : undefined) : undefined;
   const signed: XmlSignedContent[] = [];
+  const edxml = isEdxml(doc);
+  const edxmlInfo: (EdxmlSignedInfo | undefined)[] = [];
   const reports: SignatureReport[] = [];
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
     const r = await validateXmlSignature({ doc, sig: s, ids, field, ...(detached ? { detached } : {}) }, resolved, certCtx);
+    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
   }
   report.signatures = reports;
-  return done(signed);
+  const out = done(signed);
+  if (edxml) out.edxml = edxmlInfo;
+  return out;
 }
 
 /** Validate the XML signatures of a document (bytes or a path) and return the report, as verifyPdf does for PDFs. */
