@@ -1,4 +1,4 @@
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from './core/model.js';
 import { createHash } from 'node:crypto';
 import { DIGEST_URI, NS } from './core/constants.js';
 import { childElements } from './core/dom.js';

@@ -9,3 +9,4 @@ export * from './core/archive.js';
 export * from './sign.js';
 export { locateEndTag, type EndTagPosition } from './locate.js';
 export * from './edxml.js';
+export * from './core/model.js';

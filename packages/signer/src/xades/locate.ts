@@ -1,4 +1,4 @@
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from './core/model.js';
 import { descendants } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 

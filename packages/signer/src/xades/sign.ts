@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from './core/model.js';
 import {
   CertInfo, PkiClientError, certInfoOf, ctx as derCtx, requestTimestamp, seq, tlv, HASH_LENGTHS,
   type HashName, type SignatureAlgorithm, type TimestampRequestOptions,

@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { XmlElement as Element } from './model.js';
 import { canonicalize, type C14nMethod } from './c14n.js';
 import { NS } from './constants.js';
 import { childElements, isWithin, onlyChild } from './dom.js';

@@ -1,4 +1,4 @@
-import type { Attr, Document, Element, Node } from '@xmldom/xmldom';
+import type { XmlAttr as Attr, XmlDocument as Document, XmlElement as Element, XmlNode as Node } from './model.js';
 import { C14N, NS } from './constants.js';
 import { XmlError } from './errors.js';
 
@@ -63,9 +63,7 @@ type NsMap = Map<string, string>;
 /** Namespace declarations made on one element: prefix ('' for default) → URI. */
 function declarations(el: Element): [string, string][] | undefined {
   let out: [string, string][] | undefined;
-  const attrs = el.attributes;
-  for (let i = 0; i < attrs.length; i++) {
-    const a = attrs.item(i)!;
+  for (const a of el.attributeArray) {
     if (a.namespaceURI === NS.xmlns) (out ??= []).push([a.prefix === 'xmlns' ? a.localName! : '', a.value]);
   }
   return out;
@@ -83,9 +81,7 @@ export function inScopeNamespaces(el: Element | null): NsMap {
 function xmlAttrsOfAncestors(el: Element, v11: boolean): Map<string, string> {
   const m = new Map<string, string>();
   for (let n = el.parentNode; n && n.nodeType === ELEMENT; n = n.parentNode) {
-    const attrs = (n as Element).attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      const a = attrs.item(i)!;
+    for (const a of (n as Element).attributeArray) {
       if (a.namespaceURI !== NS.xml) continue;
       const ln = a.localName!;
       if (v11 && (ln === 'id' || ln === 'base')) continue;
@@ -136,9 +132,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     } else {
       const used = new Set<string>();
       used.add(el.prefix ?? '');
-      const attrs = el.attributes;
-      for (let i = 0; i < attrs.length; i++) {
-        const a = attrs.item(i)!;
+      for (const a of el.attributeArray) {
         if (a.namespaceURI === NS.xmlns) continue;
         if (a.prefix && a.prefix !== 'xml') used.add(a.prefix);
       }
@@ -153,17 +147,13 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     nsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
     const attrs: Attr[] = [];
-    const list = el.attributes;
-    for (let i = 0; i < list.length; i++) {
-      const a = list.item(i)!;
-      if (a.namespaceURI !== NS.xmlns) attrs.push(a);
-    }
+    for (const a of el.attributeArray) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
     let extra: [string, string][] = [];
     if (apex && !method.exclusive) {
       const inherited = xmlAttrsOfAncestors(el, method.v11);
       for (const [ln, v] of inherited) if (!attrs.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) extra.push([`xml:${ln}`, v]);
     }
-    attrs.sort(compareAttrs);
+    if (attrs.length > 1) attrs.sort(compareAttrs);
     let s = '<' + el.tagName;
     for (const [p, u] of nsOut) s += (p === '' ? ' xmlns="' : ` xmlns:${p}="`) + escAttr(u) + '"';
     if (extra.length) {

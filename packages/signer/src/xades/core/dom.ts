@@ -1,4 +1,4 @@
-import type { Document, Element, Node } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element, XmlNode as Node } from './model.js';
 import { NS } from './constants.js';
 
 const ELEMENT = 1;

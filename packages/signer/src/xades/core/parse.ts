@@ -1,4 +1,5 @@
-import { DOMParser, type Document } from '@xmldom/xmldom';
+import { SaxesParser } from 'saxes';
+import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
 
 /** Limits applied before and while parsing untrusted XML. */
@@ -103,23 +104,46 @@ export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): s
 }
 
 /**
- * Parse untrusted XML safely: size limit, pre-scan (no DOCTYPE/DTD/entities, depth and element limits), then a
- * strict namespace-aware DOM parse in which every parser warning or error is fatal. Throws {@link XmlError}.
+ * Parse untrusted XML safely into kyso's tree (core/model.ts): size limit, then one streaming pass (saxes, strict
+ * well-formedness and namespaces) that refuses any DOCTYPE (so no DTD, no entity declaration or expansion, no
+ * external entity), and enforces the depth, element and attribute limits as it goes. Throws {@link XmlError}.
  */
-export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Document {
+export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): XmlDocument {
+  const L = { ...DEFAULTS, ...limits };
   const text = decodeXml(input, limits);
-  prescanXml(text, limits);
-  let problem: string | undefined;
-  let doc: Document;
+  const doc = new XmlDocument();
+  let cur: XmlDocument | XmlElement = doc;
+  let depth = 0;
+  let elements = 0;
+  const p = new SaxesParser({ xmlns: true, position: true });
+  let problem: XmlError | undefined;
+  const stop = (e: XmlError): never => { problem = e; throw e; };
+  p.on('doctype', () => stop(new XmlError('XML_DTD_FORBIDDEN', 'document type declarations (DTD, entities) are not accepted')));
+  p.on('opentag', (t) => {
+    if (++depth > L.maxDepth) stop(new XmlError('XML_TOO_DEEP', `elements nested deeper than ${L.maxDepth} (line ${p.line})`));
+    if (++elements > L.maxElements) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxElements} elements`));
+    const attrs: XmlAttr[] = [];
+    for (const k in t.attributes) {
+      const a = t.attributes[k] as { name: string; prefix: string; local: string; uri: string; value: string };
+      attrs.push(new XmlAttr(a.name, a.prefix || null, a.local, a.uri || null, a.value));
+    }
+    if (attrs.length > L.maxAttributes) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxAttributes} attributes on one element (line ${p.line})`));
+    const el = new XmlElement(t.name, t.prefix || null, t.local ?? t.name, t.uri || null, attrs);
+    cur.append(el);
+    if (cur === doc) doc.documentElement = el;
+    cur = el;
+  });
+  p.on('closetag', () => { depth--; cur = (cur.parentNode ?? doc) as XmlDocument | XmlElement; });
+  p.on('text', (t) => { if (cur !== doc) cur.append(new XmlText(t)); });
+  p.on('cdata', (t) => { if (cur !== doc) cur.append(new XmlText(t, true)); });
+  p.on('comment', (t) => cur.append(new XmlComment(t)));
+  p.on('processinginstruction', (pi) => cur.append(new XmlPI(pi.target, pi.body)));
   try {
-    doc = new DOMParser({
-      onError: (level: string, msg: string) => { problem ??= `${level}: ${String(msg).split('\n')[0]}`; if (level !== 'warning') throw new Error(problem); },
-    }).parseFromString(text, 'text/xml');
+    p.write(text).close();
   } catch (e) {
-    throw new XmlError('XML_MALFORMED', `not well-formed XML (${problem ?? (e as Error).message})`, { cause: e });
+    if (problem) throw problem;
+    throw new XmlError('XML_MALFORMED', `not well-formed XML (${(e as Error).message})`, { cause: e });
   }
-  if (problem) throw new XmlError('XML_MALFORMED', `not well-formed XML (${problem})`);
   if (!doc.documentElement) throw new XmlError('XML_MALFORMED', 'no document element');
-  if (doc.doctype) throw new XmlError('XML_DTD_FORBIDDEN', 'document type declarations are not accepted');
   return doc;
 }

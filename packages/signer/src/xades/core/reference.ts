@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from './model.js';
 import { canonicalize, c14nMethod, type C14nMethod } from './c14n.js';
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
 import { childElements, isWithin, onlyChild, type IdIndex } from './dom.js';

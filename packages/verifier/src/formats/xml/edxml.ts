@@ -1,4 +1,4 @@
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
 import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, parseXml } from '@kyso/signer';
 import type { SignatureReport, SubIndication } from '../../report/model.js';
 import type { SignedReference } from './validate.js';

@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { XmlElement as Element } from '@kyso/signer';
 import { NS, childElements, decodeBase64, onlyChild, qualifyingPropertiesOf } from '@kyso/signer';
 
 /** Validation material carried by an XML signature (KeyInfo, CertificateValues, RevocationValues, TimeStampValidationData). */

@@ -1,5 +1,5 @@
 import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import type { Document, Element } from '@xmldom/xmldom';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
 import {
   C14N, DIGEST_BY_URI, NS, SIGNATURE_METHODS, SIGNED_PROPERTIES_TYPE, c14nMethod, canonicalize, childElements, decodeBase64, dereference,
   hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Document } from '@xmldom/xmldom';
+import type { XmlDocument as Document } from '@kyso/signer';
 import { NS, XmlError, descendants, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
