@@ -46,6 +46,26 @@ describe('hostile XML ends in a FORMAT_FAILURE report, never a crash or a hang',
     assert.equal(r.documentSubIndication, 'FORMAT_FAILURE');
   });
 
+  it('namespace-declaration bomb (256 levels x many xmlns) is refused by the parser limit, quickly', async () => {
+    const decls = Array.from({ length: 60 }, (_, i) => ` xmlns:n${i}="urn:${i}"`).join('');
+    const { r, ms } = await timed('<a' + decls + '>'.repeat(1) + Array.from({ length: 250 }, (_, d) => `<b${decls.replace(/urn:/g, `urn:${d}:`)}>`).join('') + '</b>'.repeat(250) + '</a>');
+    assert.ok(r.findings.some((f) => f.code === 'XML_TOO_LARGE'), JSON.stringify(r.findings));
+    assert.ok(ms < 2000, `${ms} ms`);
+  });
+
+  it('reference bomb (hundreds of whole-document references) stops at the processing budget: FORMAT_FAILURE within 2 s', async () => {
+    const pki = localPki();
+    const rsa = await loadPemFiles({ keyPath: pki.leaves.rsa.keyPath, certPath: pki.leaves.rsa.certPath });
+    const body = Array.from({ length: 2000 }, (_, i) => `<item n="${i}">value ${i}</item>`).join('\n');
+    const signed = Buffer.from(await signXml(`<r xmlns="urn:r">${body}</r>`, { backend: rsa, level: 'XMLDSIG' })).toString();
+    const ref = /<ds:Reference[\s\S]*?<\/ds:Reference>/.exec(signed)![0];
+    const bomb = signed.replace(ref, ref.repeat(400));
+    const { r, ms } = await timed(bomb, { trustAnchors: [pki.rootPem], revocationRequired: false });
+    assert.equal(r.documentIndication, 'TOTAL_FAILED');
+    assert.ok(r.signatures[0]!.checks.some((c) => /budget/.test(c.message)), r.signatures[0]!.message);
+    assert.ok(ms < 2000, `${ms} ms`);
+  });
+
   describe('transforms outside the allow-list (XSLT, XPath 1.0, XPath Filter 2, unknown) are refused', () => {
     const pki = localPki();
     let rsa: KeyBackend;

@@ -6,7 +6,7 @@ import {
   buildEdxml, buildEdxmlStatus, decodeXml, isEdxml, openKeyBackend, parseXml, signEdxml, signXml,
   type HashName, type KeySource, type XadesLevel, type XmlSignatureMode,
 } from '@kyso/signer';
-import { verifyXml, type Policy, type ValidationReport } from '@kyso/verifier';
+import type { Policy, ValidationReport } from '@kyso/verifier';
 
 const HELP = `Usage:
   kyso xml edxml --from ORG --to ORG [--to ORG...] --subject TEXT --attach FILE... -o MSG.xml [message options]
@@ -165,6 +165,7 @@ async function sign(a: Args): Promise<number> {
  */
 export async function verifyXmlFile(path: string, policy: Policy, dataPath?: string): Promise<ValidationReport> {
   const detached = dataPath ? (uri: string) => (basename(uri) === basename(dataPath) ? new Uint8Array(readFileSync(dataPath)) : undefined) : undefined;
+  const { verifyXml } = await import('@kyso/verifier');
   return verifyXml(path, policy, { name: basename(path), ...(detached ? { detached } : {}) });
 }
 

@@ -13,7 +13,7 @@ import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, si
 import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 import { parseXml, decodeXml, type XmlLimits } from './core/parse.js';
-import { hashBytes } from './core/reference.js';
+import { c14nDigest, hashBytes } from './core/reference.js';
 import { xadesArchiveTimestampInput, qualifyingPropertiesOf, xadesSignatureTimestampInput } from './core/archive.js';
 import { locateEndTag } from './locate.js';
 
@@ -212,13 +212,13 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
         refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
         return;
       }
-      const d = hashBytes(hash, canonicalize(el, c14n, { comments: false }));
+      const d = c14nDigest(hash, el, c14n, { comments: false });
       refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: transformXml(r.transform === 'enveloped' ? [TRANSFORM.enveloped] : [], c14n), hash, digest: b64(d) }));
     };
     if (opts.references?.length) {
       opts.references.forEach((r, i) => byId(r, i));
     } else {
-      const d = hashBytes(hash, canonicalize(doc, c14n, { comments: false }));
+      const d = c14nDigest(hash, doc, c14n, { comments: false });
       refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(d) }));
       (opts.extraReferences ?? []).forEach((r, i) => byId(r, i + 1));
     }

@@ -12,9 +12,11 @@ export interface XmlLimits {
   maxElements?: number;
   /** Longest attribute count on one element (default 1,000). */
   maxAttributes?: number;
+  /** Most namespace declarations in the whole document (default 10,000; bounds canonicalization work). */
+  maxNamespaceDeclarations?: number;
 }
 
-const DEFAULTS: Required<XmlLimits> = { maxBytes: 256 * 1024 * 1024, maxDepth: 256, maxElements: 5_000_000, maxAttributes: 1000 };
+const DEFAULTS: Required<XmlLimits> = { maxBytes: 256 * 1024 * 1024, maxDepth: 256, maxElements: 5_000_000, maxAttributes: 1000, maxNamespaceDeclarations: 10_000 };
 
 /**
  * Lexical pre-scan of untrusted XML: refuses any DOCTYPE (so no DTD, no entity declaration, no external
@@ -115,6 +117,7 @@ export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Xm
   let cur: XmlDocument | XmlElement = doc;
   let depth = 0;
   let elements = 0;
+  let nsDecls = 0;
   const p = new SaxesParser({ xmlns: true, position: true });
   let problem: XmlError | undefined;
   const stop = (e: XmlError): never => { problem = e; throw e; };
@@ -126,6 +129,7 @@ export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Xm
     for (const k in t.attributes) {
       const a = t.attributes[k] as { name: string; prefix: string; local: string; uri: string; value: string };
       attrs.push(new XmlAttr(a.name, a.prefix || null, a.local, a.uri || null, a.value));
+      if (a.uri === 'http://www.w3.org/2000/xmlns/' && ++nsDecls > L.maxNamespaceDeclarations) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxNamespaceDeclarations} namespace declarations`));
     }
     if (attrs.length > L.maxAttributes) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxAttributes} attributes on one element (line ${p.line})`));
     const el = new XmlElement(t.name, t.prefix || null, t.local ?? t.name, t.uri || null, attrs);

@@ -154,3 +154,10 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
 export function hashBytes(hash: string, data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash(nodeHash(hash)).update(data).digest());
 }
+
+/** Digest of the canonical form of a node, streamed into the hash (no copy of the canonical text is kept). */
+export function c14nDigest(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {
+  const h = createHash(nodeHash(hash));
+  canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
+  return new Uint8Array(h.digest());
+}

@@ -29,6 +29,8 @@ export interface XmlSignatureJob {
   ids: IdIndex;
   field: string;
   detached?: (uri: string) => Uint8Array | undefined;
+  /** Shared budget of octets all references of the document may produce (bounds the work on hostile input). */
+  budget: { left: number };
 }
 
 interface Verdict { indication: Exclude<Indication, 'TOTAL_PASSED'>; subIndication: SubIndication; block: BuildingBlock; message: string }
@@ -139,7 +141,9 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     let hashOk = true;
     const spRefs: DereferencedReference[] = [];
     let objectsReferenced = new Set<Element>();
+    if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
+      if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
       const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}) });
       const uri = ref.getAttribute('URI') ?? '';
       const type = ref.getAttribute('Type') ?? undefined;
@@ -150,6 +154,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
         hashOk = false;
         continue;
       }
+      job.budget.left -= r.octets.length;
       const el = r.element;
       const isSp = type === SIGNED_PROPERTIES_TYPE || (!!el && el.namespaceURI === NS.xades && el.localName === 'SignedProperties');
       // Placement rules against wrapping.
@@ -290,7 +295,9 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     // ---- TSV: signature timestamps and archive timestamps ----
     const usp = unsignedSignatureProperties(sig);
     if (usp) {
+      let stamps = 0;
       for (const ts of childElements(usp)) {
+        if (/TimeStamp$/.test(ts.localName ?? '') && ++stamps > 16) { note('signature-timestamp', 'TSV', 'warning', 'more than 16 timestamps: the rest are ignored'); break; }
         const isSigTs = ts.namespaceURI === NS.xades && ts.localName === 'SignatureTimeStamp';
         const isAts = (ts.namespaceURI === NS.xades141 || ts.namespaceURI === NS.xades) && ts.localName === 'ArchiveTimeStamp';
         if (!isSigTs && !isAts) continue;

@@ -49,8 +49,10 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
     return { report, signed };
   };
   let doc: Document;
+  let size = 0;
   try {
     const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
+    size = bytes.length;
     doc = parseXml(bytes, opts.limits);
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
@@ -71,10 +73,12 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
   const edxml = isEdxml(doc);
   const edxmlInfo: (EdxmlSignedInfo | undefined)[] = [];
   const reports: SignatureReport[] = [];
+  const detachedSize = det && typeof det !== 'function' ? Object.values(det).reduce((n, b) => n + b.length, 0) : 0;
+  const budget = { left: 4 * (size + detachedSize) + 1024 * 1024 };
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await validateXmlSignature({ doc, sig: s, ids, field, ...(detached ? { detached } : {}) }, resolved, certCtx);
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
     if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
@@ -88,4 +92,21 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
 /** Validate the XML signatures of a document (bytes or a path) and return the report, as verifyPdf does for PDFs. */
 export async function verifyXml(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<ValidationReport> {
   return (await verifyXmlSigned(input, policy, opts)).report;
+}
+
+/** The policy's time bound per signature: beyond it the signature is INDETERMINATE / TRY_LATER (network waits). */
+async function withTimeout<T extends { report: SignatureReport; signed: SignedReference[] }>(p: Promise<T>, ms: number, field: string, at: Date): Promise<T | { report: SignatureReport; signed: SignedReference[] }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ report: SignatureReport; signed: SignedReference[] }>((res) => {
+    timer = setTimeout(() => res({
+      signed: [],
+      report: {
+        field, kind: 'signature', indication: 'INDETERMINATE', subIndication: 'TRY_LATER', block: 'VCI', message: `validation did not finish within ${ms} ms`,
+        level: 'UNKNOWN', intact: false, signer: null, signingTime: null, timestamp: null, bestSignatureTime: at.toISOString(), coverage: {}, modifications: [],
+        timestamps: [], digestAlgorithm: null, signatureAlgorithm: null, revocation: [], checks: [{ check: 'time-bound', block: 'VCI', status: 'failed', message: `validation did not finish within ${ms} ms` }],
+      },
+    }), ms);
+    timer.unref?.();
+  });
+  try { return await Promise.race([p, timeout]); } finally { if (timer) clearTimeout(timer); }
 }
