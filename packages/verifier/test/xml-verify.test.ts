@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,25 @@ describe('XML verification: corpus vectors (xmlsec / W3C interop, EU DSS XAdES) 
     const lta = await verifyXml(CORPUS + 'dss-xades/xades-lta-valid.xml', { offline: true });
     assert.equal(lta.signatures[0]!.level, 'XAdES-BASELINE-LTA');
     assert.equal(lta.signatures[0]!.intact, true);
+  });
+});
+
+describe('XML verification: EU DSS XAdES-LTA vector with its own test root', function () {
+  this.timeout(60_000);
+  it('TOTAL_PASSED at 2021-09-01; the SignatureTimeStamp validates and kyso\'s archive-timestamp input matches the imprint DSS time-stamped', async () => {
+    const f = CORPUS + 'dss-xades/xades-lta-valid.xml';
+    const text = readFileSync(f, 'utf8');
+    const certs = [...text.matchAll(/<(?:xades:EncapsulatedX509Certificate|ds:X509Certificate)[^>]*>([^<]+)</g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+    const roots = certs.filter((c) => { const x = new X509Certificate(c); return x.subject === x.issuer && x.verify(x.publicKey); });
+    assert.equal(roots.length, 1);
+    const r = await verifyXml(f, { offline: true, trustAnchors: roots, validationTime: new Date('2021-09-01'), revocationRequired: false });
+    const s = r.signatures[0]!;
+    assert.equal(r.documentIndication, 'TOTAL_PASSED', s.message);
+    assert.equal(s.level, 'XAdES-BASELINE-LTA');
+    assert.equal(s.timestamp, '2021-08-12T13:27:00.000Z');
+    const ats = s.checks.find((c) => c.check === 'archive-timestamp')!;
+    // The ATS's own TSA chain is not shipped with the vector; what matters here is that its imprint matched.
+    assert.ok(!/imprint/.test(ats.message) && /TSA certificate/.test(ats.message), ats.message);
   });
 });
 
