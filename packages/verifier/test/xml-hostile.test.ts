@@ -184,6 +184,21 @@ describe('fuzzing the XML parser, canonicalizer and verifier (fast-check): no cr
     }), { numRuns: 300 });
   });
 
+  it('large base64 runs set aside by the parser come back exactly (line ends normalized, comments, CDATA, forged placeholders)', () => {
+    const run = 'QUJD' .repeat(30_000) + '\r\n' + 'REVG'.repeat(20_000);
+    const doc = parseXml(`<r><a>${run}</a><!--${run}--><b><![CDATA[${run}]]></b><c>kyso000000000000000000000000_0_</c><d>x>${run}<y/></d></r>`);
+    const norm = run.replace('\r\n', '\n');
+    const root = doc.documentElement!;
+    const kids = Array.from({ length: root.childNodes.length }, (_, i) => root.childNodes.item(i)!);
+    assert.equal(kids[0]!.textContent, norm);
+    assert.equal((kids[1] as unknown as { data: string }).data, norm);
+    assert.equal(kids[2]!.textContent, norm);
+    assert.equal(kids[3]!.textContent, 'kyso000000000000000000000000_0_');
+    assert.equal(kids[4]!.textContent, 'x>' + norm);
+    assert.equal(canonicalize(doc, c14nMethod(C14N.c14n10Comments)!), `<r><a>${norm}</a><!--${norm}--><b>${norm}</b><c>kyso000000000000000000000000_0_</c><d>x&gt;${norm}<y></y></d></r>`);
+    assert.throws(() => parseXml(`<r a="${run}<">x</r>`), (e: unknown) => e instanceof XmlError && e.code === 'XML_MALFORMED');
+  });
+
   it('parse errors are typed XmlError with a code', () => {
     assert.throws(() => parseXml('<a>'), (e: unknown) => e instanceof XmlError && e.code === 'XML_MALFORMED');
   });

@@ -208,7 +208,7 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
       const el = ids.byId.get(r.id);
       if (!el) throw new XmlError('XML_INPUT', `no element with ID ${r.id}`);
       if (r.transform === 'base64') {
-        const data = Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64');
+        const data = Buffer.from(el.textContent ?? '', 'base64');
         refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
         return;
       }

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { SaxesParser } from 'saxes';
+
+const BIG_TEXT = 65536;
+const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
 import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
 
@@ -112,7 +116,30 @@ export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): s
  */
 export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): XmlDocument {
   const L = { ...DEFAULTS, ...limits };
-  const text = decodeXml(input, limits);
+  let text = decodeXml(input, limits);
+  // Long runs of base64-alphabet characters between tags (attachments) cannot contain markup: they are set aside
+  // before the character-by-character parser runs and put back into the node that received their placeholder. The
+  // placeholder carries a random nonce, so no document can forge one.
+  const big: string[] = [];
+  const nonce = `kyso${randomBytes(12).toString('hex')}`;
+  if (text.length > BIG_TEXT) {
+    const parts: string[] = [];
+    let last = 0;
+    for (let i = text.indexOf('>'); i >= 0; i = text.indexOf('>', i)) {
+      BIG_RUN.lastIndex = i + 1;
+      BIG_RUN.exec(text);
+      const end = BIG_RUN.lastIndex;
+      if (end - i - 1 >= BIG_TEXT && text.charCodeAt(end) === 0x3c) {
+        const run = text.slice(i + 1, end);
+        big.push(run.includes('\r') ? run.replace(/\r\n?/g, '\n') : run);
+        parts.push(text.slice(last, i + 1), `${nonce}${big.length - 1}_`);
+        last = end;
+      }
+      i = end > i + 1 ? end : i + 1;
+    }
+    if (big.length) { parts.push(text.slice(last)); text = parts.join(''); }
+  }
+  const restore = big.length ? (t: string): string => (t.includes(nonce) ? t.replace(new RegExp(`${nonce}(\\d+)_`, 'g'), (_m, i: string) => big[Number(i)]!) : t) : (t: string) => t;
   const doc = new XmlDocument();
   let cur: XmlDocument | XmlElement = doc;
   let depth = 0;
@@ -138,10 +165,10 @@ export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Xm
     cur = el;
   });
   p.on('closetag', () => { depth--; cur = (cur.parentNode ?? doc) as XmlDocument | XmlElement; });
-  p.on('text', (t) => { if (cur !== doc) cur.append(new XmlText(t)); });
-  p.on('cdata', (t) => { if (cur !== doc) cur.append(new XmlText(t, true)); });
-  p.on('comment', (t) => cur.append(new XmlComment(t)));
-  p.on('processinginstruction', (pi) => cur.append(new XmlPI(pi.target, pi.body)));
+  p.on('text', (t) => { if (cur !== doc) cur.append(new XmlText(restore(t))); });
+  p.on('cdata', (t) => { if (cur !== doc) cur.append(new XmlText(restore(t), true)); });
+  p.on('comment', (t) => cur.append(new XmlComment(restore(t))));
+  p.on('processinginstruction', (pi) => cur.append(new XmlPI(pi.target, restore(pi.body))));
   try {
     p.write(text).close();
   } catch (e) {

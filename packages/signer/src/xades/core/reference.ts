@@ -129,7 +129,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
     }
     if (alg === TRANSFORM.base64) {
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
-      octets = new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+      octets = new Uint8Array(Buffer.from(text, 'base64'));
       nodeSet = undefined;
       continue;
     }
