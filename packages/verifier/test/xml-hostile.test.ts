@@ -160,6 +160,20 @@ describe('fuzzing the XML parser, canonicalizer and verifier (fast-check): no cr
     }
   });
 
+  it('differential, document subsets: a random element signed by ID inside a context with inherited namespaces and xml:* attributes', async () => {
+    const samples = fc.sample(tree, { numRuns: 18, seed: 1515 });
+    const names = ['c14n', 'c14n-with-comments', 'c14n11', 'c14n11-with-comments', 'exc-c14n', 'exc-c14n-with-comments'];
+    for (let i = 0; i < samples.length; i++) {
+      const xml = `<?xml version="1.0"?>\n<outer xmlns="urn:outer" xmlns:z="urn:z" xmlns:p="urn:p-outer" xml:lang="vi" xml:space="preserve" z:a="1"><inner Id="t">${render(samples[i]!, new Set(['p']))}</inner><z:other/></outer>`;
+      const c14n = names[i % names.length]!;
+      const out = await signXml(xml, { backend: rsa, c14n, level: 'XMLDSIG', references: [{ id: 't' }] });
+      const x = xmlsecVerify(out, pki.rootPath, { idAttrs: ['urn:outer:inner'] });
+      assert.ok(x.ok, `${c14n}: ${xml}\n${x.out}`);
+      const r = await verifyXml(out, { trustAnchors: [pki.rootPem], revocationRequired: false });
+      assert.equal(r.documentIndication, 'TOTAL_PASSED', r.signatures[0]!.message);
+    }
+  });
+
   it('random bytes and XML-like strings: the verifier never throws and answers within 2 s', async () => {
     const xmlish = fc.string({ unit: fc.constantFrom('<', '>', '/', '!', '?', '-', '[', ']', '"', '=', 'a', 'ds:', ' ', '&', ';', '#', 'x', 'DOCTYPE', 'CDATA', 'Signature', 'xmlns'), maxLength: 200 });
     await fc.assert(fc.asyncProperty(fc.oneof(xmlish, fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1'))), async (s) => {
