@@ -5,6 +5,7 @@ import { childElements } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 import { xmlText } from './core/dom.js';
 import { signXml, type SignXmlOptions } from './sign.js';
+import { parseXml } from './core/parse.js';
 
 /** The edXML namespace (QCVN 102:2016/BTTTT). */
 export const EDXML_NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016';
@@ -125,7 +126,17 @@ export function isEdxml(doc: Document): boolean {
  */
 export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
   const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8');
-  const attIds = [...text.matchAll(/<ContentTransferEncoded Id="([^"]+)"/g)].map((m) => m[1]!);
+  const doc = parseXml(text);
+  edxmlHeader(doc);
+  const attIds: string[] = [];
+  for (const ae of childElements(doc.documentElement!).filter((c) => c.localName === 'AttachmentEncoded')) {
+    for (const a of childElements(ae).filter((c) => c.localName === 'Attachment')) {
+      const cte = childElements(a).filter((c) => c.localName === 'ContentTransferEncoded');
+      const id = cte.length === 1 ? cte[0]!.getAttribute('Id') : null;
+      if (!id) throw new XmlError('XML_INPUT', 'edXML: every Attachment needs one ContentTransferEncoded with an Id attribute to be signed');
+      attIds.push(id);
+    }
+  }
   return signXml(text, {
     ...opts, mode: 'enveloped', parent: edxmlHeader,
     references: [{ id: EDXML_ENVELOPE_ID, transform: 'enveloped', mimeType: 'text/xml' }, ...attIds.map((id) => ({ id, transform: 'base64' as const }))],
