@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPemFiles, signXml, type KeyBackend } from '@kyso/signer';
-import { verifyXml, verifyXmlSigned, type Fetcher, type Policy } from '@kyso/verifier';
+import { renderHtml, renderText, verifyXml, verifyXmlSigned, type Fetcher, type Policy } from '@kyso/verifier';
 import { localPki } from '../../signer/test/crypto-testpki.js';
 import { tamper, xmlsecSign, xmlsecVerify } from '../../signer/test/xades-helpers.js';
 
@@ -165,6 +165,8 @@ describe('XML signature wrapping: each attack is detected or made harmless', fun
     const sig = v.report.signatures[0]!;
     assert.equal(sig.coverage.xml!.scope, 'PARTIAL');
     assert.equal(sig.coverage.xml!.references[0]!.path, '/orders[1]/archive[1]/order[1]');
+    assert.match(renderText(v.report), /scope: PARTIAL\n.*covers: element \/orders\[1\]\/archive\[1\]\/order\[1\]/);
+    assert.match(renderHtml([v.report]), /Signed scope.*PARTIAL: element \/orders\[1\]\/archive\[1\]\/order\[1\]/s);
     const octets = Buffer.from(v.signed[0]!.references[0]!.octets).toString();
     assert.ok(octets.includes('<amount>100</amount>') && !octets.includes('999999'));
   });
