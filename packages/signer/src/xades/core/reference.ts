@@ -123,7 +123,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
           return { kind: 'unsupported', message: `canonicalization of octets that are not XML: ${(e as Error).message}` };
         }
       }
-      octets = Buffer.from(canonicalize(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) }), 'utf8');
+      octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) });
       nodeSet = undefined;
       continue;
     }
@@ -137,7 +137,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
   }
   if (nodeSet) {
     const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
-    octets = Buffer.from(canonicalize(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) }), 'utf8');
+    octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) });
   }
   const claimed = dv ? Buffer.from((dv.textContent ?? '').replace(/\s+/g, ''), 'base64') : undefined;
   const type = ref.getAttribute('Type');
@@ -160,4 +160,11 @@ export function c14nDigest(hash: string, node: Document | Element, method: C14nM
   const h = createHash(nodeHash(hash));
   canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
   return new Uint8Array(h.digest());
+}
+
+/** Canonical octets of a node, encoded chunk by chunk (no array of small strings for large documents). */
+export function c14nOctets(node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {
+  const bufs: Buffer[] = [];
+  canonicalize(node, method, opts, (chunk) => bufs.push(Buffer.from(chunk, 'utf8')));
+  return bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
 }
