@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** `xmlsec1 --verify` against `rootPath` (ID attributes of XAdES / ds:Object / edXML declared); returns status and output. */
-export function xmlsecVerify(xml: Uint8Array | string, rootPath: string, opts: { detached?: Record<string, Uint8Array>; idAttrs?: string[] } = {}): { ok: boolean; out: string } {
+export function xmlsecVerify(xml: Uint8Array | string, rootPath: string, opts: { detached?: Record<string, Uint8Array>; idAttrs?: string[]; nodeId?: string } = {}): { ok: boolean; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kyso-xmlsec-'));
   try {
     const f = join(dir, 'signed.xml');
@@ -13,6 +13,7 @@ export function xmlsecVerify(xml: Uint8Array | string, rootPath: string, opts: {
     const args = ['--verify', '--trusted-pem', rootPath,
       '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', '--id-attr:Id', 'Object', '--id-attr:Id', 'SignatureValue'];
     for (const a of opts.idAttrs ?? []) args.push('--id-attr:Id', a);
+    if (opts.nodeId) args.push('--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', opts.nodeId);
     for (const [uri, data] of Object.entries(opts.detached ?? {})) {
       const p = join(dir, `detached-${Math.random().toString(36).slice(2)}`);
       writeFileSync(p, data);

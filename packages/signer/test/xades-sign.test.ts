@@ -118,6 +118,34 @@ describe('XML signing (XMLDSig / XAdES B-B): kyso signs, xmlsec1 and kyso verify
     assert.ok(xmlsecVerify(out, pki.rootPath).ok);
   });
 
+  it('co-signing: with allowFurtherSignatures (XPath Filter 2 subtract //ds:Signature) two signers each add an enveloped signature and both stay valid (xmlsec1 and kyso)', async () => {
+    const first = await signXml(DOC, { backend: backends.rsa, allowFurtherSignatures: true, id: 'sig-agency-a' });
+    const both = await signXml(first, { backend: backends.ec256, allowFurtherSignatures: true, id: 'sig-agency-b' });
+    for (const id of ['sig-agency-a', 'sig-agency-b']) {
+      const x = xmlsecVerify(both, pki.rootPath, { nodeId: id });
+      assert.ok(x.ok, `${id}: ${x.out}`);
+    }
+    const r = await verifyXml(both, policy());
+    assert.equal(r.signatures.length, 2);
+    assert.ok(r.signatures.every((s) => s.indication === 'TOTAL_PASSED' && s.coverage.xml!.scope === 'FULL'), JSON.stringify(r.signatures.map((s) => s.message)));
+    const t = await verifyXml(Buffer.from(tamper(Buffer.from(both).toString(), 'Id="item-1" p:n="1">')), policy());
+    assert.ok(t.signatures.every((s) => s.subIndication === 'HASH_FAILURE'));
+    // Content smuggled inside an extra ds:Signature (left out by the filter) is reported as a signature of its own
+    // that does not validate, so the document is not TOTAL_PASSED; the signed octets handed back never contain it.
+    const smuggled = Buffer.from(both).toString().replace('<empty/>', '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Object><evil>999999</evil></ds:Object></ds:Signature><empty/>');
+    const sm = await verifyXml(Buffer.from(smuggled), policy());
+    assert.equal(sm.documentIndication, 'TOTAL_FAILED');
+    assert.equal(sm.signatures.filter((s) => s.indication === 'TOTAL_PASSED').length, 2);
+    // Without it, the first signer's enveloped-signature reference sees the second signature: HASH_FAILURE.
+    const plain = await signXml(await signXml(DOC, { backend: backends.rsa, id: 'sig-1' }), { backend: backends.ec256, id: 'sig-2' });
+    const p = await verifyXml(plain, policy());
+    assert.equal(p.signatures.find((s) => s.field === 'sig-1')!.subIndication, 'HASH_FAILURE');
+    assert.equal(p.signatures.find((s) => s.field === 'sig-2')!.indication, 'TOTAL_PASSED');
+    // Only that XPath Filter 2 form is accepted.
+    const other = Buffer.from(first).toString().replace('Filter="subtract">//ds:Signature<', 'Filter="subtract">//ds:Object<');
+    assert.match((await verifyXml(Buffer.from(other), policy())).signatures[0]!.message, /XPath Filter 2 is not allowed/);
+  });
+
   it('bad input gives typed errors: DTD, malformed, unknown c14n, missing detached data', async () => {
     await assert.rejects(signXml('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', { backend: backends.rsa }), (e: unknown) => e instanceof XmlError && e.code === 'XML_DTD_FORBIDDEN');
     await assert.rejects(signXml('<a><b></a>', { backend: backends.rsa }), (e: unknown) => e instanceof XmlError && e.code === 'XML_MALFORMED');

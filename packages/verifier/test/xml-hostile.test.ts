@@ -83,7 +83,7 @@ describe('hostile XML ends in a FORMAT_FAILURE report, never a crash or a hang',
         const { r, ms } = await timed(evil, { trustAnchors: [pki.rootPem], revocationRequired: false });
         assert.equal(r.documentIndication, 'TOTAL_FAILED');
         assert.equal(r.signatures[0]!.subIndication, 'FORMAT_FAILURE');
-        assert.match(r.signatures[0]!.message, /is not allowed/);
+        assert.match(r.signatures[0]!.message, /not allowed/);
         assert.ok(ms < 2000);
       });
     }

@@ -125,6 +125,7 @@ export function isEdxml(doc: Document): boolean {
  * each attachment's decoded bytes (ContentTransferEncoded by Id, base64 transform).
  */
 export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
+  const envelopeTransform = opts.allowFurtherSignatures ? 'subtract-signatures' as const : 'enveloped' as const;
   const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8');
   const doc = parseXml(text);
   edxmlHeader(doc);
@@ -139,7 +140,7 @@ export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXml
   }
   return signXml(text, {
     ...opts, mode: 'enveloped', parent: edxmlHeader,
-    references: [{ id: EDXML_ENVELOPE_ID, transform: 'enveloped', mimeType: 'text/xml' }, ...attIds.map((id) => ({ id, transform: 'base64' as const }))],
+    references: [{ id: EDXML_ENVELOPE_ID, transform: envelopeTransform, mimeType: 'text/xml' }, ...attIds.map((id) => ({ id, transform: 'base64' as const }))],
   });
 }
 

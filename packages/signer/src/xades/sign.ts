@@ -27,8 +27,10 @@ export interface ExtraReference {
   id: string;
   mimeType?: string;
   /** 'enveloped': the element contains the signature (enveloped-signature transform, then c14n);
+   *  'subtract-signatures': like enveloped, but every ds:Signature is left out (XPath Filter 2 subtract
+   *  //ds:Signature), so further signers can add their enveloped signatures without breaking this one;
    *  'base64': the element's text is base64 and the decoded bytes are signed (base64 transform). */
-  transform?: 'enveloped' | 'base64';
+  transform?: 'enveloped' | 'subtract-signatures' | 'base64';
 }
 
 /** Options shared by {@link signXml} and {@link prepareXml}. */
@@ -50,6 +52,9 @@ export interface XmlSignOptionsBase {
   references?: ExtraReference[];
   /** Enveloped: add these ID references besides the whole-document reference. */
   extraReferences?: ExtraReference[];
+  /** Enveloped, whole document: leave every ds:Signature out (XPath Filter 2 subtract) instead of only this one,
+   *  so that several signers can each add an enveloped signature (co-signing). Default false (enveloped-signature). */
+  allowFurtherSignatures?: boolean;
   /** Claimed signing time (XAdES SigningTime; default now). */
   signingTime?: Date;
   /** Signature Id (default random "kyso-sig-…"). */
@@ -128,6 +133,15 @@ function transformXml(uris: string[], c14n: C14nMethod): string {
 function referenceXml(p: { id?: string; uri: string; type?: string; transforms?: string; hash: HashName; digest: string }): string {
   return `<ds:Reference${p.id ? ` Id="${xmlAttr(p.id)}"` : ''}${p.type ? ` Type="${p.type}"` : ''} URI="${xmlAttr(p.uri)}">${p.transforms ?? ''}`
     + `<ds:DigestMethod Algorithm="${DIGEST_URI[p.hash]}"/><ds:DigestValue>${p.digest}</ds:DigestValue></ds:Reference>`;
+}
+
+const SUBTRACT_SIGNATURES = `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.xpath2}"><dsig-xpath:XPath xmlns:dsig-xpath="${TRANSFORM.xpath2}" Filter="subtract">//ds:Signature</dsig-xpath:XPath></ds:Transform>`;
+
+/** Every ds:Signature inside a node (left out of co-signed references). */
+function signaturesIn(root: Document | Element): Set<Element> {
+  const out = new Set<Element>();
+  for (const e of descendants(root)) if (e.namespaceURI === NS.ds && e.localName === 'Signature') out.add(e);
+  return out;
 }
 
 function isoSeconds(d: Date): string { return d.toISOString().replace(/\.\d{3}Z$/, 'Z'); }
@@ -212,14 +226,24 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
         refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
         return;
       }
+      if (r.transform === 'subtract-signatures') {
+        const d = c14nDigest(hash, el, c14n, { comments: false, exclude: signaturesIn(el) });
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: SUBTRACT_SIGNATURES + `<ds:Transform Algorithm="${c14n.uri}"/></ds:Transforms>`, hash, digest: b64(d) }));
+        return;
+      }
       const d = c14nDigest(hash, el, c14n, { comments: false });
       refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: transformXml(r.transform === 'enveloped' ? [TRANSFORM.enveloped] : [], c14n), hash, digest: b64(d) }));
     };
     if (opts.references?.length) {
       opts.references.forEach((r, i) => byId(r, i));
     } else {
-      const d = c14nDigest(hash, doc, c14n, { comments: false });
-      refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(d) }));
+      if (opts.allowFurtherSignatures) {
+        const d = c14nDigest(hash, doc, c14n, { comments: false, exclude: signaturesIn(doc) });
+        refs.push(referenceXml({ id: mainRefId, uri: '', transforms: SUBTRACT_SIGNATURES + `<ds:Transform Algorithm="${c14n.uri}"/></ds:Transforms>`, hash, digest: b64(d) }));
+      } else {
+        const d = c14nDigest(hash, doc, c14n, { comments: false });
+        refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(d) }));
+      }
       (opts.extraReferences ?? []).forEach((r, i) => byId(r, i + 1));
     }
   } else if (mode === 'enveloping') {

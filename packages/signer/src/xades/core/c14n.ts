@@ -27,8 +27,9 @@ export function c14nMethod(uri: string): C14nMethod | undefined { return METHODS
 export interface C14nOptions {
   /** Exclusive C14N InclusiveNamespaces PrefixList ('#default' for the default namespace). */
   inclusivePrefixes?: string[];
-  /** A subtree left out of the node-set (the enveloped-signature transform's ds:Signature). */
-  exclude?: Node;
+  /** Subtrees left out of the node-set (the enveloped-signature transform's ds:Signature, or every ds:Signature
+   *  for the XPath Filter 2 "subtract //ds:Signature" kyso accepts). */
+  exclude?: Node | ReadonlySet<Node>;
   /** Force comment handling (a same-document "#id" reference drops comments even for #WithComments). */
   comments?: boolean;
 }
@@ -107,7 +108,8 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   const out = new Out(sink);
   const comments = opts.comments ?? method.comments;
   const inclusive = new Set((opts.inclusivePrefixes ?? []).map((p) => (p === '#default' ? '' : p)));
-  const exclude = opts.exclude;
+  const ex = opts.exclude;
+  const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
 
   const emitElement = (el: Element, scope: NsMap, rendered: NsMap, apex: boolean): void => {
     // Namespaces in scope at this element.
@@ -172,7 +174,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   };
 
   const emitChild = (c: Node, scope: NsMap, rendered: NsMap): void => {
-    if (c === exclude) return;
+    if (excluded(c)) return;
     switch (c.nodeType) {
       case ELEMENT: emitElement(c as Element, scope, rendered, false); break;
       case TEXT: case CDATA: out.w(escText((c as unknown as { data: string }).data)); break;
@@ -186,7 +188,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     const doc = node as Document;
     let seenRoot = false;
     for (let c = doc.firstChild; c; c = c.nextSibling) {
-      if (c === exclude) continue;
+      if (excluded(c)) continue;
       if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), new Map(), true); seenRoot = true; continue; }
       let t: string | undefined;
       if (c.nodeType === COMMENT && comments) t = `<!--${(c as unknown as { data: string }).data}-->`;

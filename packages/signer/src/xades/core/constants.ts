@@ -31,6 +31,8 @@ export const C14N_NAMES: Record<string, string> = {
 export const TRANSFORM = {
   enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
   base64: 'http://www.w3.org/2000/09/xmldsig#base64',
+  /** XPath Filter 2.0: accepted only as Filter="subtract" of //ds:Signature (every signature left out). */
+  xpath2: 'http://www.w3.org/2002/06/xmldsig-filter2',
 } as const;
 
 /** Digest method URIs by hash name. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { XmlDocument as Document, XmlElement as Element } from './model.js';
-import { canonicalize, c14nMethod, type C14nMethod } from './c14n.js';
+import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './c14n.js';
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
-import { childElements, isWithin, onlyChild, type IdIndex } from './dom.js';
+import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
 import { parseXml, type XmlLimits } from './parse.js';
 
 /** Node hash name of a hash ('SHA-256' → 'sha256'). */
@@ -73,7 +73,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
   if (transformsEl[0] && childElements(transformsEl[0]).length !== transforms.length) return { kind: 'unsupported', message: 'unexpected element inside Transforms' };
   if (transforms.length > 8) return { kind: 'unsupported', message: 'too many transforms' };
 
-  let nodeSet: { root: Document | Element; comments: boolean; exclude?: Element } | undefined;
+  let nodeSet: { root: Document | Element; comments: boolean; exclude?: Element | Set<Element> } | undefined;
   let octets: Uint8Array | undefined;
   let target: DereferencedReference['target'];
   let element: Element | undefined;
@@ -111,6 +111,23 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
       enveloped = true;
       continue;
     }
+    if (alg === TRANSFORM.xpath2) {
+      // The one XPath Filter 2 form kyso evaluates: subtract every ds:Signature (several enveloped signers).
+      const xps = childElements(t);
+      const x = xps[0];
+      const expr = (x?.textContent ?? '').trim();
+      const m2 = /^(?:\/\/|\/descendant::)([A-Za-z_][\w.-]*):Signature$/.exec(expr);
+      if (!nodeSet || xps.length !== 1 || !x || x.namespaceURI !== TRANSFORM.xpath2 || x.localName !== 'XPath' || x.getAttribute('Filter') !== 'subtract' || !m2
+        || inScopeNamespaces(x).get(m2[1]!) !== NS.ds) {
+        return { kind: 'unsupported', message: 'XPath Filter 2 is not allowed except as Filter="subtract" of //ds:Signature' };
+      }
+      const all = new Set<Element>();
+      for (const e of descendants(nodeSet.root)) if (e.namespaceURI === NS.ds && e.localName === 'Signature') all.add(e);
+      if (!all.has(ctx.signature)) return { kind: 'unsupported', message: 'XPath Filter 2 subtract: the signature is not inside the referenced data' };
+      nodeSet.exclude = all;
+      enveloped = true;
+      continue;
+    }
     const m = c14nMethod(alg);
     if (m) {
       const incl = onlyChild(t, m.exclusive ? C14N.exc : '\u0000', 'InclusiveNamespaces');
@@ -133,7 +150,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
       nodeSet = undefined;
       continue;
     }
-    return { kind: 'unsupported', message: `transform ${JSON.stringify(alg.slice(0, 120))} is not allowed (allowed: enveloped-signature, C14N 1.0/1.1/exclusive, base64)` };
+    return { kind: 'unsupported', message: `transform ${JSON.stringify(alg.slice(0, 120))} is not allowed (allowed: enveloped-signature, C14N 1.0/1.1/exclusive, base64, XPath Filter 2 subtract //ds:Signature)` };
   }
   if (nodeSet) {
     const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
