@@ -27,11 +27,13 @@ Signing options:
   --detached FILE        sign FILE; IN.xml is ignored (give '-'); the reference URI is the file's base name
   --c14n NAME            c14n | c14n11 | exc-c14n (default) [-with-comments]
   --hash SHA-256|SHA-384|SHA-512
+  --allow-further-signatures   co-signing: leave every ds:Signature out of the document reference (XPath Filter 2),
+                         so later enveloped signatures by other signers keep this one valid
 An edXML message (QCVN 102:2016) is signed after kyso's edXML profile: XAdES in edXML:edXMLHeader over the
 envelope and each attachment.`;
 
 type Args = { flags: Map<string, string[]>; positional: string[] };
-const BOOLEAN = new Set(['--enveloping', '-h', '--help']);
+const BOOLEAN = new Set(['--enveloping', '--allow-further-signatures', '-h', '--help']);
 
 function parse(args: string[]): Args {
   const flags = new Map<string, string[]>();
@@ -125,7 +127,7 @@ async function edxmlStatus(a: Args): Promise<number> {
 }
 
 async function sign(a: Args): Promise<number> {
-  checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash']);
+  checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash', '--allow-further-signatures']);
   const out = one(a, '-o') ?? need(a, '--output');
   if (a.positional.length !== 1) throw new UsageError('one input file expected: kyso xml sign IN.xml -o OUT.xml KEY');
   const level = (one(a, '--level') ?? 'B-B') as XadesLevel;
@@ -146,7 +148,7 @@ async function sign(a: Args): Promise<number> {
   }
   const backend = await openKeyBackend(keySource(a));
   try {
-    const common = { backend, level, ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
+    const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
     let signed: Uint8Array;
     if (mode === 'enveloped' && isEdxml(parseXml(decodeXml(bytes)))) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {
