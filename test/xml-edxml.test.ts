@@ -113,6 +113,15 @@ describe('edXML (QCVN 102:2016): build, sign, verify; kyso xml CLI and kyso veri
       assert.equal(r.code, 0, `${extra.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.ok(xmlsecVerify(readFileSync(out), pki.rootPath, { detached: extra[0] === '--detached' ? { 'to-trinh.pdf': readFileSync(a1) } : {} }).ok);
     }
+    // co-signing through the CLI: two agencies, both signatures valid
+    const co1 = join(dir, 'co1.xml'), co2 = join(dir, 'co2.xml');
+    r = await kyso(['xml', 'sign', plain, '-o', co1, '--key', pki.leaves.rsa.keyPath, '--cert', pki.leaves.rsa.certPath, '--allow-further-signatures']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await kyso(['xml', 'sign', co1, '-o', co2, '--key', pki.leaves.ec256.keyPath, '--cert', pki.leaves.ec256.certPath, '--allow-further-signatures']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await kyso(['verify', co2, '--trust', pki.rootPath, '--no-revocation', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((JSON.parse(r.stdout) as ValidationReport).signatures.length, 2);
     r = await kyso(['xml', 'sign', plain, '-o', join(dir, 'x.xml'), '--key', pki.leaves.rsa.keyPath, '--cert', pki.leaves.rsa.certPath, '--level', 'B-T']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /needs --tsa/);
