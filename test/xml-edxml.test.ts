@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildEdxml, buildEdxmlStatus, loadPemFiles, parseXml, signEdxml, EDXML_NS, type KeyBackend } from '@kyso/signer';
+import { buildEdxml, buildEdxmlStatus, edxmlSignOptions, finalizeXml, loadPemFiles, parseXml, prepareXml, signEdxml, EDXML_NS, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type ValidationReport } from '@kyso/verifier';
 import { localPki } from '../packages/signer/test/crypto-testpki.js';
 import { xmlsecVerify } from '../packages/signer/test/xades-helpers.js';
@@ -77,6 +77,17 @@ describe('edXML (QCVN 102:2016): build, sign, verify; kyso xml CLI and kyso veri
     // a second envelope with the same Id placed first (wrapping) → refused
     const dup = text.replace('<edXML:edXMLEnvelope Id="edXMLEnvelope">', '<edXML:edXMLEnvelope Id="edXMLEnvelope"></edXML:edXMLEnvelope><edXML:edXMLEnvelope Id="edXMLEnvelope">');
     assert.notEqual((await verifyXml(Buffer.from(dup), policy())).documentIndication, 'TOTAL_PASSED');
+  });
+
+  it('two-step edXML (remote / HSM): prepareXml with edxmlSignOptions, digest signed elsewhere, finalizeXml', async () => {
+    const m = message();
+    const prepared = prepareXml(m, { certificate: rsa.certificate, ...edxmlSignOptions(m) });
+    const value = await rsa.sign({ digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+    const out = await finalizeXml(JSON.stringify(prepared.state), value);
+    assert.ok(xmlsecVerify(out, pki.rootPath, { idAttrs: EDXML_IDS }).ok);
+    const r = await verifyXml(out, policy());
+    assert.equal(r.documentIndication, 'TOTAL_PASSED', r.signatures[0]!.message);
+    assert.ok(r.signatures[0]!.checks.some((c) => c.check === 'edxml-profile' && c.status === 'passed'));
   });
 
   it('status message: built, signed, verified', async () => {

@@ -120,14 +120,12 @@ export function isEdxml(doc: Document): boolean {
 }
 
 /**
- * Sign an edXML message after kyso's edXML profile (see packages/signer/README-xml.md): a XAdES signature
- * (level as asked) in edXMLHeader whose references are the envelope (enveloped-signature + canonicalization) and
- * each attachment's decoded bytes (ContentTransferEncoded by Id, base64 transform).
+ * The signXml / prepareXml options of kyso's edXML profile for this message (see README.md): signature in
+ * edXMLHeader, references to the envelope and to each attachment's decoded bytes. Use with prepareXml for two-step
+ * (remote, HSM) signing of edXML; signEdxml is the one-step form.
  */
-export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
-  const envelopeTransform = opts.allowFurtherSignatures ? 'subtract-signatures' as const : 'enveloped' as const;
-  const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8');
-  const doc = parseXml(text);
+export function edxmlSignOptions(message: Uint8Array | string, allowFurtherSignatures = false): Pick<SignXmlOptions, 'mode' | 'parent' | 'references'> {
+  const doc = parseXml(message);
   edxmlHeader(doc);
   const attIds: string[] = [];
   for (const ae of childElements(doc.documentElement!).filter((c) => c.localName === 'AttachmentEncoded')) {
@@ -138,10 +136,20 @@ export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXml
       attIds.push(id);
     }
   }
-  return signXml(text, {
-    ...opts, mode: 'enveloped', parent: edxmlHeader,
-    references: [{ id: EDXML_ENVELOPE_ID, transform: envelopeTransform, mimeType: 'text/xml' }, ...attIds.map((id) => ({ id, transform: 'base64' as const }))],
-  });
+  return {
+    mode: 'enveloped', parent: edxmlHeader,
+    references: [{ id: EDXML_ENVELOPE_ID, transform: allowFurtherSignatures ? 'subtract-signatures' : 'enveloped', mimeType: 'text/xml' }, ...attIds.map((id) => ({ id, transform: 'base64' as const }))],
+  };
+}
+
+/**
+ * Sign an edXML message after kyso's edXML profile (see README.md): a XAdES signature (level as asked) in
+ * edXMLHeader whose references are the envelope (enveloped-signature + canonicalization) and each attachment's
+ * decoded bytes (ContentTransferEncoded by Id, base64 transform).
+ */
+export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
+  const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8');
+  return signXml(text, { ...opts, ...edxmlSignOptions(text, opts.allowFurtherSignatures) });
 }
 
 export { NS as XML_NS };
