@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   extend: { summary: 'extend signed PDFs to B-LT / B-LTA (validation data, document timestamps)', load: () => import('./commands/extend.js') },
   serve: { summary: 'run a service: `kyso serve idp --port N [--seed FILE]`', load: () => import('./commands/serve.js') },
   idp: { summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)', load: () => import('./commands/idp.js') },
+  xml: { summary: 'XML signatures: `kyso xml edxml|sign` (XMLDSig, XAdES, edXML)', load: () => import('./commands/xml.js') },
   demo: { summary: 'all-in-one demo on the embedded store (what `npm start` runs)', load: () => import('./commands/demo.js') },
 };
 

@@ -1,3 +1,4 @@
 /** @kyso/signer: PAdES and CAdES signing. */
 export * from './crypto/index.js';
 export * from './pades/index.js';
+export * from './xades/index.js';

@@ -18,3 +18,4 @@ export { SIGNATURE_CHECKS, DOCUMENT_TIMESTAMP_CHECKS, type Check, type SigState,
 export { validateTimestampToken, type TimestampValidation } from './timestamp/token.js';
 export { type Fetcher, defaultFetcher, fetchStats } from './util/fetch.js';
 export type * from './pdf/types.js';
+export * from './formats/xml/index.js';

@@ -102,6 +102,7 @@ async function verifyOne(path: string, policy: Policy, dataOpt: string | undefin
     if (data === undefined && existsSync(sibling)) data = sibling;
     return verifyCms(path, data, policy, { name: basename(path) });
   }
+  if (/\.xml$/i.test(path)) return (await import('./xml.js')).verifyXmlFile(path, policy, dataOpt);
   return verifyPdf(path, policy, { name: basename(path) });
 }
 

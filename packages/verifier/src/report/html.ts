@@ -61,6 +61,7 @@ function signatureSection(s: SignatureReport, i: number): string {
   if (s.coverage.byteRange) {
     rows.push(row('Phạm vi ký', 'Signed range', `ByteRange [${s.coverage.byteRange.map(e).join(' ')}], revision ${e(s.coverage.revision)}; ${s.coverage.coversWholeFile ? 'toàn bộ tệp / whole file' : s.coverage.coversWholeRevision ? 'toàn bộ phiên bản, có sửa đổi sau / whole revision, later revisions follow' : 'KHÔNG trọn phiên bản / NOT the whole revision'}`));
   } else if (s.coverage.dataSize !== undefined) rows.push(row('Phạm vi ký', 'Signed data', `${e(s.coverage.dataSize)} bytes`));
+  if (s.coverage.xml) rows.push(row('Phạm vi ký', 'Signed scope', `${e(s.coverage.xml.scope)}: ${s.coverage.xml.references.map((x) => `${e(x.target)}${x.path ? ' ' + e(x.path) : ''}${x.intact ? '' : ' ✗'}`).join('; ')}`));
   if (s.modifications.length) {
     rows.push(row('Thay đổi sau khi ký', 'Changes after signing', `<ul>${s.modifications.map((m) => `<li class="${m.allowed ? 'ok' : 'bad'}">${m.allowed ? 'được phép / allowed' : '<b>không được phép / NOT allowed</b>'}: ${e(m.kind)}${m.object ? ` ${e(m.object)}` : ''} (revision ${e(m.revision)}) — ${e(m.description)}</li>`).join('')}</ul>`));
   }

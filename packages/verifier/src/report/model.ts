@@ -37,6 +37,7 @@ export type SignatureLevel =
   | 'PAdES-BASELINE-B' | 'PAdES-BASELINE-T' | 'PAdES-BASELINE-LT' | 'PAdES-BASELINE-LTA'
   | 'CAdES-BASELINE-B' | 'CAdES-BASELINE-T' | 'CAdES-BASELINE-LT' | 'CAdES-BASELINE-LTA'
   | 'PAdES-NOT-BASELINE' | 'CAdES-NOT-BASELINE'
+  | 'XAdES-BASELINE-B' | 'XAdES-BASELINE-T' | 'XAdES-BASELINE-LT' | 'XAdES-BASELINE-LTA' | 'XAdES-NOT-BASELINE' | 'XMLDSIG'
   | 'adbe.pkcs7.detached' | 'adbe.pkcs7.sha1' | 'CMS' | 'PDF-DOC-TIMESTAMP' | 'UNKNOWN';
 
 /** One check's outcome, kept in the report for the reader ("what was checked"). */
@@ -90,6 +91,28 @@ export interface CoverageInfo {
   coversWholeFile?: boolean;
   /** For detached CMS: size of the signed data in bytes. */
   dataSize?: number;
+  /** For XML signatures: what each reference covers (EU DSS signature scope). */
+  xml?: XmlCoverage;
+}
+
+/** Signature scope of an XML signature: FULL (the whole document but the signature), PARTIAL (some elements or
+ *  detached data only), or what could not be found. Each reference says what it selected. */
+export interface XmlCoverage {
+  scope: 'FULL' | 'PARTIAL' | 'DETACHED' | 'SIGNED_DATA_NOT_FOUND';
+  references: {
+    uri: string;
+    type?: string;
+    /** 'document' (URI=""), 'element' (by ID), 'detached' (data supplied by the caller), 'signed-properties'. */
+    target: 'document' | 'element' | 'detached' | 'signed-properties' | 'not-found';
+    /** Location of the selected element, e.g. /edXML:edXMLEnvelope[1]/edXML:edXMLBody[1]. */
+    path?: string;
+    transforms: string[];
+    digestAlgorithm: string | null;
+    /** The digest matched. */
+    intact: boolean;
+    /** Size of the signed octets (after transforms). */
+    size?: number;
+  }[];
 }
 
 /** A modification made after the signature (from the PDF layer's rules). */
@@ -144,7 +167,7 @@ export interface ValidationReport {
   file: string;
   documentIndication: Indication;
   documentSubIndication: SubIndication | null;
-  format: 'PDF' | 'CMS';
+  format: 'PDF' | 'CMS' | 'XML';
   /** Validation time used, ISO 8601. */
   validationTime: string;
   signatures: SignatureReport[];

@@ -15,6 +15,10 @@ function sigLines(s: SignatureReport, i: number): string[] {
   if (s.coverage.byteRange) {
     L.push(`      covers: ByteRange [${s.coverage.byteRange.join(' ')}] of revision ${s.coverage.revision}${s.coverage.coversWholeFile ? ' (whole file)' : s.coverage.coversWholeRevision ? ' (whole revision; later revisions follow)' : ' (NOT the whole revision)'}`);
   } else if (s.coverage.dataSize !== undefined) L.push(`      covers: detached data of ${s.coverage.dataSize} bytes`);
+  if (s.coverage.xml) {
+    L.push(`      scope: ${s.coverage.xml.scope}`);
+    for (const x of s.coverage.xml.references) L.push(`      covers: ${x.target}${x.path ? ` ${x.path}` : ''} (URI "${x.uri.slice(0, 80)}")${x.intact ? '' : ' NOT INTACT / NOT FOUND'}`);
+  }
   for (const m of s.modifications) L.push(`      ${m.allowed ? 'allowed' : 'NOT ALLOWED'}: ${m.kind}${m.object ? ` ${m.object}` : ''} in revision ${m.revision} — ${m.description}`);
   for (const r of s.revocation) L.push(`      revocation: ${r.certificate}: ${r.status} (${r.source})${r.revokedAt ? ` revoked ${r.revokedAt}` : ''}`);
   for (const c of s.checks.filter((c) => c.status === 'warning')) L.push(`      warning: ${c.message}`);

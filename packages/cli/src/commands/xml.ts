@@ -1,0 +1,189 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+import {
+  buildEdxml, buildEdxmlStatus, decodeXml, isEdxml, openKeyBackend, parseXml, signEdxml, signXml,
+  type HashName, type KeySource, type XadesLevel, type XmlSignatureMode,
+} from '@kyso/signer';
+import type { Policy, ValidationReport } from '@kyso/verifier';
+
+const HELP = `Usage:
+  kyso xml edxml --from ORG --to ORG [--to ORG...] --subject TEXT --attach FILE... -o MSG.xml [message options]
+  kyso xml edxml-status --from ORG --for-org ORG --document-id ID --status-code CODE -o STATUS.xml [--description TEXT]
+  kyso xml sign IN.xml -o OUT.xml KEY [--level B-B|B-T|B-LT|B-LTA|XMLDSIG] [--tsa URL] [--enveloping | --detached FILE]
+  (verify with: kyso verify FILE.xml [--trust ROOT.pem] [--json] ...)
+
+Message options (edxml): --from-name NAME --to-name NAME --code-number N --code-notation X --place P
+  --type-name NAME --signer NAME --position TEXT --document-id ID --content TEXT
+Key (as kyso sign):
+  --p12 FILE | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem] | --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL
+  --password-env VAR     password of the PKCS#12 / PEM key from environment variable VAR
+  --pin-env VAR          PKCS#11 user PIN from environment variable VAR
+Signing options:
+  --level L              XAdES baseline level (default B-B); XMLDSIG = plain XML signature without XAdES
+  --tsa URL              RFC 3161 time-stamping authority (needed from B-T)
+  --enveloping           put IN.xml inside the signature (ds:Object)
+  --detached FILE        sign FILE; IN.xml is ignored (give '-'); the reference URI is the file's base name
+  --c14n NAME            c14n | c14n11 | exc-c14n (default) [-with-comments]
+  --hash SHA-256|SHA-384|SHA-512
+  --allow-further-signatures   co-signing: leave every ds:Signature out of the document reference (XPath Filter 2),
+                         so later enveloped signatures by other signers keep this one valid
+An edXML message (QCVN 102:2016) is signed after kyso's edXML profile: XAdES in edXML:edXMLHeader over the
+envelope and each attachment.`;
+
+type Args = { flags: Map<string, string[]>; positional: string[] };
+const BOOLEAN = new Set(['--enveloping', '--allow-further-signatures', '-h', '--help']);
+
+function parse(args: string[]): Args {
+  const flags = new Map<string, string[]>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--password' || a === '--pin') throw new UsageError(`${a} is not accepted: secrets never go on the command line; use ${a === '--pin' ? '--pin-env' : '--password-env'} VAR`);
+    if (a.startsWith('-') && a !== '-') {
+      if (BOOLEAN.has(a)) { flags.set(a, ['']); continue; }
+      const v = args[++i];
+      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${a} needs a value`);
+      flags.set(a, [...(flags.get(a) ?? []), v]);
+    } else positional.push(a);
+  }
+  return { flags, positional };
+}
+
+function one(a: Args, k: string): string | undefined {
+  const v = a.flags.get(k);
+  if (v && v.length > 1) throw new UsageError(`${k} given more than once`);
+  return v?.[0];
+}
+function need(a: Args, k: string): string { const v = one(a, k); if (v === undefined) throw new UsageError(`missing ${k}`); return v; }
+function checkKnown(a: Args, known: string[]): void {
+  for (const k of a.flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown option ${k} (see kyso xml --help)`);
+}
+function env(name: string, what: string): string {
+  const v = process.env[name];
+  if (v === undefined) throw new UsageError(`environment variable ${name} (${what}) is not set`);
+  return v;
+}
+
+const KEY_FLAGS = ['--p12', '--key', '--cert', '--chain', '--pkcs11-module', '--pkcs11-token', '--pkcs11-key', '--password-env', '--pin-env'];
+
+function keySource(a: Args): KeySource {
+  const p12 = one(a, '--p12'), key = one(a, '--key'), cert = one(a, '--cert'), mod = one(a, '--pkcs11-module');
+  const kinds = [p12 ? 1 : 0, key || cert ? 1 : 0, mod || one(a, '--pkcs11-token') || one(a, '--pkcs11-key') ? 1 : 0].reduce((x, y) => x + y, 0);
+  if (kinds !== 1) throw new UsageError('give exactly one key: --p12 FILE | --key KEY.pem --cert CERT.pem | --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL');
+  const pw = one(a, '--password-env');
+  const password = pw ? env(pw, 'password') : undefined;
+  if (mod) {
+    const pinEnv = one(a, '--pin-env');
+    if (!pinEnv) throw new UsageError('PKCS#11 needs --pin-env VAR');
+    return { type: 'pkcs11', module: mod, token: need(a, '--pkcs11-token'), keyLabel: need(a, '--pkcs11-key'), pin: env(pinEnv, 'PIN') };
+  }
+  if (p12) return { type: 'pkcs12', path: p12, ...(password !== undefined ? { password } : {}) };
+  if (!key || !cert) throw new UsageError('--key and --cert go together');
+  const chain = one(a, '--chain');
+  return { type: 'pem', keyPath: key, certPath: cert, ...(chain ? { chainPath: chain } : {}), ...(password !== undefined ? { password } : {}) };
+}
+
+const MIME: Record<string, string> = { pdf: 'application/pdf', xml: 'text/xml', txt: 'text/plain', doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', zip: 'application/zip', png: 'image/png', jpg: 'image/jpeg' };
+
+async function edxml(a: Args): Promise<number> {
+  checkKnown(a, ['--from', '--to', '--subject', '--attach', '-o', '--output', '--from-name', '--to-name', '--code-number', '--code-notation', '--place', '--type-name', '--signer', '--position', '--document-id', '--content']);
+  const out = one(a, '-o') ?? need(a, '--output');
+  const to = a.flags.get('--to') ?? [];
+  if (!to.length) throw new UsageError('missing --to ORG');
+  const toNames = a.flags.get('--to-name') ?? [];
+  const files = a.flags.get('--attach') ?? [];
+  const attachments = files.map((f) => {
+    let data: Buffer;
+    try { data = readFileSync(f); } catch { throw new UsageError(`cannot read attachment ${f}`); }
+    return { name: basename(f), data, contentType: MIME[f.split('.').pop()!.toLowerCase()] ?? 'application/octet-stream' };
+  });
+  const msg = buildEdxml({
+    from: { organId: need(a, '--from'), ...(one(a, '--from-name') ? { organName: one(a, '--from-name')! } : {}) },
+    to: to.map((t, i) => ({ organId: t, ...(toNames[i] ? { organName: toNames[i] } : {}) })),
+    subject: need(a, '--subject'),
+    code: { number: one(a, '--code-number') ?? '', notation: one(a, '--code-notation') ?? '' },
+    promulgation: { place: one(a, '--place') ?? '', date: new Date() },
+    documentType: { type: '1', typeName: one(a, '--type-name') ?? '' },
+    signerInfo: { fullName: one(a, '--signer') ?? '', position: one(a, '--position') ?? '' },
+    ...(one(a, '--document-id') ? { documentId: one(a, '--document-id')! } : {}),
+    ...(one(a, '--content') ? { content: one(a, '--content')! } : {}),
+    attachments,
+  });
+  writeFileSync(out, msg);
+  process.stderr.write(`kyso xml edxml: wrote ${out} (${attachments.length} attachment(s)); sign it with kyso xml sign\n`);
+  return 0;
+}
+
+async function edxmlStatus(a: Args): Promise<number> {
+  checkKnown(a, ['--from', '--for-org', '--document-id', '--status-code', '--description', '-o', '--output']);
+  const out = one(a, '-o') ?? need(a, '--output');
+  writeFileSync(out, buildEdxmlStatus({
+    from: { organId: need(a, '--from') }, responseFor: { organId: need(a, '--for-org'), documentId: need(a, '--document-id') },
+    statusCode: need(a, '--status-code'), ...(one(a, '--description') ? { description: one(a, '--description')! } : {}),
+  }));
+  return 0;
+}
+
+async function sign(a: Args): Promise<number> {
+  checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash', '--allow-further-signatures']);
+  const out = one(a, '-o') ?? need(a, '--output');
+  if (a.positional.length !== 1) throw new UsageError('one input file expected: kyso xml sign IN.xml -o OUT.xml KEY');
+  const level = (one(a, '--level') ?? 'B-B') as XadesLevel;
+  if (!['XMLDSIG', 'B-B', 'B-T', 'B-LT', 'B-LTA'].includes(level)) throw new UsageError('--level must be one of XMLDSIG, B-B, B-T, B-LT, B-LTA');
+  const tsa = one(a, '--tsa');
+  if (level !== 'B-B' && level !== 'XMLDSIG' && !tsa) throw new UsageError(`--level ${level} needs --tsa URL`);
+  if (tsa && !/^https?:\/\//i.test(tsa)) throw new UsageError('--tsa must be an http(s) URL');
+  const hash = one(a, '--hash') as HashName | undefined;
+  if (hash && !['SHA-256', 'SHA-384', 'SHA-512'].includes(hash)) throw new UsageError('--hash must be SHA-256, SHA-384 or SHA-512');
+  const detachedPath = one(a, '--detached');
+  const enveloping = a.flags.has('--enveloping');
+  if (detachedPath && enveloping) throw new UsageError('--enveloping and --detached exclude each other');
+  const mode: XmlSignatureMode = detachedPath ? 'detached' : enveloping ? 'enveloping' : 'enveloped';
+  const input = a.positional[0]!;
+  let bytes: Uint8Array = new Uint8Array(0);
+  if (mode !== 'detached' || input !== '-') {
+    try { bytes = new Uint8Array(readFileSync(input)); } catch { throw new UsageError(`cannot read ${input}`); }
+  }
+  const backend = await openKeyBackend(keySource(a));
+  try {
+    const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
+    let signed: Uint8Array;
+    if (mode === 'enveloped' && isEdxml(parseXml(decodeXml(bytes)))) signed = await signEdxml(bytes, common);
+    else if (mode === 'detached') {
+      let data: Uint8Array;
+      try { data = new Uint8Array(readFileSync(detachedPath!)); } catch { throw new UsageError(`cannot read ${detachedPath}`); }
+      signed = await signXml(bytes, { ...common, mode, detached: { data, uri: basename(detachedPath!) } });
+    } else signed = await signXml(bytes, { ...common, mode });
+    writeFileSync(out, signed);
+  } finally { await backend.close(); }
+  return 0;
+}
+
+/**
+ * Validate an XML file for `kyso verify` (the hook in verify.ts): detached content is the --data file, matched to a
+ * reference URI by base name.
+ */
+export async function verifyXmlFile(path: string, policy: Policy, dataPath?: string): Promise<ValidationReport> {
+  const detached = dataPath ? (uri: string) => (basename(uri) === basename(dataPath) ? new Uint8Array(readFileSync(dataPath)) : undefined) : undefined;
+  const { verifyXml } = await import('@kyso/verifier');
+  return verifyXml(path, policy, { name: basename(path), ...(detached ? { detached } : {}) });
+}
+
+/** `kyso xml edxml|edxml-status|sign ...`. */
+export const command: Command = {
+  summary: 'XML signatures: build edXML messages, sign XML (XMLDSig / XAdES B-B..B-LTA)',
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (!sub || sub === '-h' || sub === '--help') { process.stdout.write(HELP + '\n'); return sub ? 0 : 2; }
+    const a = parse(rest);
+    if (a.flags.has('--help') || a.flags.has('-h')) { process.stdout.write(HELP + '\n'); return 0; }
+    switch (sub) {
+      case 'edxml': return edxml(a);
+      case 'edxml-status': return edxmlStatus(a);
+      case 'sign': return sign(a);
+      default: throw new UsageError(`unknown subcommand ${sub} (edxml, edxml-status, sign)`);
+    }
+  },
+};

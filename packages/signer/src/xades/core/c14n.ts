@@ -1,0 +1,212 @@
+import type { XmlAttr as Attr, XmlDocument as Document, XmlElement as Element, XmlNode as Node } from './model.js';
+import { C14N, NS } from './constants.js';
+import { XmlError } from './errors.js';
+
+/** A canonicalization method (W3C C14N 1.0, C14N 1.1, Exclusive C14N 1.0; each with or without comments). */
+export interface C14nMethod {
+  uri: string;
+  exclusive: boolean;
+  comments: boolean;
+  /** C14N 1.1 (xml:id not inherited, xml:base fixed up, no xml:base copying). */
+  v11: boolean;
+}
+
+const METHODS: Record<string, C14nMethod> = {
+  [C14N.c14n10]: { uri: C14N.c14n10, exclusive: false, comments: false, v11: false },
+  [C14N.c14n10Comments]: { uri: C14N.c14n10Comments, exclusive: false, comments: true, v11: false },
+  [C14N.c14n11]: { uri: C14N.c14n11, exclusive: false, comments: false, v11: true },
+  [C14N.c14n11Comments]: { uri: C14N.c14n11Comments, exclusive: false, comments: true, v11: true },
+  [C14N.exc]: { uri: C14N.exc, exclusive: true, comments: false, v11: false },
+  [C14N.excComments]: { uri: C14N.excComments, exclusive: true, comments: true, v11: false },
+};
+
+/** The method for a URI, or undefined when it is not a canonicalization method kyso implements. */
+export function c14nMethod(uri: string): C14nMethod | undefined { return METHODS[uri]; }
+
+/** Options of {@link canonicalize}. */
+export interface C14nOptions {
+  /** Exclusive C14N InclusiveNamespaces PrefixList ('#default' for the default namespace). */
+  inclusivePrefixes?: string[];
+  /** Subtrees left out of the node-set (the enveloped-signature transform's ds:Signature, or every ds:Signature
+   *  for the XPath Filter 2 "subtract //ds:Signature" kyso accepts). */
+  exclude?: Node | ReadonlySet<Node>;
+  /** Force comment handling (a same-document "#id" reference drops comments even for #WithComments). */
+  comments?: boolean;
+}
+
+const ELEMENT = 1, TEXT = 3, CDATA = 4, PI = 7, COMMENT = 8, DOCUMENT = 9;
+
+function escText(s: string): string {
+  if (!/[&<>\r]/.test(s)) return s;
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
+}
+function escAttr(s: string): string {
+  if (!/[&<"\t\n\r]/.test(s)) return s;
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
+}
+
+/** Output sink that batches strings (hashing many small strings one by one is slow). */
+class Out {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly flush?: (s: string) => void) {}
+  w(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.flush && this.size > 1 << 16) this.drain();
+  }
+  drain(): void { if (this.flush && this.parts.length) { this.flush(this.parts.join('')); this.parts = []; this.size = 0; } }
+  text(): string { return this.parts.join(''); }
+}
+
+type NsMap = Map<string, string>;
+
+/** Namespace declarations made on one element: prefix ('' for default) → URI. */
+function declarations(el: Element): [string, string][] | undefined {
+  let out: [string, string][] | undefined;
+  for (const a of el.attributeArray) {
+    if (a.namespaceURI === NS.xmlns) (out ??= []).push([a.prefix === 'xmlns' ? a.localName! : '', a.value]);
+  }
+  return out;
+}
+
+/** In-scope namespaces of `el` from its ancestors and itself (nearest declaration wins). */
+export function inScopeNamespaces(el: Element | null): NsMap {
+  const chain: Element[] = [];
+  for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) chain.push(n as Element);
+  const m: NsMap = new Map();
+  for (let i = chain.length - 1; i >= 0; i--) for (const [p, u] of declarations(chain[i]!) ?? []) m.set(p, u);
+  return m;
+}
+
+function xmlAttrsOfAncestors(el: Element, v11: boolean): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let n = el.parentNode; n && n.nodeType === ELEMENT; n = n.parentNode) {
+    for (const a of (n as Element).attributeArray) {
+      if (a.namespaceURI !== NS.xml) continue;
+      const ln = a.localName!;
+      if (v11 && (ln === 'id' || ln === 'base')) continue;
+      if (!m.has(ln)) m.set(ln, a.value);
+    }
+  }
+  return m;
+}
+
+function compareAttrs(a: Attr, b: Attr): number {
+  const na = a.namespaceURI ?? '', nb = b.namespaceURI ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  const la = a.localName ?? a.name, lb = b.localName ?? b.name;
+  return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
+/**
+ * Canonicalize a document or an element (the apex of a document subset, as a same-document reference selects
+ * it) after C14N 1.0 / 1.1 / Exclusive C14N. Returns the canonical text (UTF-8 encode it before hashing), or
+ * streams it to `sink` in chunks and returns ''.
+ */
+export function canonicalize(node: Document | Element, method: C14nMethod, opts: C14nOptions = {}, sink?: (s: string) => void): string {
+  const out = new Out(sink);
+  const comments = opts.comments ?? method.comments;
+  const inclusive = new Set((opts.inclusivePrefixes ?? []).map((p) => (p === '#default' ? '' : p)));
+  const ex = opts.exclude;
+  const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
+
+  const emitElement = (el: Element, scope: NsMap, rendered: NsMap, apex: boolean): void => {
+    // Namespaces in scope at this element.
+    const decl = declarations(el);
+    let here = scope;
+    if (decl) { here = new Map(scope); for (const [p, u] of decl) here.set(p, u); }
+    const nsOut: [string, string][] = [];
+    let renderedHere = rendered;
+    const render = (p: string, u: string) => {
+      if (renderedHere === rendered) renderedHere = new Map(rendered);
+      renderedHere.set(p, u);
+      nsOut.push([p, u]);
+    };
+    if (!method.exclusive) {
+      for (const [p, u] of here) {
+        if (p === 'xml') continue;
+        if (p === '') {
+          if ((rendered.get('') ?? '') !== u) render('', u);
+        } else if (rendered.get(p) !== u) render(p, u);
+      }
+      if (!here.has('') && (rendered.get('') ?? '') !== '') render('', '');
+    } else {
+      const used = new Set<string>();
+      used.add(el.prefix ?? '');
+      for (const a of el.attributeArray) {
+        if (a.namespaceURI === NS.xmlns) continue;
+        if (a.prefix && a.prefix !== 'xml') used.add(a.prefix);
+      }
+      for (const p of inclusive) if (here.has(p) || p === '') used.add(p);
+      for (const p of used) {
+        const u = here.get(p) ?? '';
+        if (p === '') {
+          if ((rendered.get('') ?? '') !== u) render('', u);
+        } else if (u !== '' && rendered.get(p) !== u) render(p, u);
+      }
+    }
+    nsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+    const attrs: Attr[] = [];
+    for (const a of el.attributeArray) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
+    let extra: [string, string][] = [];
+    if (apex && !method.exclusive) {
+      const inherited = xmlAttrsOfAncestors(el, method.v11);
+      for (const [ln, v] of inherited) if (!attrs.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) extra.push([`xml:${ln}`, v]);
+    }
+    if (attrs.length > 1) attrs.sort(compareAttrs);
+    let s = '<' + el.tagName;
+    for (const [p, u] of nsOut) s += (p === '' ? ' xmlns="' : ` xmlns:${p}="`) + escAttr(u) + '"';
+    if (extra.length) {
+      // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
+      const merged: { name: string; ns: string; ln: string; v: string }[] = attrs.map((a) => ({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value }));
+      for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
+      merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
+      for (const a of merged) s += ` ${a.name}="${escAttr(a.v)}"`;
+      extra = [];
+    } else {
+      for (const a of attrs) s += ` ${a.name}="${escAttr(a.value)}"`;
+    }
+    out.w(s + '>');
+    for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c, here, renderedHere);
+    out.w('</' + el.tagName + '>');
+  };
+
+  const emitChild = (c: Node, scope: NsMap, rendered: NsMap): void => {
+    if (excluded(c)) return;
+    switch (c.nodeType) {
+      case ELEMENT: emitElement(c as Element, scope, rendered, false); break;
+      case TEXT: case CDATA: out.w(escText((c as unknown as { data: string }).data)); break;
+      case COMMENT: if (comments) out.w(`<!--${(c as unknown as { data: string }).data}-->`); break;
+      case PI: out.w(piText(c)); break;
+      default: break;
+    }
+  };
+
+  if (node.nodeType === DOCUMENT) {
+    const doc = node as Document;
+    let seenRoot = false;
+    for (let c = doc.firstChild; c; c = c.nextSibling) {
+      if (excluded(c)) continue;
+      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), new Map(), true); seenRoot = true; continue; }
+      let t: string | undefined;
+      if (c.nodeType === COMMENT && comments) t = `<!--${(c as unknown as { data: string }).data}-->`;
+      else if (c.nodeType === PI && (c as unknown as { target: string }).target.toLowerCase() !== 'xml') t = piText(c);
+      if (t === undefined) continue;
+      out.w(seenRoot ? '\n' + t : t + '\n');
+    }
+  } else if (node.nodeType === ELEMENT) {
+    const el = node as Element;
+    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), new Map(), true);
+  } else {
+    throw new XmlError('XML_UNSUPPORTED', 'only a document or an element can be canonicalized');
+  }
+  if (sink) { out.drain(); return ''; }
+  return out.text();
+}
+
+function piText(c: Node): string {
+  const pi = c as unknown as { target: string; data: string };
+  return pi.data ? `<?${pi.target} ${pi.data}?>` : `<?${pi.target}?>`;
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { SaxesParser } from 'saxes';
+
+const BIG_TEXT = 65536;
+const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
+import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
+import { XmlError } from './errors.js';
+
+/** Limits applied before and while parsing untrusted XML. */
+export interface XmlLimits {
+  /** Largest accepted document in bytes (default 256 MiB). */
+  maxBytes?: number;
+  /** Deepest element nesting (default 256). */
+  maxDepth?: number;
+  /** Most elements (default 5,000,000). */
+  maxElements?: number;
+  /** Longest attribute count on one element (default 1,000). */
+  maxAttributes?: number;
+  /** Most namespace declarations in the whole document (default 10,000; bounds canonicalization work). */
+  maxNamespaceDeclarations?: number;
+}
+
+const DEFAULTS: Required<XmlLimits> = { maxBytes: 256 * 1024 * 1024, maxDepth: 256, maxElements: 5_000_000, maxAttributes: 1000, maxNamespaceDeclarations: 10_000 };
+
+/**
+ * Lexical pre-scan of untrusted XML: refuses any DOCTYPE (so no DTD, no entity declaration, no external
+ * entity can exist), counts nesting depth, elements and attributes without building anything. Linear time.
+ */
+export function prescanXml(text: string, limits: XmlLimits = {}): { elements: number; maxDepth: number } {
+  const L = { ...DEFAULTS, ...limits };
+  let depth = 0;
+  let deepest = 0;
+  let elements = 0;
+  let i = 0;
+  const n = text.length;
+  const fail = (code: 'XML_TOO_DEEP' | 'XML_DTD_FORBIDDEN' | 'XML_MALFORMED' | 'XML_TOO_LARGE', msg: string): never => { throw new XmlError(code, msg); };
+  while (i < n) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) break;
+    const c = text.charCodeAt(lt + 1);
+    if (c === 0x21 /* ! */) {
+      if (text.startsWith('<!--', lt)) {
+        const e = text.indexOf('-->', lt + 4);
+        if (e < 0) fail('XML_MALFORMED', `unterminated comment at offset ${lt}`);
+        i = e + 3;
+      } else if (text.startsWith('<![CDATA[', lt)) {
+        const e = text.indexOf(']]>', lt + 9);
+        if (e < 0) fail('XML_MALFORMED', `unterminated CDATA section at offset ${lt}`);
+        i = e + 3;
+      } else {
+        fail('XML_DTD_FORBIDDEN', `document type declarations (DTD, entities) are not accepted (offset ${lt})`);
+      }
+    } else if (c === 0x3f /* ? */) {
+      const e = text.indexOf('?>', lt + 2);
+      if (e < 0) fail('XML_MALFORMED', `unterminated processing instruction at offset ${lt}`);
+      i = e + 2;
+    } else if (c === 0x2f /* / */) {
+      depth--;
+      const e = text.indexOf('>', lt + 2);
+      if (e < 0) fail('XML_MALFORMED', `unterminated end tag at offset ${lt}`);
+      i = e + 1;
+    } else {
+      // start tag: find its end outside quoted attribute values
+      let j = lt + 1;
+      let q = 0;
+      let attrs = 0;
+      for (; j < n; j++) {
+        const ch = text.charCodeAt(j);
+        if (q) { if (ch === q) q = 0; continue; }
+        if (ch === 0x22 || ch === 0x27) { q = ch; attrs++; continue; }
+        if (ch === 0x3e) break;
+        if (ch === 0x3c) fail('XML_MALFORMED', `'<' inside a start tag at offset ${j}`);
+      }
+      if (j >= n) fail('XML_MALFORMED', `unterminated start tag at offset ${lt}`);
+      if (attrs / 2 > L.maxAttributes) fail('XML_TOO_LARGE', `more than ${L.maxAttributes} attributes on one element (offset ${lt})`);
+      elements++;
+      if (elements > L.maxElements) fail('XML_TOO_LARGE', `more than ${L.maxElements} elements`);
+      if (text.charCodeAt(j - 1) !== 0x2f) {
+        depth++;
+        if (depth > deepest) deepest = depth;
+        if (depth > L.maxDepth) fail('XML_TOO_DEEP', `elements nested deeper than ${L.maxDepth} (offset ${lt})`);
+      }
+      i = j + 1;
+    }
+  }
+  return { elements, maxDepth: deepest };
+}
+
+/** Decode XML bytes: UTF-8 only (with or without BOM); an encoding declaration naming anything else is refused. */
+export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): string {
+  const L = { ...DEFAULTS, ...limits };
+  if (typeof bytes === 'string') {
+    if (bytes.length > L.maxBytes) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes} bytes`);
+    return bytes;
+  }
+  if (bytes.length > L.maxBytes) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes} bytes`);
+  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe) || bytes[0] === 0) {
+    throw new XmlError('XML_ENCODING', 'only UTF-8 XML is accepted (UTF-16 found)');
+  }
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start));
+  } catch {
+    throw new XmlError('XML_ENCODING', 'the document is not valid UTF-8');
+  }
+  const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
+  if (decl && !/^utf-?8$/i.test(decl[1]!)) throw new XmlError('XML_ENCODING', `encoding ${decl[1]} is not accepted (UTF-8 only)`);
+  return text;
+}
+
+/**
+ * Parse untrusted XML safely into kyso's tree (core/model.ts): size limit, then one streaming pass (saxes, strict
+ * well-formedness and namespaces) that refuses any DOCTYPE (so no DTD, no entity declaration or expansion, no
+ * external entity), and enforces the depth, element and attribute limits as it goes. Throws {@link XmlError}.
+ */
+export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): XmlDocument {
+  const L = { ...DEFAULTS, ...limits };
+  let text = decodeXml(input, limits);
+  // Long runs of base64-alphabet characters between tags (attachments) cannot contain markup: they are set aside
+  // before the character-by-character parser runs and put back into the node that received their placeholder. The
+  // placeholder carries a random nonce, so no document can forge one.
+  const big: string[] = [];
+  const nonce = `kyso${randomBytes(12).toString('hex')}`;
+  if (text.length > BIG_TEXT) {
+    const parts: string[] = [];
+    let last = 0;
+    for (let i = text.indexOf('>'); i >= 0; i = text.indexOf('>', i)) {
+      BIG_RUN.lastIndex = i + 1;
+      BIG_RUN.exec(text);
+      const end = BIG_RUN.lastIndex;
+      if (end - i - 1 >= BIG_TEXT && text.charCodeAt(end) === 0x3c) {
+        const run = text.slice(i + 1, end);
+        big.push(run.includes('\r') ? run.replace(/\r\n?/g, '\n') : run);
+        parts.push(text.slice(last, i + 1), `${nonce}${big.length - 1}_`);
+        last = end;
+      }
+      i = end > i + 1 ? end : i + 1;
+    }
+    if (big.length) { parts.push(text.slice(last)); text = parts.join(''); }
+  }
+  const restore = big.length ? (t: string): string => (t.includes(nonce) ? t.replace(new RegExp(`${nonce}(\\d+)_`, 'g'), (_m, i: string) => big[Number(i)]!) : t) : (t: string) => t;
+  const doc = new XmlDocument();
+  let cur: XmlDocument | XmlElement = doc;
+  let depth = 0;
+  let elements = 0;
+  let nsDecls = 0;
+  const p = new SaxesParser({ xmlns: true, position: true });
+  let problem: XmlError | undefined;
+  const stop = (e: XmlError): never => { problem = e; throw e; };
+  p.on('doctype', () => stop(new XmlError('XML_DTD_FORBIDDEN', 'document type declarations (DTD, entities) are not accepted')));
+  p.on('opentag', (t) => {
+    if (++depth > L.maxDepth) stop(new XmlError('XML_TOO_DEEP', `elements nested deeper than ${L.maxDepth} (line ${p.line})`));
+    if (++elements > L.maxElements) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxElements} elements`));
+    const attrs: XmlAttr[] = [];
+    for (const k in t.attributes) {
+      const a = t.attributes[k] as { name: string; prefix: string; local: string; uri: string; value: string };
+      attrs.push(new XmlAttr(a.name, a.prefix || null, a.local, a.uri || null, a.value));
+      if (a.uri === 'http://www.w3.org/2000/xmlns/' && ++nsDecls > L.maxNamespaceDeclarations) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxNamespaceDeclarations} namespace declarations`));
+    }
+    if (attrs.length > L.maxAttributes) stop(new XmlError('XML_TOO_LARGE', `more than ${L.maxAttributes} attributes on one element (line ${p.line})`));
+    const el = new XmlElement(t.name, t.prefix || null, t.local ?? t.name, t.uri || null, attrs);
+    cur.append(el);
+    if (cur === doc) doc.documentElement = el;
+    cur = el;
+  });
+  p.on('closetag', () => { depth--; cur = (cur.parentNode ?? doc) as XmlDocument | XmlElement; });
+  p.on('text', (t) => { if (cur !== doc) cur.append(new XmlText(restore(t))); });
+  p.on('cdata', (t) => { if (cur !== doc) cur.append(new XmlText(restore(t), true)); });
+  p.on('comment', (t) => cur.append(new XmlComment(restore(t))));
+  p.on('processinginstruction', (pi) => cur.append(new XmlPI(pi.target, restore(pi.body))));
+  try {
+    p.write(text).close();
+  } catch (e) {
+    if (problem) throw problem;
+    throw new XmlError('XML_MALFORMED', `not well-formed XML (${(e as Error).message})`, { cause: e });
+  }
+  if (!doc.documentElement) throw new XmlError('XML_MALFORMED', 'no document element');
+  return doc;
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import type { XmlDocument as Document, XmlElement as Element } from './model.js';
+import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './c14n.js';
+import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
+import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
+import { parseXml, type XmlLimits } from './parse.js';
+
+/** Node hash name of a hash ('SHA-256' → 'sha256'). */
+export function nodeHash(h: string): string { return h.replace('-', '').toLowerCase(); }
+
+/** Why a reference could not be processed. */
+export type ReferenceProblem =
+  | { kind: 'not-found'; message: string }
+  | { kind: 'ambiguous'; message: string }
+  | { kind: 'unsupported'; message: string };
+
+/** A dereferenced, transformed ds:Reference: what it covers and the octets that are digested. */
+export interface DereferencedReference {
+  uri: string;
+  type?: string;
+  id?: string;
+  /** What the URI selected: the whole document, one element, or detached data given by the caller. */
+  target: 'document' | 'element' | 'detached';
+  element?: Element;
+  /** The enveloped-signature transform removed the signature from the node-set. */
+  enveloped: boolean;
+  transforms: string[];
+  /** The octets the digest is computed over (the signed data after transforms). */
+  octets: Uint8Array;
+  digestAlgorithm?: string;
+  digestMethodUri: string;
+  /** DigestValue as written in the signature. */
+  claimedDigest?: Uint8Array;
+}
+
+/** What dereferencing needs: the document, the signature, the ID index and detached content (never fetched). */
+export interface DereferenceContext {
+  doc: Document;
+  signature: Element;
+  ids: IdIndex;
+  /** Detached content by URI, supplied by the caller. Reference URIs are never fetched. */
+  detached?: (uri: string) => Uint8Array | undefined;
+  /** Canonicalization applied when the transforms end in a node-set (default C14N 1.0). */
+  defaultC14n?: C14nMethod;
+  limits?: XmlLimits;
+}
+
+/** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
+function parseSameDocumentUri(uri: string): { whole: true; comments: boolean } | { id: string; comments: boolean } | undefined {
+  if (uri === '') return { whole: true, comments: false };
+  if (uri === '#xpointer(/)') return { whole: true, comments: true };
+  const xp = /^#xpointer\(id\((['"])([^'"]+)\1\)\)$/.exec(uri);
+  if (xp) return { id: xp[2]!, comments: true };
+  if (uri.startsWith('#') && uri.length > 1 && !uri.includes('(')) return { id: decodeURIComponent(uri.slice(1)), comments: false };
+  return undefined;
+}
+
+/**
+ * Resolve and transform one ds:Reference after the allow-list: same-document URIs (ID must be unique in the
+ * document), caller-supplied detached data, and the transforms enveloped-signature, the six canonicalizations
+ * (with InclusiveNamespaces) and base64. Everything else (XSLT, XPath, XPath Filter 2, unknown) is refused.
+ */
+export function dereference(ref: Element, ctx: DereferenceContext): DereferencedReference | ReferenceProblem {
+  const uriAttr = ref.getAttributeNode('URI');
+  const uri = uriAttr ? uriAttr.value : undefined;
+  const dm = onlyChild(ref, NS.ds, 'DigestMethod');
+  const dv = onlyChild(ref, NS.ds, 'DigestValue');
+  const digestMethodUri = dm?.getAttribute('Algorithm') ?? '';
+  if (uri === undefined) return { kind: 'not-found', message: 'a Reference without URI (the data must be supplied by the application) is not accepted' };
+  const transformsEl = childElements(ref, NS.ds, 'Transforms');
+  if (transformsEl.length > 1) return { kind: 'unsupported', message: 'several Transforms elements' };
+  const transforms = transformsEl[0] ? childElements(transformsEl[0], NS.ds, 'Transform') : [];
+  if (transformsEl[0] && childElements(transformsEl[0]).length !== transforms.length) return { kind: 'unsupported', message: 'unexpected element inside Transforms' };
+  if (transforms.length > 8) return { kind: 'unsupported', message: 'too many transforms' };
+
+  let nodeSet: { root: Document | Element; comments: boolean; exclude?: Element | Set<Element> } | undefined;
+  let octets: Uint8Array | undefined;
+  let target: DereferencedReference['target'];
+  let element: Element | undefined;
+  const same = parseSameDocumentUri(uri);
+  if (same) {
+    if ('whole' in same) {
+      nodeSet = { root: ctx.doc, comments: same.comments };
+      target = 'document';
+    } else {
+      if (ctx.ids.duplicates.has(same.id)) return { kind: 'ambiguous', message: `ID "${same.id}" occurs more than once in the document (signature wrapping)` };
+      const el = ctx.ids.byId.get(same.id);
+      if (!el) return { kind: 'not-found', message: `no element with ID "${same.id}"` };
+      nodeSet = { root: el, comments: same.comments };
+      target = 'element';
+      element = el;
+    }
+  } else if (uri.startsWith('#')) {
+    return { kind: 'unsupported', message: `reference URI ${JSON.stringify(uri.slice(0, 80))} uses an XPointer form that is not supported` };
+  } else {
+    const data = ctx.detached?.(uri);
+    if (!data) return { kind: 'not-found', message: `detached content ${JSON.stringify(uri.slice(0, 200))} was not supplied (reference URIs are never fetched)` };
+    octets = data;
+    target = 'detached';
+  }
+
+  const names: string[] = [];
+  let enveloped = false;
+  for (const t of transforms) {
+    const alg = t.getAttribute('Algorithm') ?? '';
+    names.push(alg);
+    if (alg === TRANSFORM.enveloped) {
+      if (!nodeSet) return { kind: 'unsupported', message: 'enveloped-signature transform on octets' };
+      if (!isWithin(ctx.signature, nodeSet.root)) return { kind: 'unsupported', message: 'enveloped-signature transform but the signature is not inside the referenced data' };
+      nodeSet.exclude = ctx.signature;
+      enveloped = true;
+      continue;
+    }
+    if (alg === TRANSFORM.xpath2) {
+      // The one XPath Filter 2 form kyso evaluates: subtract every ds:Signature (several enveloped signers).
+      const xps = childElements(t);
+      const x = xps[0];
+      const expr = (x?.textContent ?? '').trim();
+      const m2 = /^(?:\/\/|\/descendant::)([A-Za-z_][\w.-]*):Signature$/.exec(expr);
+      if (!nodeSet || xps.length !== 1 || !x || x.namespaceURI !== TRANSFORM.xpath2 || x.localName !== 'XPath' || x.getAttribute('Filter') !== 'subtract' || !m2
+        || inScopeNamespaces(x).get(m2[1]!) !== NS.ds) {
+        return { kind: 'unsupported', message: 'XPath Filter 2 is not allowed except as Filter="subtract" of //ds:Signature' };
+      }
+      const all = new Set<Element>();
+      for (const e of descendants(nodeSet.root)) if (e.namespaceURI === NS.ds && e.localName === 'Signature') all.add(e);
+      if (!all.has(ctx.signature)) return { kind: 'unsupported', message: 'XPath Filter 2 subtract: the signature is not inside the referenced data' };
+      nodeSet.exclude = all;
+      enveloped = true;
+      continue;
+    }
+    const m = c14nMethod(alg);
+    if (m) {
+      const incl = onlyChild(t, m.exclusive ? C14N.exc : '\u0000', 'InclusiveNamespaces');
+      const prefixes = incl?.getAttribute('PrefixList')?.split(/\s+/).filter(Boolean);
+      if (!nodeSet) {
+        try {
+          const d = parseXml(octets!, ctx.limits);
+          nodeSet = { root: d, comments: true };
+        } catch (e) {
+          return { kind: 'unsupported', message: `canonicalization of octets that are not XML: ${(e as Error).message}` };
+        }
+      }
+      octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) });
+      nodeSet = undefined;
+      continue;
+    }
+    if (alg === TRANSFORM.base64) {
+      const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
+      octets = new Uint8Array(Buffer.from(text, 'base64'));
+      nodeSet = undefined;
+      continue;
+    }
+    return { kind: 'unsupported', message: `transform ${JSON.stringify(alg.slice(0, 120))} is not allowed (allowed: enveloped-signature, C14N 1.0/1.1/exclusive, base64, XPath Filter 2 subtract //ds:Signature)` };
+  }
+  if (nodeSet) {
+    const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
+    octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) });
+  }
+  const claimed = dv ? Buffer.from((dv.textContent ?? '').replace(/\s+/g, ''), 'base64') : undefined;
+  const type = ref.getAttribute('Type');
+  const id = ref.getAttribute('Id');
+  return {
+    uri, target: target!, enveloped, transforms: names, octets: octets!, digestMethodUri,
+    ...(type ? { type } : {}), ...(id ? { id } : {}), ...(element ? { element } : {}),
+    ...(DIGEST_BY_URI[digestMethodUri] ? { digestAlgorithm: DIGEST_BY_URI[digestMethodUri] } : {}),
+    ...(claimed ? { claimedDigest: new Uint8Array(claimed) } : {}),
+  };
+}
+
+/** Digest of octets under a hash name ('SHA-256'...). */
+export function hashBytes(hash: string, data: Uint8Array | string): Uint8Array {
+  return new Uint8Array(createHash(nodeHash(hash)).update(data).digest());
+}
+
+/** Digest of the canonical form of a node, streamed into the hash (no copy of the canonical text is kept). */
+export function c14nDigest(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {
+  const h = createHash(nodeHash(hash));
+  canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
+  return new Uint8Array(h.digest());
+}
+
+/** Canonical octets of a node, encoded chunk by chunk (no array of small strings for large documents). */
+export function c14nOctets(node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {
+  const bufs: Buffer[] = [];
+  canonicalize(node, method, opts, (chunk) => bufs.push(Buffer.from(chunk, 'utf8')));
+  return bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+}

@@ -1,0 +1,458 @@
+import { createPublicKey, randomBytes, verify as nodeVerify, constants } from 'node:crypto';
+import type { XmlDocument as Document, XmlElement as Element } from './core/model.js';
+import {
+  CertInfo, PkiClientError, certInfoOf, ctx as derCtx, requestTimestamp, seq, tlv, HASH_LENGTHS,
+  type HashName, type SignatureAlgorithm, type TimestampRequestOptions,
+} from '@kyso/pki';
+import { SignerError } from '../crypto/errors.js';
+import { assertAlgorithmFitsKey, describeKey } from '../crypto/keys/software.js';
+import { defaultSignatureAlgorithm, type KeyBackend } from '../crypto/keys/types.js';
+import { collectValidationData, type CollectOptions, type ValidationData } from '../crypto/ltv/collect.js';
+import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './core/c14n.js';
+import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, signatureMethodUri } from './core/constants.js';
+import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
+import { XmlError } from './core/errors.js';
+import { parseXml, decodeXml, type XmlLimits } from './core/parse.js';
+import { c14nDigest, hashBytes } from './core/reference.js';
+import { xadesArchiveTimestampInput, qualifyingPropertiesOf, xadesSignatureTimestampInput } from './core/archive.js';
+import { locateEndTag } from './locate.js';
+
+/** Where the signature sits relative to the signed data. */
+export type XmlSignatureMode = 'enveloped' | 'enveloping' | 'detached';
+/** Plain XMLDSig, or a XAdES baseline level (EN 319 132-1). */
+export type XadesLevel = 'XMLDSIG' | 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+
+/** A further same-document reference to sign (e.g. an edXML manifest), by element ID. */
+export interface ExtraReference {
+  id: string;
+  mimeType?: string;
+  /** 'enveloped': the element contains the signature (enveloped-signature transform, then c14n);
+   *  'subtract-signatures': like enveloped, but every ds:Signature is left out (XPath Filter 2 subtract
+   *  //ds:Signature), so further signers can add their enveloped signatures without breaking this one;
+   *  'base64': the element's text is base64 and the decoded bytes are signed (base64 transform). */
+  transform?: 'enveloped' | 'subtract-signatures' | 'base64';
+}
+
+/** Options shared by {@link signXml} and {@link prepareXml}. */
+export interface XmlSignOptionsBase {
+  /** Default 'enveloped'. */
+  mode?: XmlSignatureMode;
+  /** Default 'B-B'. */
+  level?: XadesLevel;
+  /** Digest of references and signature (default from the key: SHA-256, SHA-384 for P-384...). */
+  hash?: HashName;
+  signatureAlgorithm?: SignatureAlgorithm;
+  /** Canonicalization of SignedInfo and of the references: a URI or one of c14n, c14n11, exc-c14n (+ "-with-comments"). Default exc-c14n. */
+  c14n?: string;
+  /** Detached data (mode 'detached'): the bytes and the URI written in the Reference (e.g. the file name). */
+  detached?: { data: Uint8Array; uri: string; mimeType?: string };
+  /** Enveloped: the element that receives the signature (default the document element). */
+  parent?: (doc: Document) => Element;
+  /** Enveloped: sign only these elements by ID instead of the whole document (URI=""). */
+  references?: ExtraReference[];
+  /** Enveloped: add these ID references besides the whole-document reference. */
+  extraReferences?: ExtraReference[];
+  /** Enveloped, whole document: leave every ds:Signature out (XPath Filter 2 subtract) instead of only this one,
+   *  so that several signers can each add an enveloped signature (co-signing). Default false (enveloped-signature). */
+  allowFurtherSignatures?: boolean;
+  /** Claimed signing time (XAdES SigningTime; default now). */
+  signingTime?: Date;
+  /** Signature Id (default random "kyso-sig-…"). */
+  id?: string;
+  /** MIME type for DataObjectFormat of the main reference (default text/xml, or the detached one). */
+  mimeType?: string;
+  limits?: XmlLimits;
+}
+
+/** TSA and LTV options of the B-T / B-LT / B-LTA steps. */
+export interface XmlExtendOptions {
+  tsa?: TimestampRequestOptions & { url: string };
+  ltv?: CollectOptions;
+}
+
+/** Options of {@link signXml}. */
+export interface SignXmlOptions extends XmlSignOptionsBase, XmlExtendOptions { backend: KeyBackend }
+
+/** Options of {@link prepareXml}: the certificate instead of a key. */
+export interface PrepareXmlOptions extends XmlSignOptionsBase { certificate: Uint8Array; chain?: Uint8Array[] }
+
+/** JSON-serialisable state between {@link prepareXml} and {@link finalizeXml}. */
+export interface XmlSignState {
+  v: 1;
+  kind: 'kyso-xml';
+  level: XadesLevel;
+  hash: HashName;
+  signatureAlgorithm: SignatureAlgorithm;
+  c14n: string;
+  sigId: string;
+  /** Output = before + fragment + after; the fragment holds the signature with a placeholder value. */
+  before: string;
+  fragment: string;
+  after: string;
+  /** Start/end tags reproducing the namespace context of the signature's parent. */
+  wrapOpen: string;
+  wrapClose: string;
+  /** base64 of the canonical SignedInfo (what is signed). */
+  toBeSigned: string;
+  certificate: string;
+  chain: string[];
+}
+
+/** Result of {@link prepareXml}. */
+export interface PreparedXml {
+  /** Canonical SignedInfo octets: what data-signing backends sign. */
+  toBeSigned: Uint8Array;
+  /** Hash of toBeSigned: what digest-signing backends (HSM, CSC signHash) sign. */
+  digestToSign: Uint8Array;
+  signatureAlgorithm: SignatureAlgorithm;
+  state: XmlSignState;
+}
+
+const SIGVALUE = '@@KYSO-SIGNATURE-VALUE@@';
+const SPDIGEST = '@@KYSO-SIGNED-PROPERTIES-DIGEST@@';
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+/** Canonicalization method for a name or URI (throws XML_UNSUPPORTED). */
+export function resolveC14n(name: string | undefined): C14nMethod {
+  const uri = name === undefined ? C14N.exc : C14N_NAMES[name] ?? name;
+  const m = c14nMethod(uri);
+  if (!m) throw new XmlError('XML_UNSUPPORTED', `unknown canonicalization ${name} (use ${Object.keys(C14N_NAMES).join(', ')})`);
+  return m;
+}
+
+/** IssuerSerial (RFC 5035) DER of a certificate, as XAdES IssuerSerialV2 carries it. */
+function issuerSerialDer(cert: CertInfo): Uint8Array {
+  return seq(seq(derCtx(4, true, cert.issuerDer)), tlv(0x02, cert.serialDer));
+}
+
+function transformXml(uris: string[], c14n: C14nMethod): string {
+  const t = uris.map((u) => `<ds:Transform Algorithm="${u}"/>`).join('') + `<ds:Transform Algorithm="${c14n.uri}"/>`;
+  return `<ds:Transforms>${t}</ds:Transforms>`;
+}
+
+function referenceXml(p: { id?: string; uri: string; type?: string; transforms?: string; hash: HashName; digest: string }): string {
+  return `<ds:Reference${p.id ? ` Id="${xmlAttr(p.id)}"` : ''}${p.type ? ` Type="${p.type}"` : ''} URI="${xmlAttr(p.uri)}">${p.transforms ?? ''}`
+    + `<ds:DigestMethod Algorithm="${DIGEST_URI[p.hash]}"/><ds:DigestValue>${p.digest}</ds:DigestValue></ds:Reference>`;
+}
+
+const SUBTRACT_SIGNATURES = `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.xpath2}"><dsig-xpath:XPath xmlns:dsig-xpath="${TRANSFORM.xpath2}" Filter="subtract">//ds:Signature</dsig-xpath:XPath></ds:Transform>`;
+
+/** Every ds:Signature inside a node (left out of co-signed references). */
+function signaturesIn(root: Document | Element): Set<Element> {
+  const out = new Set<Element>();
+  for (const e of descendants(root)) if (e.namespaceURI === NS.ds && e.localName === 'Signature') out.add(e);
+  return out;
+}
+
+function isoSeconds(d: Date): string { return d.toISOString().replace(/\.\d{3}Z$/, 'Z'); }
+
+/** The context wrapper (in-scope namespaces and xml:* attributes of the parent) for parsing the fragment alone. */
+function contextWrapper(parent: Element | undefined): { open: string; close: string } {
+  if (!parent) return { open: '', close: '' };
+  const ns = inScopeNamespaces(parent);
+  let attrs = '';
+  for (const [p, u] of ns) if (p !== 'xml') attrs += p === '' ? ` xmlns="${xmlAttr(u)}"` : ` xmlns:${p}="${xmlAttr(u)}"`;
+  const seen = new Set<string>();
+  for (let n: Element | null = parent; n && n.nodeType === 1; n = n.parentNode as Element | null) {
+    // every xml:* attribute (C14N 1.0 inherits xml:id too), nearest ancestor first
+    for (let i = 0; i < n.attributes.length; i++) {
+      const a = n.attributes.item(i)!;
+      if (a.namespaceURI !== NS.xml || seen.has(a.localName!)) continue;
+      seen.add(a.localName!);
+      attrs += ` xml:${a.localName}="${xmlAttr(a.value)}"`;
+    }
+  }
+  return { open: `<kyso-context${attrs}>`, close: '</kyso-context>' };
+}
+
+function signatureIn(text: string, sigId: string, limits?: XmlLimits): { doc: Document; sig: Element } {
+  const doc = parseXml(text, limits);
+  for (const e of descendants(doc)) if (e.namespaceURI === NS.ds && e.localName === 'Signature' && e.getAttribute('Id') === sigId) return { doc, sig: e };
+  throw new XmlError('XML_SIGNATURE_NOT_FOUND', `signature ${sigId} not found`);
+}
+
+/**
+ * First step of XML signing: build the ds:Signature (with XAdES SignedProperties unless level XMLDSIG), compute
+ * every reference digest and the canonical SignedInfo. No key needed; returns what to sign and a state for
+ * {@link finalizeXml}.
+ */
+export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions): PreparedXml {
+  const mode = opts.mode ?? 'enveloped';
+  const level = opts.level ?? 'B-B';
+  let cert: CertInfo;
+  try { cert = certInfoOf(opts.certificate); } catch (e) { throw new SignerError('CERT_PARSE', `signer certificate: ${(e as Error).message}`, { cause: e }); }
+  const keyInfo = describeKey(cert.publicKey);
+  const alg = opts.signatureAlgorithm ?? defaultSignatureAlgorithm(keyInfo, opts.hash);
+  const hash = alg.hash;
+  if (opts.hash && opts.hash !== hash) throw new SignerError('ALG_UNSUPPORTED', `signature hash ${hash} differs from ${opts.hash}`);
+  assertAlgorithmFitsKey(keyInfo, alg);
+  if (alg.scheme === 'RSA-PSS' && alg.saltLength !== undefined && alg.saltLength !== HASH_LENGTHS[hash]) {
+    throw new SignerError('ALG_UNSUPPORTED', 'XML RSASSA-PSS (RFC 6931 sha*-rsa-MGF1) uses a salt as long as the hash');
+  }
+  const c14n = resolveC14n(opts.c14n);
+  const sigId = opts.id ?? `kyso-sig-${randomBytes(8).toString('hex')}`;
+  if (!/^[A-Za-z_][\w.-]*$/.test(sigId)) throw new XmlError('XML_INPUT', 'signature Id must be an XML NCName');
+  const methodUri = signatureMethodUri(alg.scheme, hash);
+  const chain = opts.chain ?? [];
+
+  let before = '', after = '';
+  let wrap = { open: '', close: '' };
+  const refs: string[] = [];
+  let objectXml = '';
+  let mainRefId = `${sigId}-ref-0`;
+  let mime = opts.mimeType ?? 'text/xml';
+
+  if (mode === 'enveloped') {
+    const text = decodeXml(input, opts.limits);
+    const doc = parseXml(text, opts.limits);
+    const parent = opts.parent ? opts.parent(doc) : doc.documentElement!;
+    const ids = indexIds(doc);
+    if (ids.byId.has(sigId)) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
+    const pos = locateEndTag(text, doc, parent);
+    if (pos.selfClosing) {
+      before = text.slice(0, pos.offset) + '>';
+      after = `</${parent.tagName}>` + text.slice(pos.offset + 2);
+    } else {
+      before = text.slice(0, pos.offset);
+      after = text.slice(pos.offset);
+    }
+    wrap = contextWrapper(parent);
+    const byId = (r: ExtraReference, i: number) => {
+      if (ids.duplicates.has(r.id)) throw new XmlError('XML_INPUT', `ID ${r.id} occurs more than once`);
+      const el = ids.byId.get(r.id);
+      if (!el) throw new XmlError('XML_INPUT', `no element with ID ${r.id}`);
+      if (r.transform === 'base64') {
+        const data = Buffer.from(el.textContent ?? '', 'base64');
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
+        return;
+      }
+      if (r.transform === 'subtract-signatures') {
+        const d = c14nDigest(hash, el, c14n, { comments: false, exclude: signaturesIn(el) });
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: SUBTRACT_SIGNATURES + `<ds:Transform Algorithm="${c14n.uri}"/></ds:Transforms>`, hash, digest: b64(d) }));
+        return;
+      }
+      const d = c14nDigest(hash, el, c14n, { comments: false });
+      refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: transformXml(r.transform === 'enveloped' ? [TRANSFORM.enveloped] : [], c14n), hash, digest: b64(d) }));
+    };
+    if (opts.references?.length) {
+      opts.references.forEach((r, i) => byId(r, i));
+    } else {
+      if (opts.allowFurtherSignatures) {
+        const d = c14nDigest(hash, doc, c14n, { comments: false, exclude: signaturesIn(doc) });
+        refs.push(referenceXml({ id: mainRefId, uri: '', transforms: SUBTRACT_SIGNATURES + `<ds:Transform Algorithm="${c14n.uri}"/></ds:Transforms>`, hash, digest: b64(d) }));
+      } else {
+        const d = c14nDigest(hash, doc, c14n, { comments: false });
+        refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(d) }));
+      }
+      (opts.extraReferences ?? []).forEach((r, i) => byId(r, i + 1));
+    }
+  } else if (mode === 'enveloping') {
+    const text = decodeXml(input, opts.limits);
+    const doc = parseXml(text, opts.limits);
+    const objId = `${sigId}-object`;
+    if (indexIds(doc).byId.has(objId)) throw new XmlError('XML_INPUT', `ID ${objId} already exists in the content`);
+    // The content's root element, as written (no XML declaration), inside ds:Object.
+    const root = doc.documentElement!;
+    const start = text.indexOf('<' + root.tagName);
+    const rootText = text.slice(start, locateEndTag(text, doc, root).offset);
+    const pos = locateEndTag(text, doc, root);
+    const rootXml = pos.selfClosing ? text.slice(start, pos.offset + 2) : rootText + `</${root.tagName}>`;
+    objectXml = `<ds:Object Id="${objId}" MimeType="text/xml">${rootXml}</ds:Object>`;
+    refs.push(`@@KYSO-OBJECT-REF@@`);
+  } else {
+    if (!opts.detached) throw new XmlError('XML_INPUT', 'detached mode needs the detached data and its URI');
+    if (opts.detached.uri === '' || opts.detached.uri.startsWith('#')) throw new XmlError('XML_INPUT', 'a detached reference URI must not be empty or start with #');
+    mime = opts.detached.mimeType ?? opts.mimeType ?? 'application/octet-stream';
+    refs.push(referenceXml({ id: mainRefId, uri: opts.detached.uri, hash, digest: b64(hashBytes(hash, opts.detached.data)) }));
+  }
+
+  const xades = level !== 'XMLDSIG';
+  const spId = `${sigId}-signedprops`;
+  let qp = '';
+  if (xades) {
+    const certDigest = b64(hashBytes(hash, cert.der));
+    const signingTime = opts.signingTime ?? new Date();
+    qp = `<ds:Object><xades:QualifyingProperties xmlns:xades="${NS.xades}" Target="#${sigId}">`
+      + `<xades:SignedProperties Id="${spId}"><xades:SignedSignatureProperties>`
+      + `<xades:SigningTime>${isoSeconds(signingTime)}</xades:SigningTime>`
+      + `<xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="${DIGEST_URI[hash]}"/><ds:DigestValue>${certDigest}</ds:DigestValue></xades:CertDigest>`
+      + `<xades:IssuerSerialV2>${b64(issuerSerialDer(cert))}</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2>`
+      + `</xades:SignedSignatureProperties><xades:SignedDataObjectProperties>`
+      + `<xades:DataObjectFormat ObjectReference="#${mainRefId}"><xades:MimeType>${xmlText(mime)}</xades:MimeType></xades:DataObjectFormat>`
+      + `</xades:SignedDataObjectProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object>`;
+    refs.push(referenceXml({ uri: `#${spId}`, type: SIGNED_PROPERTIES_TYPE, transforms: `<ds:Transforms><ds:Transform Algorithm="${c14n.uri}"/></ds:Transforms>`, hash, digest: SPDIGEST }));
+  }
+  const keyInfoXml = `<ds:KeyInfo><ds:X509Data>${[cert.der, ...chain].map((d) => `<ds:X509Certificate>${b64(d)}</ds:X509Certificate>`).join('')}</ds:X509Data></ds:KeyInfo>`;
+  const build = (refXml: string[]) => `<ds:Signature xmlns:ds="${NS.ds}" Id="${sigId}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${c14n.uri}"/>`
+    + `<ds:SignatureMethod Algorithm="${methodUri}"/>${refXml.join('')}</ds:SignedInfo>`
+    + `<ds:SignatureValue Id="${sigId}-value">${SIGVALUE}</ds:SignatureValue>${keyInfoXml}${objectXml}${qp}</ds:Signature>`;
+
+  let fragment = build(refs);
+  if (mode === 'enveloping') {
+    mainRefId = `${sigId}-ref-0`;
+    const { sig } = signatureIn(fragment, sigId, opts.limits);
+    const obj = childElements(sig, NS.ds, 'Object').find((o) => o.getAttribute('Id') === `${sigId}-object`)!;
+    const d = hashBytes(hash, canonicalize(obj, c14n, { comments: false }));
+    fragment = fragment.replace('@@KYSO-OBJECT-REF@@', referenceXml({ id: mainRefId, uri: `#${sigId}-object`, transforms: transformXml([], c14n), hash, digest: b64(d) }));
+  }
+  if (xades) {
+    const { sig } = signatureIn(wrap.open + fragment + wrap.close, sigId, opts.limits);
+    const sp = [...descendants(sig)].find((e) => e.namespaceURI === NS.xades && e.localName === 'SignedProperties')!;
+    fragment = fragment.replace(SPDIGEST, b64(hashBytes(hash, canonicalize(sp, c14n))));
+  }
+  const { sig } = signatureIn(wrap.open + fragment + wrap.close, sigId, opts.limits);
+  const si = childElements(sig, NS.ds, 'SignedInfo')[0]!;
+  const toBeSigned = new Uint8Array(Buffer.from(canonicalize(si, c14n), 'utf8'));
+  const state: XmlSignState = {
+    v: 1, kind: 'kyso-xml', level, hash, signatureAlgorithm: { ...alg }, c14n: c14n.uri, sigId, before, fragment, after,
+    wrapOpen: wrap.open, wrapClose: wrap.close, toBeSigned: b64(toBeSigned), certificate: b64(cert.der), chain: chain.map(b64),
+  };
+  return { toBeSigned, digestToSign: hashBytes(hash, toBeSigned), signatureAlgorithm: alg, state };
+}
+
+/** DER ECDSA-Sig-Value → r‖s of fixed width (XMLDSig's ECDSA format). */
+export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array {
+  const b = Buffer.from(der);
+  if (b[0] !== 0x30) return der;
+  let o = 2;
+  if (b[1]! & 0x80) o = 2 + (b[1]! & 0x7f);
+  const read = (): Buffer => {
+    if (b[o] !== 0x02) throw new SignerError('SIGN_FAILED', 'ECDSA signature is not DER');
+    const len = b[o + 1]!;
+    const v = b.subarray(o + 2, o + 2 + len);
+    o += 2 + len;
+    let s = v;
+    while (s.length > size && s[0] === 0) s = s.subarray(1);
+    if (s.length > size) throw new SignerError('SIGN_FAILED', 'ECDSA integer too long');
+    return Buffer.concat([Buffer.alloc(size - s.length), s]);
+  };
+  const r = read(), s = read();
+  return new Uint8Array(Buffer.concat([r, s]));
+}
+
+function parseState(s: XmlSignState | string): XmlSignState {
+  let st: XmlSignState;
+  try { st = typeof s === 'string' ? JSON.parse(s) as XmlSignState : s; } catch { throw new SignerError('STATE_INVALID', 'XML two-step state is not JSON'); }
+  if (!st || st.v !== 1 || st.kind !== 'kyso-xml') throw new SignerError('STATE_INVALID', 'XML two-step state: unknown version');
+  for (const k of ['before', 'fragment', 'after', 'wrapOpen', 'wrapClose', 'toBeSigned', 'certificate', 'sigId', 'c14n'] as const) {
+    if (typeof st[k] !== 'string') throw new SignerError('STATE_INVALID', `XML two-step state: ${k} missing`);
+  }
+  if (!['SHA-256', 'SHA-384', 'SHA-512'].includes(st.hash) || st.signatureAlgorithm?.hash !== st.hash) throw new SignerError('STATE_INVALID', 'XML two-step state: bad hash');
+  if (!['XMLDSIG', 'B-B', 'B-T', 'B-LT', 'B-LTA'].includes(st.level)) throw new SignerError('STATE_INVALID', 'XML two-step state: bad level');
+  if (!st.fragment.includes(SIGVALUE)) throw new SignerError('STATE_INVALID', 'XML two-step state: already finalized');
+  return st;
+}
+
+function verifyValue(cert: CertInfo, alg: SignatureAlgorithm, data: Uint8Array, value: Uint8Array): boolean {
+  const key = createPublicKey({ key: Buffer.from(cert.spkiDer), format: 'der', type: 'spki' });
+  const h = alg.hash.replace('-', '').toLowerCase();
+  try {
+    if (alg.scheme === 'ECDSA') return nodeVerify(h, data, { key, dsaEncoding: 'ieee-p1363' }, value);
+    if (alg.scheme === 'RSA-PSS') return nodeVerify(h, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTHS[alg.hash] }, value);
+    return nodeVerify(h, data, { key, padding: constants.RSA_PKCS1_PADDING }, value);
+  } catch { return false; }
+}
+
+/**
+ * Second step: put the signature value in (verified against the certificate first), then for B-T and above add
+ * the SignatureTimeStamp, for B-LT CertificateValues and RevocationValues, for B-LTA TimeStampValidationData and
+ * an ArchiveTimeStamp. Returns the signed document (UTF-8).
+ */
+export async function finalizeXml(state: XmlSignState | string, signatureValue: Uint8Array, opts: XmlExtendOptions = {}): Promise<Uint8Array> {
+  const st = parseState(state);
+  const cert = certInfoOf(new Uint8Array(Buffer.from(st.certificate, 'base64')));
+  const chain = st.chain.map((c) => new Uint8Array(Buffer.from(c, 'base64')));
+  const toBeSigned = new Uint8Array(Buffer.from(st.toBeSigned, 'base64'));
+  let value = signatureValue;
+  if (st.signatureAlgorithm.scheme === 'ECDSA') {
+    const size = Math.ceil((describeKey(cert.publicKey).bits) / 8);
+    if (value.length !== 2 * size) value = ecdsaDerToRaw(value, size);
+  }
+  if (!verifyValue(cert, st.signatureAlgorithm, toBeSigned, value)) {
+    throw new SignerError('SIGNATURE_INVALID', `the signature value does not verify with the key of ${cert.subject}`);
+  }
+  let fragment = st.fragment.replace(SIGVALUE, b64(value));
+  const level = st.level;
+  if (level === 'XMLDSIG' || level === 'B-B') return new Uint8Array(Buffer.from(st.before + fragment + st.after, 'utf8'));
+  if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
+  const c14n = c14nMethod(st.c14n)!;
+  const stamp = async (data: Uint8Array, what: string) => {
+    try {
+      return await requestTimestamp(opts.tsa!.url, hashBytes(st.hash, data), st.hash, opts.tsa);
+    } catch (e) {
+      if (e instanceof PkiClientError) throw new SignerError('TSA_FAILED', `${what} failed: ${e.code}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  };
+  const tsXml = (tag: string, id: string, token: Uint8Array) => `<${tag} Id="${id}"><ds:CanonicalizationMethod Algorithm="${c14n.uri}"/>`
+    + `<xades:EncapsulatedTimeStamp>${b64(token)}</xades:EncapsulatedTimeStamp></${tag}>`;
+
+  // B-T: SignatureTimeStamp over the canonical SignatureValue.
+  let { sig } = signatureIn(st.wrapOpen + fragment + st.wrapClose, st.sigId);
+  const tok = await stamp(xadesSignatureTimestampInput(sig, c14n), 'signature timestamp');
+  let props = tsXml('xades:SignatureTimeStamp', `${st.sigId}-ts`, tok.token);
+  if (level === 'B-LT' || level === 'B-LTA') {
+    const vd = await collectValidationData([cert.der, ...chain], tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates, opts.ltv);
+    props += certificateValuesXml(vd) + revocationValuesXml(vd);
+  }
+  const insertAt = fragment.lastIndexOf('</xades:QualifyingProperties>');
+  fragment = fragment.slice(0, insertAt) + `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${props}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` + fragment.slice(insertAt);
+  let out = st.before + fragment + st.after;
+  if (level === 'B-LTA') out = await addArchiveTimestamp(out, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates);
+  return new Uint8Array(Buffer.from(out, 'utf8'));
+}
+
+function certificateValuesXml(vd: ValidationData): string {
+  return `<xades:CertificateValues>${vd.certs.map((c) => `<xades:EncapsulatedX509Certificate>${b64(c)}</xades:EncapsulatedX509Certificate>`).join('')}</xades:CertificateValues>`;
+}
+function revocationValuesXml(vd: ValidationData): string {
+  const crls = vd.crls.length ? `<xades:CRLValues>${vd.crls.map((c) => `<xades:EncapsulatedCRLValue>${b64(c)}</xades:EncapsulatedCRLValue>`).join('')}</xades:CRLValues>` : '';
+  const ocsps = vd.ocsps.length ? `<xades:OCSPValues>${vd.ocsps.map((c) => `<xades:EncapsulatedOCSPValue>${b64(c)}</xades:EncapsulatedOCSPValue>`).join('')}</xades:OCSPValues>` : '';
+  return `<xades:RevocationValues>${crls}${ocsps}</xades:RevocationValues>`;
+}
+
+/**
+ * B-LTA: append xadesv141:TimeStampValidationData (the time-stamp authority's certificates and current revocation
+ * data) and an xadesv141:ArchiveTimeStamp over the whole signature (EN 319 132-1 §5.5.2) to the signature
+ * `sigId` of a signed document. Also extends an existing B-LT or B-LTA signature (renewal).
+ */
+export async function addArchiveTimestamp(text: string, sigId: string, c14n: C14nMethod, hash: HashName, opts: XmlExtendOptions, tsaCerts: Uint8Array[] = []): Promise<string> {
+  if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', 'an archive timestamp needs a TSA URL');
+  const insertProps = (t: string, xml: string): string => {
+    const { doc, sig } = signatureIn(t, sigId);
+    const qp = qualifyingPropertiesOf(sig);
+    const usp = qp && childElements(qp, NS.xades, 'UnsignedProperties')[0];
+    const props = usp && childElements(usp, NS.xades, 'UnsignedSignatureProperties')[0];
+    if (!props) throw new XmlError('XML_INPUT', 'the signature has no UnsignedSignatureProperties (sign at B-T first)');
+    const pos = locateEndTag(t, doc, props);
+    if (pos.selfClosing) throw new XmlError('XML_INPUT', 'empty UnsignedSignatureProperties');
+    return t.slice(0, pos.offset) + xml + t.slice(pos.offset);
+  };
+  if (tsaCerts.length) {
+    const vd = await collectValidationData(tsaCerts.slice(0, 1), [], opts.ltv);
+    text = insertProps(text, `<xadesv141:TimeStampValidationData xmlns:xadesv141="${NS.xades141}" Id="${sigId}-tsvd-${randomBytes(4).toString('hex')}">`
+      + certificateValuesXml(vd) + revocationValuesXml(vd) + `</xadesv141:TimeStampValidationData>`);
+  }
+  const { doc, sig } = signatureIn(text, sigId);
+  const input = xadesArchiveTimestampInput(sig, c14n, { doc, signature: sig, ids: indexIds(doc) });
+  let tok;
+  try {
+    tok = await requestTimestamp(opts.tsa.url, hashBytes(hash, input), hash, opts.tsa);
+  } catch (e) {
+    if (e instanceof PkiClientError) throw new SignerError('TSA_FAILED', `archive timestamp failed: ${e.code}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  return insertProps(text, `<xadesv141:ArchiveTimeStamp xmlns:xadesv141="${NS.xades141}" Id="${sigId}-ats-${randomBytes(4).toString('hex')}"><ds:CanonicalizationMethod Algorithm="${c14n.uri}"/>`
+    + `<xades:EncapsulatedTimeStamp>${b64(tok.token)}</xades:EncapsulatedTimeStamp></xadesv141:ArchiveTimeStamp>`);
+}
+
+/**
+ * Sign XML in one step with a key backend (PEM, PKCS#12, PKCS#11, external callback): XMLDSig or XAdES
+ * B-B/B-T/B-LT/B-LTA, enveloped (default), enveloping or detached. Returns the signed document (UTF-8).
+ */
+export async function signXml(input: Uint8Array | string, opts: SignXmlOptions): Promise<Uint8Array> {
+  const { backend, ...rest } = opts;
+  const prepared = prepareXml(input, { ...rest, certificate: backend.certificate, chain: backend.chain });
+  const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+  return finalizeXml(prepared.state, value, opts);
+}
