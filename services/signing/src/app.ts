@@ -154,7 +154,8 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
     // a retried signing call with the same key and body gets the first answer; it never signs twice
     const key = createHash('sha256').update(`${caller.subject}\n${caller.clientId}\n${idemKey}`).digest('hex');
     const fp = createHash('sha256').update(method).update('\n').update(raw).digest('hex');
-    const st = await store.idemBegin(key, fp, 60_000);
+    // an attempt cut off by an outage blocks its key only briefly; the SAD (each hash once) is the guard anyway
+    const st = await store.idemBegin(key, fp, method === 'signatures/signHash' ? 10_000 : 180_000);
     if (st.state === 'conflict') throw new CscError(422, 'invalid_request', 'Idempotency-Key already used with a different request');
     if (st.state === 'pending') throw new CscError(409, 'invalid_request', 'a request with this Idempotency-Key is still in progress; retry later', { 'Retry-After': '1' });
     if (st.state === 'done') {

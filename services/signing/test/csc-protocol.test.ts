@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import * as asn1js from 'asn1js';
+import { startRedis, type RedisInstance } from '@kyso/fixtures';
 import { makeBasicPdf } from '../../../fixtures/pdf/samples.js';
 import { verifyAuditChain, type AuditEntry, type CredentialRecord } from '../src/index.js';
 import { ScriptedApprover, startStack, type Stack } from './helpers.js';
@@ -35,8 +36,9 @@ function pssParams(hashOid: string, salt: number): string {
   return Buffer.from(p.toSchema().toBER(false)).toString('base64');
 }
 
-describe('signing service: CSC API v2 protocol (SoftHSM2, kyso IdP)', function () {
+for (const backend of ['memory', 'redis'] as const) describe(`signing service: CSC API v2 protocol (SoftHSM2, kyso IdP, ${backend} store)`, function () {
   this.timeout(120_000);
+  let redis: RedisInstance | undefined;
   let s: Stack;
   let approver: ScriptedApprover;
   let alice: Citizen; let bob: Citizen;
@@ -45,7 +47,8 @@ describe('signing service: CSC API v2 protocol (SoftHSM2, kyso IdP)', function (
   const PIN = '246810';
 
   before(async () => {
-    s = await startStack();
+    redis = backend === 'redis' ? await startRedis() : undefined;
+    s = await startStack(redis ? { redis: redis.url } : {});
     approver = s.approver as ScriptedApprover;
     alice = await s.citizen(1);
     bob = await s.citizen(1);
@@ -54,7 +57,7 @@ describe('signing service: CSC API v2 protocol (SoftHSM2, kyso IdP)', function (
     aliceEc = await s.enrol(alice.id, { type: 'EC', curve: 'P-256' }, PIN);
     bobRsa = await s.enrol(bob.id, { type: 'RSA', bits: 2048 }, PIN);
   });
-  after(async () => { await s?.close(); });
+  after(async () => { await s?.close(); await redis?.stop(); });
 
   async function audit(): Promise<AuditEntry[]> {
     const all = await s.signing.store.auditRead(0, 100_000);
