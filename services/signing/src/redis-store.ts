@@ -232,3 +232,4 @@ export async function readAuditStream(r: Redis, afterSeq: number, count: number,
   });
 }
 export const AUDIT_STREAM_KEY = AUDIT_STREAM;
+export const AUDIT_HEAD_KEY = AUDIT_HEAD;
