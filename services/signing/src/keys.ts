@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import * as graphene from 'graphene-pk11';
+import pkcs11js from 'pkcs11js';
 import { openPkcs11Backend, SoftwareKeyBackend, type KeyBackend } from '@kyso/signer';
 import { SigningError } from './errors.js';
 import type { KeyRef } from './store.js';
@@ -68,17 +69,23 @@ export class Pkcs11Vault implements KeyVault {
    * A short RW session for key generation. The library stays initialised for the life of the process: the
    * signing backends (@kyso/signer) share the same Cryptoki instance, and finalising it would end their sessions.
    */
-  #withSession<T>(f: (s: graphene.Session) => T): T {
+  #ensureModule(): graphene.Module {
     if (!this.#module) {
       const mod = graphene.Module.load(this.opts.module, 'kyso-signing');
-      try { mod.initialize(); } catch (e) {
+      // OS locking: signatures run on worker threads over several sessions at once
+      try { mod.initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK }); } catch (e) {
         if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw new SigningError('KEY_GENERATION_FAILED', `PKCS#11 module ${this.opts.module}: ${pkcs11Reason(e)}`, { cause: e });
       }
       this.#module = mod;
     }
+    return this.#module;
+  }
+
+  #withSession<T>(f: (s: graphene.Session) => T): T {
+    const mod = this.#ensureModule();
     let session: graphene.Session | undefined;
     try {
-      const slots = this.#module.getSlots(true);
+      const slots = mod.getSlots(true);
       let slot: graphene.Slot | undefined;
       for (let i = 0; i < slots.length; i++) if (slots.items(i).getToken().label.trim() === this.opts.token) slot = slots.items(i);
       if (!slot) throw new SigningError('CONFIG_INVALID', `PKCS#11 token "${this.opts.token}" not found`);
@@ -126,6 +133,7 @@ export class Pkcs11Vault implements KeyVault {
   backend(ref: KeyRef, certificates: Uint8Array[]): Promise<KeyBackend> {
     let b = this.#backends.get(ref.ref);
     if (!b) {
+      this.#ensureModule(); // initialised here first, with OS locking
       const n = Math.max(1, this.opts.sessionsPerKey ?? 2);
       b = Promise.all(Array.from({ length: n }, () => openPkcs11Backend({
         module: this.opts.module, token: this.opts.token, pin: this.opts.pin, keyId: ref.ref, certificate: certificates[0]!, chain: certificates.slice(1),

@@ -119,12 +119,14 @@ export class MemoryStore implements SigningStore {
 
   async putCredential(c: CredentialRecord): Promise<boolean> {
     if (this.#creds.has(c.id)) return false;
-    this.#creds.set(c.id, structuredClone(c));
+    // records are immutable once enrolled: one frozen copy, handed out as is
+    const copy = structuredClone(c);
+    Object.freeze(copy.key); Object.freeze(copy.users); Object.freeze(copy.certificates);
+    this.#creds.set(c.id, Object.freeze(copy));
     return true;
   }
   async getCredential(id: string) {
-    const c = this.#creds.get(id);
-    return c ? structuredClone(c) : undefined;
+    return this.#creds.get(id);
   }
   async listCredentials(subject: string) {
     return [...this.#creds.values()].filter((c) => c.owner === subject || c.users.includes(subject)).map((c) => c.id).sort();
