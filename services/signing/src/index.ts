@@ -122,3 +122,4 @@ export async function createSigningServer(opts: SigningServerOptions): Promise<S
     },
   };
 }
+export { localCaIssuer, type LocalCaOptions } from './ca-issuer.js';

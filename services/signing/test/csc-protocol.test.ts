@@ -119,6 +119,14 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     assert.match(leaf.subject, new RegExp(`CCCD:${alice.id}`));
     assert.ok(leaf.checkIssued(new X509Certificate(Buffer.from(certs[1]!, 'base64'))), 'signer first, then its issuer');
     assert.equal(leaf.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    // the deployment CA's certificate chain is accepted by openssl
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-chain-'));
+    const pem = (b64: string) => `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    writeFileSync(join(dir, 'leaf.pem'), pem(certs[0]!));
+    writeFileSync(join(dir, 'inter.pem'), pem(certs[1]!));
+    writeFileSync(join(dir, 'root.pem'), pem(certs[2]!));
+    const ov = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'inter.pem'), '-purpose', 'any', join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    assert.equal(ov.status, 0, ov.stdout + ov.stderr);
     const key = r.body.key as { algo: string[]; status: string; len: number; curve: string };
     assert.ok(key.algo.includes(ECDSA_SHA256));
     assert.ok(!key.algo.includes(RSA));

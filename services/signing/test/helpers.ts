@@ -4,17 +4,14 @@
  * CIBA), and the signing service — with the real CIBA approver or a scripted one.
  */
 import { execFileSync } from 'node:child_process';
-import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
-import { OIDS } from '@kyso/pki';
 import { getTestPki, loadCaContext } from '@kyso/fixtures';
-import { encodeName, issueCertificate, keyIdentifier, randomSerial, type Issuer, type NameAttr } from '../../../fixtures/src/x509-build.js';
 import { Browser, baseSeed, loginFlow, newCitizen, startTestIdp, type Citizen, type TestIdp } from '../../../packages/idp/test/provider-helpers.js';
 import {
-  CibaApprover, IntrospectionVerifier, createSigningLogger, createSigningServer, enrolCredential,
+  CibaApprover, IntrospectionVerifier, createSigningLogger, createSigningServer, enrolCredential, localCaIssuer,
   type ApprovalOutcome, type ApprovalRequest, type Approver, type CertificateIssuer, type CredentialRecord, type KeySpec, type SigningServer,
 } from '../src/index.js';
 
@@ -36,27 +33,11 @@ export function setupHsm(label = 'kyso-signing'): { module: string; token: strin
   return { module: HSM_MODULE, token: label, pin: HSM_PIN, cleanup() { /* kept for the process: PKCS#11 holds it open */ } };
 }
 
-/** The test PKI's intermediate CA as the deployment CA. */
+/** The test PKI's intermediate CA as the deployment CA (through the service's own local CA issuer). */
 export async function testIssuer(): Promise<{ issuer: CertificateIssuer; tsaUrl: string; rootDer: Uint8Array }> {
   const pki = await getTestPki();
   const ca = await loadCaContext(pki);
-  const inter: Issuer = { nameDer: ca.intermediate.nameDer, key: ca.intermediate.key, keyId: keyIdentifier(createPublicKey(ca.intermediate.key)), scheme: { hash: 'SHA-256' } };
-  const issuer: CertificateIssuer = {
-    async issue(spki, subject, kind) {
-      const attrs: NameAttr[] = [[OIDS.countryName, 'VN', 'printable']];
-      if (subject.organization) attrs.push([OIDS.organizationName, subject.organization]);
-      if (subject.serialNumber) attrs.push([OIDS.serialNumber, subject.serialNumber]);
-      attrs.push([OIDS.commonName, subject.commonName]);
-      const now = Date.now();
-      const cert = issueCertificate({
-        subjectDer: encodeName(attrs), publicKey: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), serial: randomSerial(),
-        notBefore: new Date(now - 3600_000), notAfter: new Date(now + 365 * 86400_000),
-        extensions: { keyUsage: ['digitalSignature', 'nonRepudiation'], ocspUrl: pki.servers.ocspUrl, crlUrl: pki.servers.crlUrl, ...(kind === 'seal' ? {} : {}) },
-        issuer: inter,
-      });
-      return [cert, pki.intermediateDer, pki.rootDer];
-    },
-  };
+  const issuer = localCaIssuer({ caCertificate: pki.intermediateDer, caKey: ca.intermediate.key, chainAbove: [pki.rootDer], ocspUrl: pki.servers.ocspUrl, crlUrl: pki.servers.crlUrl, days: 365 });
   return { issuer, tsaUrl: pki.servers.tsaUrl, rootDer: pki.rootDer };
 }
 

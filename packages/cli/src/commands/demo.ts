@@ -11,6 +11,8 @@ The all-in-one demo (what \`npm start\` runs), on the embedded in-memory store (
   N+1   citizen identity provider (OpenID Connect)
   N+2   validation service (upload a signed PDF, get an ETSI-style report)
   N+3   test PKI responders (TSA, OCSP, CRL) for the demo certificates
+  N+4   remote signing service (CSC API v2; keys in SoftHSM2 with KYSO_SIGNING_PKCS11_MODULE/_TOKEN/_PIN,
+        otherwise an encrypted software keystore, secret KYSO_KEYSTORE_SECRET)
 Options:
   --port N   first port (default 8080; 0 = any free ports)
   --dir DIR  where the demo PKI is kept (default .cache/demo)
@@ -46,6 +48,39 @@ function parse(args: string[]): DemoArgs {
   return out;
 }
 
+/** PIN of the demo signing credential (test data, printed on purpose). */
+const DEMO_PIN = '123456';
+
+/**
+ * The remote signing service of the demo: tokens checked by introspection at the demo identity provider,
+ * approvals by CIBA, certificates from the demo PKI's intermediate CA, one credential for the level-2 demo citizen.
+ */
+async function startDemoSigning(o: { port: number; host: string; issuer: string; secret: string; pki: import('@kyso/fixtures').TestPki; fixtures: typeof import('@kyso/fixtures'); tsaUrl: string; ocspUrl: string }) {
+  const s = await import('@kyso/service-signing');
+  const ca = await o.fixtures.loadCaContext(o.pki);
+  const env = process.env;
+  const hsm = env.KYSO_SIGNING_PKCS11_MODULE && env.KYSO_SIGNING_PKCS11_TOKEN && env.KYSO_SIGNING_PKCS11_PIN
+    ? { pkcs11: { module: env.KYSO_SIGNING_PKCS11_MODULE, token: env.KYSO_SIGNING_PKCS11_TOKEN, pin: env.KYSO_SIGNING_PKCS11_PIN } } : undefined;
+  const server = await s.createSigningServer({
+    port: o.port, host: o.host, ...(env.REDIS_URL ? { redis: env.REDIS_URL } : {}),
+    vault: hsm ?? { keystoreSecret: env.KYSO_KEYSTORE_SECRET ?? randomBytes(24).toString('base64url') },
+    tokens: new s.IntrospectionVerifier({ issuer: o.issuer, clientId: 'kyso-signing', clientSecret: o.secret }),
+    approver: new s.CibaApprover({ issuer: o.issuer, clientId: 'kyso-signing', clientSecret: o.secret }),
+    oauth2Issuer: o.issuer, tsaUrl: o.tsaUrl,
+    serviceName: (id) => (id === 'portal-demo' ? 'Cổng dịch vụ công (demo)' : id),
+  });
+  const issuer = s.localCaIssuer({ caCertificate: o.pki.intermediateDer, caKey: ca.intermediate.key, chainAbove: [o.pki.rootDer], ocspUrl: o.ocspUrl });
+  const citizen = DEMO_USERS[1]!;
+  const credentialId = `demo-${citizen.id}`;
+  if (!(await server.store.getCredential(credentialId))) {
+    await s.enrolCredential({ store: server.store, vault: server.vault, issuer }, {
+      id: credentialId, owner: citizen.id, kind: 'citizen', subject: { commonName: citizen.name, serialNumber: `CCCD:${citizen.id}` }, pin: DEMO_PIN,
+      key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
+    });
+  }
+  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId };
+}
+
 /** A base32 TOTP secret for the level-2 demo account. */
 function base32Secret(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -63,8 +98,8 @@ export const command: Command = {
     const opts = parse(args);
     const fixtures = await import('@kyso/fixtures');
     const ports = opts.port === 0
-      ? [await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort()]
-      : [opts.port, opts.port + 1, opts.port + 2, opts.port + 3];
+      ? [await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort()]
+      : [opts.port, opts.port + 1, opts.port + 2, opts.port + 3, opts.port + 4];
     const [portalPort, idpPort, validationPort, pkiPort] = ports as [number, number, number, number];
     const pkiBase = `http://127.0.0.1:${pkiPort}`;
     const pkiDir = resolve(opts.dir, 'pki');
@@ -83,6 +118,7 @@ export const command: Command = {
       const storage = await createStorage(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {});
       closers.push(() => storage.close());
       const clientSecret = randomBytes(32).toString('base64url');
+      const signingSecret = randomBytes(32).toString('base64url');
       const portalUrl = `http://${opts.host}:${portalPort}`;
       const totpSecret = base32Secret();
       const { createIdpServer } = await import('@kyso/service-idp');
@@ -93,6 +129,10 @@ export const command: Command = {
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
             post_logout_redirect_uris: [`${portalUrl}/`], grant_types: ['authorization_code', 'refresh_token'],
             response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
+          }, {
+            // the remote signing service: introspects bearer tokens, asks citizens to approve on the phone (CIBA)
+            client_id: 'kyso-signing', client_name: 'Dịch vụ ký số từ xa', client_secret: signingSecret, redirect_uris: [], response_types: [],
+            grant_types: ['urn:openid:params:grant-type:ciba', 'client_credentials'], backchannel_token_delivery_mode: 'poll', subject_type: 'public',
           }],
           users: DEMO_USERS.map((u) => (u.level === 2 ? { ...u, totp_secret: totpSecret } : u)),
         },
@@ -125,6 +165,9 @@ export const command: Command = {
       });
       closers.push(() => portal.close());
 
+      const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, ocspUrl: pkiServers.ocspUrl });
+      closers.push(() => signing.close());
+
       process.stdout.write([
         'kyso demo ready (TEST data only)',
         `  portal (public service)  ${portalUrl}/`,
@@ -132,6 +175,8 @@ export const command: Command = {
         `  validation service       ${validation.url}/`,
         `  TSA / OCSP / CRL         ${pkiServers.baseUrl}  (test root: ${pki.rootPath})`,
         `  store                    ${storage.kind}`,
+        `signing: ${signing.url}/`,
+        `  remote signing (CSC API v2 at ${signing.url}/csc/v2/), keys: ${signing.keys}; credential of ${DEMO_USERS[1]!.name}: ${signing.credentialId}, PIN ${DEMO_PIN}`,
         '  demo citizens:',
         ...DEMO_USERS.map((u) => `    ${u.id}  ${u.name}  password ${u.password}  level ${u.level}${u.level === 2 ? `  TOTP secret ${totpSecret}` : ''}`),
         '  Ctrl-C to stop.',
