@@ -96,6 +96,8 @@ export class RedisStore implements SigningStore {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(50 * times, 500),
       lazyConnect: false,
+      // concurrent requests' commands share one write (many signHash calls in flight at once)
+      enableAutoPipelining: true,
     });
     // connection errors are expected while Redis is down; callers see StoreUnavailable
     this.redis.on('error', (e: Error) => this.#onError(e));

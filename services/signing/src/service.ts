@@ -64,8 +64,25 @@ const LEVELS: Record<string, PadesLevel> = { 'ades-b-b': 'B-B', 'ades-b-t': 'B-T
 
 export class SigningService {
   readonly policy: ServicePolicy;
+  /**
+   * Credential records are immutable once enrolled: a short-lived per-process copy saves a store round trip per
+   * signature (a cache, not state: another instance reads the store).
+   */
+  #creds = new Map<string, { rec: CredentialRecord; until: number }>();
   constructor(readonly opts: SigningServiceOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+  }
+
+  async #credential(id: string): Promise<CredentialRecord | undefined> {
+    const now = Date.now();
+    const hit = this.#creds.get(id);
+    if (hit && hit.until > now) return hit.rec;
+    const rec = await this.opts.store.getCredential(id);
+    if (rec) {
+      if (this.#creds.size > 10_000) this.#creds.clear();
+      this.#creds.set(id, { rec, until: now + 30_000 });
+    }
+    return rec;
   }
 
   #audit(e: AuditEvent): Promise<void> { return this.opts.audit.append(e); }
@@ -77,7 +94,7 @@ export class SigningService {
   /** The credential if this caller may use it; otherwise the same error as for an unknown id. */
   async credentialFor(caller: Caller, id: unknown): Promise<CredentialRecord> {
     const cid = str(id, 'credentialID', 64);
-    const rec = await this.opts.store.getCredential(cid);
+    const rec = await this.#credential(cid);
     if (!rec || (rec.owner !== caller.subject && !rec.users.includes(caller.subject))) throw invalidRequest('Invalid parameter credentialID');
     return rec;
   }
