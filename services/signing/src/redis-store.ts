@@ -16,16 +16,16 @@ const CONSUME = `
 local exp = redis.call('HGET', KEYS[1], 'exp')
 if not exp then return {'unknown'} end
 if tonumber(exp) <= tonumber(ARGV[1]) then return {'expired'} end
-local m = redis.call('HMGET', KEYS[1], 'sub', 'cred', 'alg')
-if m[1] ~= ARGV[2] then return {'subject'} end
+local m = redis.call('HMGET', KEYS[1], 'sub', 'cred', 'alg', 'client')
+if m[1] ~= ARGV[2] or m[4] ~= ARGV[5] then return {'subject'} end
 if m[2] ~= ARGV[3] then return {'credential'} end
 if m[3] ~= ARGV[4] then return {'algorithm'} end
 local seen = {}
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   if seen[ARGV[i]] or redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then return {'hash', ARGV[i]} end
   seen[ARGV[i]] = true
 end
-for i = 5, #ARGV do redis.call('SREM', KEYS[2], ARGV[i]) end
+for i = 6, #ARGV do redis.call('SREM', KEYS[2], ARGV[i]) end
 local left = redis.call('SCARD', KEYS[2])
 if left == 0 then redis.call('DEL', KEYS[1]) end
 return {'ok', tostring(left)}
@@ -37,7 +37,7 @@ local exp = redis.call('HGET', KEYS[1], 'exp')
 if not exp then return {'unknown'} end
 if tonumber(exp) <= tonumber(ARGV[1]) then return {'expired'} end
 local m = redis.call('HMGET', KEYS[1], 'sub', 'cred', 'alg', 'client')
-if m[1] ~= ARGV[2] then return {'subject'} end
+if m[1] ~= ARGV[2] or m[4] ~= ARGV[6] then return {'subject'} end
 if m[2] ~= ARGV[3] then return {'credential'} end
 redis.call('HSET', KEYS[3], 'sub', m[1], 'cred', m[2], 'alg', m[3], 'client', m[4], 'exp', ARGV[4])
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
@@ -163,17 +163,17 @@ export class RedisStore implements SigningStore {
     if (v[0] === 'ok') return { ok: true, remaining: Number(v[1]) };
     return { ok: false, reason: v[0] as 'unknown', ...(v[1] ? { hash: v[1] } : {}) };
   }
-  async consumeSad(id: string, subject: string, credentialId: string, alg: string, hashes: string[], now: number) {
+  async consumeSad(id: string, caller: { subject: string; clientId: string }, credentialId: string, alg: string, hashes: string[], now: number) {
     return this.#run(async (r) => {
       const meta = `${P}sad:{${id}}`;
-      return RedisStore.#result(await r.kysoConsume!(meta, `${meta}:h`, String(now), subject, credentialId, alg, ...hashes) as string[]);
+      return RedisStore.#result(await r.kysoConsume!(meta, `${meta}:h`, String(now), caller.subject, credentialId, alg, caller.clientId, ...hashes) as string[]);
     });
   }
-  async extendSad(oldId: string, newId: string, subject: string, credentialId: string, exp: number, now: number) {
+  async extendSad(oldId: string, newId: string, caller: { subject: string; clientId: string }, credentialId: string, exp: number, now: number) {
     return this.#run(async (r) => {
       const o = `${P}sad:{${oldId}}`;
       const n = `${P}sad:{${newId}}`;
-      return RedisStore.#result(await r.kysoExtend!(o, `${o}:h`, n, `${n}:h`, String(now), subject, credentialId, String(exp), String(exp - now + 60_000)) as string[]);
+      return RedisStore.#result(await r.kysoExtend!(o, `${o}:h`, n, `${n}:h`, String(now), caller.subject, credentialId, String(exp), String(exp - now + 60_000), caller.clientId) as string[]);
     });
   }
   async pinFailure(credentialId: string, lockMs: number) {

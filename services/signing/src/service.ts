@@ -2,7 +2,7 @@
  * The CSC API v2 operations, independent of HTTP: each method takes the verified caller and the JSON body and
  * returns the JSON answer or throws a {@link CscError}. Sole control (SCAL2): `authorize` checks the PIN, asks the
  * citizen on her phone, and mints an opaque SAD bound to the caller, the credential and exactly the approved
- * hashes; `signHash` consumes each hash once, atomically, signs in the vault and releases the signatures only
+ * hashes (and to the calling service); `signHash` consumes each hash once, atomically, signs in the vault and releases the signatures only
  * after the audit record is stored.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
@@ -224,7 +224,7 @@ export class SigningService {
     const sad = str(body.SAD, 'SAD', 200);
     const fresh = randomBytes(32).toString('base64url');
     const now = Date.now();
-    const r = await this.opts.store.extendSad(sadId(sad), sadId(fresh), caller.subject, rec.id, now + this.policy.sadTtlMs, now);
+    const r = await this.opts.store.extendSad(sadId(sad), sadId(fresh), caller, rec.id, now + this.policy.sadTtlMs, now);
     if (!r.ok) {
       await this.#audit({ type: 'sad.refused', subject: caller.subject, service: caller.clientId, credentialId: rec.id, result: 'refused', detail: `extend: ${r.reason}`, ...(requestId ? { requestId } : {}) });
       throw sadError(r.reason);
@@ -235,7 +235,7 @@ export class SigningService {
 
   /** Consumes the hashes of a SAD (refusals audited) — step one of signHash and signDoc. */
   async #consume(caller: Caller, rec: CredentialRecord, sad: string, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
-    const r = await this.opts.store.consumeSad(sadId(sad), caller.subject, rec.id, hashOid, hashes, Date.now());
+    const r = await this.opts.store.consumeSad(sadId(sad), caller, rec.id, hashOid, hashes, Date.now());
     if (!r.ok) {
       await this.#audit({ type: 'sad.refused', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes, result: 'refused', detail: r.reason, ...(requestId ? { requestId } : {}) });
       throw sadError(r.reason);

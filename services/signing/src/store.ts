@@ -69,10 +69,10 @@ export interface SigningStore {
   listCredentials(subject: string): Promise<string[]>;
   /** Store a SAD (by its id = hash of the opaque value) for `ttlMs`. */
   putSad(id: string, g: SadGrant): Promise<void>;
-  /** Atomically check subject, credential, algorithm and that every hash is still allowed, then remove them. */
-  consumeSad(id: string, subject: string, credentialId: string, hashAlgorithmOID: string, hashes: string[], now: number): Promise<ConsumeResult>;
+  /** Atomically check caller (subject + client), credential, algorithm and that every hash is still allowed, then remove them. */
+  consumeSad(id: string, caller: { subject: string; clientId: string }, credentialId: string, hashAlgorithmOID: string, hashes: string[], now: number): Promise<ConsumeResult>;
   /** Atomically replace a SAD by a new one with the remaining hashes and a new expiry. */
-  extendSad(oldId: string, newId: string, subject: string, credentialId: string, exp: number, now: number): Promise<ConsumeResult>;
+  extendSad(oldId: string, newId: string, caller: { subject: string; clientId: string }, credentialId: string, exp: number, now: number): Promise<ConsumeResult>;
   /** Count a wrong PIN; returns the count within the lock window. */
   pinFailure(credentialId: string, lockMs: number): Promise<number>;
   pinFailures(credentialId: string): Promise<number>;
@@ -135,12 +135,12 @@ export class MemoryStore implements SigningStore {
     // kept a minute past expiry so that a late use is told "expired" rather than "unknown"
     this.#sads.set(id, { v: { ...g, left: new Set(g.hashes) }, exp: g.exp + 60_000 });
   }
-  async consumeSad(id: string, subject: string, credentialId: string, alg: string, hashes: string[], now: number): Promise<ConsumeResult> {
+  async consumeSad(id: string, caller: { subject: string; clientId: string }, credentialId: string, alg: string, hashes: string[], now: number): Promise<ConsumeResult> {
     const t = this.#sads.get(id);
     if (!t || t.exp <= now) return { ok: false, reason: 'unknown' };
     const s = t.v;
     if (s.exp <= now) return { ok: false, reason: 'expired' };
-    if (s.subject !== subject) return { ok: false, reason: 'subject' };
+    if (s.subject !== caller.subject || s.clientId !== caller.clientId) return { ok: false, reason: 'subject' };
     if (s.credentialId !== credentialId) return { ok: false, reason: 'credential' };
     if (s.hashAlgorithmOID !== alg) return { ok: false, reason: 'algorithm' };
     const seen = new Set<string>();
@@ -152,12 +152,12 @@ export class MemoryStore implements SigningStore {
     if (s.left.size === 0) this.#sads.delete(id);
     return { ok: true, remaining: s.left.size };
   }
-  async extendSad(oldId: string, newId: string, subject: string, credentialId: string, exp: number, now: number): Promise<ConsumeResult> {
+  async extendSad(oldId: string, newId: string, caller: { subject: string; clientId: string }, credentialId: string, exp: number, now: number): Promise<ConsumeResult> {
     const t = this.#sads.get(oldId);
     if (!t || t.exp <= now) return { ok: false, reason: 'unknown' };
     const s = t.v;
     if (s.exp <= now) return { ok: false, reason: 'expired' };
-    if (s.subject !== subject) return { ok: false, reason: 'subject' };
+    if (s.subject !== caller.subject || s.clientId !== caller.clientId) return { ok: false, reason: 'subject' };
     if (s.credentialId !== credentialId) return { ok: false, reason: 'credential' };
     this.#sads.delete(oldId);
     this.#sads.set(newId, { v: { ...s, exp, hashes: [...s.left] }, exp: exp + 60_000 });

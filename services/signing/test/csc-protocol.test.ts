@@ -15,7 +15,8 @@ import { startRedis, type RedisInstance } from '@kyso/fixtures';
 import { makeBasicPdf } from '../../../fixtures/pdf/samples.js';
 import { verifyAuditChain, type AuditEntry, type CredentialRecord } from '../src/index.js';
 import { ScriptedApprover, startStack, type Stack } from './helpers.js';
-import type { Citizen } from '../../../packages/idp/test/provider-helpers.js';
+import { RP_REDIRECT, SECRET, type Citizen } from '../../../packages/idp/test/provider-helpers.js';
+import { tokenViaLogin } from './token.js';
 
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 const SHA384 = '2.16.840.1.101.3.4.2.2';
@@ -191,7 +192,7 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     await refused(s.call('credentials/authorize', aliceToken, { credentialID: aliceRsa.id, numSignatures: 1, hashes: [h], hashAlgorithmOID: '1.3.14.3.2.26', authData: [{ id: 'PIN', value: PIN }] }), 400, 'invalid_request', /hashAlgorithmOID/);
   });
 
-  it('a SAD signs each hash once: reuse, another hash, another credential, another caller are refused', async () => {
+  it('a SAD signs each hash once: reuse, another hash, another credential, another caller or calling service are refused', async () => {
     const a = h256(doc()); const b = h256(doc());
     const SAD = await sad(aliceToken, aliceRsa, [a, b]);
     const body = (hashes: string[], cred = aliceRsa.id) => ({ credentialID: cred, SAD, hashes, hashAlgorithmOID: SHA256, signAlgo: RSA });
@@ -203,6 +204,10 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     // another caller: with alice's credential (not his) and with his own credential
     await refused(s.call('signatures/signHash', bobToken, body([a])), 400, 'invalid_request', /credentialID/);
     await refused(s.call('signatures/signHash', bobToken, body([a], bobRsa.id)), 400, 'invalid_request', /SAD/);
+    // the same citizen through another service (client rp1, pairwise subject resolved through the citizen scope)
+    const viaOther = await tokenViaLogin(s.idp.issuer, alice, 'openid service citizen', { id: 'rp1', secret: SECRET, redirect: RP_REDIRECT });
+    assert.equal((await s.call('credentials/list', viaOther, {})).status, 200, 'the pairwise token resolves to the citizen');
+    await refused(s.call('signatures/signHash', viaOther, body([a])), 400, 'invalid_request', /SAD/);
     // the owner signs a, then a again is refused, b still works once
     assert.equal((await s.call('signatures/signHash', aliceToken, body([a]))).status, 200);
     await refused(s.call('signatures/signHash', aliceToken, body([a])), 400, 'invalid_request', /already signed/);
