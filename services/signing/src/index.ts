@@ -77,7 +77,8 @@ export async function createSigningServer(opts: SigningServerOptions): Promise<S
   else if (opts.redis) {
     let last = 0;
     const rs = new RedisStore(opts.redis, { onError: (e) => { if (Date.now() - last > 5000) { last = Date.now(); log.warn({ err: e.message }, 'redis unreachable'); } } });
-    await rs.ready();
+    // Redis down at start: the service starts anyway and answers 503 + Retry-After until it is reachable
+    await rs.ready().catch(() => log.warn({}, 'redis not reachable at start: answering 503 until it is'));
     store = rs;
   } else store = new MemoryStore();
   const v = opts.vault;

@@ -102,7 +102,9 @@ export class SigningService {
   info(): Record<string, unknown> {
     return {
       specs: '2.0.0.2', name: this.opts.name ?? 'kyso remote signing', logo: '', region: 'VN', lang: 'vi',
-      description: 'Dịch vụ ký số từ xa: khóa của công dân trong HSM, công dân phê duyệt trên điện thoại (SCAL2)',
+      description: this.opts.vault.kind === 'pkcs11'
+        ? 'Dịch vụ ký số từ xa: khóa của công dân trong HSM, công dân phê duyệt trên điện thoại (SCAL2)'
+        : 'Dịch vụ ký số từ xa (khóa trong kho khóa phần mềm đã mã hóa, không có HSM), công dân phê duyệt trên điện thoại (SCAL2)',
       authType: ['oauth2code', 'oauth2client'], oauth2: this.opts.oauth2Issuer, oauth2Issuer: this.opts.oauth2Issuer,
       asynchronousOperationMode: false,
       methods: ['credentials/list', 'credentials/info', 'credentials/authorize', 'credentials/extendTransaction', 'signatures/signHash', 'signatures/signDoc'],
