@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
-import { signPdf, type KeyBackend } from '@kyso/signer';
+import { CscKeyBackend, SignerError, signPdf, type KeyBackend } from '@kyso/signer';
 import { esc, page } from './html.js';
 import { makeDeclarationPdf, type DeclarationData } from './document.js';
 
@@ -27,6 +27,11 @@ export interface PortalOptions {
   signers: PortalSigners;
   /** Validation service base URL (POST /api/v1/validate). */
   validationUrl: string;
+  /**
+   * Remote signing service (CSC API v2): when the citizen has a credential there, she signs with it — PIN here,
+   * approval with her OTP on her phone — instead of the server-held stand-in key.
+   */
+  remoteSigningUrl?: string;
 }
 
 interface Session {
@@ -35,6 +40,10 @@ interface Session {
   idToken?: string;
   csrf: string;
   signed?: Uint8Array<ArrayBuffer>;
+  /** Bearer token for the remote signing service (scope `service`). */
+  accessToken?: string;
+  /** Generated, not yet signed declaration, and the credential it will be signed with. */
+  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string };
   report?: { documentIndication: string; signatures: { field: string; indication: string; subIndication: string | null; level?: string; signer?: { subject?: string } }[] };
 }
 
@@ -107,6 +116,43 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
     }
   });
 
+  /** The citizen's credential at the remote signing service, if she has one (and the portal uses it). */
+  async function remoteCredential(s: Session): Promise<string | undefined> {
+    if (!opts.remoteSigningUrl || !s.accessToken) return undefined;
+    try {
+      const r = await fetch(new URL('csc/v2/credentials/list', opts.remoteSigningUrl.replace(/\/?$/, '/')), {
+        method: 'POST', headers: { authorization: `Bearer ${s.accessToken}`, 'content-type': 'application/json' }, body: '{}',
+      });
+      if (!r.ok) return undefined;
+      const ids = ((await r.json()) as { credentialIDs?: unknown }).credentialIDs;
+      return Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Citizen signature (B-T), agency counter-signature (B-LT, visible seal), then the validation report. */
+  async function signAndValidate(ctx: Koa.Context, s: Session, pdf: Uint8Array, citizenKey: KeyBackend): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
+    try {
+      await writeFile(join(dir, '0.pdf'), pdf);
+      await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
+        backend: citizenKey, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
+      });
+      const agency = await opts.signers.agency();
+      await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
+        backend: agency, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: 'Tiếp nhận hồ sơ', location: 'Hà Nội',
+        visible: { page: 1, rect: [60, 100, 330, 80] },
+      });
+      s.signed = new Uint8Array(await readFile(join(dir, '2.pdf')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: s.signed, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
+    if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
+    s.report = (await r.json()) as Session['report'];
+  }
+
   app.use(async (ctx) => {
     const s = ctx.state.session as Session;
     ctx.type = 'text/html; charset=utf-8';
@@ -124,7 +170,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       s.login = login;
       const url = oc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
-        scope: 'openid profile address phone citizen',
+        scope: opts.remoteSigningUrl ? 'openid profile address phone citizen service' : 'openid profile address phone citizen',
         state: login.state,
         nonce: login.nonce,
         code_challenge: await oc.calculatePKCECodeChallenge(verifier),
@@ -146,6 +192,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       if (!sub) ctx.throw(400, 'no subject in the id_token');
       s.claims = { ...(await oc.fetchUserInfo(config, tokens.access_token, sub!)) };
       s.idToken = tokens.id_token;
+      s.accessToken = tokens.access_token;
       ctx.redirect('/form');
       return;
     }
@@ -175,26 +222,64 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
           address: (form.get('address') ?? '').slice(0, 200), phone: (form.get('phone') ?? '').slice(0, 30),
           request: (form.get('request') ?? '').slice(0, 300),
         };
+        const remote = await remoteCredential(s);
+        if (remote) {
+          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote };
+          ctx.redirect('/confirm');
+          return;
+        }
         const citizenKey = await opts.signers.citizen(data.personalNumber);
         if (!citizenKey) ctx.throw(409, 'Chưa có chứng thư số cho công dân này / no signing certificate for this citizen in the demo');
-        const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
-        try {
-          await writeFile(join(dir, '0.pdf'), await makeDeclarationPdf(data));
-          await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
-            backend: citizenKey!, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
-          });
-          const agency = await opts.signers.agency();
-          await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
-            backend: agency, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: 'Tiếp nhận hồ sơ', location: 'Hà Nội',
-            visible: { page: 1, rect: [60, 100, 330, 80] },
-          });
-          s.signed = new Uint8Array(await readFile(join(dir, '2.pdf')));
-        } finally {
-          await rm(dir, { recursive: true, force: true });
+        await signAndValidate(ctx, s, await makeDeclarationPdf(data), citizenKey!);
+        ctx.redirect('/result');
+        return;
+      }
+    }
+    if (ctx.method === 'GET' && ctx.path === '/draft.pdf') {
+      if (!s.draft) ctx.throw(404, 'Không có tờ khai chờ ký / no document waiting for signature');
+      ctx.type = 'application/pdf';
+      ctx.set('Content-Disposition', 'inline; filename="to-khai-chua-ky.pdf"');
+      ctx.body = Buffer.from(s.draft!.pdf);
+      return;
+    }
+    if (ctx.path === '/confirm') {
+      if (!s.claims) return ctx.redirect('/login');
+      if (!s.draft) return ctx.redirect('/form');
+      if (ctx.method === 'GET') {
+        ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
+<span class="en">Check the declaration before signing.</span></p>
+<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn bằng mã OTP.
+<span class="en">After pressing “Sign”, approve the request on your phone with your OTP.</span></p>
+<form method="post" action="/confirm"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
+<label for="pin">Mã PIN chứng thư số / Signing PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
+<button type="submit" name="decision" value="sign">Ký số / Sign</button>
+<button type="submit" name="decision" value="cancel" formnovalidate>Hủy / Cancel</button></form>`);
+        return;
+      }
+      if (ctx.method === 'POST') {
+        const form = await readForm(ctx);
+        if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
+        if (form.get('decision') === 'cancel') {
+          delete s.draft;
+          ctx.body = page('Đã hủy', `<p>Bạn đã hủy việc ký tờ khai. Tờ khai chưa được nộp. <span class="en">You cancelled; nothing was submitted.</span></p><p><a href="/form">Khai lại / Start again</a></p>`);
+          return;
         }
-        const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: s.signed, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
-        if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
-        s.report = (await r.json()) as Session['report'];
+        const draft = s.draft!;
+        let backend: KeyBackend;
+        try {
+          backend = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf' });
+          await signAndValidate(ctx, s, draft.pdf, backend);
+        } catch (e) {
+          if (!(e instanceof SignerError)) throw e;
+          const why = e.code === 'BAD_PIN' ? 'Mã PIN không đúng. / Wrong PIN.'
+            : e.code === 'PIN_LOCKED' ? 'Chứng thư số đang bị khóa do nhập sai mã PIN nhiều lần. / The credential is locked (too many wrong PINs).'
+              : /refused|access_denied|expired/i.test(e.message) ? 'Yêu cầu ký đã bị từ chối hoặc hết hạn trên điện thoại. / The request was refused or expired on the phone.'
+                : 'Không ký được tờ khai. / The declaration could not be signed.';
+          ctx.status = 400;
+          ctx.body = page('Chưa ký được tờ khai', `<p class="bad">${esc(why)}</p><p><a href="/confirm">Thử lại / Try again</a> · <a href="/form">Khai lại / Start again</a></p>`);
+          return;
+        }
+        delete s.draft;
         ctx.redirect('/result');
         return;
       }
@@ -217,7 +302,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
     }
     if (ctx.method === 'GET' && ctx.path === '/logout') {
       const idToken = s.idToken;
-      for (const k of ['claims', 'idToken', 'signed', 'report', 'login'] as const) delete s[k];
+      for (const k of ['claims', 'idToken', 'signed', 'report', 'login', 'accessToken', 'draft'] as const) delete s[k];
       ctx.redirect(idToken ? oc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${opts.baseUrl}/` }).href : '/');
       return;
     }

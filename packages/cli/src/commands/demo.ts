@@ -55,7 +55,7 @@ const DEMO_PIN = '123456';
  * The remote signing service of the demo: tokens checked by introspection at the demo identity provider,
  * approvals by CIBA, certificates from the demo PKI's intermediate CA, one credential for the level-2 demo citizen.
  */
-async function startDemoSigning(o: { port: number; host: string; issuer: string; secret: string; pki: import('@kyso/fixtures').TestPki; fixtures: typeof import('@kyso/fixtures'); tsaUrl: string; ocspUrl: string }) {
+async function startDemoSigning(o: { port: number; host: string; issuer: string; secret: string; pki: import('@kyso/fixtures').TestPki; fixtures: typeof import('@kyso/fixtures'); tsaUrl: string; crlUrl: string }) {
   const s = await import('@kyso/service-signing');
   const ca = await o.fixtures.loadCaContext(o.pki);
   const env = process.env;
@@ -69,7 +69,8 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
     oauth2Issuer: o.issuer, tsaUrl: o.tsaUrl,
     serviceName: (id) => (id === 'portal-demo' ? 'Cổng dịch vụ công (demo)' : id),
   });
-  const issuer = s.localCaIssuer({ caCertificate: o.pki.intermediateDer, caKey: ca.intermediate.key, chainAbove: [o.pki.rootDer], ocspUrl: o.ocspUrl });
+  // status by CRL (the intermediate's CRL lists revoked serials; the demo OCSP responder only knows the fixture identities)
+  const issuer = s.localCaIssuer({ caCertificate: o.pki.intermediateDer, caKey: ca.intermediate.key, chainAbove: [o.pki.rootDer], crlUrl: o.crlUrl });
   const citizen = DEMO_USERS[1]!;
   const credentialId = `demo-${citizen.id}`;
   if (!(await server.store.getCredential(credentialId))) {
@@ -81,11 +82,6 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
   return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId };
 }
 
-/** A base32 TOTP secret for the level-2 demo account. */
-function base32Secret(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
-}
 
 /** `kyso demo`: PKI responders, identity provider, validation service and the demo portal in one process. */
 export const command: Command = {
@@ -120,10 +116,13 @@ export const command: Command = {
       const clientSecret = randomBytes(32).toString('base64url');
       const signingSecret = randomBytes(32).toString('base64url');
       const portalUrl = `http://${opts.host}:${portalPort}`;
-      const totpSecret = base32Secret();
+      // a valid base32 secret (the former 20-character one had non-zero padding bits, refused by otplib)
+      const totpSecret = (await import('@kyso/idp')).newTotpSecret();
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
         port: idpPort, host: opts.host, storage, allowLoopbackFetch: true,
+        // the demo's "push notification": the phone page of a signing approval is printed (test data only)
+        notifyCiba: (n) => { process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`); },
         seed: {
           clients: [{
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
@@ -153,6 +152,7 @@ export const command: Command = {
       const portal = await createPortalServer({
         port: portalPort, host: opts.host, baseUrl: portalUrl, issuer: idp.issuer, clientId: 'portal-demo', clientSecret,
         validationUrl: validation.url,
+        remoteSigningUrl: `http://${opts.host}:${ports[4]}/`,
         signers: {
           async citizen(n) {
             const id = byNumber.get(n);
@@ -165,7 +165,7 @@ export const command: Command = {
       });
       closers.push(() => portal.close());
 
-      const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, ocspUrl: pkiServers.ocspUrl });
+      const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, crlUrl: pkiServers.crlUrl });
       closers.push(() => signing.close());
 
       process.stdout.write([
