@@ -82,15 +82,15 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function login(c: Client, portal: string, id: string, password: string, secret: string) {
-    let p = await c.follow(`${portal}/login`);
+  async function login(c: Client, portal: string, id: string, password: string, secret: string, role = '') {
+    let p = await c.follow(`${portal}/login${role ? `?role=${role}` : ''}`);
     for (let i = 0; i < 6 && !p.url.startsWith(portal); i++) {
       if (p.body.includes('/login"')) { const f = form(p.body, p.url, '/login'); p = await c.submit(f.action, { csrf: f.csrf, login: id, password }); }
       else if (p.body.includes('/totp"')) { const f = form(p.body, p.url, '/totp'); p = await c.submit(f.action, { csrf: f.csrf, kind: 'totp', code: await totpCode(secret) }); }
       else if (p.body.includes('/consent"')) { const f = form(p.body, p.url, '/consent'); p = await c.submit(f.action, { csrf: f.csrf }); }
       else throw new Error(`unexpected page ${p.url}: ${p.body.slice(0, 300)}`);
     }
-    assert.ok(p.url.startsWith(`${portal}/form`), p.url);
+    assert.ok(p.url.startsWith(`${portal}/${role ? 'officer' : 'form'}`), p.url);
     return p;
   }
 
@@ -98,7 +98,17 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     assert.match(out, /^signing: http:\/\/127\.0\.0\.1:\d+\/$/m);
   });
 
-  it('login → pre-filled form → check the PDF → PIN → approve on the phone → two valid signatures', async () => {
+  /** Waits for the demo's phone notification for an account (after position `from` of the output). */
+  async function phoneUrl(account: string, from: number): Promise<string> {
+    for (let i = 0; i < 600; i++) {
+      const url = new RegExp(`^phone: approval for ${account} \\((.*)\\): (http\\S+)$`, 'm').exec(out.slice(from))?.[2];
+      if (url) return url;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no approval reached the phone of ${account}`);
+  }
+
+  it('citizen: login → pre-filled form → check the PDF → PIN → approve on the phone; officer: review → seal PIN → approve → two valid signatures', async () => {
     const portal = /portal \(public service\)\s+(http:\/\/[^\s]+?)\/\s/.exec(out)![1]!;
     const secret = /079190000002 .* TOTP secret ([A-Z2-7]+)/.exec(out)![1]!;
     const c = new Client();
@@ -130,15 +140,41 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     const pf = form(pg.body, pg.url);
     const ok = await phone.submit(pf.action, { csrf: pf.csrf, decision: 'approve', code: await totpCode(secret, Date.now() + 30_000) });
     assert.equal(ok.res.status, 200, ok.body.slice(0, 300));
-    const result = await signing;
-    assert.ok(result.url.endsWith('/result'), `${result.url}: ${result.body.slice(0, 400)}`);
-    const pdf = await c.req(`${portal}/document.pdf`);
+    const submitted = await signing;
+    assert.equal(submitted.res.status, 200, submitted.body.slice(0, 400));
+    assert.match(submitted.body, /chờ cán bộ tiếp nhận ký xác nhận/);
+    const appId = /Mã hồ sơ \/ Application: <strong>([A-Za-z0-9_-]+)</.exec(submitted.body)![1]!;
+    const citizenOnly = await c.req(`${portal}/document.pdf`);
+    writeFileSync(join(dir, 'citizen.pdf'), Buffer.from(await citizenOnly.arrayBuffer()));
+    assert.equal((spawnSync('pdfsig', [join(dir, 'citizen.pdf')], { encoding: 'utf8' }).stdout.match(/Signature is Valid/g) ?? []).length, 1);
+
+    // a citizen is not an officer
+    assert.equal((await c.follow(`${portal}/officer`)).res.status, 403);
+
+    // the officer logs in at level 2, reviews the pending application and counter-signs with the agency seal
+    const o = new Client();
+    const list = await login(o, portal, '001085000003', 'demo-CanBo-2026', secret, 'officer');
+    assert.match(list.body, new RegExp(appId));
+    assert.match(list.body, /Trần Thị Bình/);
+    assert.match(list.body, /\d{2}\/\d{2}\/\d{4}/, 'dates dd/mm/yyyy');
+    const review = await o.follow(`${portal}/officer/${appId}`);
+    const rf = form(review.body, review.url);
+    const mark = out.length;
+    const countersigning = o.submit(rf.action, { csrf: rf.csrf, pin: '123456' });
+    const ophone = new Client();
+    const opg = await ophone.follow(await phoneUrl('001085000003', mark));
+    const opf = form(opg.body, opg.url);
+    assert.equal((await ophone.submit(opf.action, { csrf: opf.csrf, decision: 'approve', code: await totpCode(secret, Date.now() + 30_000) })).res.status, 200);
+    const result = await countersigning;
+    assert.equal(result.res.status, 200, result.body.slice(0, 400));
+    assert.match(result.body, /Hồ sơ đã được ký xác nhận\. Kết luận: <strong>TOTAL_PASSED/, result.body.slice(0, 1500));
+    const pdf = await o.req(`${portal}/officer/${appId}.pdf`);
     const file = join(dir, 'signed.pdf');
     writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
     const sig = spawnSync('pdfsig', [file], { encoding: 'utf8' });
     assert.equal((sig.stdout.match(/Signature is Valid/g) ?? []).length, 2, sig.stdout + sig.stderr);
     assert.match(sig.stdout, /Trần Thị Bình/);
-    assert.match(result.body, /Kết luận \/ Verdict: <strong[^>]*>TOTAL_PASSED/, result.body.slice(0, 1500));
+    assert.match(sig.stdout, /Sở Tư pháp Thành phố Hà Nội/);
   });
 
   it('cancel leads to a clear page', async () => {

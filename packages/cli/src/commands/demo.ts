@@ -24,7 +24,12 @@ const DEMO_USERS = [
     address: { formatted: 'Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội', locality: 'Hà Nội', country: 'VN' }, phone: '+84901234567', email: 'an@example.test' },
   { id: '079190000002', password: 'demo-Binh-2026', name: 'Trần Thị Bình', birthdate: '1990-09-02', gender: 'female', level: 2 as const,
     address: { formatted: '12 Lê Lợi, Quận 1, TP Hồ Chí Minh', locality: 'TP Hồ Chí Minh', country: 'VN' }, phone: '+84907654321', email: 'binh@example.test' },
+  // an officer of the agency: counter-signs applications with the agency seal held by the signing service
+  { id: '001085000003', password: 'demo-CanBo-2026', name: 'Lê Văn Cường', birthdate: '1985-03-03', gender: 'male', level: 2 as const,
+    address: { formatted: '35 Trần Hưng Đạo, Hoàn Kiếm, Hà Nội', locality: 'Hà Nội', country: 'VN' }, phone: '+84903333333', email: 'cuong@example.test' },
 ];
+/** The agency seal credential at the signing service, used by the officer. */
+const DEMO_SEAL = 'demo-seal-so-tu-phap-ha-noi';
 
 interface DemoArgs { port: number; dir: string; host: string }
 
@@ -76,6 +81,13 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
   if (!(await server.store.getCredential(credentialId))) {
     await s.enrolCredential({ store: server.store, vault: server.vault, issuer }, {
       id: credentialId, owner: citizen.id, kind: 'citizen', subject: { commonName: citizen.name, serialNumber: `CCCD:${citizen.id}` }, pin: DEMO_PIN,
+      key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
+    });
+  }
+  if (!(await server.store.getCredential(DEMO_SEAL))) {
+    await s.enrolCredential({ store: server.store, vault: server.vault, issuer }, {
+      id: DEMO_SEAL, owner: 'agency:so-tu-phap-ha-noi', kind: 'seal', users: [DEMO_USERS[2]!.id], pin: DEMO_PIN,
+      subject: { commonName: 'Sở Tư pháp Thành phố Hà Nội (TEST)', organization: 'Sở Tư pháp Thành phố Hà Nội (TEST)' },
       key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
     });
   }
@@ -153,6 +165,7 @@ export const command: Command = {
         port: portalPort, host: opts.host, baseUrl: portalUrl, issuer: idp.issuer, clientId: 'portal-demo', clientSecret,
         validationUrl: validation.url,
         remoteSigningUrl: `http://${opts.host}:${ports[4]}/`,
+        officers: { personalNumbers: [DEMO_USERS[2]!.id], sealCredentialId: DEMO_SEAL },
         signers: {
           async citizen(n) {
             const id = byNumber.get(n);
@@ -176,7 +189,7 @@ export const command: Command = {
         `  TSA / OCSP / CRL         ${pkiServers.baseUrl}  (test root: ${pki.rootPath})`,
         `  store                    ${storage.kind}`,
         `signing: ${signing.url}/`,
-        `  remote signing (CSC API v2 at ${signing.url}/csc/v2/), keys: ${signing.keys}; credential of ${DEMO_USERS[1]!.name}: ${signing.credentialId}, PIN ${DEMO_PIN}`,
+        `  remote signing (CSC API v2 at ${signing.url}/csc/v2/), keys: ${signing.keys}; credential of ${DEMO_USERS[1]!.name}: ${signing.credentialId}, PIN ${DEMO_PIN}; agency seal ${DEMO_SEAL} (officer ${DEMO_USERS[2]!.name}, ${portalUrl}/officer), PIN ${DEMO_PIN}`,
         '  demo citizens:',
         ...DEMO_USERS.map((u) => `    ${u.id}  ${u.name}  password ${u.password}  level ${u.level}${u.level === 2 ? `  TOTP secret ${totpSecret}` : ''}`),
         '  Ctrl-C to stop.',
