@@ -378,6 +378,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (!app) ctx.throw(404, 'Không có hồ sơ này / no such application');
       if (m![2]) {
         ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', `attachment; filename="ho-so-${app!.id}.pdf"`);
         ctx.body = Buffer.from(app!.pdf);
         return;
       }
