@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 
 const wanted = process.argv.slice(2);
 // The benchmarks; other files in bench/ are their child processes (e.g. idp-server.ts).
-const BENCHES = ['sign.ts', 'verify.ts', 'pki.ts', 'idp.ts', 'xml.ts'];
+const BENCHES = ['sign.ts', 'verify.ts', 'pki.ts', 'idp.ts', 'xml.ts', 'signing.ts'];
 const all = readdirSync(new URL('../bench/', import.meta.url)).filter((f) => BENCHES.includes(f));
 const files = wanted.length ? all.filter((f) => wanted.some((w) => f === w || f === `${w}.ts`)) : all;
 if (files.length === 0) {

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   serve: { summary: 'run a service: `kyso serve idp --port N [--seed FILE]`', load: () => import('./commands/serve.js') },
   idp: { summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)', load: () => import('./commands/idp.js') },
   xml: { summary: 'XML signatures: `kyso xml edxml|sign` (XMLDSig, XAdES, edXML)', load: () => import('./commands/xml.js') },
+  audit: { summary: 'check the signing service\'s hash-chained audit log (`kyso audit verify`)', load: () => import('./commands/audit.js') },
   demo: { summary: 'all-in-one demo on the embedded store (what `npm start` runs)', load: () => import('./commands/demo.js') },
 };
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
-import { signPdf, type KeyBackend } from '@kyso/signer';
+import { CscKeyBackend, SignerError, signPdf, type KeyBackend } from '@kyso/signer';
 import { esc, page } from './html.js';
 import { makeDeclarationPdf, type DeclarationData } from './document.js';
 
@@ -27,14 +27,33 @@ export interface PortalOptions {
   signers: PortalSigners;
   /** Validation service base URL (POST /api/v1/validate). */
   validationUrl: string;
+  /**
+   * Remote signing service (CSC API v2): when the citizen has a credential there, she signs with it — PIN here,
+   * approval with her OTP on her phone — instead of the server-held stand-in key.
+   */
+  remoteSigningUrl?: string;
+  /**
+   * Counter-signing by an officer with the agency seal held by the remote signing service: remotely signed
+   * applications wait for an officer (personal numbers listed here, logged in at level 2) instead of being
+   * counter-signed automatically with the stand-in key.
+   */
+  officers?: { personalNumbers: string[]; sealCredentialId: string };
 }
 
+/** An application waiting for (or done with) the agency's counter-signature. */
+interface Application { id: string; citizen: string; submitted: Date; pdf: Uint8Array<ArrayBuffer>; status: 'pending' | 'done'; report?: Session['report'] }
+
 interface Session {
-  login?: { state: string; nonce: string; verifier: string };
+  login?: { state: string; nonce: string; verifier: string; officer?: boolean };
   claims?: Record<string, unknown>;
   idToken?: string;
   csrf: string;
   signed?: Uint8Array<ArrayBuffer>;
+  /** Bearer token for the remote signing service (scope `service`). */
+  accessToken?: string;
+  acr?: string;
+  /** Generated, not yet signed declaration, and the credential it will be signed with. */
+  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string };
   report?: { documentIndication: string; signatures: { field: string; indication: string; subIndication: string | null; level?: string; signer?: { subject?: string } }[] };
 }
 
@@ -79,6 +98,9 @@ function addressText(v: unknown): string {
 export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
   const sessions = new Map<string, Session>();
+  /** Applications (demo: process memory). */
+  const applications = new Map<string, Application>();
+  const vnTime = (d: Date) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
   const redirectUri = `${opts.baseUrl}/callback`;
   const app = new Koa();
   app.silent = true;
@@ -107,6 +129,78 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
     }
   });
 
+  /** The citizen's credential at the remote signing service, if she has one (and the portal uses it). */
+  async function remoteCredential(s: Session): Promise<string | undefined> {
+    if (!opts.remoteSigningUrl || !s.accessToken) return undefined;
+    try {
+      const r = await fetch(new URL('csc/v2/credentials/list', opts.remoteSigningUrl.replace(/\/?$/, '/')), {
+        method: 'POST', headers: { authorization: `Bearer ${s.accessToken}`, 'content-type': 'application/json' }, body: '{}',
+      });
+      if (!r.ok) return undefined;
+      const ids = ((await r.json()) as { credentialIDs?: unknown }).credentialIDs;
+      return Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The citizen's signature (PAdES B-T). */
+  async function signCitizen(pdf: Uint8Array, citizenKey: KeyBackend): Promise<Uint8Array<ArrayBuffer>> {
+    const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
+    try {
+      await writeFile(join(dir, '0.pdf'), pdf);
+      await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
+        backend: citizenKey, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
+      });
+      return new Uint8Array(await readFile(join(dir, '1.pdf')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The agency's counter-signature (B-LT, visible, Vietnamese text) with a key (the officer's remote seal). */
+  async function counterSign(pdf: Uint8Array, seal: KeyBackend, officer: string): Promise<Uint8Array<ArrayBuffer>> {
+    const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
+    try {
+      await writeFile(join(dir, '1.pdf'), pdf);
+      await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
+        backend: seal, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: `Tiếp nhận hồ sơ — cán bộ ${officer}`, location: 'Hà Nội',
+        visible: { page: 1, rect: [60, 100, 330, 80] },
+      });
+      return new Uint8Array(await readFile(join(dir, '2.pdf')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function validate(ctx: Koa.Context, pdf: Uint8Array<ArrayBuffer>): Promise<Session["report"]> {
+    const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: pdf, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
+    if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
+    return (await r.json()) as Session['report'];
+  }
+
+  /** Citizen signature (B-T), agency counter-signature (B-LT, visible seal), then the validation report. */
+  async function signAndValidate(ctx: Koa.Context, s: Session, pdf: Uint8Array, citizenKey: KeyBackend): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
+    try {
+      await writeFile(join(dir, '0.pdf'), pdf);
+      await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
+        backend: citizenKey, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
+      });
+      const agency = await opts.signers.agency();
+      await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
+        backend: agency, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: 'Tiếp nhận hồ sơ', location: 'Hà Nội',
+        visible: { page: 1, rect: [60, 100, 330, 80] },
+      });
+      s.signed = new Uint8Array(await readFile(join(dir, '2.pdf')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: s.signed, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
+    if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
+    s.report = (await r.json()) as Session['report'];
+  }
+
   app.use(async (ctx) => {
     const s = ctx.state.session as Session;
     ctx.type = 'text/html; charset=utf-8';
@@ -120,17 +214,19 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
     }
     if (ctx.method === 'GET' && ctx.path === '/login') {
       const verifier = oc.randomPKCECodeVerifier();
-      const login = { state: oc.randomState(), nonce: oc.randomNonce(), verifier };
+      const officer = ctx.query.role === 'officer';
+      const login = { state: oc.randomState(), nonce: oc.randomNonce(), verifier, officer };
       s.login = login;
       const url = oc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
-        scope: 'openid profile address phone citizen',
+        scope: opts.remoteSigningUrl ? 'openid profile address phone citizen service' : 'openid profile address phone citizen',
         state: login.state,
         nonce: login.nonce,
         code_challenge: await oc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
-        // `/login?acr=level2` asks for assurance level 2 (password + TOTP, or a TOTP step-up of a level-1 session)
-        acr_values: ctx.query.acr === 'level2' ? 'level2' : 'level1',
+        // `/login?acr=level2` asks for assurance level 2 (password + TOTP, or a TOTP step-up of a level-1 session);
+        // the officer pages always need level 2
+        acr_values: officer || ctx.query.acr === 'level2' ? 'level2' : 'level1',
         ui_locales: 'vi',
       });
       ctx.redirect(url.href);
@@ -147,7 +243,9 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       if (!sub) ctx.throw(400, 'no subject in the id_token');
       s.claims = { ...(await oc.fetchUserInfo(config, tokens.access_token, sub!)) };
       s.idToken = tokens.id_token;
-      ctx.redirect('/form');
+      s.accessToken = tokens.access_token;
+      s.acr = String(tokens.claims()?.acr ?? '');
+      ctx.redirect(login.officer ? '/officer' : '/form');
       return;
     }
     if (ctx.path === '/form') {
@@ -176,26 +274,76 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
           address: (form.get('address') ?? '').slice(0, 200), phone: (form.get('phone') ?? '').slice(0, 30),
           request: (form.get('request') ?? '').slice(0, 300),
         };
+        const remote = await remoteCredential(s);
+        if (remote) {
+          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote };
+          ctx.redirect('/confirm');
+          return;
+        }
         const citizenKey = await opts.signers.citizen(data.personalNumber);
         if (!citizenKey) ctx.throw(409, 'Chưa có chứng thư số cho công dân này / no signing certificate for this citizen in the demo');
-        const dir = await mkdtemp(join(tmpdir(), 'kyso-portal-'));
-        try {
-          await writeFile(join(dir, '0.pdf'), await makeDeclarationPdf(data));
-          await signPdf(join(dir, '0.pdf'), join(dir, '1.pdf'), {
-            backend: citizenKey!, level: 'B-T', tsa: { url: opts.signers.tsaUrl }, reason: 'Người khai ký tờ khai', location: 'Cổng dịch vụ công',
-          });
-          const agency = await opts.signers.agency();
-          await signPdf(join(dir, '1.pdf'), join(dir, '2.pdf'), {
-            backend: agency, level: 'B-LT', tsa: { url: opts.signers.tsaUrl }, reason: 'Tiếp nhận hồ sơ', location: 'Hà Nội',
-            visible: { page: 1, rect: [60, 100, 330, 80] },
-          });
-          s.signed = new Uint8Array(await readFile(join(dir, '2.pdf')));
-        } finally {
-          await rm(dir, { recursive: true, force: true });
+        await signAndValidate(ctx, s, await makeDeclarationPdf(data), citizenKey!);
+        ctx.redirect('/result');
+        return;
+      }
+    }
+    if (ctx.method === 'GET' && ctx.path === '/draft.pdf') {
+      if (!s.draft) ctx.throw(404, 'Không có tờ khai chờ ký / no document waiting for signature');
+      ctx.type = 'application/pdf';
+      ctx.set('Content-Disposition', 'inline; filename="to-khai-chua-ky.pdf"');
+      ctx.body = Buffer.from(s.draft!.pdf);
+      return;
+    }
+    if (ctx.path === '/confirm') {
+      if (!s.claims) return ctx.redirect('/login');
+      if (!s.draft) return ctx.redirect('/form');
+      if (ctx.method === 'GET') {
+        ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
+<span class="en">Check the declaration before signing.</span></p>
+<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn bằng mã OTP.
+<span class="en">After pressing “Sign”, approve the request on your phone with your OTP.</span></p>
+<form method="post" action="/confirm"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
+<label for="pin">Mã PIN chứng thư số / Signing PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
+<button type="submit" name="decision" value="sign">Ký số / Sign</button>
+<button type="submit" name="decision" value="cancel" formnovalidate>Hủy / Cancel</button></form>`);
+        return;
+      }
+      if (ctx.method === 'POST') {
+        const form = await readForm(ctx);
+        if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
+        if (form.get('decision') === 'cancel') {
+          delete s.draft;
+          ctx.body = page('Đã hủy', `<p>Bạn đã hủy việc ký tờ khai. Tờ khai chưa được nộp. <span class="en">You cancelled; nothing was submitted.</span></p><p><a href="/form">Khai lại / Start again</a></p>`);
+          return;
         }
-        const r = await fetch(`${opts.validationUrl}/api/v1/validate`, { method: 'POST', body: s.signed, headers: { 'content-type': 'application/pdf', 'x-file-name': 'to-khai.pdf' } });
-        if (!r.ok) ctx.throw(502, `validation service answered ${r.status}`);
-        s.report = (await r.json()) as Session['report'];
+        const draft = s.draft!;
+        let backend: KeyBackend;
+        try {
+          backend = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf' });
+          if (opts.officers) {
+            const signed = await signCitizen(draft.pdf, backend);
+            const id = randomBytes(9).toString('base64url');
+            applications.set(id, { id, citizen: str(s.claims!.name), submitted: new Date(), pdf: signed, status: 'pending' });
+            delete s.draft;
+            s.signed = signed;
+            delete s.report;
+            ctx.body = page('Đã nộp hồ sơ', `<p class="ok">Bạn đã ký và nộp tờ khai. Hồ sơ đang chờ cán bộ tiếp nhận ký xác nhận.
+<span class="en">Signed and submitted; waiting for the agency's counter-signature.</span></p>
+<p>Mã hồ sơ / Application: <strong>${esc(id)}</strong></p><p><a href="/document.pdf">Tải tờ khai đã ký / Download</a> · <a href="/logout">Đăng xuất / Log out</a></p>`);
+            return;
+          }
+          await signAndValidate(ctx, s, draft.pdf, backend);
+        } catch (e) {
+          if (!(e instanceof SignerError)) throw e;
+          const why = e.code === 'BAD_PIN' ? 'Mã PIN không đúng. / Wrong PIN.'
+            : e.code === 'PIN_LOCKED' ? 'Chứng thư số đang bị khóa do nhập sai mã PIN nhiều lần. / The credential is locked (too many wrong PINs).'
+              : /refused|access_denied|expired/i.test(e.message) ? 'Yêu cầu ký đã bị từ chối hoặc hết hạn trên điện thoại. / The request was refused or expired on the phone.'
+                : 'Không ký được tờ khai. / The declaration could not be signed.';
+          ctx.status = 400;
+          ctx.body = page('Chưa ký được tờ khai', `<p class="bad">${esc(why)}</p><p><a href="/confirm">Thử lại / Try again</a> · <a href="/form">Khai lại / Start again</a></p>`);
+          return;
+        }
+        delete s.draft;
         ctx.redirect('/result');
         return;
       }
@@ -216,9 +364,58 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       ctx.body = Buffer.from(s.signed!);
       return;
     }
+    if (ctx.path === '/officer' || ctx.path.startsWith('/officer/')) {
+      if (!opts.officers || !opts.remoteSigningUrl) ctx.throw(404, 'Không tìm thấy / not found');
+      const officers = opts.officers!;
+      if (!s.claims) return ctx.redirect('/login?role=officer');
+      if (!officers.personalNumbers.includes(str(s.claims.personal_number))) ctx.throw(403, 'Bạn không phải cán bộ tiếp nhận / you are not an officer of this agency');
+      if (s.acr !== 'level2') return ctx.redirect('/login?role=officer');
+      const m = /^\/officer\/([A-Za-z0-9_-]{12})(\.pdf)?$/.exec(ctx.path);
+      if (ctx.method === 'GET' && ctx.path === '/officer') {
+        const rows = [...applications.values()].map((a) => `<tr><td><a href="/officer/${esc(a.id)}">${esc(a.id)}</a></td><td>${esc(a.citizen)}</td><td>${esc(vnTime(a.submitted))}</td><td>${a.status === 'pending' ? 'Chờ ký xác nhận' : 'Đã ký xác nhận'}</td></tr>`).join('');
+        ctx.body = page('Hồ sơ chờ xử lý', `<p>Cán bộ: ${esc(s.claims.name)}</p><table><tr><th>Mã hồ sơ</th><th>Người nộp</th><th>Thời gian nộp</th><th>Trạng thái</th></tr>${rows || '<tr><td colspan="4">Không có hồ sơ</td></tr>'}</table>`);
+        return;
+      }
+      const app = m ? applications.get(m[1]!) : undefined;
+      if (!app) ctx.throw(404, 'Không có hồ sơ này / no such application');
+      if (m![2]) {
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', `attachment; filename="ho-so-${app!.id}.pdf"`);
+        ctx.body = Buffer.from(app!.pdf);
+        return;
+      }
+      if (ctx.method === 'GET') {
+        ctx.body = page('Ký xác nhận hồ sơ', app!.status === 'done'
+          ? `<p class="ok">Hồ sơ đã được ký xác nhận. Kết luận: <strong>${esc(app!.report?.documentIndication ?? '')}</strong></p><p><a href="/officer/${esc(app!.id)}.pdf">Tải tệp / Download</a></p>`
+          : `<p>Người nộp: ${esc(app!.citizen)} — ${esc(vnTime(app!.submitted))}. <a href="/officer/${esc(app!.id)}.pdf">Xem tờ khai đã ký (PDF)</a></p>
+<form method="post" action="/officer/${esc(app!.id)}"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
+<label for="pin">Mã PIN con dấu điện tử / Seal PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
+<button type="submit">Ký xác nhận bằng con dấu cơ quan / Counter-sign with the agency seal</button></form>`);
+        return;
+      }
+      if (ctx.method === 'POST') {
+        const form = await readForm(ctx);
+        if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
+        if (app!.status === 'done') return ctx.redirect(`/officer/${app!.id}`);
+        try {
+          const seal = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: officers.sealCredentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: `Hồ sơ ${app!.id}.pdf` });
+          const signed = await counterSign(app!.pdf, seal, str(s.claims.name));
+          app!.report = await validate(ctx, signed);
+          app!.pdf = signed;
+          app!.status = 'done';
+        } catch (e) {
+          if (!(e instanceof SignerError)) throw e;
+          ctx.status = 400;
+          ctx.body = page('Chưa ký được', `<p class="bad">${esc(e.code === 'BAD_PIN' ? 'Mã PIN không đúng. / Wrong PIN.' : 'Không ký xác nhận được (bị từ chối, hết hạn hoặc lỗi). / Not counter-signed (refused, expired or failed).')}</p><p><a href="/officer/${esc(app!.id)}">Thử lại / Try again</a></p>`);
+          return;
+        }
+        ctx.redirect(`/officer/${app!.id}`);
+        return;
+      }
+    }
     if (ctx.method === 'GET' && ctx.path === '/logout') {
       const idToken = s.idToken;
-      for (const k of ['claims', 'idToken', 'signed', 'report', 'login'] as const) delete s[k];
+      for (const k of ['claims', 'idToken', 'signed', 'report', 'login', 'accessToken', 'draft', 'acr'] as const) delete s[k];
       ctx.redirect(idToken ? oc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${opts.baseUrl}/` }).href : '/');
       return;
     }

@@ -19,6 +19,9 @@ KEY (one of):
   --p12 FILE                                  PKCS#12 (key + certificate + chain)
   --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]   PEM / encrypted PKCS#8 key
   --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL   key in an HSM / token
+  --csc URL --credential ID                   remote key of a CSC API v2 signing service (bearer token from
+                                              --token-env VAR, default KYSO_CSC_TOKEN; PIN from --pin-env);
+                                              waits for the approval on the phone, status on stderr
 
 Secrets (never on the command line):
   --password-env VAR     password of the PKCS#12 / PEM key from environment variable VAR
@@ -59,6 +62,9 @@ interface Options {
   pkcs11Module?: string;
   pkcs11Token?: string;
   pkcs11Key?: string;
+  csc?: string;
+  credential?: string;
+  tokenEnv?: string;
   passwordEnv?: string;
   pinEnv?: string;
   pdfPasswordEnv?: string;
@@ -94,6 +100,9 @@ export const SIGN_OPTIONS = {
   'pkcs11-module': { type: 'string' },
   'pkcs11-token': { type: 'string' },
   'pkcs11-key': { type: 'string' },
+  csc: { type: 'string', parse: url() },
+  credential: { type: 'string', parse: nonEmpty },
+  'token-env': { type: 'string', parse: envName },
   'password-env': { type: 'string', parse: envName },
   'pin-env': { type: 'string', parse: envName },
   'pdf-password-env': { type: 'string', parse: envName },
@@ -160,6 +169,9 @@ function parseSignArgs(args: string[]): Options | 'help' {
     ...(v.name !== undefined ? { name: v.name } : {}),
     ...(v.certify !== undefined ? { certify: Number(v.certify) as 1 | 2 | 3 } : {}),
     ...(v.hash !== undefined ? { hash: v.hash } : {}),
+    ...(v.csc !== undefined ? { csc: v.csc } : {}),
+    ...(v.credential !== undefined ? { credential: v.credential } : {}),
+    ...(v['token-env'] !== undefined ? { tokenEnv: v['token-env'] } : {}),
   };
   const positional = p.positionals;
   if (o.inDir || o.outDir) {
@@ -170,13 +182,15 @@ function parseSignArgs(args: string[]): Options | 'help' {
     o.input = positional[0]!;
     if (!o.output) throw new UsageError('missing -o OUT');
   }
-  const keyKinds = [o.p12 ? 1 : 0, o.key || o.cert ? 1 : 0, o.pkcs11Module || o.pkcs11Token || o.pkcs11Key ? 1 : 0].reduce((a, b) => a + b, 0);
-  if (keyKinds !== 1) throw new UsageError('give exactly one key: --p12 FILE | --key KEY.pem --cert CERT.pem | --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL');
+  const keyKinds = [o.p12 ? 1 : 0, o.key || o.cert ? 1 : 0, o.pkcs11Module || o.pkcs11Token || o.pkcs11Key ? 1 : 0, o.csc || o.credential ? 1 : 0].reduce((a, b) => a + b, 0);
+  if (keyKinds !== 1) throw new UsageError('give exactly one key: --p12 FILE | --key KEY.pem --cert CERT.pem | --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL | --csc URL --credential ID');
+  if ((o.csc || o.credential) && !(o.csc && o.credential)) throw new UsageError('--csc and --credential go together');
+  if (o.tokenEnv && !o.csc) throw new UsageError('--token-env is for --csc');
   if ((o.key && !o.cert) || (o.cert && !o.key)) throw new UsageError('--key and --cert go together');
   if ((o.pkcs11Module || o.pkcs11Token || o.pkcs11Key) && !(o.pkcs11Module && o.pkcs11Token && o.pkcs11Key)) {
     throw new UsageError('--pkcs11-module, --pkcs11-token and --pkcs11-key go together');
   }
-  if (o.pinEnv && !o.pkcs11Module) throw new UsageError('--pin-env is for PKCS#11 keys; use --password-env for files');
+  if (o.pinEnv && !o.pkcs11Module && !o.csc) throw new UsageError('--pin-env is for PKCS#11 keys; use --password-env for files');
   if (o.passwordEnv && o.pkcs11Module) throw new UsageError('--password-env is for key files; use --pin-env for PKCS#11');
   if (o.image && !o.visible) throw new UsageError('--image needs --visible');
   if (o.invisible && o.visible) throw new UsageError('--invisible and --visible exclude each other');
@@ -195,6 +209,14 @@ async function keySource(o: Options): Promise<KeySource> {
   else if (o.key && process.stdin.isTTY && isEncryptedPem(o.key)) password = await promptSecret('Password', { hint: 'set it with --password-env VAR' });
   if (o.p12) return { type: 'pkcs12', path: o.p12, ...(password !== undefined ? { password } : {}) };
   return { type: 'pem', keyPath: o.key!, certPath: o.cert!, ...(o.chain ? { chainPath: o.chain } : {}), ...(password !== undefined ? { password } : {}) };
+}
+
+/** The remote key of a CSC service; approval status lines go to stderr. */
+async function openCsc(o: Options): Promise<KeyBackend> {
+  const token = fromEnv(o.tokenEnv ?? 'KYSO_CSC_TOKEN', 'bearer token of the signing service');
+  const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await promptSecret('PIN', { hint: 'set it with --pin-env VAR' });
+  const { openCscBackend } = await import('@kyso/signer');
+  return openCscBackend({ url: o.csc!, credentialId: o.credential!, token, pin, ...(o.input ? { documentName: basename(o.input) } : {}), onStatus: (m) => process.stderr.write(`kyso sign: ${m}\n`) });
 }
 
 function isEncryptedPem(path: string): boolean {
@@ -301,7 +323,7 @@ async function run(o: Options): Promise<number> {
   {
     if (o.input && o.output && resolve(o.input) === resolve(o.output)) throw new UsageError('output must differ from the input (the input stays untouched)');
     if (o.inDir && o.outDir && resolve(o.inDir) === resolve(o.outDir)) throw new UsageError('--out-dir must differ from --in-dir (the inputs stay untouched)');
-    const backend = await openKeyBackend(await keySource(o));
+    const backend = o.csc ? await openCsc(o) : await openKeyBackend(await keySource(o));
     const checked = { done: false };
     try {
       if (o.input) {

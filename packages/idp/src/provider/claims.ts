@@ -11,6 +11,9 @@ export const SCOPE_CLAIMS: Record<string, string[]> = {
   address: ['address'],
   phone: ['phone_number'],
   citizen: ['personal_number', 'population_address', 'assurance_level'],
+  // remote signing (CSC API v2): access to the signing service, and credential-scoped authorization
+  service: [],
+  credential: [],
 };
 
 export const SCOPES = ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')];

@@ -13,6 +13,8 @@ const SCOPE_TEXT: Record<string, [string, string]> = {
   citizen: ['Số định danh cá nhân và địa chỉ thường trú theo Cơ sở dữ liệu quốc gia về dân cư',
     'Personal identification number and registered address from the population record'],
   offline_access: ['Truy cập khi bạn không trực tuyến (làm mới phiên)', 'Access while you are offline (refresh tokens)'],
+  service: ['Dùng dịch vụ ký số từ xa thay bạn (mỗi lần ký vẫn cần bạn phê duyệt trên điện thoại)', 'Use the remote signing service for you (each signature still needs your approval on the phone)'],
+  credential: ['Ký tài liệu đã nêu bằng chứng thư số của bạn', 'Sign the named documents with your signing credential'],
 };
 
 /** Login: personal identification number + password. */

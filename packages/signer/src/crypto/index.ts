@@ -9,6 +9,7 @@ export * from './keys/pem.js';
 export * from './keys/pkcs12.js';
 export * from './keys/external.js';
 export * from './keys/pkcs11.js';
+export * from './keys/csc.js';
 export * from './keys/open.js';
 export { orderChain } from './keys/chain.js';
 export * from './cms/oids.js';

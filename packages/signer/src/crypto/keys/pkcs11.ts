@@ -1,4 +1,5 @@
 import * as graphene from 'graphene-pk11';
+import pkcs11js from 'pkcs11js';
 import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, int, nul, octets, seq, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import { orderChain } from './chain.js';
@@ -25,6 +26,8 @@ export interface Pkcs11BackendOptions {
   chain?: Uint8Array[];
 }
 
+const CKF_OS_LOCKING_OK = pkcs11js.CKF_OS_LOCKING_OK;
+
 interface LoadedModule { mod: graphene.Module; refs: number; ownsInit: boolean }
 const modules = new Map<string, LoadedModule>();
 
@@ -39,7 +42,9 @@ function acquireModule(path: string): graphene.Module {
     throw new SignerError('PKCS11_ERROR', `PKCS#11 module ${path} could not be loaded: ${pkcs11Reason(e)}`, { cause: e });
   }
   try {
-    mod.initialize();
+    // OS locking: signing runs on pkcs11js worker threads, several sessions at once (without it SoftHSM2's heap
+    // is corrupted by concurrent C_Sign calls on different sessions)
+    mod.initialize({ flags: CKF_OS_LOCKING_OK });
   } catch (e) {
     // Someone else in this process initialised the library: share it, never finalise it.
     if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {

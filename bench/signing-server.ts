@@ -1,0 +1,53 @@
+/**
+ * Child process of bench/signing.ts: the signing service on a SoftHSM2 token (SOFTHSM2_CONF, BENCH_TOKEN,
+ * BENCH_PIN from the parent), Redis when REDIS_URL is set, with an RSA-2048 and a P-256 credential enrolled (keys
+ * generated in the token, certificates from a throwaway CA). Bench-only shortcuts, said here: the bearer token
+ * is checked by a fixed-token verifier (introspection results are cached in production anyway) and the phone
+ * approval is automatic (the human is excluded from the measurement). Prints one JSON line, then serves.
+ */
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { OIDS } from '@kyso/pki';
+import { encodeName, issueCertificate, keyIdentifier, randomSerial, type Issuer } from '../fixtures/src/x509-build.js';
+import { CscError, createSigningLogger, createSigningServer, enrolCredential, type Caller, type CertificateIssuer } from '@kyso/service-signing';
+
+const caKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+const caName = encodeName([[OIDS.countryName, 'VN', 'printable'], [OIDS.commonName, 'kyso bench CA']]);
+const ca: Issuer = { nameDer: caName, key: caKey, keyId: keyIdentifier(createPublicKey(caKey)), scheme: { hash: 'SHA-256' } };
+const caCert = issueCertificate({ subjectDer: caName, publicKey: createPublicKey(caKey), serial: randomSerial(), notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000), extensions: { ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] }, issuer: ca });
+const issuer: CertificateIssuer = {
+  async issue(spki, subject) {
+    const cert = issueCertificate({
+      subjectDer: encodeName([[OIDS.countryName, 'VN', 'printable'], [OIDS.serialNumber, subject.serialNumber ?? ''], [OIDS.commonName, subject.commonName]]),
+      publicKey: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), serial: randomSerial(),
+      notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000), extensions: { keyUsage: ['digitalSignature', 'nonRepudiation'] }, issuer: ca,
+    });
+    return [cert, caCert];
+  },
+};
+
+export const BENCH_TOKEN = 'bench-bearer-token-0123456789';
+export const BENCH_SUBJECT = '001090000001';
+const caller: Caller = { subject: BENCH_SUBJECT, clientId: 'bench', scopes: new Set(['service']), exp: Math.floor(Date.now() / 1000) + 86400, tokenHash: 'bench' };
+
+const server = await createSigningServer({
+  port: Number(process.env.PORT ?? 0),
+  ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
+  vault: { pkcs11: { module: '/usr/lib/softhsm/libsofthsm2.so', token: process.env.BENCH_TOKEN!, pin: process.env.BENCH_PIN!, sessionsPerKey: Number(process.env.BENCH_SESSIONS ?? 2) } },
+  tokens: { async verify(t) { if (t !== BENCH_TOKEN) throw new CscError(401, 'invalid_token', 'unknown token'); return caller; } },
+  approver: { async approve() { return { result: 'approved', acr: 'level2' }; } },
+  oauth2Issuer: 'http://127.0.0.1:1',
+  policy: { multisign: 1000, sadTtlMs: 600_000 },
+  limits: { signPerSecond: 1_000_000, perAddressPerSecond: 1_000_000, authorizePerMinute: 100_000 },
+  logger: createSigningLogger('warn'),
+});
+const creds: Record<string, { id: string; keyId: string; certificate: string }> = {};
+for (const [name, key] of [['rsa', { type: 'RSA', bits: 2048 }], ['ec', { type: 'EC', curve: 'P-256' }]] as const) {
+  const rec = await enrolCredential({ store: server.store, vault: server.vault, issuer, pinHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 } }, {
+    owner: BENCH_SUBJECT, kind: 'citizen', subject: { commonName: `Bench ${name}`, serialNumber: `CCCD:${BENCH_SUBJECT}` }, pin: '123456', key,
+  });
+  creds[name] = { id: rec.id, keyId: rec.key.ref, certificate: rec.certificates[0]! };
+}
+process.stdout.write(JSON.stringify({ port: server.port, creds, caCert: Buffer.from(caCert).toString('base64') }) + '\n');
+// the parent asks for this process's CPU time (user+system, all threads) around each measured run
+process.on('SIGUSR2', () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpuMicros: u.user + u.system }) + '\n'); });
+process.on('SIGTERM', () => { void server.close().then(() => process.exit(0)); });
