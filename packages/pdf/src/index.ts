@@ -23,3 +23,7 @@ export { PdfReader, pdfReadStats, resetPdfReadStats, type ReaderOptions, type Xr
 export { serialize, serializeIndirect, formatNumber } from './serialize.js';
 export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './writer.js';
 export { StandardSecurityHandler, encryptForWrite, isSignatureDict } from './crypt.js';
+export { PdfHistory, RevisionView, DEFAULT_BUDGETS, type HistoryBudgets, type HistoryEntry, type HistoryRevision, type PdfFinding } from './history.js';
+export { deepEqual, showObject, duplicateKeys } from './compare.js';
+export { digestByteRange, byteRangeSpans } from './digest.js';
+export { findInSource, lastInSource, byteAt } from './search.js';

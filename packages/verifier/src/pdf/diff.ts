@@ -1,6 +1,6 @@
 /** Objects added, changed or deleted by one revision relative to the previous one. */
-import type { PdfDocument } from './document.js';
-import { PObj, PStream, deepEqual, duplicateKeys } from './objects.js';
+import type { PdfHistory } from '@kyso/pdf';
+import { type PdfObject, PdfStream, deepEqual, duplicateKeys } from '@kyso/pdf';
 
 export interface ObjectChange {
   num: number;
@@ -9,28 +9,28 @@ export interface ObjectChange {
   status: 'added' | 'changed' | 'deleted';
   /** Keys repeated inside the new definition (parser-disagreement attack). */
   ambiguous?: string[];
-  old?: PObj;
-  now?: PObj;
+  old?: PdfObject;
+  now?: PdfObject;
 }
 
 const MAX_COMPARE = 256 * 1024 * 1024;
 
-export function streamBytesEqual(doc: PdfDocument, a: PStream, b: PStream): boolean {
+export function streamBytesEqual(doc: PdfHistory, a: PdfStream, b: PdfStream): boolean {
   if (a.dataLength !== b.dataLength) return false;
-  if (a.dataStart === b.dataStart && !a.inline && !b.inline) return true;
+  if (a.dataStart === b.dataStart && a.dataStart >= 0) return true;
   if (a.dataLength > MAX_COMPARE) return false;
   const step = 1 << 20;
   for (let off = 0; off < a.dataLength; off += step) {
     const n = Math.min(step, a.dataLength - off);
-    const x = a.inline ? a.inline.subarray(off, off + n) : doc.src.slice(a.dataStart + off, a.dataStart + off + n);
-    const y = b.inline ? b.inline.subarray(off, off + n) : doc.src.slice(b.dataStart + off, b.dataStart + off + n);
+    const x = a.dataStart < 0 ? a.raw().subarray(off, off + n) : doc.bytes(a.dataStart + off, a.dataStart + off + n);
+    const y = b.dataStart < 0 ? b.raw().subarray(off, off + n) : doc.bytes(b.dataStart + off, b.dataStart + off + n);
     if (Buffer.compare(x, y) !== 0) return false;
   }
   return true;
 }
 
 /** Changes made by revision `k` (k ≥ 1). Identical redefinitions are not changes. */
-export function revisionChanges(doc: PdfDocument, k: number): ObjectChange[] {
+export function revisionChanges(doc: PdfHistory, k: number): ObjectChange[] {
   const out: ObjectChange[] = [];
   const rev = doc.revisions[k];
   if (!rev) return out;

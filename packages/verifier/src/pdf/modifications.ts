@@ -3,7 +3,7 @@
  * FieldMDP policy of the signatures made before each revision.
  */
 import type { Finding, ModificationLevel, PdfSignatureInfo } from './types.js';
-import type { PdfDocument } from './document.js';
+import type { PdfHistory } from '@kyso/pdf';
 import { revisionChanges } from './diff.js';
 import { RULES, RevisionContext, RevisionPolicy, JudgedModification, LEVELS } from './rules/index.js';
 
@@ -32,7 +32,7 @@ export function policyFor(sigs: PdfSignatureInfo[], k: number): RevisionPolicy {
 }
 
 /** Judged modifications of each revision k ≥ 1 (index k), never throwing. */
-export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal): JudgedModification[][] {
+export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal): JudgedModification[][] {
   const out: JudgedModification[][] = [[]];
   const first = Math.min(...sigs.map((s) => (s.revision >= 0 ? s.revision : Infinity)));
   for (let k = 1; k < doc.revisions.length; k++) {

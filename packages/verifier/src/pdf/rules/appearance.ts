@@ -4,7 +4,7 @@
  * shown elsewhere, e.g. under a signed field).
  */
 import { Rule, RevisionContext, appearanceObjects } from './context.js';
-import { PRef } from '../objects.js';
+import { PdfRef } from '@kyso/pdf';
 
 export const appearanceRule: Rule = {
   name: 'appearance-rule',
@@ -12,8 +12,8 @@ export const appearanceRule: Rule = {
     const owned = new Set<number>();
     for (const w of ctx.appearanceOwners) {
       owned.add(w);
-      const dNew = ctx.doc.dict(new PRef(w, 0), ctx.k);
-      const dOld = ctx.doc.dict(new PRef(w, 0), ctx.prev);
+      const dNew = ctx.doc.dict(new PdfRef(w, 0), ctx.k);
+      const dOld = ctx.doc.dict(new PdfRef(w, 0), ctx.prev);
       if (dNew) for (const n of appearanceObjects(ctx, dNew, ctx.k)) owned.add(n);
       if (dOld) for (const n of appearanceObjects(ctx, dOld, ctx.prev)) owned.add(n);
     }

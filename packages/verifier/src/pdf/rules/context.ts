@@ -3,10 +3,10 @@
  * each rule claims the changed objects it explains; whatever no rule claims is reported as OTHER).
  */
 import type { Modification, ModificationLevel } from '../types.js';
-import type { PdfDocument } from '../document.js';
+import type { PdfHistory } from '@kyso/pdf';
 import type { ObjectChange } from '../diff.js';
 import { FieldNode, listFields, listPages } from '../fields.js';
-import { PArray, PDict, PObj, PRef, PStream, deepEqual } from '../objects.js';
+import { PdfArray, PdfDict, type PdfObject, PdfRef, PdfStream, deepEqual } from '@kyso/pdf';
 import { streamBytesEqual } from '../diff.js';
 
 /** What earlier signatures impose on revision k. */
@@ -32,23 +32,23 @@ export class RevisionContext {
   readonly mods: JudgedModification[] = [];
   private _fieldsOld?: FieldNode[];
   private _fieldsNew?: FieldNode[];
-  private _pagesOld?: { ref?: PRef; dict: PDict }[];
-  private _pagesNew?: { ref?: PRef; dict: PDict }[];
+  private _pagesOld?: { ref?: PdfRef; dict: PdfDict }[];
+  private _pagesNew?: { ref?: PdfRef; dict: PdfDict }[];
   private _refIndex?: Map<number, Set<number>>;
   /** Widgets (object numbers) whose appearance may legitimately change in this revision. */
   readonly appearanceOwners = new Set<number>();
   /** Fields (by name) filled or signed in this revision. */
   readonly touchedFields = new Set<string>();
 
-  constructor(readonly doc: PdfDocument, readonly k: number, changes: ObjectChange[], readonly policy: RevisionPolicy) {
+  constructor(readonly doc: PdfHistory, readonly k: number, changes: ObjectChange[], readonly policy: RevisionPolicy) {
     this.prev = k - 1;
     for (const c of changes) this.changes.set(c.num, c);
   }
 
-  old(o: PObj | undefined): PObj | undefined {
+  old(o: PdfObject | undefined): PdfObject | undefined {
     return this.doc.resolve(o, this.prev);
   }
-  now(o: PObj | undefined): PObj | undefined {
+  now(o: PdfObject | undefined): PdfObject | undefined {
     return this.doc.resolve(o, this.k);
   }
 
@@ -58,10 +58,10 @@ export class RevisionContext {
   get fieldsNew(): FieldNode[] {
     return (this._fieldsNew ??= listFields(this.doc, this.k));
   }
-  get pagesOld(): { ref?: PRef; dict: PDict }[] {
+  get pagesOld(): { ref?: PdfRef; dict: PdfDict }[] {
     return (this._pagesOld ??= listPages(this.doc, this.prev));
   }
-  get pagesNew(): { ref?: PRef; dict: PDict }[] {
+  get pagesNew(): { ref?: PdfRef; dict: PdfDict }[] {
     return (this._pagesNew ??= listPages(this.doc, this.k));
   }
 
@@ -82,26 +82,26 @@ export class RevisionContext {
   }
 
   /** Keys of two dictionaries whose values differ. */
-  changedKeys(a: PDict | undefined, b: PDict | undefined): string[] {
+  changedKeys(a: PdfDict | undefined, b: PdfDict | undefined): string[] {
     const keys = new Set([...(a?.map.keys() ?? []), ...(b?.map.keys() ?? [])]);
     return [...keys].filter((key) => !deepEqual(a?.get(key), b?.get(key), (x, y) => streamBytesEqual(this.doc, x, y)));
   }
 
   /** Object numbers reachable from `o` in revision `rev` (bounded breadth-first walk). */
-  reachable(o: PObj | undefined, rev: number, limit = 20000, maxDepth = 64): Set<number> {
+  reachable(o: PdfObject | undefined, rev: number, limit = 20000, maxDepth = 64): Set<number> {
     const out = new Set<number>();
-    const stack: { v: PObj | undefined; d: number }[] = [{ v: o, d: 0 }];
+    const stack: { v: PdfObject | undefined; d: number }[] = [{ v: o, d: 0 }];
     let steps = 0;
     while (stack.length && out.size < limit && steps++ < limit * 20) {
       const { v, d } = stack.pop()!;
       if (d > maxDepth) continue;
-      if (v instanceof PRef) {
+      if (v instanceof PdfRef) {
         if (out.has(v.num)) continue;
         out.add(v.num);
         stack.push({ v: this.doc.get(v, rev), d: d + 1 });
-      } else if (v instanceof PArray) for (const x of v.items) stack.push({ v: x, d: d + 1 });
-      else if (v instanceof PDict) for (const x of v.map.values()) stack.push({ v: x, d: d + 1 });
-      else if (v instanceof PStream) for (const x of v.dict.map.values()) stack.push({ v: x, d: d + 1 });
+      } else if (v instanceof PdfArray) for (const x of v.items) stack.push({ v: x, d: d + 1 });
+      else if (v instanceof PdfDict) for (const x of v.map.values()) stack.push({ v: x, d: d + 1 });
+      else if (v instanceof PdfStream) for (const x of v.dict.map.values()) stack.push({ v: x, d: d + 1 });
     }
     return out;
   }
@@ -113,21 +113,21 @@ export class RevisionContext {
       const nums = this.doc.objectNumbers(this.prev).slice(0, 200000);
       for (const n of nums) {
         const v = this.doc.get(n, this.prev);
-        const stack: PObj[] = v === undefined ? [] : [v];
+        const stack: PdfObject[] = v === undefined ? [] : [v];
         let steps = 0;
         while (stack.length && steps++ < 100000) {
           const x = stack.pop()!;
-          if (x instanceof PRef) {
+          if (x instanceof PdfRef) {
             let s = idx.get(x.num);
             if (!s) idx.set(x.num, (s = new Set()));
             s.add(n);
-          } else if (x instanceof PArray) stack.push(...x.items);
-          else if (x instanceof PDict) stack.push(...x.map.values());
-          else if (x instanceof PStream) stack.push(...x.dict.map.values());
+          } else if (x instanceof PdfArray) stack.push(...x.items);
+          else if (x instanceof PdfDict) stack.push(...x.map.values());
+          else if (x instanceof PdfStream) stack.push(...x.dict.map.values());
         }
       }
       const t = this.doc.trailer(this.prev);
-      for (const x of t.map.values()) if (x instanceof PRef) {
+      for (const x of t.map.values()) if (x instanceof PdfRef) {
         let s = idx.get(x.num);
         if (!s) idx.set(x.num, (s = new Set()));
         s.add(-1);
@@ -138,8 +138,8 @@ export class RevisionContext {
   }
 }
 
-export function refNum(o: PObj | undefined): number | undefined {
-  return o instanceof PRef ? o.num : undefined;
+export function refNum(o: PdfObject | undefined): number | undefined {
+  return o instanceof PdfRef ? o.num : undefined;
 }
 
 /** A rule judges some of the changes of one revision. */
@@ -149,27 +149,27 @@ export interface Rule {
 }
 
 /** Whether a widget is visible on the page (non-empty /Rect and not Hidden/NoView). */
-export function isVisibleWidget(ctx: RevisionContext, w: PDict, rev: number): boolean {
+export function isVisibleWidget(ctx: RevisionContext, w: PdfDict, rev: number): boolean {
   const r = ctx.doc.resolve(w.get('Rect'), rev);
   const f = ctx.doc.resolve(w.get('F'), rev);
   if (typeof f === 'number' && (f & 2 || f & 32)) return false;
-  if (!(r instanceof PArray) || r.items.length !== 4) return false;
+  if (!(r instanceof PdfArray) || r.items.length !== 4) return false;
   const [x1, y1, x2, y2] = r.items.map((x) => (typeof x === 'number' ? x : 0));
   return Math.abs(x2! - x1!) > 0 && Math.abs(y2! - y1!) > 0;
 }
 
 /** Objects an appearance dictionary consists of: the /AP dict, state dicts and the streams. */
-export function appearanceObjects(ctx: RevisionContext, widget: PDict, rev: number): Set<number> {
+export function appearanceObjects(ctx: RevisionContext, widget: PdfDict, rev: number): Set<number> {
   const out = new Set<number>();
   const ap = widget.get('AP');
-  if (ap instanceof PRef) out.add(ap.num);
+  if (ap instanceof PdfRef) out.add(ap.num);
   const apd = ctx.doc.dict(ap, rev);
   if (!apd) return out;
   for (const key of ['N', 'R', 'D']) {
     const v = apd.get(key);
-    if (v instanceof PRef) out.add(v.num);
+    if (v instanceof PdfRef) out.add(v.num);
     const r = ctx.doc.resolve(v, rev);
-    if (r instanceof PDict) for (const s of r.map.values()) if (s instanceof PRef) out.add(s.num);
+    if (r instanceof PdfDict) for (const s of r.map.values()) if (s instanceof PdfRef) out.add(s.num);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /** Document information dictionary and XMP metadata updates: allowed, reported for information. */
 import { Rule, RevisionContext, refNum } from './context.js';
-import { PName } from '../objects.js';
+import { PdfName } from '@kyso/pdf';
 
 export const metadataRule: Rule = {
   name: 'metadata-rule',
@@ -16,7 +16,7 @@ export const metadataRule: Rule = {
     const cx = ctx.open(xmp);
     // Runs after the page rule: a stream that pages use was already judged there.
     const t = ctx.doc.dict(cx?.now as never, ctx.k)?.get('Type');
-    if (cx && cx.status !== 'deleted' && (cx.status === 'added' || xmp === oldXmp) && t instanceof PName && t.name === 'Metadata') {
+    if (cx && cx.status !== 'deleted' && (cx.status === 'added' || xmp === oldXmp) && t instanceof PdfName && t.name === 'Metadata') {
       ctx.report({ kind: 'metadata-updated', object: cx.ref, allowed: true, rule: this.name, level: 'LTA_UPDATES', description: 'XMP metadata stream updated' }, xmp);
     }
   },
