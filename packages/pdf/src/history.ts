@@ -145,6 +145,10 @@ export class PdfHistory {
     return findInSource(this.src, needle, from, to);
   }
 
+  /** Definitions (see `definitionKey`) that parsed, but with syntax viewers read in different ways (a key without value). */
+  readonly ambiguousSyntax = new Set<string>();
+  private parsingKey: string | undefined;
+
   private parser(src: ByteSource, pos: number, num?: number): Parser {
     return new Parser(src, pos, {
       resolveLength: (r) => {
@@ -153,7 +157,10 @@ export class PdfHistory {
       },
       loadRaw: (s) => this.src.read(s.dataStart, s.dataLength),
       decoder: (s, max) => this.streamData(s, max),
-      onFinding: (code, message, offset) => this.finding(code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'INVALID_TOKEN', 'warning', `${message}${num !== undefined ? ` in object ${num}` : ''}`, src === this.src ? `offset ${offset}` : num !== undefined ? `${num} 0 R` : undefined),
+      onFinding: (code, message, offset) => {
+        if (code === 'MISSING_VALUE' && this.parsingKey) this.ambiguousSyntax.add(this.parsingKey);
+        this.finding(code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'INVALID_TOKEN', 'warning', `${message}${num !== undefined ? ` in object ${num}` : ''}`, src === this.src ? `offset ${offset}` : num !== undefined ? `${num} 0 R` : undefined);
+      },
     }, this.limits);
   }
 
@@ -503,10 +510,13 @@ export class PdfHistory {
     }
     this.resolving.add(key);
     let v: PdfObject | undefined;
+    const outer = this.parsingKey;
+    this.parsingKey = key;
     try {
       v = e.type === 'n' ? this.parseAt(num, e.offset) : this.fromObjStm(num, e.stm, e.idx, rev);
     } finally {
       this.resolving.delete(key);
+      this.parsingKey = outer;
     }
     if (v === undefined) this.invalidObjects.add(key);
     this.cache.set(key, v);
@@ -519,6 +529,14 @@ export class PdfHistory {
     if (key === undefined) return false;
     this.get(num, rev);
     return this.invalidObjects.has(key);
+  }
+
+  /** True when object `num`'s definition as of `rev` holds syntax that viewers read in different ways. */
+  isAmbiguous(num: number, rev = this.revisions.length - 1): boolean {
+    const key = this.definitionKey(num, rev);
+    if (key === undefined) return false;
+    this.get(num, rev);
+    return this.ambiguousSyntax.has(key);
   }
 
   /** Resolves a value that may be a reference. */

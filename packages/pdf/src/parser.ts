@@ -206,7 +206,7 @@ export class Parser {
               const key = this.readName(p.start).name;
               const vp = this.peek();
               if (vp.t === 'delim' && vp.v === '>>') {
-                this.hooks.onFinding?.('INVALID_TOKEN', `dictionary key /${key} has no value`, vp.start);
+                this.hooks.onFinding?.('MISSING_VALUE', `dictionary key /${key} has no value`, vp.start);
                 d.set(key, null);
                 continue;
               }
@@ -290,7 +290,7 @@ export class Parser {
               }
               push(v & 0xff);
             } else if (e >= 0) {
-              this.hooks.onFinding?.('INVALID_TOKEN', `undefined escape \\${String.fromCharCode(e)} in a string`, this.pos - 2);
+              this.hooks.onFinding?.('UNDEFINED_ESCAPE', `undefined escape \\${String.fromCharCode(e)} in a string`, this.pos - 2);
               push(e);
             }
         }
@@ -342,7 +342,7 @@ export class Parser {
       }
     }
     if (hi >= 0) {
-      this.hooks.onFinding?.('INVALID_TOKEN', 'hex string with an odd number of digits', start);
+      this.hooks.onFinding?.('ODD_HEX', 'hex string with an odd number of digits', start);
       out[n++] = hi << 4;
     }
     if (n > max) throw new PdfError('PDF_LIMIT_EXCEEDED', `hex string longer than ${max} bytes`, start);

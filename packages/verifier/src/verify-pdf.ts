@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { resolvePolicy, type Policy } from './policy.js';
+import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';
 import { buildCertContext } from './context.js';
 import { validateSignature } from './validate-signature.js';
 import { adobeRevocationInfo, parseSignedData } from './cms/parse.js';
@@ -11,7 +11,7 @@ import type { VerifyOptions } from './verify-cms.js';
 import { VALIDATOR } from './version.js';
 
 /** The PDF layer's entry point (src/pdf): `analyzePdf(input, opts?)`. */
-export type PdfAnalyzer = (input: Uint8Array | string, opts?: { signal?: AbortSignal }) => Promise<PdfAnalysis>;
+export type PdfAnalyzer = (input: Uint8Array | string, opts?: { signal?: AbortSignal; rules?: ResolvedPolicy['modificationRules'] }) => Promise<PdfAnalysis>;
 
 /** Options of verifyPdf. */
 export interface VerifyPdfOptions extends VerifyOptions {
@@ -122,7 +122,7 @@ export async function verifyPdf(input: Uint8Array | string, policy: Policy = {},
   timer.unref?.();
   try {
     const analyze = opts.analyze ?? (await defaultAnalyzer());
-    analysis = await analyze(input, { signal: ac.signal });
+    analysis = await analyze(input, { signal: ac.signal, ...(resolved.modificationRules ? { rules: resolved.modificationRules } : {}) });
   } catch (e) {
     report.findings.push({ code: 'PDF_UNREADABLE', severity: 'error', message: `the PDF could not be analysed: ${(e as Error)?.message ?? String(e)}` });
     const d = documentVerdict([], report.findings);

@@ -9,7 +9,8 @@ import { parsePdfDate, trimContents } from './contents.js';
 import { readDss } from './dss.js';
 import { digestRanges } from './digest.js';
 import { analyzeRevisions, levelMax } from './modifications.js';
-import { PdfRef, PdfString } from '@kyso/pdf';
+import type { Rule } from './rules/index.js';
+import { type PdfDict, PdfRef, PdfString } from '@kyso/pdf';
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
@@ -17,6 +18,8 @@ export interface AnalyzeOptions {
   timeBudgetMs?: number;
   /** Reader budgets (string, stream, object counts), checked before allocation; defaults: @kyso/pdf DEFAULT_BUDGETS. */
   budgets?: Partial<HistoryBudgets>;
+  /** The modification rules (default: RULES from ./rules, in that order); injected through the policy. */
+  rules?: readonly Rule[];
 }
 
 /**
@@ -92,7 +95,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   if (doc.repaired) {
     for (const s of sigs) s.modifications.push({ revision: s.revision, kind: 'structure-repaired', allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: 'the cross-reference structure is broken: changes after signing cannot be established' });
   } else if (sigs.length) {
-    const byRev = analyzeRevisions(doc, sigs, findings, deadline, opts.signal);
+    const byRev = analyzeRevisions(doc, sigs, findings, deadline, opts.signal, opts.rules);
     for (const s of sigs) {
       if (s.revision < 0) continue;
       for (let k = s.revision + 1; k < byRev.length; k++) for (const m of byRev[k]!) s.modifications.push(judgeForSignature(doc, s, m));
@@ -269,8 +272,22 @@ function judgeForSignature(doc: PdfHistory, s: PdfSignatureInfo, m: Modification
     return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was part of the document when '${s.fieldName}' was signed` };
   }
   const d = doc.dict(new PdfRef(num, 0), s.revision);
-  if (!d || !d.has('AP')) return m;
-  const f = doc.resolve(d.get('F'), s.revision);
-  if (typeof f === 'number' && (f & 2 || f & 32)) return m;
+  if (!d || !annotationDrawn(doc, d, s.revision)) return m;
   return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was visible when '${s.fieldName}' was signed` };
+}
+
+/**
+ * Whether viewers draw an annotation: not Hidden/NoView, not a popup, and either an appearance stream or a
+ * non-empty /Rect — an annotation without /AP is still drawn from its own properties (colour, border,
+ * /Contents) by poppler and MuPDF.
+ */
+export function annotationDrawn(doc: PdfHistory, d: PdfDict, rev: number): boolean {
+  const f = doc.resolve(d.get('F'), rev);
+  if (typeof f === 'number' && (f & 2 || f & 32)) return false;
+  if (d.getName('Subtype') === 'Popup') return false;
+  if (d.has('AP')) return true;
+  const r = doc.array(d.get('Rect'), rev);
+  if (r.length !== 4 || !r.every((x) => typeof x === 'number')) return false;
+  const [x1, y1, x2, y2] = r as number[];
+  return Math.abs(x2! - x1!) > 0 && Math.abs(y2! - y1!) > 0;
 }

@@ -29,6 +29,8 @@
  * resource-changed, catalog-changed, acroform-changed, encryption-changed, object-overwritten, object-deleted,
  * data-after-last-revision, structure-repaired, analysis-incomplete, analysis-failed.
  */
-export { analyzePdf, type AnalyzeOptions } from './analyze.js';
+export { analyzePdf, annotationDrawn, type AnalyzeOptions } from './analyze.js';
+export { RULES as PDF_MODIFICATION_RULES, RevisionContext, type Rule as ModificationRule, type RevisionPolicy, type JudgedModification } from './rules/index.js';
+export * as modificationRules from './rules/index.js';
 export type { PdfAnalysis, PdfSignatureInfo, PdfDss, Coverage, Modification, ModificationLevel, Finding, DigestAlgorithm } from './types.js';
 export { derLength, parsePdfDate } from './contents.js';

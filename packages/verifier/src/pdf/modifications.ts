@@ -5,7 +5,7 @@
 import type { Finding, ModificationLevel, PdfSignatureInfo } from './types.js';
 import type { PdfHistory } from '@kyso/pdf';
 import { revisionChanges } from './diff.js';
-import { RULES, RevisionContext, RevisionPolicy, JudgedModification, LEVELS } from './rules/index.js';
+import { RULES, RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './rules/index.js';
 
 const MAX_FOR_DOCMDP: Record<1 | 2 | 3, ModificationLevel> = { 1: 'LTA_UPDATES', 2: 'FORM_FILLING', 3: 'ANNOTATIONS' };
 
@@ -32,7 +32,7 @@ export function policyFor(sigs: PdfSignatureInfo[], k: number): RevisionPolicy {
 }
 
 /** Judged modifications of each revision k ≥ 1 (index k), never throwing. */
-export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal): JudgedModification[][] {
+export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal, rules: readonly Rule[] = RULES): JudgedModification[][] {
   const out: JudgedModification[][] = [[]];
   const first = Math.min(...sigs.map((s) => (s.revision >= 0 ? s.revision : Infinity)));
   for (let k = 1; k < doc.revisions.length; k++) {
@@ -46,7 +46,7 @@ export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], find
     try {
       const policy = policyFor(sigs, k);
       const ctx = new RevisionContext(doc, k, revisionChanges(doc, k), policy);
-      for (const r of RULES) r.apply(ctx);
+      for (const r of rules) r.apply(ctx);
       for (const m of ctx.mods) {
         if (m.allowed && policy.docMdp !== undefined && LEVELS.indexOf(m.level) > LEVELS.indexOf(MAX_FOR_DOCMDP[policy.docMdp])) {
           m.allowed = false;

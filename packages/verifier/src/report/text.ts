@@ -15,7 +15,7 @@ function sigLines(s: SignatureReport, i: number): string[] {
   if (s.coverage.byteRange) {
     L.push(`      covers: ByteRange [${s.coverage.byteRange.join(' ')}] of revision ${s.coverage.revision}${s.coverage.coversWholeFile ? ' (whole file)' : s.coverage.coversWholeRevision ? ' (whole revision; later revisions follow)' : ' (NOT the whole revision)'}`);
   } else if (s.coverage.dataSize !== undefined) L.push(`      covers: detached data of ${s.coverage.dataSize} bytes`);
-  for (const m of s.modifications) L.push(`      ${m.allowed ? 'allowed' : 'NOT ALLOWED'}: ${m.kind}${m.object ? ` ${m.object}` : ''} in revision ${m.revision} — ${m.description}`);
+  for (const m of s.modifications) L.push(`      ${m.allowed ? (m.warning ? 'allowed (warning)' : 'allowed') : 'NOT ALLOWED'}: ${m.kind}${m.object ? ` ${m.object}` : ''} in revision ${m.revision} — ${m.description}`);
   for (const r of s.revocation) L.push(`      revocation: ${r.certificate}: ${r.status} (${r.source})${r.revokedAt ? ` revoked ${r.revokedAt}` : ''}`);
   for (const c of s.checks.filter((c) => c.status === 'warning')) L.push(`      warning: ${c.message}`);
   return L;

@@ -31,7 +31,7 @@ export const appearanceRule: Rule = {
     for (const n of owned) {
       const c = ctx.open(n);
       if (!c || c.status !== 'changed') continue;
-      const users = [...ctx.referrers(n)].filter((r) => !owned.has(r));
+      const users = [...ctx.referrers(n), ...ctx.referrers(n, ctx.k)].filter((r) => !owned.has(r));
       if (users.length === 0) {
         ctx.report({ kind: 'appearance-updated', object: c.ref, allowed: true, rule: this.name, level: 'FORM_FILLING', description: `appearance object ${c.ref} of a filled field redefined` }, n);
       } else {

@@ -34,11 +34,12 @@ export class RevisionContext {
   private _fieldsNew?: FieldNode[];
   private _pagesOld?: { ref?: PdfRef; dict: PdfDict }[];
   private _pagesNew?: { ref?: PdfRef; dict: PdfDict }[];
-  private _refIndex?: Map<number, Set<number>>;
+  private readonly _refIndex = new Map<number, Map<number, Set<number>>>();
   /** Widgets (object numbers) whose appearance may legitimately change in this revision. */
   readonly appearanceOwners = new Set<number>();
   /** Fields (by name) filled or signed in this revision. */
   readonly touchedFields = new Set<string>();
+  private readonly _roles = new Map<number, Map<number, Set<string>> | 'TOO_LARGE'>();
 
   constructor(readonly doc: PdfHistory, readonly k: number, changes: ObjectChange[], readonly policy: RevisionPolicy) {
     this.prev = k - 1;
@@ -106,13 +107,35 @@ export class RevisionContext {
     return out;
   }
 
+  /** Roles of object `num` in revision `rev` (prev or k), or 'UNKNOWN' when the graph is too large to label. */
+  rolesOf(num: number, rev: number): Set<string> | 'UNKNOWN' {
+    let r = this._roles.get(rev);
+    if (!r) this._roles.set(rev, (r = buildRoles(this.doc, rev)));
+    if (r === 'TOO_LARGE') return 'UNKNOWN';
+    return r.get(num) ?? new Set();
+  }
+
+  /**
+   * True when every role object `num` has — in the signed (previous) revision and in this one — is among
+   * `allowed`: a permissive rule may then explain its change. An object that also serves as page content,
+   * page-tree node, form, name tree, optional-content configuration, attachment... cannot be re-labelled.
+   */
+  onlyRoles(num: number, allowed: readonly string[]): boolean {
+    for (const rev of [this.prev, this.k]) {
+      const roles = this.rolesOf(num, rev);
+      if (roles === 'UNKNOWN') return false;
+      for (const r of roles) if (!allowed.includes(r)) return false;
+    }
+    return true;
+  }
+
   /** Who refers to object `num` in the previous revision (built once, lazily). */
-  referrers(num: number): Set<number> {
-    if (!this._refIndex) {
+  referrers(num: number, rev = this.prev): Set<number> {
+    if (!this._refIndex.has(rev)) {
       const idx = new Map<number, Set<number>>();
-      const nums = this.doc.objectNumbers(this.prev).slice(0, 200000);
+      const nums = this.doc.objectNumbers(rev).slice(0, 200000);
       for (const n of nums) {
-        const v = this.doc.get(n, this.prev);
+        const v = this.doc.get(n, rev);
         const stack: PdfObject[] = v === undefined ? [] : [v];
         let steps = 0;
         while (stack.length && steps++ < 100000) {
@@ -126,16 +149,60 @@ export class RevisionContext {
           else if (x instanceof PdfStream) stack.push(...x.dict.map.values());
         }
       }
-      const t = this.doc.trailer(this.prev);
+      const t = this.doc.trailer(rev);
       for (const x of t.map.values()) if (x instanceof PdfRef) {
         let s = idx.get(x.num);
         if (!s) idx.set(x.num, (s = new Set()));
         s.add(-1);
       }
-      this._refIndex = idx;
+      this._refIndex.set(rev, idx);
     }
-    return this._refIndex.get(num) ?? new Set();
+    return this._refIndex.get(rev)!.get(num) ?? new Set();
   }
+}
+
+export interface RoleIndex {
+  /** The roles (root entries: 'Catalog/Pages', 'Catalog/DSS', 'Trailer/Info', ...) through which `num` is reachable in `rev`. */
+  rolesOf(num: number, rev: number): Set<string> | 'UNKNOWN';
+}
+
+/** Maximum objects visited when labelling the object graph of one revision with roles. */
+const ROLE_WALK_LIMIT = 400_000;
+
+/**
+ * Labels every object reachable from the catalog and the trailer with the root entry it is reached from
+ * (every referrer counts: an object reached from /Pages and from /DSS has both roles).
+ */
+export function buildRoles(doc: PdfHistory, rev: number): Map<number, Set<string>> | 'TOO_LARGE' {
+  const roles = new Map<number, Set<string>>();
+  const roots: [string, PdfObject | undefined][] = [];
+  const trailer = doc.trailer(rev);
+  // Of the trailer only /Info and /Encrypt mean something to viewers (other keys are producers' bookkeeping).
+  for (const k of ['Info', 'Encrypt']) if (trailer.has(k)) roots.push([`Trailer/${k}`, trailer.get(k)]);
+  const root = trailer.get('Root');
+  const cat = doc.catalog(rev);
+  if (cat) for (const [k, v] of cat.map) roots.push([`Catalog/${k}`, v]);
+  if (root instanceof PdfRef) roles.set(root.num, new Set(['Catalog']));
+  let steps = 0;
+  for (const [label, start] of roots) {
+    const stack: PdfObject[] = start === undefined ? [] : [start];
+    while (stack.length) {
+      if (++steps > ROLE_WALK_LIMIT) return 'TOO_LARGE';
+      const v = stack.pop()!;
+      if (v instanceof PdfRef) {
+        let set = roles.get(v.num);
+        if (set?.has(label)) continue;
+        if (!set) roles.set(v.num, (set = new Set()));
+        set.add(label);
+        if (root instanceof PdfRef && v.num === root.num) continue;
+        const o = doc.get(v, rev);
+        if (o !== undefined && o !== null) stack.push(o);
+      } else if (v instanceof PdfArray) for (const x of v.items) stack.push(x);
+      else if (v instanceof PdfDict) for (const x of v.map.values()) stack.push(x);
+      else if (v instanceof PdfStream) for (const x of v.dict.map.values()) stack.push(x);
+    }
+  }
+  return roles;
 }
 
 export function refNum(o: PdfObject | undefined): number | undefined {

@@ -48,6 +48,23 @@ export const pageRule: Rule = {
         ctx.report({ kind: 'page-order-changed', object: 'page tree', allowed: false, rule: this.name, level: 'OTHER', description: 'pages reordered after signing' }, ...tree);
       }
     }
+    // Content streams and resources of the signed pages (resources shared between pages are walked once).
+    // Judged before any annotation rule: an object that is page content and also an annotation's
+    // appearance is judged as page content.
+    const seenResources = new Set<number>();
+    po.forEach((p, i) => {
+      const contents = p.dict.get('Contents');
+      const cn = refNum(contents);
+      const streams = [cn, ...ctx.doc.array(contents, ctx.prev).map(refNum)];
+      for (const s of streams) {
+        const c = ctx.open(s);
+        if (c) ctx.report({ kind: 'page-content-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `content stream ${c.ref} of page ${i + 1} ${c.status === 'deleted' ? 'deleted' : 'rewritten'} after signing` }, s);
+      }
+      for (const r of resourceWalk(ctx, p.dict.get('Resources'), seenResources)) {
+        const c = ctx.open(r);
+        if (c) ctx.report({ kind: 'resource-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `resource ${c.ref} used by page ${i + 1} (${describe(ctx, c.old)}) ${c.status === 'deleted' ? 'deleted' : 'redefined'} after signing` }, r);
+      }
+    });
     const oldAnnotNums = new Map<number, number>();
     po.forEach((p, i) => {
       for (const a of annotRefs(ctx, p.dict, ctx.prev)) oldAnnotNums.set(a.num, i);
@@ -80,7 +97,8 @@ export const pageRule: Rule = {
         if (st === 'Widget') {
           ctx.report({ kind: 'widget-added', object: a.toString(), allowed: false, rule: this.name, level: 'OTHER', description: `widget annotation ${a} added on page ${i + 1} without a form field being signed or filled` }, a.num);
         } else {
-          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}` }, a.num, ...[...ctx.reachable(ad?.get('AP'), ctx.k, 2000)].filter((n) => ctx.changes.get(n)?.status === 'added'));
+          const action = st === 'Link' || ad?.has('A') || ad?.has('AA');
+          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, ...(action ? { warning: true } : {}), rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}${action ? ' (a link or action: it can take the reader elsewhere)' : ''}` }, a.num, ...[...ctx.reachable(ad?.get('AP'), ctx.k, 2000)].filter((n) => ctx.changes.get(n)?.status === 'added'));
         }
       }
       for (const a of annotsOld) {
@@ -107,21 +125,6 @@ export const pageRule: Rule = {
         if (c) ctx.report({ kind: 'annotation-modified', object: c.ref, allowed: true, rule: this.name, level: 'ANNOTATIONS', description: `appearance ${c.ref} of annotation ${num} 0 R on page ${pi + 1} redefined` }, n);
       }
     }
-    // Content streams and resources of the signed pages (resources shared between pages are walked once).
-    const seenResources = new Set<number>();
-    po.forEach((p, i) => {
-      const contents = p.dict.get('Contents');
-      const cn = refNum(contents);
-      const streams = [cn, ...ctx.doc.array(contents, ctx.prev).map(refNum)];
-      for (const s of streams) {
-        const c = ctx.open(s);
-        if (c) ctx.report({ kind: 'page-content-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `content stream ${c.ref} of page ${i + 1} ${c.status === 'deleted' ? 'deleted' : 'rewritten'} after signing` }, s);
-      }
-      for (const r of resourceWalk(ctx, p.dict.get('Resources'), seenResources)) {
-        const c = ctx.open(r);
-        if (c) ctx.report({ kind: 'resource-changed', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `resource ${c.ref} used by page ${i + 1} (${describe(ctx, c.old)}) ${c.status === 'deleted' ? 'deleted' : 'redefined'} after signing` }, r);
-      }
-    });
   },
 };
 
