@@ -132,6 +132,19 @@ export class PdfHistory {
     this.findings.push(where === undefined ? { code, severity, message } : { code, severity, message, where });
   }
 
+  private endstreamMemo: { from: number; at: number }[] = [];
+  /**
+   * First `endstream` at or after `from`, memoised: a hostile file with many streams whose /Length is wrong
+   * costs one pass over the file, not one pass per stream.
+   */
+  private findEndstream(from: number): number {
+    for (const m of this.endstreamMemo) if (from >= m.from && (m.at < 0 || from <= m.at)) return m.at;
+    const at = findInSource(this.src, 'endstream', from);
+    this.endstreamMemo.push({ from, at });
+    if (this.endstreamMemo.length > 64) this.endstreamMemo.shift();
+    return at;
+  }
+
   /** Bytes [start, end) of the file (a view or a copy; never modify it). */
   bytes(start: number, end: number): Uint8Array {
     return this.src.read(start, Math.max(0, end - start));
@@ -157,8 +170,9 @@ export class PdfHistory {
       },
       loadRaw: (s) => this.src.read(s.dataStart, s.dataLength),
       decoder: (s, max) => this.streamData(s, max),
+      findEndstream: src === this.src ? (from) => this.findEndstream(from) : undefined,
       onFinding: (code, message, offset) => {
-        if (code === 'MISSING_VALUE' && this.parsingKey) this.ambiguousSyntax.add(this.parsingKey);
+        if ((code === 'MISSING_VALUE' || code === 'BAD_NAME_ESCAPE') && this.parsingKey) this.ambiguousSyntax.add(this.parsingKey);
         this.finding(code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'INVALID_TOKEN', 'warning', `${message}${num !== undefined ? ` in object ${num}` : ''}`, src === this.src ? `offset ${offset}` : num !== undefined ? `${num} 0 R` : undefined);
       },
     }, this.limits);

@@ -30,6 +30,8 @@ export interface ParserHooks {
   resolveLength?: (ref: PdfRef) => number | undefined;
   decoder?: StreamDecoder;
   loadRaw?: (s: PdfStream) => Uint8Array;
+  /** Finds the first `endstream` at or after `from` (-1: none); lets a document memoise searches. */
+  findEndstream?: (from: number) => number;
   /** Tolerant mode: called for syntax that viewers read in different ways (the value is still parsed or refused). */
   onFinding?: (code: string, message: string, offset: number) => void;
 }
@@ -241,6 +243,7 @@ export class Parser {
           this.pos += 2;
           continue;
         }
+        this.hooks.onFinding?.('BAD_NAME_ESCAPE', "'#' in a name not followed by two hex digits", this.pos - 1);
       }
       s += String.fromCharCode(d);
       if (s.length > 65535) throw new PdfError('PDF_LIMIT_EXCEEDED', 'name too long', start);
@@ -401,6 +404,14 @@ export class Parser {
   }
 
   private searchEndstream(from: number): number {
+    if (this.hooks.findEndstream) {
+      const at = this.hooks.findEndstream(from);
+      if (at < 0) throw new PdfError('PDF_TRUNCATED', 'stream without endstream', from);
+      let end = at;
+      if (end > from && this.byte(end - 1) === 0x0a) end--;
+      if (end > from && this.byte(end - 1) === 0x0d) end--;
+      return end - from;
+    }
     const want = new TextEncoder().encode('endstream');
     const CH = 1 << 20;
     for (let off = from; off < this.src.size; off += CH - want.length) {

@@ -30,7 +30,9 @@ async function readRanges(input: Uint8Array | string, br: number[]): Promise<Uin
   const parts: [number, number][] = [];
   for (let i = 0; i + 1 < br.length; i += 2) parts.push([br[i]!, br[i + 1]!]);
   const total = parts.reduce((a, [, l]) => a + l, 0);
-  if (total > 1024 * 1024 * 1024) throw new Error('signed range too large to read into memory');
+  // Only SignerInfos without signed attributes need the bytes themselves; a hostile ByteRange must not make
+  // the verifier hold a whole large file in memory.
+  if (total > 64 * 1024 * 1024) throw new Error(`signed range of ${total} bytes is too large to read into memory (signatures without signed attributes are limited to 64 MiB)`);
   const out = new Uint8Array(total);
   let pos = 0;
   if (typeof input !== 'string') {

@@ -33,7 +33,7 @@ export const appearanceRule: Rule = {
       if (!c || c.status !== 'changed') continue;
       const users = [...ctx.referrers(n), ...ctx.referrers(n, ctx.k)].filter((r) => !owned.has(r));
       if (users.length === 0) {
-        ctx.report({ kind: 'appearance-updated', object: c.ref, allowed: true, rule: this.name, level: 'FORM_FILLING', description: `appearance object ${c.ref} of a filled field redefined` }, n);
+        ctx.report({ kind: 'appearance-updated', object: c.ref, allowed: true, warning: true, rule: this.name, level: 'FORM_FILLING', description: `appearance object ${c.ref} of a filled field redefined` }, n);
       } else {
         ctx.report({ kind: 'appearance-overridden', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `appearance object ${c.ref} redefined although it is also used by ${users.slice(0, 5).map((u) => (u < 0 ? 'the trailer' : `${u} 0 R`)).join(', ')}` }, n);
       }
