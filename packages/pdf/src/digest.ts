@@ -1,6 +1,7 @@
 /** The one streamed ByteRange digest: hashes the bytes a /ByteRange designates, window by window. */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { PdfError } from './errors.js';
 import type { ByteSource } from './source.js';
 
 /** Node algorithm names of the digests a signed byte range may use. */
@@ -65,4 +66,46 @@ export async function digestByteRange(input: Uint8Array | string | ByteSource, b
     closeSync(fd);
   }
   return new Uint8Array(h.digest());
+}
+
+/**
+ * The bytes a ByteRange designates, concatenated (only for signatures that sign the data itself, i.e. without
+ * signed attributes). Refused, before anything is allocated, when they exceed `maxBytes`.
+ */
+export async function readByteRange(input: Uint8Array | string | ByteSource, byteRange: readonly number[], maxBytes: number): Promise<Uint8Array> {
+  const size = input instanceof Uint8Array ? input.length : typeof input === 'string' ? statSync(input).size : input.size;
+  const spans = byteRangeSpans(byteRange, size);
+  const total = spans.reduce((a, [s, e]) => a + e - s, 0);
+  if (total > maxBytes) throw new PdfError('PDF_LIMIT_EXCEEDED', `signed range of ${total} bytes exceeds ${maxBytes} bytes`);
+  const out = new Uint8Array(total);
+  let pos = 0;
+  if (input instanceof Uint8Array) {
+    for (const [s, e] of spans) {
+      out.set(input.subarray(s, e), pos);
+      pos += e - s;
+    }
+    return out;
+  }
+  if (typeof input !== 'string') {
+    for (const [s, e] of spans) {
+      out.set(input.read(s, e - s), pos);
+      pos += e - s;
+    }
+    return out;
+  }
+  const fd = openSync(input, 'r');
+  try {
+    for (const [s, e] of spans) {
+      let p = s;
+      while (p < e) {
+        const n = readSync(fd, out, pos, e - p, p);
+        if (n <= 0) break;
+        p += n;
+        pos += n;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }

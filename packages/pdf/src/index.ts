@@ -25,5 +25,5 @@ export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './
 export { StandardSecurityHandler, encryptForWrite, isSignatureDict } from './crypt.js';
 export { PdfHistory, RevisionView, DEFAULT_BUDGETS, type HistoryBudgets, type HistoryEntry, type HistoryRevision, type PdfFinding } from './history.js';
 export { deepEqual, showObject, duplicateKeys } from './compare.js';
-export { digestByteRange, byteRangeSpans } from './digest.js';
+export { digestByteRange, byteRangeSpans, readByteRange } from './digest.js';
 export { findInSource, lastInSource, byteAt } from './search.js';

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readByteRange } from '@kyso/pdf';
 import { basename } from 'node:path';
 import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';
 import { buildCertContext } from './context.js';
@@ -25,33 +25,10 @@ function defaultAnalyzer(): Promise<PdfAnalyzer> {
   return analyzer;
 }
 
-/** Reads the bytes a ByteRange designates (only needed for SignerInfos without signed attributes). */
-async function readRanges(input: Uint8Array | string, br: number[]): Promise<Uint8Array> {
-  const parts: [number, number][] = [];
-  for (let i = 0; i + 1 < br.length; i += 2) parts.push([br[i]!, br[i + 1]!]);
-  const total = parts.reduce((a, [, l]) => a + l, 0);
-  // Only SignerInfos without signed attributes need the bytes themselves; a hostile ByteRange must not make
-  // the verifier hold a whole large file in memory.
-  if (total > 64 * 1024 * 1024) throw new Error(`signed range of ${total} bytes is too large to read into memory (signatures without signed attributes are limited to 64 MiB)`);
-  const out = new Uint8Array(total);
-  let pos = 0;
-  if (typeof input !== 'string') {
-    for (const [o, l] of parts) {
-      out.set(input.subarray(o, o + l), pos);
-      pos += l;
-    }
-    return out;
-  }
-  const fh = await open(input, 'r');
-  try {
-    for (const [o, l] of parts) {
-      await fh.read(out, pos, l, o);
-      pos += l;
-    }
-  } finally {
-    await fh.close();
-  }
-  return out;
+/** Reads the bytes a ByteRange designates (only needed for SignerInfos without signed attributes); a hostile
+ *  ByteRange must not make the verifier hold a large file in memory: refused beyond 64 MiB. */
+function readRanges(input: Uint8Array | string, br: number[]): Promise<Uint8Array> {
+  return readByteRange(input, br, 64 * 1024 * 1024);
 }
 
 function jobFor(sig: PdfSignatureInfo, input: Uint8Array | string): SignatureJob {
