@@ -51,9 +51,9 @@ export interface HistoryBudgets {
   maxStreamBytes: number;
   /** Total decoded bytes over the whole file. Default 256 MiB. */
   maxDecodedTotal: number;
-  /** Cross-reference entries over all sections. Default 1 000 000. */
+  /** Cross-reference entries over all sections. Default 400 000. */
   maxObjects: number;
-  /** Object parses (work budget). Default 2 000 000. */
+  /** Object parses (work budget). Default 500 000. */
   maxParses: number;
   /** Cross-reference sections followed. Default 4096. */
   maxSections: number;
@@ -63,8 +63,8 @@ export const DEFAULT_BUDGETS: HistoryBudgets = {
   maxStringBytes: 8 * 1024 * 1024,
   maxStreamBytes: 64 * 1024 * 1024,
   maxDecodedTotal: 256 * 1024 * 1024,
-  maxObjects: 1_000_000,
-  maxParses: 2_000_000,
+  maxObjects: 400_000,
+  maxParses: 500_000,
   maxSections: 4096,
 };
 
@@ -76,6 +76,8 @@ interface Section {
 }
 
 const MAX_OBJECT_NUMBER = 10_000_000;
+const FREE0: HistoryEntry = Object.freeze({ type: 'f', gen: 0 }) as HistoryEntry;
+const MAX_CACHED = 100_000;
 
 class BudgetError extends Error {}
 
@@ -230,8 +232,12 @@ export class PdfHistory {
     groups.reverse();
     let lastEnd = -1;
     groups.forEach((g, i) => {
-      const entries = new Map<number, HistoryEntry>();
-      for (const sec of [...g].reverse()) for (const [k, v] of sec.entries) entries.set(k, v);
+      let entries: Map<number, HistoryEntry>;
+      if (g.length === 1) entries = g[0]!.entries;
+      else {
+        entries = new Map<number, HistoryEntry>();
+        for (const sec of [...g].reverse()) for (const [k, v] of sec.entries) entries.set(k, v);
+      }
       let end = -1;
       for (const sec of g) end = Math.max(end, this.revisionEnd(sec.parseEnd));
       if (end <= lastEnd) {
@@ -332,7 +338,37 @@ export class PdfHistory {
       return n === 0 ? -1 : v;
     };
     for (let k = 0; k < count; k++) {
+      // Fast path: the fixed form "oooooooooo ggggg n" read straight from the buffer.
       ws();
+      let j = i - bufStart;
+      if (j + 20 > buf.length) {
+        buf = this.src.read(i, CH);
+        bufStart = i;
+        j = 0;
+      }
+      if (j + 20 <= buf.length && buf[j + 10] === 0x20 && buf[j + 16] === 0x20 && (buf[j + 17] === 0x6e || buf[j + 17] === 0x66)) {
+        let o = 0;
+        let g = 0;
+        let ok = true;
+        for (let q = 0; q < 10; q++) {
+          const c = buf[j + q]! - 0x30;
+          if (c < 0 || c > 9) ok = false;
+          o = o * 10 + c;
+        }
+        for (let q = 11; q < 16; q++) {
+          const c = buf[j + q]! - 0x30;
+          if (c < 0 || c > 9) ok = false;
+          g = g * 10 + c;
+        }
+        if (ok) {
+          const num = start + k;
+          const e: HistoryEntry = buf[j + 17] === 0x6e ? { type: 'n', offset: o, gen: g } : g === 0 ? FREE0 : { type: 'f', gen: g };
+          if (entries.has(num)) this.duplicateEntry(num, entries.get(num)!, e, off);
+          else entries.set(num, e);
+          i += 18;
+          continue;
+        }
+      }
       const o = digits();
       ws();
       const g = digits();
@@ -475,13 +511,49 @@ export class PdfHistory {
     return idx;
   }
 
+  private defsIndex: Map<number, number[]> | undefined;
+  private inStreams: Map<number, number[]> | undefined;
+
+  /** Object number -> revisions (ascending) that have an entry for it; object stream -> objects said to be in it. */
+  private indexes(): { defs: Map<number, number[]>; inStreams: Map<number, number[]> } {
+    if (!this.defsIndex || !this.inStreams) {
+      const defs = new Map<number, number[]>();
+      const inStreams = new Map<number, number[]>();
+      this.revisions.forEach((r, i) => {
+        for (const [n, e] of r.entries) {
+          let l = defs.get(n);
+          if (!l) defs.set(n, (l = []));
+          l.push(i);
+          if (e.type === 'c') {
+            let s = inStreams.get(e.stm);
+            if (!s) inStreams.set(e.stm, (s = []));
+            s.push(n);
+          }
+        }
+      });
+      this.defsIndex = defs;
+      this.inStreams = inStreams;
+    }
+    return { defs: this.defsIndex, inStreams: this.inStreams };
+  }
+
   /** The xref entry of object `num` as of revision `rev`, with the revision that defined it. */
   entry(num: number, rev = this.revisions.length - 1): { entry: HistoryEntry; rev: number } | undefined {
-    for (let r = Math.min(rev, this.revisions.length - 1); r >= 0; r--) {
-      const e = this.revisions[r]!.entries.get(num);
-      if (e) return { entry: e, rev: r };
+    const list = this.indexes().defs.get(num);
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! <= rev) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
-    return undefined;
+    if (best < 0) return undefined;
+    const r = list[best]!;
+    return { entry: this.revisions[r]!.entries.get(num)!, rev: r };
   }
 
   /** The revision a file offset belongs to (first revision whose end is beyond it), or -1. */
@@ -533,6 +605,8 @@ export class PdfHistory {
       this.parsingKey = outer;
     }
     if (v === undefined) this.invalidObjects.add(key);
+    // Bounded memory: parsed objects are cached up to a limit, the oldest dropped first (re-parsed if needed).
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, v);
     return v;
   }
@@ -708,9 +782,10 @@ export class PdfHistory {
     const out = new Set<number>();
     for (let r = from + 1; r <= to && r < this.revisions.length; r++) for (const n of this.revisions[r]!.entries.keys()) out.add(n);
     if (out.size === 0) return out;
-    for (let r = Math.min(to, this.revisions.length - 1); r >= 0; r--) {
-      for (const [n, e] of this.revisions[r]!.entries) {
-        if (e.type === 'c' && out.has(e.stm) && !out.has(n) && this.definitionKey(n, to) !== this.definitionKey(n, from)) out.add(n);
+    const { inStreams } = this.indexes();
+    for (const stm of [...out]) {
+      for (const n of inStreams.get(stm) ?? []) {
+        if (!out.has(n) && this.definitionKey(n, to) !== this.definitionKey(n, from)) out.add(n);
       }
     }
     return out;

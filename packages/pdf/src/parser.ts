@@ -48,6 +48,8 @@ export class Parser {
   private buf: Uint8Array = new Uint8Array(0);
   private bufStart = 0;
   private peeked: Token | null = null;
+  /** Bytes read per refill: small first (most objects are short), doubling up to WINDOW. */
+  private window = 4096;
 
   constructor(
     readonly src: ByteSource,
@@ -64,8 +66,9 @@ export class Parser {
     const i = p - this.bufStart;
     if (i >= 0 && i < this.buf.length) return this.buf[i]!;
     if (p < 0 || p >= this.src.size) return -1;
-    const start = Math.max(0, p - 1024);
-    this.buf = this.src.read(start, WINDOW);
+    const start = Math.max(0, p - 256);
+    this.buf = this.src.read(start, this.window);
+    if (this.window < WINDOW) this.window *= 2;
     this.bufStart = start;
     return this.buf[p - start] ?? -1;
   }

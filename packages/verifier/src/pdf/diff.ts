@@ -37,11 +37,17 @@ export function streamBytesEqual(doc: PdfHistory, a: PdfStream, b: PdfStream): b
  * redefined (viewers resolve them through the newest xref). Identical redefinitions, and redefinitions with
  * the same meaning (references resolved on both sides), are not changes.
  */
-export function revisionChanges(doc: PdfHistory, k: number): ObjectChange[] {
+export function revisionChanges(doc: PdfHistory, k: number, deadline = Infinity): ObjectChange[] {
   const out: ObjectChange[] = [];
   if (!doc.revisions[k]) return out;
-  const touched = [...doc.touchedBetween(k - 1, k)].sort((a, b) => a - b);
+  const touchedSet = doc.touchedBetween(k - 1, k);
+  // Checked before anything is parsed: an update that redefines more objects than this is not judged.
+  if (touchedSet.size > MAX_TOUCHED) throw new AnalysisBudgetError(`revision ${k} redefines ${touchedSet.size} objects (more than ${MAX_TOUCHED} are not analysed)`);
+  const touched = [...touchedSet].sort((a, b) => a - b);
+  let meaningBudget = 200_000;
+  let i = 0;
   for (const num of touched) {
+    if ((++i & 1023) === 0 && Date.now() > deadline) throw new AnalysisBudgetError(`time budget exhausted while comparing revision ${k} (${touched.length} objects touched)`);
     if (num === 0) continue;
     if (doc.definitionKey(num, k) === doc.definitionKey(num, k - 1)) continue;
     const found = doc.entry(num, k);
@@ -68,7 +74,11 @@ export function revisionChanges(doc: PdfHistory, k: number): ObjectChange[] {
     const old = doc.get(num, k - 1);
     if (old === undefined && now === undefined && !invalid) continue;
     const dups = duplicateKeys(now);
-    if (!invalid && dups.length === 0 && (deepEqual(old, now, (a, b) => streamBytesEqual(doc, a, b)) || sameMeaning(doc, old, k - 1, now, k))) continue;
+    if (!invalid && dups.length === 0 && deepEqual(old, now, (a, b) => streamBytesEqual(doc, a, b))) continue;
+    if (!invalid && dups.length === 0 && meaningBudget > 0) {
+      meaningBudget -= 5000;
+      if (sameMeaning(doc, old, k - 1, now, k)) continue;
+    }
     const c: ObjectChange = { num, ref, status: 'changed' };
     if (dups.length) c.ambiguous = [...new Set(dups)];
     if (invalid) c.invalid = true;
@@ -77,6 +87,14 @@ export function revisionChanges(doc: PdfHistory, k: number): ObjectChange[] {
     out.push(c);
   }
   return out;
+}
+
+/** Objects one revision may redefine and still be analysed. */
+export const MAX_TOUCHED = 50_000;
+
+/** The analysis ran out of its time or work budget: what is left is not judged (and so not allowed). */
+export class AnalysisBudgetError extends Error {
+  override name = 'AnalysisBudgetError';
 }
 
 /**

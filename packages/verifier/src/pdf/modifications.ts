@@ -4,7 +4,7 @@
  */
 import type { Finding, ModificationLevel, PdfSignatureInfo } from './types.js';
 import type { PdfHistory } from '@kyso/pdf';
-import { revisionChanges } from './diff.js';
+import { AnalysisBudgetError, revisionChanges } from './diff.js';
 import { RULES, RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './rules/index.js';
 
 const MAX_FOR_DOCMDP: Record<1 | 2 | 3, ModificationLevel> = { 1: 'LTA_UPDATES', 2: 'FORM_FILLING', 3: 'ANNOTATIONS' };
@@ -45,7 +45,7 @@ export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], find
     }
     try {
       const policy = policyFor(sigs, k);
-      const ctx = new RevisionContext(doc, k, revisionChanges(doc, k), policy);
+      const ctx = new RevisionContext(doc, k, revisionChanges(doc, k, deadline), policy, deadline);
       for (const r of rules) r.apply(ctx);
       for (const m of ctx.mods) {
         if (m.allowed && policy.docMdp !== undefined && LEVELS.indexOf(m.level) > LEVELS.indexOf(MAX_FOR_DOCMDP[policy.docMdp])) {
@@ -55,6 +55,11 @@ export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], find
         mods.push(m);
       }
     } catch (e) {
+      if (e instanceof AnalysisBudgetError) {
+        findings.push({ code: 'ANALYSIS_BUDGET_EXCEEDED', severity: 'error', message: `modification analysis of revision ${k} stopped: ${e.message}`, where: `revision ${k}` });
+        mods.push({ revision: k, kind: 'analysis-incomplete', allowed: false, rule: 'analysis', level: 'OTHER', description: `modification analysis of revision ${k} stopped: ${e.message}` });
+        continue;
+      }
       findings.push({ code: 'MODIFICATION_ANALYSIS_FAILED', severity: 'error', message: `modification analysis of revision ${k} failed: ${(e as Error).message}`, where: `revision ${k}` });
       mods.push({ revision: k, kind: 'analysis-failed', allowed: false, rule: 'analysis', level: 'OTHER', description: `revision ${k} could not be analysed: ${(e as Error).message}` });
     }

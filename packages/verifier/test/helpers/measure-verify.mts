@@ -10,11 +10,14 @@ const file = process.argv[2]!;
 await verifyPdf(new Uint8Array(0), { offline: true, revocationRequired: false }).catch(() => undefined);
 const rssBefore = process.memoryUsage().rss;
 const t = performance.now();
+const cpu0 = process.cpuUsage();
 const r = await verifyPdf(file, { offline: true, revocationRequired: false });
 const ms = performance.now() - t;
+const cpu = process.cpuUsage(cpu0);
 const peak = process.resourceUsage().maxRSS * 1024;
 console.log(JSON.stringify({
   ms: Math.round(ms),
+  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   rssBeforeMB: Math.round(rssBefore / 1048576),
   peakRssMB: Math.round(peak / 1048576),
   growthMB: Math.round((peak - rssBefore) / 1048576),

@@ -7,7 +7,7 @@ import type { PdfHistory } from '@kyso/pdf';
 import type { ObjectChange } from '../diff.js';
 import { FieldNode, listFields, listPages } from '../fields.js';
 import { PdfArray, PdfDict, type PdfObject, PdfRef, PdfStream, deepEqual } from '@kyso/pdf';
-import { streamBytesEqual } from '../diff.js';
+import { AnalysisBudgetError, streamBytesEqual } from '../diff.js';
 
 /** What earlier signatures impose on revision k. */
 export interface RevisionPolicy {
@@ -41,7 +41,9 @@ export class RevisionContext {
   readonly touchedFields = new Set<string>();
   private readonly _roles = new Map<number, Map<number, Set<string>> | 'TOO_LARGE'>();
 
-  constructor(readonly doc: PdfHistory, readonly k: number, changes: ObjectChange[], readonly policy: RevisionPolicy) {
+  private ticks = 0;
+
+  constructor(readonly doc: PdfHistory, readonly k: number, changes: ObjectChange[], readonly policy: RevisionPolicy, readonly deadline = Infinity) {
     this.prev = k - 1;
     for (const c of changes) this.changes.set(c.num, c);
   }
@@ -94,6 +96,7 @@ export class RevisionContext {
     const stack: { v: PdfObject | undefined; d: number }[] = [{ v: o, d: 0 }];
     let steps = 0;
     while (stack.length && out.size < limit && steps++ < limit * 20) {
+      this.tick();
       const { v, d } = stack.pop()!;
       if (d > maxDepth) continue;
       if (v instanceof PdfRef) {
@@ -107,10 +110,15 @@ export class RevisionContext {
     return out;
   }
 
+  /** Long loops call this: past the deadline the analysis stops (AnalysisBudgetError). */
+  tick(): void {
+    if ((++this.ticks & 1023) === 0 && Date.now() > this.deadline) throw new AnalysisBudgetError(`time budget exhausted in revision ${this.k}`);
+  }
+
   /** Roles of object `num` in revision `rev` (prev or k), or 'UNKNOWN' when the graph is too large to label. */
   rolesOf(num: number, rev: number): Set<string> | 'UNKNOWN' {
     let r = this._roles.get(rev);
-    if (!r) this._roles.set(rev, (r = buildRoles(this.doc, rev)));
+    if (!r) this._roles.set(rev, (r = buildRoles(this.doc, rev, () => this.tick())));
     if (r === 'TOO_LARGE') return 'UNKNOWN';
     return r.get(num) ?? new Set();
   }
@@ -135,6 +143,7 @@ export class RevisionContext {
       const idx = new Map<number, Set<number>>();
       const nums = this.doc.objectNumbers(rev).slice(0, 200000);
       for (const n of nums) {
+        this.tick();
         const v = this.doc.get(n, rev);
         const stack: PdfObject[] = v === undefined ? [] : [v];
         let steps = 0;
@@ -173,7 +182,7 @@ const ROLE_WALK_LIMIT = 400_000;
  * Labels every object reachable from the catalog and the trailer with the root entry it is reached from
  * (every referrer counts: an object reached from /Pages and from /DSS has both roles).
  */
-export function buildRoles(doc: PdfHistory, rev: number): Map<number, Set<string>> | 'TOO_LARGE' {
+export function buildRoles(doc: PdfHistory, rev: number, tick: () => void = () => undefined): Map<number, Set<string>> | 'TOO_LARGE' {
   const roles = new Map<number, Set<string>>();
   const roots: [string, PdfObject | undefined][] = [];
   const trailer = doc.trailer(rev);
@@ -188,6 +197,7 @@ export function buildRoles(doc: PdfHistory, rev: number): Map<number, Set<string
     const stack: PdfObject[] = start === undefined ? [] : [start];
     while (stack.length) {
       if (++steps > ROLE_WALK_LIMIT) return 'TOO_LARGE';
+      tick();
       const v = stack.pop()!;
       if (v instanceof PdfRef) {
         let set = roles.get(v.num);
