@@ -164,10 +164,17 @@ export class PdfHistory {
   readonly ambiguousSyntax = new Set<string>();
   private parsingKey: string | undefined;
 
+  /** Revision whose view is being parsed (an indirect /Length is resolved as of that revision). */
+  private parsingRev: number | undefined;
+  /** Indirect /Length objects used by cached stream definitions: key -> [length object number, its definition key]. */
+  private readonly lengthDeps = new Map<string, [number, string | undefined]>();
+
   private parser(src: ByteSource, pos: number, num?: number): Parser {
     return new Parser(src, pos, {
       resolveLength: (r) => {
-        const l = this.get(r);
+        const rev = this.parsingRev ?? this.revisions.length - 1;
+        if (this.parsingKey) this.lengthDeps.set(this.parsingKey, [r.num, this.definitionKey(r.num, rev)]);
+        const l = this.get(r, rev);
         return typeof l === 'number' ? l : undefined;
       },
       loadRaw: (s) => this.src.read(s.dataStart, s.dataLength),
@@ -588,7 +595,13 @@ export class PdfHistory {
     if (!found || found.entry.type === 'f') return undefined;
     const e = found.entry;
     const key = this.definitionKey(num, rev)!;
-    if (this.cache.has(key)) return this.cache.get(key);
+    if (this.cache.has(key)) {
+      // A stream whose /Length is an indirect object is only the same stream while that object is the same.
+      const dep = this.lengthDeps.get(key);
+      if (!dep || this.definitionKey(dep[0], rev) === dep[1]) return this.cache.get(key);
+      this.cache.delete(key);
+      this.invalidObjects.delete(key);
+    }
     if (this.resolving.has(key) || this.resolving.size > 64) return undefined;
     if (++this.parses > this.budgets.maxParses) {
       this.finding('ANALYSIS_BUDGET_EXCEEDED', 'error', 'too many objects to parse: analysis stopped');
@@ -597,12 +610,15 @@ export class PdfHistory {
     this.resolving.add(key);
     let v: PdfObject | undefined;
     const outer = this.parsingKey;
+    const outerRev = this.parsingRev;
     this.parsingKey = key;
+    this.parsingRev = rev;
     try {
       v = e.type === 'n' ? this.parseAt(num, e.offset) : this.fromObjStm(num, e.stm, e.idx, rev);
     } finally {
       this.resolving.delete(key);
       this.parsingKey = outer;
+      this.parsingRev = outerRev;
     }
     if (v === undefined) this.invalidObjects.add(key);
     // Bounded memory: parsed objects are cached up to a limit, the oldest dropped first (re-parsed if needed).

@@ -98,6 +98,15 @@ describe('PdfHistory (pdf)', () => {
     for (let i = 3; i < 203; i++) assert.equal(Buffer.from(h.rawData(h.get(i) as never)).toString('latin1'), `abc${i}`);
   });
 
+  it('an indirect /Length is resolved as of the revision viewed', () => {
+    const base = file({ 1: '<</Type /Catalog /Pages 2 0 R>>', 2: '<</Type /Pages /Kids [] /Count 0>>', 3: '<</Length 4 0 R>>\nstream\nBT (long text) Tj ET\nendstream', 4: '20' });
+    const upd = A.appendUpdate(base, new Map([[4, 5]]));
+    const h = PdfHistory.open(upd);
+    assert.equal(Buffer.from(h.rawData(h.get(3, 0) as never)).toString('latin1'), 'BT (long text) Tj ET');
+    assert.equal(Buffer.from(h.rawData(h.get(3, 1) as never)).toString('latin1'), 'BT (l');
+    assert.equal(Buffer.from(h.rawData(h.get(3, 0) as never)).toString('latin1'), 'BT (long text) Tj ET');
+  });
+
   it('digestByteRange streams the same digest from bytes, a path and a ByteSource; readByteRange is capped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kyso-hist-'));
     try {
