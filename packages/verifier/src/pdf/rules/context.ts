@@ -250,3 +250,19 @@ export function appearanceObjects(ctx: RevisionContext, widget: PdfDict, rev: nu
   }
   return out;
 }
+
+/**
+ * Whether viewers draw an annotation: not Hidden/NoView, not a popup, and either an appearance stream or a
+ * non-empty /Rect — an annotation without /AP is still drawn from its own properties (colour, border,
+ * /Contents) by poppler and MuPDF.
+ */
+export function annotationDrawn(doc: PdfHistory, d: PdfDict, rev: number): boolean {
+  const f = doc.resolve(d.get('F'), rev);
+  if (typeof f === 'number' && (f & 2 || f & 32)) return false;
+  if (d.getName('Subtype') === 'Popup') return false;
+  if (d.has('AP')) return true;
+  const r = doc.array(d.get('Rect'), rev);
+  if (r.length !== 4 || !r.every((x) => typeof x === 'number')) return false;
+  const [x1, y1, x2, y2] = r as number[];
+  return Math.abs(x2! - x1!) > 0 && Math.abs(y2! - y1!) > 0;
+}

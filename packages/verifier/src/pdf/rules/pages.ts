@@ -2,7 +2,7 @@
  * Pages: added/removed pages, page dictionaries, content streams and resources (fonts, XObjects...) of the
  * signed revision must not change. Annotations on pages are judged here too (ANNOTATIONS level).
  */
-import { Rule, RevisionContext, refNum } from './context.js';
+import { Rule, RevisionContext, annotationDrawn, refNum } from './context.js';
 import { PdfArray, PdfDict, PdfName, type PdfObject, PdfRef, PdfStream } from '@kyso/pdf';
 
 function annotRefs(ctx: RevisionContext, page: PdfDict, rev: number): PdfRef[] {
@@ -98,7 +98,8 @@ export const pageRule: Rule = {
           ctx.report({ kind: 'widget-added', object: a.toString(), allowed: false, rule: this.name, level: 'OTHER', description: `widget annotation ${a} added on page ${i + 1} without a form field being signed or filled` }, a.num);
         } else {
           const action = st === 'Link' || ad?.has('A') || ad?.has('AA');
-          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, ...(action ? { warning: true } : {}), rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}${action ? ' (a link or action: it can take the reader elsewhere)' : ''}` }, a.num, ...[...ctx.reachable(ad?.get('AP'), ctx.k, 2000)].filter((n) => ctx.changes.get(n)?.status === 'added'));
+          const drawn = ad !== undefined && annotationDrawn(ctx.doc, ad, ctx.k);
+          ctx.report({ kind: 'annotation-added', object: a.toString(), allowed: true, ...(action || drawn ? { warning: true } : {}), rule: this.name, level: 'ANNOTATIONS', description: `/${st} annotation added on page ${i + 1}${action ? ' (a link or action: it can take the reader elsewhere)' : ''}${drawn ? ' (drawn over the page)' : ''}` }, a.num, ...[...ctx.reachable(ad?.get('AP'), ctx.k, 2000)].filter((n) => ctx.changes.get(n)?.status === 'added'));
         }
       }
       for (const a of annotsOld) {
