@@ -60,6 +60,32 @@ describe('modification rules (verifier/pdf)', function () {
     assert.deepEqual(r.signatures[0]!.modifications.filter((m) => !m.allowed), []);
   });
 
+  it('an object with two roles cannot be re-labelled: metadata that is also an attachment, info that is also the page tree', async () => {
+    const { name, ref, dict, arr, str } = A;
+    const o = new Map<number, A.ObjBody>();
+    o.set(1, dict({ Type: name('Catalog'), Pages: ref(2), Metadata: ref(5), Names: dict({ EmbeddedFiles: dict({ Names: arr(str('data.xml'), ref(6)) }) }) }));
+    o.set(2, dict({ Type: name('Pages'), Kids: arr(ref(3)), Count: 1 }));
+    o.set(3, dict({ Type: name('Page'), Parent: ref(2), MediaBox: arr(0, 0, 200, 200), Contents: ref(4) }));
+    o.set(4, { dict: {}, data: '0 0 1 rg 10 10 100 100 re f\n' });
+    o.set(5, { dict: { Type: name('Metadata'), Subtype: name('XML') }, data: '<x:xmpmeta xmlns:x="adobe:ns:meta/"/>' });
+    o.set(6, dict({ Type: name('Filespec'), F: str('data.xml'), EF: dict({ F: ref(5) }) }));
+    const base = A.buildPdf(o, { Info: ref(2) });
+    const backend = await loadPemFiles({ keyPath: join(dir, 'k.pem'), certPath: join(dir, 'c.pem') });
+    const certified = await signPdfBytes(base, { backend, tmpDir: dir, fieldName: 'Certifier', certify: 1 });
+    assert.equal((await verifyPdf(certified, policy)).documentIndication, 'TOTAL_PASSED');
+    const h = PdfHistory.open(certified);
+    // The "metadata" stream is also the attached file: rewriting it changes the attachment.
+    const meta = A.appendAuto(certified, new Map([[5, { dict: { Type: name('Metadata'), Subtype: name('XML') }, data: '<x:xmpmeta xmlns:x="adobe:ns:meta/"><evil/></x:xmpmeta>' }]]));
+    const r1 = await verifyPdf(meta, policy);
+    assert.notEqual(r1.documentIndication, 'TOTAL_PASSED');
+    assert.ok(r1.signatures[0]!.modifications.some((m) => !m.allowed && m.object === '5 0 R' && m.kind !== 'metadata-updated'), JSON.stringify(r1.signatures[0]!.modifications));
+    // The "document information" dictionary is also the page-tree root: a /Rotate there turns every page.
+    const info = A.appendAuto(certified, new Map([[2, A.withEntries(h.dict(ref(2))!, { Producer: str('x'), Rotate: 90 })]]));
+    const r2 = await verifyPdf(info, policy);
+    assert.notEqual(r2.documentIndication, 'TOTAL_PASSED');
+    assert.ok(!r2.signatures[0]!.modifications.some((m) => m.kind === 'metadata-updated' && m.object === '2 0 R'), JSON.stringify(r2.signatures[0]!.modifications));
+  });
+
   it('roles count every referrer: the info dictionary that is also the optional-content configuration has both', () => {
     const h = PdfHistory.open(signed);
     const roles = buildRoles(h, h.revisions.length - 1);
