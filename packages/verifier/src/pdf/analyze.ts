@@ -17,7 +17,7 @@ import { PdfRef, PdfString } from '@kyso/pdf';
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
-  /** Time budget (wall clock) for the modification analysis in ms (default 5 000; hostile files are cut short earlier by the work budgets). */
+  /** Time budget (wall clock) for the modification analysis in ms (default 10 000, a backstop: hostile files are cut short much earlier by the work budgets). */
   timeBudgetMs?: number;
   /** Reader budgets (string, stream, object counts), checked before allocation; defaults: @kyso/pdf DEFAULT_BUDGETS. */
   budgets?: Partial<HistoryBudgets>;
@@ -49,7 +49,7 @@ export async function analyzePdf(input: Uint8Array | string, opts: AnalyzeOption
 }
 
 function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: AnalyzeOptions): PdfAnalysis {
-  const deadline = Date.now() + (opts.timeBudgetMs ?? 5000);
+  const deadline = Date.now() + (opts.timeBudgetMs ?? 10_000);
   const doc = new PdfHistory(src, opts.budgets);
   const findings: Finding[] = doc.findings;
   const fileSize = src.size;
