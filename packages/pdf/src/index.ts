@@ -12,6 +12,10 @@
  *   `encryptionError`); the writer encrypts the strings and streams of the update with the same key and keeps
  *   /Encrypt in the new trailer (signature /Contents stay unencrypted, as ISO 32000-2 requires).
  * - `pdfReadStats()` counts objects loaded and bytes decoded (laziness checks).
+ * - `PdfHistory.open(x, budgets)` is the verifier's view: revisions (each %%EOF), objects as of revision k resolved
+ *   as viewers do (newest xref, object streams included), a tolerant mode that records findings (repairs,
+ *   duplicate keys, invalid tokens; invalid syntax is never coerced to a value) and budgets (strings, streams,
+ *   object counts, parses) checked before allocation. `digestByteRange` is the one streamed ByteRange digest.
  * - Everything that fails on bad input throws `PdfError` with a stable `code`.
  */
 export { PdfError, type PdfErrorCode } from './errors.js';
@@ -23,3 +27,7 @@ export { PdfReader, pdfReadStats, resetPdfReadStats, type ReaderOptions, type Xr
 export { serialize, serializeIndirect, formatNumber } from './serialize.js';
 export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './writer.js';
 export { StandardSecurityHandler, encryptForWrite, isSignatureDict } from './crypt.js';
+export { PdfHistory, RevisionView, DEFAULT_BUDGETS, type HistoryBudgets, type HistoryEntry, type HistoryRevision, type PdfFinding } from './history.js';
+export { deepEqual, showObject, duplicateKeys } from './compare.js';
+export { digestByteRange, byteRangeSpans, readByteRange } from './digest.js';
+export { findInSource, lastInSource, byteAt } from './search.js';

@@ -105,6 +105,9 @@ export class PdfDict {
   readonly map: Map<string, PdfObject>;
   /** Offsets of each value in the file (parsed dictionaries only). */
   readonly valueOffsets = new Map<string, { start: number; end: number }>();
+  /** Keys that occurred more than once when the dictionary was parsed (the last occurrence is kept). Readers
+   *  disagree on which occurrence counts, so a verifier must treat such a dictionary as ambiguous. */
+  duplicates?: string[];
   constructor(entries?: Iterable<[string, PdfObject]> | Record<string, PdfObject>, readonly start = -1, public end = -1) {
     if (entries === undefined) this.map = new Map();
     else if (Symbol.iterator in Object(entries)) this.map = new Map(entries as Iterable<[string, PdfObject]>);

@@ -30,6 +30,10 @@ export interface ParserHooks {
   resolveLength?: (ref: PdfRef) => number | undefined;
   decoder?: StreamDecoder;
   loadRaw?: (s: PdfStream) => Uint8Array;
+  /** Finds the first `endstream` at or after `from` (-1: none); lets a document memoise searches. */
+  findEndstream?: (from: number) => number;
+  /** Tolerant mode: called for syntax that viewers read in different ways (the value is still parsed or refused). */
+  onFinding?: (code: string, message: string, offset: number) => void;
 }
 
 type Token =
@@ -44,6 +48,8 @@ export class Parser {
   private buf: Uint8Array = new Uint8Array(0);
   private bufStart = 0;
   private peeked: Token | null = null;
+  /** Bytes read per refill: small first (most objects are short), doubling up to WINDOW. */
+  private window = 4096;
 
   constructor(
     readonly src: ByteSource,
@@ -60,8 +66,9 @@ export class Parser {
     const i = p - this.bufStart;
     if (i >= 0 && i < this.buf.length) return this.buf[i]!;
     if (p < 0 || p >= this.src.size) return -1;
-    const start = Math.max(0, p - 1024);
-    this.buf = this.src.read(start, WINDOW);
+    const start = Math.max(0, p - 256);
+    this.buf = this.src.read(start, this.window);
+    if (this.window < WINDOW) this.window *= 2;
     this.bufStart = start;
     return this.buf[p - start] ?? -1;
   }
@@ -204,6 +211,7 @@ export class Parser {
               const key = this.readName(p.start).name;
               const vp = this.peek();
               if (vp.t === 'delim' && vp.v === '>>') {
+                this.hooks.onFinding?.('MISSING_VALUE', `dictionary key /${key} has no value`, vp.start);
                 d.set(key, null);
                 continue;
               }
@@ -211,6 +219,10 @@ export class Parser {
               const vstart = this.pos;
               const v = this.parseObject(depth + 1);
               if (d.map.size >= this.limits.maxItems) throw new PdfError('PDF_LIMIT_EXCEEDED', 'dictionary too large', tok.start);
+              if (d.map.has(key)) {
+                if ((d.duplicates ??= []).length < 16) d.duplicates.push(key);
+                this.hooks.onFinding?.('DUPLICATE_KEY', `dictionary repeats /${key}`, vstart);
+              }
               d.set(key, v);
               d.valueOffsets.set(key, { start: vstart, end: this.pos });
             }
@@ -234,6 +246,7 @@ export class Parser {
           this.pos += 2;
           continue;
         }
+        this.hooks.onFinding?.('BAD_NAME_ESCAPE', "'#' in a name not followed by two hex digits", this.pos - 1);
       }
       s += String.fromCharCode(d);
       if (s.length > 65535) throw new PdfError('PDF_LIMIT_EXCEEDED', 'name too long', start);
@@ -242,20 +255,31 @@ export class Parser {
   }
 
   private readLiteral(start: number): PdfString {
-    const out: number[] = [];
+    const max = this.limits.maxTokenBytes;
+    let out = new Uint8Array(64);
+    let n = 0;
+    const push = (b: number): void => {
+      if (n === out.length) {
+        if (n >= max) throw new PdfError('PDF_LIMIT_EXCEEDED', `string longer than ${max} bytes`, start);
+        const bigger = new Uint8Array(Math.min(max, n * 2));
+        bigger.set(out);
+        out = bigger;
+      }
+      out[n++] = b;
+    };
     let depth = 1;
     for (;;) {
       const c = this.byte(this.pos++);
       if (c < 0) throw new PdfError('PDF_TRUNCATED', 'unterminated string', start);
-      if (out.length > this.limits.maxTokenBytes) throw new PdfError('PDF_LIMIT_EXCEEDED', 'string too long', start);
       if (c === 0x5c) {
         const e = this.byte(this.pos++);
         switch (e) {
-          case 0x6e: out.push(10); break;
-          case 0x72: out.push(13); break;
-          case 0x74: out.push(9); break;
-          case 0x62: out.push(8); break;
-          case 0x66: out.push(12); break;
+          case 0x6e: push(10); break;
+          case 0x72: push(13); break;
+          case 0x74: push(9); break;
+          case 0x62: push(8); break;
+          case 0x66: push(12); break;
+          case 0x28: case 0x29: case 0x5c: push(e); break;
           case 0x0d:
             if (this.byte(this.pos) === 0x0a) this.pos++;
             break;
@@ -270,41 +294,66 @@ export class Parser {
                   this.pos++;
                 } else break;
               }
-              out.push(v & 0xff);
-            } else if (e >= 0) out.push(e);
+              push(v & 0xff);
+            } else if (e >= 0) {
+              this.hooks.onFinding?.('UNDEFINED_ESCAPE', `undefined escape \\${String.fromCharCode(e)} in a string`, this.pos - 2);
+              push(e);
+            }
         }
         continue;
       }
       if (c === 0x28) depth++;
       else if (c === 0x29 && --depth === 0) break;
-      out.push(c);
+      push(c);
     }
-    return new PdfString(Uint8Array.from(out), false, start, this.pos);
+    return new PdfString(out.slice(0, n), false, start, this.pos);
   }
 
   private readHex(start: number): PdfString {
-    // Fast path: read the hex run in one go (signature /Contents can be large).
-    const out: number[] = [];
+    // Find the closing '>' first (bounded), so the size is known — and refused — before anything is allocated.
+    const max = this.limits.maxTokenBytes;
+    const from = this.pos;
+    const limit = from + max * 2 + 4096;
+    let end = -1;
+    const CH = 1 << 20;
+    for (let off = from; off < Math.min(limit, this.src.size); off += CH) {
+      const chunk = this.src.read(off, Math.min(CH, limit - off));
+      const i = chunk.indexOf(0x3e);
+      if (i >= 0) {
+        end = off + i;
+        break;
+      }
+      if (chunk.length === 0) break;
+    }
+    if (end < 0) {
+      if (limit < this.src.size) throw new PdfError('PDF_LIMIT_EXCEEDED', `hex string longer than ${max} bytes`, start);
+      throw new PdfError('PDF_TRUNCATED', 'unterminated hex string', start);
+    }
+    const raw = this.src.read(from, end - from);
+    const out = new Uint8Array((raw.length + 1) >> 1);
+    let n = 0;
     let hi = -1;
-    for (;;) {
-      const c = this.byte(this.pos++);
-      if (c < 0) throw new PdfError('PDF_TRUNCATED', 'unterminated hex string', start);
-      if (c === 0x3e) break;
-      if (isWhite(c)) continue;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i]!;
       let v: number;
       if (c >= 0x30 && c <= 0x39) v = c - 0x30;
       else if (c >= 0x41 && c <= 0x46) v = c - 0x37;
       else if (c >= 0x61 && c <= 0x66) v = c - 0x57;
-      else throw this.err('bad character in hex string', this.pos - 1);
+      else if (isWhite(c)) continue;
+      else throw this.err('bad character in hex string', from + i);
       if (hi < 0) hi = v;
       else {
-        out.push((hi << 4) | v);
+        out[n++] = (hi << 4) | v;
         hi = -1;
       }
-      if (out.length > this.limits.maxTokenBytes) throw new PdfError('PDF_LIMIT_EXCEEDED', 'hex string too long', start);
     }
-    if (hi >= 0) out.push(hi << 4);
-    return new PdfString(Uint8Array.from(out), true, start, this.pos);
+    if (hi >= 0) {
+      this.hooks.onFinding?.('ODD_HEX', 'hex string with an odd number of digits', start);
+      out[n++] = hi << 4;
+    }
+    if (n > max) throw new PdfError('PDF_LIMIT_EXCEEDED', `hex string longer than ${max} bytes`, start);
+    this.seek(end + 1);
+    return new PdfString(n === out.length ? out : out.slice(0, n), true, start, this.pos);
   }
 
   /**
@@ -358,6 +407,14 @@ export class Parser {
   }
 
   private searchEndstream(from: number): number {
+    if (this.hooks.findEndstream) {
+      const at = this.hooks.findEndstream(from);
+      if (at < 0) throw new PdfError('PDF_TRUNCATED', 'stream without endstream', from);
+      let end = at;
+      if (end > from && this.byte(end - 1) === 0x0a) end--;
+      if (end > from && this.byte(end - 1) === 0x0d) end--;
+      return end - from;
+    }
     const want = new TextEncoder().encode('endstream');
     const CH = 1 << 20;
     for (let off = from; off < this.src.size; off += CH - want.length) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Rule as ModificationRule } from './pdf/rules/context.js';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { VerifierError } from './errors.js';
 import { parseCertificates } from './x509/cert.js';
@@ -38,6 +39,8 @@ export interface Policy {
   /** Require the ESS signing-certificate(-v2) attribute binding the signer certificate (default false:
    *  its absence only lowers the detected level; a present attribute that does not match always fails). */
   requireSigningCertificateAttribute?: boolean;
+  /** PDF modification-analysis rules (pyHanko-style diff policy), in the order they run; default: `PDF_MODIFICATION_RULES`. */
+  modificationRules?: readonly ModificationRule[];
 }
 
 /** A policy with every default filled in and certificates parsed. */
@@ -56,6 +59,7 @@ export interface ResolvedPolicy {
   signatureTimeoutMs: number;
   disallowedModifications: 'fail' | 'indeterminate';
   requireSigningCertificateAttribute: boolean;
+  modificationRules?: readonly ModificationRule[];
 }
 
 export const DEFAULT_ALLOWED_DIGESTS = ['SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512'];
@@ -95,6 +99,7 @@ export function resolvePolicy(p: Policy = {}): ResolvedPolicy {
     signatureTimeoutMs: p.signatureTimeoutMs ?? 30000,
     disallowedModifications: p.disallowedModifications ?? 'fail',
     requireSigningCertificateAttribute: p.requireSigningCertificateAttribute ?? false,
+    ...(p.modificationRules ? { modificationRules: p.modificationRules } : {}),
   };
 }
 

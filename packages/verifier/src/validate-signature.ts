@@ -98,7 +98,7 @@ function buildReport(s: SigState): SignatureReport {
           revision: pdf.revision,
         }
       : j.dataSize !== undefined ? { dataSize: j.dataSize } : {},
-    modifications: (pdf?.modifications ?? []).map((m) => ({ revision: m.revision, kind: m.kind, ...(m.object ? { object: m.object } : {}), allowed: m.allowed, rule: m.rule, description: m.description })),
+    modifications: (pdf?.modifications ?? []).map((m) => ({ revision: m.revision, kind: m.kind, ...(m.object ? { object: m.object } : {}), allowed: m.allowed, ...(m.warning ? { warning: true } : {}), rule: m.rule, description: m.description })),
     timestamps: s.timestamps.map((t) => ({
       time: t.genTime ? t.genTime.toISOString() : '',
       kind: t.kind,

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
+import { readByteRange } from '@kyso/pdf';
 import { basename } from 'node:path';
-import { resolvePolicy, type Policy } from './policy.js';
+import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';
 import { buildCertContext } from './context.js';
 import { validateSignature } from './validate-signature.js';
 import { adobeRevocationInfo, parseSignedData } from './cms/parse.js';
@@ -11,7 +11,7 @@ import type { VerifyOptions } from './verify-cms.js';
 import { VALIDATOR } from './version.js';
 
 /** The PDF layer's entry point (src/pdf): `analyzePdf(input, opts?)`. */
-export type PdfAnalyzer = (input: Uint8Array | string, opts?: { signal?: AbortSignal }) => Promise<PdfAnalysis>;
+export type PdfAnalyzer = (input: Uint8Array | string, opts?: { signal?: AbortSignal; rules?: ResolvedPolicy['modificationRules'] }) => Promise<PdfAnalysis>;
 
 /** Options of verifyPdf. */
 export interface VerifyPdfOptions extends VerifyOptions {
@@ -25,31 +25,10 @@ function defaultAnalyzer(): Promise<PdfAnalyzer> {
   return analyzer;
 }
 
-/** Reads the bytes a ByteRange designates (only needed for SignerInfos without signed attributes). */
-async function readRanges(input: Uint8Array | string, br: number[]): Promise<Uint8Array> {
-  const parts: [number, number][] = [];
-  for (let i = 0; i + 1 < br.length; i += 2) parts.push([br[i]!, br[i + 1]!]);
-  const total = parts.reduce((a, [, l]) => a + l, 0);
-  if (total > 1024 * 1024 * 1024) throw new Error('signed range too large to read into memory');
-  const out = new Uint8Array(total);
-  let pos = 0;
-  if (typeof input !== 'string') {
-    for (const [o, l] of parts) {
-      out.set(input.subarray(o, o + l), pos);
-      pos += l;
-    }
-    return out;
-  }
-  const fh = await open(input, 'r');
-  try {
-    for (const [o, l] of parts) {
-      await fh.read(out, pos, l, o);
-      pos += l;
-    }
-  } finally {
-    await fh.close();
-  }
-  return out;
+/** Reads the bytes a ByteRange designates (only needed for SignerInfos without signed attributes); a hostile
+ *  ByteRange must not make the verifier hold a large file in memory: refused beyond 64 MiB. */
+function readRanges(input: Uint8Array | string, br: number[]): Promise<Uint8Array> {
+  return readByteRange(input, br, 64 * 1024 * 1024);
 }
 
 function jobFor(sig: PdfSignatureInfo, input: Uint8Array | string): SignatureJob {
@@ -122,7 +101,7 @@ export async function verifyPdf(input: Uint8Array | string, policy: Policy = {},
   timer.unref?.();
   try {
     const analyze = opts.analyze ?? (await defaultAnalyzer());
-    analysis = await analyze(input, { signal: ac.signal });
+    analysis = await analyze(input, { signal: ac.signal, ...(resolved.modificationRules ? { rules: resolved.modificationRules } : {}) });
   } catch (e) {
     report.findings.push({ code: 'PDF_UNREADABLE', severity: 'error', message: `the PDF could not be analysed: ${(e as Error)?.message ?? String(e)}` });
     const d = documentVerdict([], report.findings);

@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { checkCoverage } from '../src/pdf/coverage.js';
 import { derLength, parsePdfDate, trimContents } from '../src/pdf/contents.js';
-import { PdfDocument } from '../src/pdf/document.js';
-import { MemorySource } from '../src/pdf/source.js';
-import { PArray, PDict, PName, PString, type PObj } from '../src/pdf/objects.js';
+import { PdfHistory, PdfArray as PArray, PdfDict as PDict, PdfName as PName, PdfString as PString, type PdfObject as PObj } from '@kyso/pdf';
 import { analyzePdf, type Finding } from '../src/pdf/index.js';
 import * as A from '../../../fixtures/attacks/index.js';
 
@@ -33,7 +31,7 @@ describe('PDF structure (verifier/pdf)', () => {
     it('rejects each anomaly with its own code', () => {
       assert.deepEqual(run(undefined).codes, ['BYTERANGE_MISSING']);
       assert.deepEqual(run(null).codes, ['BYTERANGE_MISSING']);
-      assert.deepEqual(run(new PName('x')).codes, ['BYTERANGE_MALFORMED']);
+      assert.deepEqual(run(PName.of('x')).codes, ['BYTERANGE_MALFORMED']);
       assert.deepEqual(run(arr(0, 100, 200)).codes, ['BYTERANGE_MALFORMED']);
       assert.deepEqual(run(arr(0, 100, 200, 300, 0, 0)).codes, ['BYTERANGE_MALFORMED']);
       assert.deepEqual(run(arr(0, -1, 200, 300)).codes, ['BYTERANGE_MALFORMED']);
@@ -117,7 +115,7 @@ describe('PDF structure (verifier/pdf)', () => {
 
     it('reads cross-reference streams with PNG predictors', () => {
       const f = xrefStreamFile(['<</Type /Catalog /Pages 2 0 R>>', '<</Type /Pages /Kids [] /Count 0>>']);
-      const doc = new PdfDocument(new MemorySource(f));
+      const doc = PdfHistory.open((f));
       assert.deepEqual(doc.findings.filter((x) => x.severity === 'error'), []);
       assert.equal(doc.revisions.length, 1);
       assert.equal(doc.revisions[0]!.end, f.length);
@@ -126,7 +124,7 @@ describe('PDF structure (verifier/pdf)', () => {
     });
     it('reads objects from object streams', () => {
       const f = xrefStreamFile(['<</Type /Catalog /Pages 2 0 R /X 3 0 R>>', '<</Type /Pages /Kids [] /Count 0>>', '(hello)'], { objStm: true });
-      const doc = new PdfDocument(new MemorySource(f));
+      const doc = PdfHistory.open((f));
       assert.deepEqual(doc.findings.filter((x) => x.severity === 'error'), []);
       assert.equal(doc.entry(3)?.entry.type, 'c');
       assert.equal((doc.resolve(doc.catalog()?.get('X')) as PString).text(), 'hello');
@@ -134,7 +132,7 @@ describe('PDF structure (verifier/pdf)', () => {
     it('gives per-revision views and revision ends after %%EOF + EOL', () => {
       const base = A.buildBaseDocument();
       const upd = A.appendUpdate(base, new Map([[A.BASE.info, { dict: {}, data: 'x' }]]));
-      const doc = new PdfDocument(new MemorySource(upd));
+      const doc = PdfHistory.open((upd));
       assert.equal(doc.revisions.length, 2);
       assert.equal(doc.revisions[0]!.end, base.length);
       assert.equal(doc.revisions[1]!.end, upd.length);
@@ -146,7 +144,7 @@ describe('PDF structure (verifier/pdf)', () => {
     it('repairs a broken startxref by scanning, and says so', () => {
       const base = Buffer.from(A.buildBaseDocument());
       const s = base.toString('latin1').replace(/startxref\n\d+/, 'startxref\n9');
-      const doc = new PdfDocument(new MemorySource(Buffer.from(s, 'latin1')));
+      const doc = PdfHistory.open((Buffer.from(s, 'latin1')));
       assert.equal(doc.repaired, true);
       assert.ok(doc.findings.some((f) => f.code === 'XREF_REPAIRED' && f.severity === 'error'));
       assert.ok(doc.catalog());
@@ -165,7 +163,7 @@ describe('PDF structure (verifier/pdf)', () => {
       const s = base.toString('latin1');
       const off = s.indexOf('3 0 obj');
       const bad = s.replace(String(off).padStart(10, '0') + ' 00000 n', String(off + 3).padStart(10, '0') + ' 00000 n');
-      const doc = new PdfDocument(new MemorySource(Buffer.from(bad, 'latin1')));
+      const doc = PdfHistory.open((Buffer.from(bad, 'latin1')));
       assert.ok(doc.get(3) instanceof PDict);
       assert.ok(doc.findings.some((f) => f.code === 'XREF_OFFSET_WRONG' && f.where === '3 0 R'));
     });

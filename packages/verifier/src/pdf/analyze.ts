@@ -2,21 +2,27 @@
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Finding, PdfAnalysis, PdfSignatureInfo, ModificationLevel, DigestAlgorithm, Modification } from './types.js';
-import { ByteSource, FileSource, MemorySource } from './source.js';
-import { PdfDocument } from './document.js';
+import { type ByteSource, BufferSource, FileSource, type HistoryBudgets, PdfHistory } from '@kyso/pdf';
 import { findSignatures, nameOf, readTransforms, textOf, SigRecord } from './signatures.js';
 import { checkCoverage } from './coverage.js';
 import { parsePdfDate, trimContents } from './contents.js';
 import { readDss } from './dss.js';
 import { digestRanges } from './digest.js';
 import { analyzeRevisions, levelMax } from './modifications.js';
-import { PRef, PString } from './objects.js';
-import { indexOf } from './source.js';
+import type { Rule } from './rules/index.js';
+import { annotationDrawn } from './rules/context.js';
+
+export { annotationDrawn };
+import { PdfRef, PdfString } from '@kyso/pdf';
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
-  /** Time budget for the modification analysis in ms (default 10 000). */
+  /** Time budget (wall clock) for the modification analysis in ms (default 10 000, a backstop: hostile files are cut short much earlier by the work budgets). */
   timeBudgetMs?: number;
+  /** Reader budgets (string, stream, object counts), checked before allocation; defaults: @kyso/pdf DEFAULT_BUDGETS. */
+  budgets?: Partial<HistoryBudgets>;
+  /** The modification rules (default: RULES from ./rules, in that order); injected through the policy. */
+  rules?: readonly Rule[];
 }
 
 /**
@@ -28,7 +34,7 @@ export async function analyzePdf(input: Uint8Array | string, opts: AnalyzeOption
   let src: ByteSource;
   try {
     if (typeof input === 'string' && !statSync(input).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
-    src = typeof input === 'string' ? new FileSource(input) : new MemorySource(input);
+    src = typeof input === 'string' ? new FileSource(input) : new BufferSource(input);
   } catch (e) {
     return { fileSize: 0, revisions: [], signatures: [], findings: [{ code: 'FILE_UNREADABLE', severity: 'error', message: `cannot open ${String(input)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }] };
   }
@@ -44,7 +50,7 @@ export async function analyzePdf(input: Uint8Array | string, opts: AnalyzeOption
 
 function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: AnalyzeOptions): PdfAnalysis {
   const deadline = Date.now() + (opts.timeBudgetMs ?? 10_000);
-  const doc = new PdfDocument(src);
+  const doc = new PdfHistory(src, opts.budgets);
   const findings: Finding[] = doc.findings;
   const fileSize = src.size;
   const analysis: PdfAnalysis = { fileSize, revisions: doc.revisions.map((r) => ({ startxref: r.startxref, end: r.end })), signatures: [], findings };
@@ -67,7 +73,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   for (const rec of records) {
     const info = buildInfo(doc, rec, revisionEnds, input, fileSize);
     const c = rec.sig.get('Contents');
-    rawById.set(info, c instanceof PString ? c.bytes : undefined);
+    rawById.set(info, c instanceof PdfString ? c.bytes : undefined);
     recById.set(info, rec);
     sigs.push(info);
   }
@@ -84,7 +90,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   if (!doc.repaired && lastEnd < fileSize) {
     // Bytes after the last %%EOF belong to no revision; structure keywords there could be picked up by
     // lenient (repairing) readers, so they are not allowed after a signature.
-    const tail = Buffer.from(src.slice(lastEnd, Math.min(fileSize, lastEnd + (1 << 20)))).toString('latin1');
+    const tail = Buffer.from(src.read(lastEnd, Math.min(fileSize - lastEnd, 1 << 20))).toString('latin1');
     if (/\bobj\b|\bxref\b|\btrailer\b|startxref|\/Type/.test(tail)) {
       for (const s of sigs) s.modifications.push({ revision: doc.revisions.length, kind: 'data-after-last-revision', object: `offset ${lastEnd}`, allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: `${fileSize - lastEnd} byte(s) with PDF structure keywords after the last %%EOF (not part of any revision)` });
     }
@@ -92,7 +98,7 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   if (doc.repaired) {
     for (const s of sigs) s.modifications.push({ revision: s.revision, kind: 'structure-repaired', allowed: false, rule: 'file-structure-rule', level: 'OTHER', description: 'the cross-reference structure is broken: changes after signing cannot be established' });
   } else if (sigs.length) {
-    const byRev = analyzeRevisions(doc, sigs, findings, deadline, opts.signal);
+    const byRev = analyzeRevisions(doc, sigs, findings, deadline, opts.signal, opts.rules);
     for (const s of sigs) {
       if (s.revision < 0) continue;
       for (let k = s.revision + 1; k < byRev.length; k++) for (const m of byRev[k]!) s.modifications.push(judgeForSignature(doc, s, m));
@@ -122,24 +128,24 @@ function analyzeSource(src: ByteSource, input: Uint8Array | string, opts: Analyz
   return analysis;
 }
 
-function revisionEndsOf(doc: PdfDocument): number[] {
+function revisionEndsOf(doc: PdfHistory): number[] {
   if (!doc.repaired) return doc.revisions.map((r) => r.end);
   // Repaired: every %%EOF (+EOL) is a candidate revision end.
   const ends: number[] = [];
   let i = 0;
   for (;;) {
-    const p = indexOf(doc.src, '%%EOF', i);
+    const p = doc.find('%%EOF', i);
     if (p < 0 || ends.length > 10000) break;
     let e = p + 5;
-    if (doc.src.byte(e) === 0x0d) e++;
-    if (doc.src.byte(e) === 0x0a) e++;
+    if (doc.byteAt(e) === 0x0d) e++;
+    if (doc.byteAt(e) === 0x0a) e++;
     ends.push(e);
     i = p + 5;
   }
   return ends;
 }
 
-function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], input: Uint8Array | string, fileSize: number): PdfSignatureInfo {
+function buildInfo(doc: PdfHistory, rec: SigRecord, revisionEnds: number[], input: Uint8Array | string, fileSize: number): PdfSignatureInfo {
   const last = doc.revisions.length - 1;
   const where = rec.sigRef?.toString() ?? rec.fieldName;
   const ff: Finding[] = [];
@@ -158,13 +164,13 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
   const container = rec.containerNum !== undefined ? doc.entry(rec.containerNum, last) : undefined;
   if (container && container.entry.type === 'c') ff.push({ code: 'SIGNATURE_IN_OBJECT_STREAM', severity: 'error', message: 'signature dictionary is stored in a compressed object stream: its /Contents cannot be excluded by a ByteRange', where });
   if (cRaw === undefined || cRaw === null) ff.push({ code: 'CONTENTS_MISSING', severity: 'error', message: 'signature dictionary has no /Contents', where });
-  else if (!(cRaw instanceof PString)) ff.push({ code: 'CONTENTS_MALFORMED', severity: 'error', message: `/Contents is not a direct string${cRaw instanceof PRef ? ` (indirect ${cRaw})` : ''}`, where });
+  else if (!(cRaw instanceof PdfString)) ff.push({ code: 'CONTENTS_MALFORMED', severity: 'error', message: `/Contents is not a direct string${cRaw instanceof PdfRef ? ` (indirect ${cRaw})` : ''}`, where });
   else {
     if (!cRaw.hex) ff.push({ code: 'CONTENTS_NOT_HEX', severity: 'error', message: '/Contents is a literal string, not a hex string', where });
     if (!container || container.entry.type === 'n') contentsPos = { start: cRaw.start, end: cRaw.end };
     contents = trimContents(cRaw.bytes, where, ff) as Uint8Array<ArrayBuffer>;
   }
-  const coverage = checkCoverage({ byteRange: doc.resolve(sig.get('ByteRange'), last), contents: contentsPos, revisionEnds, fileSize, where, bytesAt: (a, b) => doc.src.slice(a, b) }, ff);
+  const coverage = checkCoverage({ byteRange: doc.resolve(sig.get('ByteRange'), last), contents: contentsPos, revisionEnds, fileSize, where, bytesAt: (a, b) => doc.bytes(a, b) }, ff);
   let revision = -1;
   if (coverage) {
     const end = coverage.byteRange[2]! + coverage.byteRange[3]!;
@@ -219,11 +225,11 @@ function buildInfo(doc: PdfDocument, rec: SigRecord, revisionEnds: number[], inp
   return info;
 }
 
-function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], recs: Map<PdfSignatureInfo, SigRecord>): void {
+function crossChecks(doc: PdfHistory, sigs: PdfSignatureInfo[], recs: Map<PdfSignatureInfo, SigRecord>): void {
   // Only the first signature of a document may certify; /Perms /DocMDP must name it.
   const perms = doc.dict(doc.catalog()?.get('Perms'));
   const permsRef = perms?.get('DocMDP');
-  if (permsRef instanceof PRef) {
+  if (permsRef instanceof PdfRef) {
     // Readers take the catalog's /Perms /DocMDP as authoritative: apply its restrictions even when the
     // signature lacks the /Reference transform (P defaults to 2).
     const s = sigs.find((x) => recs.get(x)?.sigRef?.num === permsRef.num);
@@ -236,7 +242,7 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], recs: Map<PdfSi
   sigs.forEach((s, i) => {
     if (!s.isCertification) return;
     if (i > 0) s.formatFindings.push({ code: 'CERTIFICATION_NOT_FIRST', severity: 'error', message: `certification signature '${s.fieldName}' is not the first signature of the document`, where: s.fieldName });
-    if (!(permsRef instanceof PRef)) s.formatFindings.push({ code: 'DOCMDP_PERMS_MISSING', severity: 'warning', message: 'certification signature is not referenced from the catalog /Perms /DocMDP', where: s.fieldName });
+    if (!(permsRef instanceof PdfRef)) s.formatFindings.push({ code: 'DOCMDP_PERMS_MISSING', severity: 'warning', message: 'certification signature is not referenced from the catalog /Perms /DocMDP', where: s.fieldName });
   });
   // Overlapping signatures: two signatures claiming the same revision, or ranges ending beyond a later gap.
   for (let i = 0; i < sigs.length; i++) {
@@ -259,7 +265,7 @@ function crossChecks(doc: PdfDocument, sigs: PdfSignatureInfo[], recs: Map<PdfSi
  * (shadow hide/replace by annotation), so it is not allowed for that signature. Annotations added after
  * the signature may still be changed or removed (ANNOTATIONS level).
  */
-function judgeForSignature(doc: PdfDocument, s: PdfSignatureInfo, m: Modification): Modification {
+function judgeForSignature(doc: PdfHistory, s: PdfSignatureInfo, m: Modification): Modification {
   if ((m.kind !== 'annotation-removed' && m.kind !== 'annotation-modified') || !m.allowed || !m.object) return m;
   const num = Number.parseInt(m.object, 10);
   if (!Number.isInteger(num)) return m;
@@ -268,9 +274,8 @@ function judgeForSignature(doc: PdfDocument, s: PdfSignatureInfo, m: Modificatio
     if (doc.get(num, s.revision) === undefined) return m;
     return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was part of the document when '${s.fieldName}' was signed` };
   }
-  const d = doc.dict(new PRef(num, 0), s.revision);
-  if (!d || !d.has('AP')) return m;
-  const f = doc.resolve(d.get('F'), s.revision);
-  if (typeof f === 'number' && (f & 2 || f & 32)) return m;
+  const d = doc.dict(new PdfRef(num, 0), s.revision);
+  if (!d || !annotationDrawn(doc, d, s.revision)) return m;
   return { ...m, allowed: false, level: 'OTHER', description: `${m.description} — it was visible when '${s.fieldName}' was signed` };
 }
+

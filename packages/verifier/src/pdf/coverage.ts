@@ -3,10 +3,10 @@
  * is exactly this signature's /Contents hex string, ending at a revision end, inside the file.
  */
 import type { Coverage, Finding } from './types.js';
-import { PArray, PObj } from './objects.js';
+import { PdfArray, type PdfObject } from '@kyso/pdf';
 
 export interface CoverageInput {
-  byteRange: PObj | undefined;
+  byteRange: PdfObject | undefined;
   /** Offsets of this dictionary's /Contents string incl. delimiters, or undefined if unknown. */
   contents: { start: number; end: number } | undefined;
   revisionEnds: number[];
@@ -25,7 +25,7 @@ export function checkCoverage(inp: CoverageInput, findings: Finding[]): Coverage
     err('BYTERANGE_MISSING', 'signature dictionary has no /ByteRange');
     return null;
   }
-  if (!(br instanceof PArray)) {
+  if (!(br instanceof PdfArray)) {
     err('BYTERANGE_MALFORMED', '/ByteRange is not an array');
     return null;
   }

@@ -1,14 +1,14 @@
 /** Reads the Document Security Store (catalog /DSS) of the latest revision. */
 import type { PdfDss } from './types.js';
-import type { PdfDocument } from './document.js';
-import { PStream, PString } from './objects.js';
+import type { PdfHistory } from '@kyso/pdf';
+import { PdfStream, PdfString } from '@kyso/pdf';
 import { parsePdfDate } from './contents.js';
 
 const MAX_ITEMS = 10000;
 const MAX_ITEM_BYTES = 16 * 1024 * 1024;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
-export function readDss(doc: PdfDocument): PdfDss | undefined {
+export function readDss(doc: PdfHistory): PdfDss | undefined {
   const last = doc.revisions.length - 1;
   const dss = doc.dict(doc.catalog(last)?.get('DSS'), last);
   if (!dss) return undefined;
@@ -21,7 +21,7 @@ export function readDss(doc: PdfDocument): PdfDss | undefined {
         break;
       }
       const s = doc.resolve(x, last);
-      if (!(s instanceof PStream)) continue;
+      if (!(s instanceof PdfStream)) continue;
       const data = doc.tryStreamData(s, `${where} ${x}`, MAX_ITEM_BYTES);
       if (data) {
         total += data.length;
@@ -40,7 +40,7 @@ export function readDss(doc: PdfDocument): PdfDss | undefined {
       if (!e) continue;
       const entry: PdfDss['vri'][string] = { certs: streams(e.get('Cert'), `VRI ${key} /Cert`), ocsps: streams(e.get('OCSP'), `VRI ${key} /OCSP`), crls: streams(e.get('CRL'), `VRI ${key} /CRL`) };
       const tu = doc.resolve(e.get('TU'), last);
-      if (tu instanceof PString) {
+      if (tu instanceof PdfString) {
         const t = parsePdfDate(tu.text());
         if (t) entry.time = t;
       }

@@ -2,9 +2,15 @@
  * The verifier's PDF layer: signature extraction, ByteRange/coverage checks, DSS, and modification
  * analysis of later revisions by explicit rules. Entry point: {@link analyzePdf}.
  *
- * It has its own bounded, revision-aware reader (document.ts, lexer.ts) so that "the object table as of
- * revision k" and exact byte offsets of every /Contents string are available, and so that hostile input
- * can never make it throw, hang or allocate without bound.
+ * It reads PDFs only through @kyso/pdf (the signer's reader): `PdfHistory` gives the object table as of
+ * revision k (resolved as viewers do, through the newest xref and object streams), exact byte offsets of
+ * every /Contents string, a tolerant mode whose findings become report findings, and budgets checked before
+ * allocation, so that hostile input can never make it throw, hang or allocate without bound.
+ *
+ * Modification analysis is a whitelist over the object graph (./rules, one rule per file, injectable through
+ * `Policy.modificationRules`): every object whose resolved value differs between two revisions must be
+ * explained by a rule, and a permissive rule may explain it only when every role of the object (every root
+ * it is reachable from, before and after) is its own. Allowed changes that matter to a reader carry `warning`.
  *
  * Format findings (`PdfSignatureInfo.formatFindings`, severity 'error' ⇒ FORMAT_FAILURE):
  *   BYTERANGE_MISSING, BYTERANGE_MALFORMED, BYTERANGE_NOT_FROM_ZERO, BYTERANGE_OVERLAP, BYTERANGE_BEYOND_FILE,
@@ -20,15 +26,18 @@
  * Modification kinds (`Modification.kind`, judged by the rules under ./rules, one module per rule; `level` is
  * the change class): allowed — dss-added, dss-updated, extensions-updated, document-timestamp-added,
  * signature-added, signature-field-added, field-filled, appearance-updated, annotation-added,
- * annotation-removed, annotation-modified, annotation-appearances-updated, structure-tree-updated,
+ * annotation-removed, annotation-modified, annotation-appearances-updated, form-resources-added, structure-tree-updated,
  * metadata-updated, trailer-updated (each still refused when a certification signature's DocMDP /P does not
  * permit its level: P=1 → LTA_UPDATES only, P=2 → FORM_FILLING, P=3 → ANNOTATIONS); never allowed —
- * ambiguous-object, signature-dictionary-changed, signature-field-changed, appearance-overridden,
+ * ambiguous-object, invalid-syntax, annotation-order-changed, appearance-regeneration, dangling-reference-filled,
+ * signature-dictionary-changed, signature-field-changed, appearance-overridden,
  * new-signature-field-after-certification, locked-field-changed, field-added, field-changed, field-removed,
  * widget-added, page-added, page-removed, page-order-changed, page-content-changed, page-changed,
  * resource-changed, catalog-changed, acroform-changed, encryption-changed, object-overwritten, object-deleted,
  * data-after-last-revision, structure-repaired, analysis-incomplete, analysis-failed.
  */
-export { analyzePdf, type AnalyzeOptions } from './analyze.js';
+export { analyzePdf, annotationDrawn, type AnalyzeOptions } from './analyze.js';
+export { RULES as PDF_MODIFICATION_RULES, RevisionContext, type Rule as ModificationRule, type RevisionPolicy, type JudgedModification } from './rules/index.js';
+export * as modificationRules from './rules/index.js';
 export type { PdfAnalysis, PdfSignatureInfo, PdfDss, Coverage, Modification, ModificationLevel, Finding, DigestAlgorithm } from './types.js';
 export { derLength, parsePdfDate } from './contents.js';

@@ -3,9 +3,9 @@
  * FieldMDP policy of the signatures made before each revision.
  */
 import type { Finding, ModificationLevel, PdfSignatureInfo } from './types.js';
-import type { PdfDocument } from './document.js';
-import { revisionChanges } from './diff.js';
-import { RULES, RevisionContext, RevisionPolicy, JudgedModification, LEVELS } from './rules/index.js';
+import type { PdfHistory } from '@kyso/pdf';
+import { AnalysisBudgetError, revisionChanges } from './diff.js';
+import { RULES, RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './rules/index.js';
 
 const MAX_FOR_DOCMDP: Record<1 | 2 | 3, ModificationLevel> = { 1: 'LTA_UPDATES', 2: 'FORM_FILLING', 3: 'ANNOTATIONS' };
 
@@ -32,7 +32,7 @@ export function policyFor(sigs: PdfSignatureInfo[], k: number): RevisionPolicy {
 }
 
 /** Judged modifications of each revision k ≥ 1 (index k), never throwing. */
-export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal): JudgedModification[][] {
+export function analyzeRevisions(doc: PdfHistory, sigs: PdfSignatureInfo[], findings: Finding[], deadline: number, signal?: AbortSignal, rules: readonly Rule[] = RULES): JudgedModification[][] {
   const out: JudgedModification[][] = [[]];
   const first = Math.min(...sigs.map((s) => (s.revision >= 0 ? s.revision : Infinity)));
   for (let k = 1; k < doc.revisions.length; k++) {
@@ -45,8 +45,8 @@ export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], fin
     }
     try {
       const policy = policyFor(sigs, k);
-      const ctx = new RevisionContext(doc, k, revisionChanges(doc, k), policy);
-      for (const r of RULES) r.apply(ctx);
+      const ctx = new RevisionContext(doc, k, revisionChanges(doc, k, deadline), policy, deadline);
+      for (const r of rules) r.apply(ctx);
       for (const m of ctx.mods) {
         if (m.allowed && policy.docMdp !== undefined && LEVELS.indexOf(m.level) > LEVELS.indexOf(MAX_FOR_DOCMDP[policy.docMdp])) {
           m.allowed = false;
@@ -55,6 +55,11 @@ export function analyzeRevisions(doc: PdfDocument, sigs: PdfSignatureInfo[], fin
         mods.push(m);
       }
     } catch (e) {
+      if (e instanceof AnalysisBudgetError) {
+        findings.push({ code: 'ANALYSIS_BUDGET_EXCEEDED', severity: 'error', message: `modification analysis of revision ${k} stopped: ${e.message}`, where: `revision ${k}` });
+        mods.push({ revision: k, kind: 'analysis-incomplete', allowed: false, rule: 'analysis', level: 'OTHER', description: `modification analysis of revision ${k} stopped: ${e.message}` });
+        continue;
+      }
       findings.push({ code: 'MODIFICATION_ANALYSIS_FAILED', severity: 'error', message: `modification analysis of revision ${k} failed: ${(e as Error).message}`, where: `revision ${k}` });
       mods.push({ revision: k, kind: 'analysis-failed', allowed: false, rule: 'analysis', level: 'OTHER', description: `revision ${k} could not be analysed: ${(e as Error).message}` });
     }

@@ -1,24 +1,24 @@
 /** Finds the signature dictionaries of a PDF (AcroForm fields incl. kids, and orphan widgets on pages). */
 import type { Finding, PdfSignatureInfo } from './types.js';
-import type { PdfDocument } from './document.js';
+import type { PdfHistory } from '@kyso/pdf';
 import { listFields, listPages } from './fields.js';
-import { PArray, PDict, PName, PObj, PRef, PString } from './objects.js';
+import { PdfArray, PdfDict, PdfName, type PdfObject, PdfRef, PdfString } from '@kyso/pdf';
 
 /** A signature as found in the latest revision, with the references the modification analysis needs. */
 export interface SigRecord {
   fieldName: string;
-  fieldRef?: PRef;
-  field: PDict;
-  widgets: { ref?: PRef; dict: PDict }[];
+  fieldRef?: PdfRef;
+  field: PdfDict;
+  widgets: { ref?: PdfRef; dict: PdfDict }[];
   /** Reference of the signature dictionary (undefined when /V is a direct dictionary). */
-  sigRef?: PRef;
-  sig: PDict;
+  sigRef?: PdfRef;
+  sig: PdfDict;
   /** Object number whose bytes contain the signature dictionary (for offset checks). */
   containerNum?: number;
   orphan: boolean;
 }
 
-export function findSignatures(doc: PdfDocument, findings: Finding[]): SigRecord[] {
+export function findSignatures(doc: PdfHistory, findings: Finding[]): SigRecord[] {
   const last = doc.revisions.length - 1;
   const out: SigRecord[] = [];
   const bySig = new Set<number>();
@@ -34,7 +34,7 @@ export function findSignatures(doc: PdfDocument, findings: Finding[]): SigRecord
       findings.push({ code: 'SIGNATURE_VALUE_UNREADABLE', severity: 'error', message: `signature field '${f.name}' has a /V that is not a readable dictionary`, where: f.ref?.toString() ?? f.name });
       continue;
     }
-    if (v instanceof PRef) {
+    if (v instanceof PdfRef) {
       if (bySig.has(v.num)) {
         findings.push({ code: 'SIGNATURE_DICTIONARY_SHARED', severity: 'error', message: `signature dictionary ${v} is the value of more than one field`, where: v.toString() });
         continue;
@@ -43,7 +43,7 @@ export function findSignatures(doc: PdfDocument, findings: Finding[]): SigRecord
     }
     const rec: SigRecord = { fieldName: f.name, field: f.dict, widgets: f.widgets, sig, orphan: false };
     if (f.ref) rec.fieldRef = f.ref;
-    if (v instanceof PRef) {
+    if (v instanceof PdfRef) {
       rec.sigRef = v;
       rec.containerNum = v.num;
     } else if (f.ref) rec.containerNum = f.ref.num;
@@ -58,17 +58,17 @@ export function findSignatures(doc: PdfDocument, findings: Finding[]): SigRecord
   }
   pages.forEach((p, pi) => {
     for (const a of doc.array(p.dict.get('Annots'), last).slice(0, 10000)) {
-      if (!(a instanceof PRef) || fieldNums.has(a.num)) continue;
+      if (!(a instanceof PdfRef) || fieldNums.has(a.num)) continue;
       const ad = doc.dict(a, last);
       if (!ad) continue;
       const ft = ad.get('FT');
       const v = ad.get('V');
-      if (!(ft instanceof PName && ft.name === 'Sig') || v === undefined || v === null) continue;
+      if (!(ft instanceof PdfName && ft.name === 'Sig') || v === undefined || v === null) continue;
       const sig = doc.dict(v, last);
-      if (!sig || (v instanceof PRef && bySig.has(v.num))) continue;
+      if (!sig || (v instanceof PdfRef && bySig.has(v.num))) continue;
       const t = ad.get('T');
-      const rec: SigRecord = { fieldName: t instanceof PString ? t.text() : `orphan-${a.num}`, fieldRef: a, field: ad, widgets: [{ ref: a, dict: ad }], sig, orphan: true };
-      if (v instanceof PRef) {
+      const rec: SigRecord = { fieldName: t instanceof PdfString ? t.text() : `orphan-${a.num}`, fieldRef: a, field: ad, widgets: [{ ref: a, dict: ad }], sig, orphan: true };
+      if (v instanceof PdfRef) {
         rec.sigRef = v;
         rec.containerNum = v.num;
         bySig.add(v.num);
@@ -80,16 +80,16 @@ export function findSignatures(doc: PdfDocument, findings: Finding[]): SigRecord
   return out;
 }
 
-export function nameOf(o: PObj | undefined): string | undefined {
-  return o instanceof PName ? o.name : undefined;
+export function nameOf(o: PdfObject | undefined): string | undefined {
+  return o instanceof PdfName ? o.name : undefined;
 }
-export function textOf(o: PObj | undefined): string | undefined {
-  return o instanceof PString ? o.text() : undefined;
+export function textOf(o: PdfObject | undefined): string | undefined {
+  return o instanceof PdfString ? o.text() : undefined;
 }
 
 /** DocMDP / FieldMDP information from a signature dictionary's /Reference array and the field's /Lock. */
 export function readTransforms(
-  doc: PdfDocument,
+  doc: PdfHistory,
   rec: SigRecord,
   info: PdfSignatureInfo,
 ): void {
@@ -114,13 +114,13 @@ export function readTransforms(
   if (lock && !info.fieldLock) info.fieldLock = lockOf(doc, lock, last);
 }
 
-function lockOf(doc: PdfDocument, d: PDict, rev: number): { action: string; fields: string[] } {
+function lockOf(doc: PdfHistory, d: PdfDict, rev: number): { action: string; fields: string[] } {
   const action = nameOf(doc.resolve(d.get('Action'), rev)) ?? 'All';
   const fields: string[] = [];
   const arr = doc.resolve(d.get('Fields'), rev);
-  if (arr instanceof PArray) for (const x of arr.items.slice(0, 10000)) {
+  if (arr instanceof PdfArray) for (const x of arr.items.slice(0, 10000)) {
     const t = doc.resolve(x, rev);
-    if (t instanceof PString) fields.push(t.text());
+    if (t instanceof PdfString) fields.push(t.text());
   }
   return { action, fields };
 }

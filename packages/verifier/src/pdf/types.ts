@@ -51,6 +51,8 @@ export interface Modification {
   description: string;
   /** Change class of this modification (added by the PDF layer; 'OTHER' for changes outside every class). */
   level?: ModificationLevel;
+  /** Allowed, but it matters to a reader (new links or actions, appearance regeneration): shown as a warning. */
+  warning?: boolean;
 }
 
 /** One signature (or document timestamp) found in a PDF. */

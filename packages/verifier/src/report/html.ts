@@ -63,7 +63,7 @@ function signatureSection(s: SignatureReport, i: number): string {
   } else if (s.coverage.dataSize !== undefined) rows.push(row('Phạm vi ký', 'Signed data', `${e(s.coverage.dataSize)} bytes`));
   if (s.coverage.xml) rows.push(row('Phạm vi ký', 'Signed scope', `${e(s.coverage.xml.scope)}: ${s.coverage.xml.references.map((x) => `${e(x.target)}${x.path ? ' ' + e(x.path) : ''}${x.intact ? '' : ' ✗'}`).join('; ')}`));
   if (s.modifications.length) {
-    rows.push(row('Thay đổi sau khi ký', 'Changes after signing', `<ul>${s.modifications.map((m) => `<li class="${m.allowed ? 'ok' : 'bad'}">${m.allowed ? 'được phép / allowed' : '<b>không được phép / NOT allowed</b>'}: ${e(m.kind)}${m.object ? ` ${e(m.object)}` : ''} (revision ${e(m.revision)}) — ${e(m.description)}</li>`).join('')}</ul>`));
+    rows.push(row('Thay đổi sau khi ký', 'Changes after signing', `<ul>${s.modifications.map((m) => `<li class="${m.allowed ? (m.warning ? 'warn' : 'ok') : 'bad'}">${m.allowed ? (m.warning ? 'được phép, cần lưu ý / allowed, with a warning' : 'được phép / allowed') : '<b>không được phép / NOT allowed</b>'}: ${e(m.kind)}${m.object ? ` ${e(m.object)}` : ''} (revision ${e(m.revision)}) — ${e(m.description)}</li>`).join('')}</ul>`));
   }
   if (s.revocation.length) rows.push(row('Tình trạng thu hồi', 'Revocation status', s.revocation.map((r) => `${e(r.certificate)}: <b>${e(r.status)}</b> <small>(${e(r.source)})</small>`).join('<br>')));
   if (s.reason) rows.push(row('Lý do', 'Reason', e(s.reason)));

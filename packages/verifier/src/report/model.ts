@@ -121,6 +121,8 @@ export interface ModificationInfo {
   kind: string;
   object?: string;
   allowed: boolean;
+  /** Allowed, but it matters to a reader (a new link or action, appearance regeneration). */
+  warning?: boolean;
   rule: string;
   description: string;
 }

@@ -19,7 +19,7 @@ function sigLines(s: SignatureReport, i: number): string[] {
     L.push(`      scope: ${s.coverage.xml.scope}`);
     for (const x of s.coverage.xml.references) L.push(`      covers: ${x.target}${x.path ? ` ${x.path}` : ''} (URI "${x.uri.slice(0, 80)}")${x.intact ? '' : ' NOT INTACT / NOT FOUND'}`);
   }
-  for (const m of s.modifications) L.push(`      ${m.allowed ? 'allowed' : 'NOT ALLOWED'}: ${m.kind}${m.object ? ` ${m.object}` : ''} in revision ${m.revision} — ${m.description}`);
+  for (const m of s.modifications) L.push(`      ${m.allowed ? (m.warning ? 'allowed (warning)' : 'allowed') : 'NOT ALLOWED'}: ${m.kind}${m.object ? ` ${m.object}` : ''} in revision ${m.revision} — ${m.description}`);
   for (const r of s.revocation) L.push(`      revocation: ${r.certificate}: ${r.status} (${r.source})${r.revokedAt ? ` revoked ${r.revokedAt}` : ''}`);
   for (const c of s.checks.filter((c) => c.status === 'warning')) L.push(`      warning: ${c.message}`);
   return L;

@@ -1,6 +1,6 @@
 /** The AcroForm dictionary: fields may be added (judged by the field rules) but never removed. */
 import { Rule, RevisionContext, refNum } from './context.js';
-import { PDict } from '../objects.js';
+import { PdfDict } from '@kyso/pdf';
 
 const ALLOWED_KEYS = new Set(['Fields', 'SigFlags', 'DR', 'DA', 'NeedAppearances']);
 
@@ -13,7 +13,7 @@ export const acroFormRule: Rule = {
     const afNew = ctx.doc.dict(afRefNew, ctx.k);
     const n = refNum(afRefNew);
     if (!afNew) return;
-    const keys = ctx.changedKeys(afOld ?? new PDict(new Map(), -1, -1), afNew);
+    const keys = ctx.changedKeys(afOld ?? new PdfDict(new Map(), -1, -1), afNew);
     const bad = keys.filter((k) => !ALLOWED_KEYS.has(k));
     const where = n !== undefined ? `${n} 0 R` : 'catalog /AcroForm';
     if (bad.length) ctx.report({ kind: 'acroform-changed', object: where, allowed: false, rule: this.name, level: 'OTHER', description: `AcroForm changed: ${bad.map((x) => '/' + x).join(', ')}` }, n);

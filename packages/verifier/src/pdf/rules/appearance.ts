@@ -4,7 +4,7 @@
  * shown elsewhere, e.g. under a signed field).
  */
 import { Rule, RevisionContext, appearanceObjects } from './context.js';
-import { PRef } from '../objects.js';
+import { PdfRef } from '@kyso/pdf';
 
 export const appearanceRule: Rule = {
   name: 'appearance-rule',
@@ -12,8 +12,8 @@ export const appearanceRule: Rule = {
     const owned = new Set<number>();
     for (const w of ctx.appearanceOwners) {
       owned.add(w);
-      const dNew = ctx.doc.dict(new PRef(w, 0), ctx.k);
-      const dOld = ctx.doc.dict(new PRef(w, 0), ctx.prev);
+      const dNew = ctx.doc.dict(new PdfRef(w, 0), ctx.k);
+      const dOld = ctx.doc.dict(new PdfRef(w, 0), ctx.prev);
       if (dNew) for (const n of appearanceObjects(ctx, dNew, ctx.k)) owned.add(n);
       if (dOld) for (const n of appearanceObjects(ctx, dOld, ctx.prev)) owned.add(n);
     }
@@ -31,9 +31,9 @@ export const appearanceRule: Rule = {
     for (const n of owned) {
       const c = ctx.open(n);
       if (!c || c.status !== 'changed') continue;
-      const users = [...ctx.referrers(n)].filter((r) => !owned.has(r));
+      const users = [...ctx.referrers(n), ...ctx.referrers(n, ctx.k)].filter((r) => !owned.has(r));
       if (users.length === 0) {
-        ctx.report({ kind: 'appearance-updated', object: c.ref, allowed: true, rule: this.name, level: 'FORM_FILLING', description: `appearance object ${c.ref} of a filled field redefined` }, n);
+        ctx.report({ kind: 'appearance-updated', object: c.ref, allowed: true, warning: true, rule: this.name, level: 'FORM_FILLING', description: `appearance object ${c.ref} of a filled field redefined` }, n);
       } else {
         ctx.report({ kind: 'appearance-overridden', object: c.ref, allowed: false, rule: this.name, level: 'OTHER', description: `appearance object ${c.ref} redefined although it is also used by ${users.slice(0, 5).map((u) => (u < 0 ? 'the trailer' : `${u} 0 R`)).join(', ')}` }, n);
       }

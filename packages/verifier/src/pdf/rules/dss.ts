@@ -1,6 +1,8 @@
 /** DSS/VRI additions and updates (PAdES B-LT/LTA) are allowed; they never change what a page shows. */
 import { Rule, RevisionContext, refNum } from './context.js';
 
+const DSS_ROLES = ['Catalog/DSS'];
+
 export const dssRule: Rule = {
   name: 'dss-rule',
   apply(ctx: RevisionContext): void {
@@ -10,14 +12,14 @@ export const dssRule: Rule = {
     if (dssNew === undefined) return;
     const newSet = ctx.reachable(dssNew, ctx.k);
     const oldSet = ctx.reachable(catOld?.get('DSS'), ctx.prev);
-    // Objects the signed revision used outside the DSS must not be claimed through it.
-    const outside = new Set<number>();
-    if (catOld) for (const [key, v] of catOld.map) if (key !== 'DSS') for (const n of ctx.reachable(v, ctx.prev, 200000)) outside.add(n);
+    // Only objects whose every role — in the signed revision and in this one — is DSS material may be
+    // explained as DSS updates: anything also used elsewhere (or referenced while it did not exist) is judged
+    // by what it was before.
     const claimed: number[] = [];
     for (const n of newSet) {
       const c = ctx.open(n);
       if (!c) continue;
-      if (c.status === 'added' || (oldSet.has(n) && !outside.has(n))) claimed.push(n);
+      if ((c.status === 'added' || oldSet.has(n)) && ctx.onlyRoles(n, DSS_ROLES)) claimed.push(n);
     }
     const dn = refNum(dssNew);
     const changedInline = catOld && catNew && ctx.changedKeys(catOld, catNew).includes('DSS');

@@ -17,6 +17,11 @@ import { fallbackRule } from './fallback.js';
 import { trailerRule } from './trailer.js';
 import { structureTreeRule } from './structure.js';
 import { ambiguityRule } from './ambiguity.js';
+import { invalidSyntaxRule } from './invalid-syntax.js';
+import { annotationOrderRule } from './annotation-order.js';
+import { formAppearanceRule } from './form-appearance.js';
 
-export const RULES: Rule[] = [ambiguityRule, signatureDictionaryRule, catalogRule, acroFormRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule];
+/** The default rule set, in order. A policy may replace it (`AnalyzeOptions.rules`). */
+export const RULES: readonly Rule[] = [invalidSyntaxRule, ambiguityRule, signatureDictionaryRule, catalogRule, acroFormRule, formAppearanceRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, annotationOrderRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule];
 export { RevisionContext, type RevisionPolicy, type JudgedModification, type Rule, LEVELS } from './context.js';
+export { invalidSyntaxRule, ambiguityRule, signatureDictionaryRule, catalogRule, acroFormRule, formAppearanceRule, signatureFieldRule, formFieldRule, appearanceRule, pageRule, annotationOrderRule, dssRule, structureTreeRule, trailerRule, metadataRule, fallbackRule };

@@ -4,7 +4,7 @@
  * visible field on a certified document is the Sneaky Signature Attack).
  */
 import { Rule, RevisionContext, isVisibleWidget, appearanceObjects } from './context.js';
-import { PName, PRef } from '../objects.js';
+import { PdfName, PdfRef } from '@kyso/pdf';
 import type { FieldNode } from '../fields.js';
 import { isLocked } from './form-fields.js';
 
@@ -15,7 +15,7 @@ function isTimestamp(ctx: RevisionContext, f: FieldNode): boolean {
   const sig = ctx.doc.dict(f.dict.get('V'), ctx.k);
   const t = sig?.get('Type');
   const sf = sig?.get('SubFilter');
-  return (t instanceof PName && t.name === 'DocTimeStamp') || (sf instanceof PName && sf.name === 'ETSI.RFC3161');
+  return (t instanceof PdfName && t.name === 'DocTimeStamp') || (sf instanceof PdfName && sf.name === 'ETSI.RFC3161');
 }
 
 export const signatureFieldRule: Rule = {
@@ -35,7 +35,7 @@ export const signatureFieldRule: Rule = {
       // A new field's objects and any new signature dictionary must be new objects: an existing object
       // reused as such is judged by the other rules, never claimed here.
       const widgetNums = f.widgets.map((w) => (old ? w.ref?.num : added(w.ref?.num)));
-      const sigNum = added(v instanceof PRef ? v.num : undefined);
+      const sigNum = added(v instanceof PdfRef ? v.num : undefined);
       if (!old) {
         const visible = f.widgets.some((w) => isVisibleWidget(ctx, w.dict, ctx.k));
         const claims = [added(f.ref?.num), ...widgetNums, sigNum];

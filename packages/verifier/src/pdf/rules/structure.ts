@@ -24,7 +24,7 @@ export const structureTreeRule: Rule = {
     const claims: number[] = [];
     for (const n of inTree) {
       const c = ctx.open(n);
-      if (!c || rendering.has(n)) continue;
+      if (!c || rendering.has(n) || !ctx.onlyRoles(n, ['Catalog/StructTreeRoot'])) continue;
       // only structure objects: skip pages/annotations that the tree merely points at (judged elsewhere)
       const d = ctx.doc.dict(c.now as never, ctx.k) ?? ctx.doc.dict(c.old as never, ctx.prev);
       const t = d?.get('Type');
