@@ -5,10 +5,9 @@ import { basename } from 'node:path';
 import { resolvePolicy, type Policy } from './policy.js';
 import { buildCertContext } from './context.js';
 import { validateSignature } from './validate-signature.js';
-import { adobeRevocationInfo, parseSignedData } from './cms/parse.js';
+import { adobeRevocationInfo, parseSignedData } from '@kyso/pki';
 import { documentVerdict, type SignatureReport, type ValidationReport } from './report/model.js';
-import { nodeHashName } from './util/oids.js';
-import { pemBlocks } from './util/bytes.js';
+import { nodeDigestName as nodeHashName, pemToDerList as pemBlocks } from '@kyso/pki';
 import type { Fetcher } from './util/fetch.js';
 import { VALIDATOR } from './version.js';
 

@@ -1,5 +1,5 @@
-import { checkMessageDigest } from '../cms/signer.js';
-import { bytesEqual, hash, toHex } from '../util/bytes.js';
+import { checkMessageDigest } from '@kyso/pki';
+import { bytesEqual, hash, toHex } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

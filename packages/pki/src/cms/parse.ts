@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { OID } from '../util/oids.js';
+import { OIDS } from '../oids.js';
 import { ownBuffer } from '../util/bytes.js';
 import { checkBerStructure, children, readTlv } from './der.js';
 import { parseSignerInfoFast } from './signer-info.js';
@@ -76,7 +76,7 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
           const asn = asn1js.fromBER(bytes);
           if (asn.offset === -1) return undefined;
           const v = (asn.result as asn1js.Constructed).valueBlock.value;
-          if (v[0] instanceof asn1js.ObjectIdentifier && v[0].valueBlock.toString() === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+          if (v[0] instanceof asn1js.ObjectIdentifier && v[0].valueBlock.toString() === OIDS.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
         }
       }
     }
@@ -122,7 +122,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
   } catch (e) {
     throw new CmsFormatError(`CMS ContentInfo is malformed: ${(e as Error).message}`);
   }
-  if (ci.contentType !== OID.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OID.signedData})`);
+  if (ci.contentType !== OIDS.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OIDS.signedData})`);
   // pkijs parses every embedded certificate with its full schema, which dominates the cost; certificates and
   // CRLs are taken raw below (and parsed once, cached, where needed), so the SignedData is parsed without them.
   const sdFull = ci.content as asn1js.Sequence;
@@ -153,7 +153,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
         else if (c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 1) {
           const v = (c as asn1js.Constructed).valueBlock?.value ?? [];
           const oid = v[0] instanceof asn1js.ObjectIdentifier ? v[0].valueBlock.toString() : '';
-          if (oid === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+          if (oid === OIDS.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
         }
       }
     }
@@ -187,7 +187,7 @@ export function attrCount(attrs: pkijs.SignedAndUnsignedAttributes | undefined, 
  */
 export function adobeRevocationInfo(attrs: pkijs.SignedAndUnsignedAttributes | undefined): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
   const out = { crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] };
-  for (const v of attrValues(attrs, OID.adbeRevocationInfoArchival) ?? []) {
+  for (const v of attrValues(attrs, OIDS.adbeRevocationInfoArchival) ?? []) {
     const seq = v as asn1js.Sequence;
     for (const tagged of seq.valueBlock?.value ?? []) {
       const t = tagged as asn1js.Constructed;
