@@ -1,0 +1,146 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { Policy, ValidationReport } from '@kyso/verifier';
+import type { WorkerAnswer, WorkerJob } from './worker.js';
+
+/** Limits of the validation worker pool. */
+export interface PoolOptions {
+  /** Worker threads (default 2). */
+  size?: number;
+  /** V8 old-generation limit of each worker in MB (default 384): a file that needs more ends its worker, not the process. */
+  workerMemoryMb?: number;
+  /** Per-request deadline in ms (default 20 000): the worker is terminated and replaced when it passes. */
+  deadlineMs?: number;
+  /** Requests waiting for a worker beyond which new ones are refused with 503 (default 64). */
+  maxQueue?: number;
+}
+
+/** Outcome of one validation in the pool. */
+export type PoolResult =
+  | { report: ValidationReport }
+  | { notSigned: { type: string; detail: string } }
+  | { limit: 'deadline' | 'memory'; detail: string }
+  | { error: string };
+
+/** A job as the app submits it (the pool adds the id and the policy). */
+export type PoolJob = Omit<WorkerJob, 'id' | 'policy'>;
+
+interface Slot { worker: Worker; ready: boolean; busy: boolean }
+
+/**
+ * Validation in worker threads. Every document is validated off the event loop, in a worker with a V8 heap limit
+ * (resourceLimits) and a per-request deadline: a hostile upload can exhaust only its own worker, which is
+ * terminated and replaced, while the process keeps answering other requests (health checks, the identity
+ * provider when it shares the process). Note: resourceLimits bound the V8 heap; ArrayBuffers outside it are
+ * bounded by the verifier's own size limits and by the deadline.
+ */
+export class ValidationPool {
+  readonly size: number;
+  readonly deadlineMs: number;
+  readonly #memoryMb: number;
+  readonly #maxQueue: number;
+  readonly #policy: Policy;
+  readonly #slots: Slot[] = [];
+  readonly #queue: { job: PoolJob; resolve: (r: PoolResult) => void }[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(policy: Policy, opts: PoolOptions = {}) {
+    this.#policy = policy;
+    this.size = Math.max(1, opts.size ?? 2);
+    this.deadlineMs = opts.deadlineMs ?? 20_000;
+    this.#memoryMb = opts.workerMemoryMb ?? 384;
+    this.#maxQueue = opts.maxQueue ?? 64;
+    for (let i = 0; i < this.size; i++) this.#spawn();
+  }
+
+  #spawn(): Slot {
+    const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
+    const worker = new Worker(boot, {
+      resourceLimits: { maxOldGenerationSizeMb: this.#memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+      stdout: false, stderr: false,
+    });
+    worker.unref();
+    const slot: Slot = { worker, ready: false, busy: false };
+    const onReady = (m: { ready?: boolean }) => {
+      if (!m?.ready) return;
+      worker.off('message', onReady);
+      slot.ready = true;
+      this.#pump();
+    };
+    worker.on('message', onReady);
+    worker.on('error', () => undefined);
+    worker.on('exit', () => {
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots.splice(i, 1);
+      if (!this.#closed) { this.#spawn(); }
+    });
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  /** Validates one spooled document. Never rejects. */
+  run(job: PoolJob): Promise<PoolResult> | { busy: true } {
+    if (this.#queue.length >= this.#maxQueue) return { busy: true };
+    return new Promise<PoolResult>((resolve) => {
+      this.#queue.push({ job, resolve });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (!slot.ready || slot.busy) continue;
+      const { job, resolve } = this.#queue.shift()!;
+      this.#dispatch(slot, job, resolve);
+    }
+  }
+
+  #dispatch(slot: Slot, job: PoolJob, resolve: (r: PoolResult) => void): void {
+    slot.busy = true;
+    const id = this.#nextId++;
+    const w = slot.worker;
+    let done = false;
+    const finish = (r: PoolResult, retire: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      resolve(r);
+      if (retire) {
+        slot.ready = false;
+        void w.terminate();
+      } else {
+        slot.busy = false;
+        this.#pump();
+      }
+    };
+    const onMessage = (m: WorkerAnswer) => {
+      if (m.id !== id) return;
+      if ('report' in m) finish({ report: m.report }, false);
+      else if ('notSigned' in m) finish({ notSigned: m.notSigned }, false);
+      else finish({ error: m.error }, false);
+    };
+    const onError = (e: Error & { code?: string }) => {
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') finish({ limit: 'memory', detail: `validating the document needed more than the ${this.#memoryMb} MB allowed per request` }, true);
+      else finish({ error: `validation worker failed: ${e.message}` }, true);
+    };
+    const onExit = () => finish({ error: 'validation worker stopped' }, true);
+    const timer = setTimeout(() => finish({ limit: 'deadline', detail: `validation did not finish within ${this.deadlineMs} ms` }, true), this.deadlineMs);
+    timer.unref?.();
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    w.postMessage({ ...job, id, policy: this.#policy } satisfies WorkerJob);
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const q of this.#queue.splice(0)) q.resolve({ error: 'the service is shutting down' });
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Validation worker thread: validates one spooled upload at a time and answers with the report. Runs under the
+ * pool's resourceLimits; the pool terminates it when a request's deadline passes.
+ */
+import { parentPort } from 'node:worker_threads';
+import { readFile, stat } from 'node:fs/promises';
+import { verifyCms, verifyPdf, type Policy, type ValidationReport } from '@kyso/verifier';
+import { CmsFormatError, parseSignedData, pemToDerList } from '@kyso/pki';
+
+/** One validation request sent to a worker. */
+export interface WorkerJob {
+  id: number;
+  kind: 'pdf' | 'cms';
+  path: string;
+  dataPath?: string;
+  name: string;
+  policy: Policy;
+}
+
+/** A worker's answer: the report, or why the body is not a signed document, or an internal error. */
+export type WorkerAnswer =
+  | { id: number; report: ValidationReport }
+  | { id: number; notSigned: { type: string; detail: string } }
+  | { id: number; error: string };
+
+/** Largest CMS the worker reads whole (detached signatures are small; the data file is streamed by the verifier). */
+const MAX_CMS_BYTES = 64 * 1024 * 1024;
+
+async function cmsProblem(path: string): Promise<string | undefined> {
+  const size = (await stat(path)).size;
+  if (size > MAX_CMS_BYTES) return `the CMS signature is ${size} bytes, more than the ${MAX_CMS_BYTES}-byte limit`;
+  let der: Uint8Array = new Uint8Array(await readFile(path));
+  if (der[0] === 0x2d) {
+    const text = Buffer.from(der).toString('latin1');
+    der = pemToDerList(text, 'PKCS7')[0] ?? pemToDerList(text, 'CMS')[0] ?? new Uint8Array();
+    if (der.length === 0) return 'the PEM text holds no PKCS7 or CMS block';
+  }
+  try {
+    parseSignedData(der);
+    return undefined;
+  } catch (e) {
+    return e instanceof CmsFormatError ? `not a CMS SignedData: ${e.message}` : `not a CMS SignedData (${(e as Error).message})`;
+  }
+}
+
+async function run(job: WorkerJob): Promise<WorkerAnswer> {
+  if (job.kind === 'cms') {
+    const why = await cmsProblem(job.path);
+    if (why) return { id: job.id, notSigned: { type: 'not-a-signature', detail: why } };
+    const report = await verifyCms(job.path, job.dataPath, job.policy, { name: job.name });
+    return { id: job.id, report };
+  }
+  const report = await verifyPdf(job.path, job.policy, { name: job.name });
+  if (report.signatures.length === 0) {
+    const unreadable = report.findings.find((f) => f.code === 'PDF_UNREADABLE');
+    if (unreadable) return { id: job.id, notSigned: { type: 'unreadable-pdf', detail: unreadable.message } };
+    return { id: job.id, notSigned: { type: 'no-signature', detail: 'the PDF holds no signature or document timestamp (no signature field with a value)' } };
+  }
+  return { id: job.id, report };
+}
+
+parentPort?.on('message', (job: WorkerJob) => {
+  run(job).then(
+    (a) => parentPort!.postMessage(a),
+    (e) => parentPort!.postMessage({ id: job.id, error: (e as Error)?.message ?? String(e) } satisfies WorkerAnswer),
+  );
+});
+parentPort?.postMessage({ ready: true });
