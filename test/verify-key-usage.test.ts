@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import * as pkijs from 'pkijs';
 import { getTestPki, loadCaContext, type CaContext } from '@kyso/fixtures';
 import { OIDS, parseSignedData, toPem } from '@kyso/pki';
 import { loadPemBackend, signPdfBytes } from '@kyso/signer';
-import { verifyPdf, type ValidationReport } from '@kyso/verifier';
+import { verifyCms, verifyPdf, type ValidationReport } from '@kyso/verifier';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeName, issueCertificate, keyIdentifier, randomSerial, type ExtensionSpec } from '../fixtures/src/x509-build.js';
 
 // RFC 5280 §4.2.1.3 / §4.2.1.12 for document signing, and levels earned only by data that validates.
@@ -100,12 +104,43 @@ describe('verify: key usage and extended key usage of the signing certificate (c
     const r2 = await verifyPdf(doc, { ...policy(), signingExtendedKeyUsages: [OIDS.ekuAny] });
     assert.equal(r2.signatures[0]!.subIndication, 'CHAIN_CONSTRAINTS_FAILURE', why(r2));
   });
+  /** root → sub-CA (with the given EKU) → leaf without EKU; a B-B PDF signed by the leaf, and the sub-CA PEM. */
+  async function signUnderSubCa(cn: string, caEku: string[]): Promise<{ pdf: Uint8Array; subCaPem: string }> {
+    const sub = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const subName = encodeName([[OIDS.countryName, 'VN', 'printable'], [OIDS.commonName, `Sub-CA ${cn} (TEST)`]]);
+    const rootSki = ca.root.cert.extensions?.find((e) => e.extnID === OIDS.subjectKeyIdentifier)?.parsedValue as { valueBlock: { valueHexView: Uint8Array } } | undefined;
+    const subDer = issueCertificate({
+      subjectDer: subName, publicKey: sub.publicKey, serial: randomSerial(),
+      notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 365 * DAY),
+      extensions: { ca: { pathLen: 0 }, keyUsage: ['keyCertSign', 'cRLSign'], extKeyUsage: { oids: caEku, critical: false } },
+      issuer: { nameDer: ca.root.nameDer, key: ca.root.key, keyId: rootSki ? new Uint8Array(rootSki.valueBlock.valueHexView) : keyIdentifier(createPublicKey(ca.root.key)), scheme: { hash: 'SHA-256' } },
+    });
+    const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const leafDer = issueCertificate({
+      subjectDer: encodeName([[OIDS.countryName, 'VN', 'printable'], [OIDS.commonName, cn]]), publicKey: leaf.publicKey, serial: randomSerial(),
+      notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 300 * DAY),
+      extensions: { keyUsage: ['digitalSignature', 'nonRepudiation'] },
+      issuer: { nameDer: subName, key: sub.privateKey, keyId: keyIdentifier(sub.publicKey), scheme: { hash: 'SHA-256' } },
+    });
+    const backend = await loadPemBackend({ key: leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: toPem(leafDer), chain: toPem(subDer) });
+    return { pdf: await signPdfBytes(await onePage(cn), { backend, level: 'B-B', fieldName: 'Signature1' }), subCaPem: toPem(subDer) };
+  }
+
+  it('EKU chaining: a sub-CA restricted to serverAuth cannot vouch for a signing certificate; one with emailProtection can', async () => {
+    const bad = await signUnderSubCa('Under a TLS-only sub-CA', [OIDS.ekuServerAuth]);
+    const r1 = await verifyPdf(bad.pdf, { trustAnchors: [pki.rootPem], revocationRequired: false, offline: true });
+    assert.equal(r1.signatures[0]!.subIndication, 'CHAIN_CONSTRAINTS_FAILURE', why(r1));
+    assert.match(r1.signatures[0]!.message, /CA certificate .* restricts extendedKeyUsage to ekuServerAuth/);
+    const good = await signUnderSubCa('Under an S/MIME sub-CA', [OIDS.ekuEmailProtection, OIDS.ekuClientAuth]);
+    const r2 = await verifyPdf(good.pdf, { trustAnchors: [pki.rootPem], revocationRequired: false, offline: true });
+    assert.equal(r2.signatures[0]!.indication, 'TOTAL_PASSED', why(r2));
+  });
 });
 
 function keyIdentifierOf(ca: CaContext): Uint8Array {
   const ski = ca.intermediate.cert.extensions?.find((e) => e.extnID === OIDS.subjectKeyIdentifier);
   if (ski?.parsedValue) return new Uint8Array((ski.parsedValue as { valueBlock: { valueHexView: Uint8Array } }).valueBlock.valueHexView);
-  return keyIdentifier(ca.intermediate.key);
+  return keyIdentifier(createPublicKey(ca.intermediate.key));
 }
 
 describe('verify: a level is earned only by timestamps and validation data that validate', function () {
@@ -160,4 +195,24 @@ describe('verify: a level is earned only by timestamps and validation data that 
     const r = await verifyPdf(bad, { trustAnchors: [pki.rootPem] });
     assert.equal(r.signatures[0]!.level, 'PAdES-BASELINE-B', why(r));
   });
+});
+
+describe('verify: SHA-384 / SHA-512 signatures (digest names come from the one table in @kyso/pki)', function () {
+  this.timeout(120_000);
+  for (const md of ['sha384', 'sha512', 'sha256']) {
+    it(`a CAdES detached signature made by openssl with -md ${md} (P-384 key) is TOTAL_PASSED`, async () => {
+      const pki = await getTestPki();
+      const id = pki.identities.citizenP384!;
+      const dir = mkdtempSync(join(tmpdir(), 'kyso-md-'));
+      writeFileSync(join(dir, 'data.txt'), 'Giấy khai sinh');
+      writeFileSync(join(dir, 'key.pem'), id.keyPem);
+      writeFileSync(join(dir, 'cert.pem'), id.certPem);
+      writeFileSync(join(dir, 'chain.pem'), id.chainPems.join('\n'));
+      execFileSync('openssl', ['cms', '-sign', '-binary', '-cades', '-md', md, '-in', join(dir, 'data.txt'), '-signer', join(dir, 'cert.pem'), '-inkey', join(dir, 'key.pem'),
+        '-certfile', join(dir, 'chain.pem'), '-outform', 'DER', '-out', join(dir, 'sig.p7s')]);
+      const r = await verifyCms(join(dir, 'sig.p7s'), join(dir, 'data.txt'), { trustAnchors: [pki.rootPem] });
+      assert.equal(r.documentIndication, 'TOTAL_PASSED', why(r));
+      assert.equal(r.signatures[0]!.digestAlgorithm, `SHA-${md.slice(3)}`);
+    });
+  }
 });

@@ -158,9 +158,17 @@ export const SIGNATURE_OIDS: Record<string, { key: SignatureKeyType; digest?: st
   '2.16.840.1.101.3.4.3.2': { key: 'DSA', digest: 'SHA-256' },
 };
 
-/** Node's hash name for a WebCrypto-style digest name ("SHA-256" → "sha256", "SHA3-256" → "sha3-256"). */
+const NODE_DIGEST: Record<string, string> = {
+  'SHA-1': 'sha1', 'SHA-224': 'sha224', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512',
+  'SHA3-256': 'sha3-256', 'SHA3-384': 'sha3-384', 'SHA3-512': 'sha3-512', 'MD5': 'md5', 'SHAKE256': 'shake256',
+};
+
+/**
+ * Node's hash name for a WebCrypto-style digest name ("SHA-256" → "sha256", "SHA3-256" → "sha3-256").
+ * (A table, not string surgery: the verifier's former rewrite turned "SHA-384" into "sha3-84".)
+ */
 export function nodeDigestName(alg: string): string {
-  return alg.toLowerCase().replace('sha-', 'sha').replace('sha3', 'sha3-').replace('sha3--', 'sha3-');
+  return NODE_DIGEST[alg.toUpperCase()] ?? alg.toLowerCase().replace(/^sha-(\d)/, 'sha$1');
 }
 
 /** CRLReason names by their ENUMERATED value (RFC 5280 §5.3.1). */

@@ -202,3 +202,14 @@ export function adobeRevocationInfo(attrs: pkijs.SignedAndUnsignedAttributes | u
   }
   return out;
 }
+
+/** Parses a DER TSTInfo (RFC 3161 §2.4.2), the encapsulated content of a timestamp token; undefined if malformed. */
+export function parseTstInfo(der: Uint8Array): pkijs.TSTInfo | undefined {
+  try {
+    const asn = asn1js.fromBER(ownBuffer(der));
+    if (asn.offset === -1) return undefined;
+    return new pkijs.TSTInfo({ schema: asn.result });
+  } catch {
+    return undefined;
+  }
+}

@@ -71,6 +71,15 @@ export async function validateCertificate(leaf: CertInfo, purpose: 'signature' |
   // Usage of the end-entity certificate (RFC 5280 §4.2.1.3 and §4.2.1.12).
   const usage = usageViolation(leaf, purpose, ctx.policy.signingExtendedKeyUsages);
   if (usage) return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', usage, chain);
+  // EKU chaining (as CA/Browser Forum and Mozilla practise it): a CA certificate whose extendedKeyUsage is present
+  // restricts what it certifies; one that excludes the purpose cannot vouch for a signing (or TSA) certificate.
+  const wanted = purpose === 'timestamp' ? [OIDS.ekuTimeStamping, OIDS.ekuAny] : ctx.policy.signingExtendedKeyUsages;
+  for (const ca of chain.slice(1, -1)) {
+    const eku = ca.extKeyUsage;
+    if (eku && !eku.some((p) => wanted.includes(p))) {
+      return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `CA certificate "${ca.subject}" restricts extendedKeyUsage to ${eku.map(oidName).join(', ') || 'nothing'}, which excludes ${purpose === 'timestamp' ? 'time-stamping' : 'document signing'}`, chain);
+    }
+  }
 
   // Validity periods.
   for (let i = 0; i < chain.length; i++) {

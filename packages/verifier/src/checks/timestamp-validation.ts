@@ -1,8 +1,6 @@
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import {
   CmsFormatError, DIGEST_OIDS, OIDS, bytesEqual, checkContentType, checkMessageDigest, checkSigningCertificate, hash, identifySigner,
-  parseSignedData, signerScheme, toHex, tryCert, verifySignerSignature, type CertInfo,
+  parseSignedData, parseTstInfo, signerScheme, toHex, tryCert, verifySignerSignature, type CertInfo,
 } from '@kyso/pki';
 import { validateCertificate, type CertContext, type CertValidation } from './certificate-validation.js';
 import { cryptoConstraintViolation } from './crypto-policy.js';
@@ -37,9 +35,8 @@ export async function validateTimestampToken(der: Uint8Array, imprintOf: (alg: s
       return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: e instanceof CmsFormatError ? `timestamp token: ${e.message}` : 'timestamp token is malformed' };
     }
     if (cms.contentType !== OIDS.tstInfo || !cms.eContent) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'timestamp token does not encapsulate a TSTInfo' };
-    const asn = asn1js.fromBER(cms.eContent);
-    if (asn.offset === -1) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'TSTInfo is not valid DER' };
-    const tst = new pkijs.TSTInfo({ schema: asn.result });
+    const tst = parseTstInfo(cms.eContent);
+    if (!tst) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'TSTInfo is not valid DER or not a TSTInfo' };
     const genTime = tst.genTime;
     const imprintAlg = DIGEST_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
     if (!imprintAlg) return { valid: false, indication: 'INDETERMINATE', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', genTime, message: `timestamp imprint uses unknown hash ${tst.messageImprint.hashAlgorithm.algorithmId}` };
