@@ -1,5 +1,12 @@
-// Worker-thread entry of the validation service: TypeScript sources run through tsx, then the worker starts.
-import { register } from 'tsx/esm/api';
+// Worker-thread entry of the validation service. Compiled builds run worker.js directly; from the sources the
+// TypeScript worker runs through tsx (registered in this thread only).
+import { existsSync } from 'node:fs';
 
-register();
-await import('./worker.ts');
+const compiled = new URL('./worker.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./worker.ts');
+}
