@@ -44,6 +44,8 @@ export class ValidationPool {
   readonly #queue: { job: PoolJob; resolve: (r: PoolResult) => void }[] = [];
   #nextId = 1;
   #closed = false;
+  /** Workers that died before they were ready, in a row: past a few, respawning stops (no crash loop). */
+  #bootFailures = 0;
 
   constructor(policy: Policy, opts: PoolOptions = {}) {
     this.#policy = policy;
@@ -62,10 +64,13 @@ export class ValidationPool {
     });
     worker.unref();
     const slot: Slot = { worker, ready: false, busy: false };
+    let wasReady = false;
     const onReady = (m: { ready?: boolean }) => {
       if (!m?.ready) return;
       worker.off('message', onReady);
       slot.ready = true;
+      wasReady = true;
+      this.#bootFailures = 0;
       this.#pump();
     };
     worker.on('message', onReady);
@@ -73,7 +78,14 @@ export class ValidationPool {
     worker.on('exit', () => {
       const i = this.#slots.indexOf(slot);
       if (i >= 0) this.#slots.splice(i, 1);
-      if (!this.#closed) { this.#spawn(); }
+      if (!wasReady) this.#bootFailures++;
+      if (this.#closed) return;
+      if (this.#bootFailures >= 3) {
+        // Workers cannot start (e.g. a heap limit too small to load the verifier): fail what waits, do not loop.
+        if (this.#slots.length === 0) for (const q of this.#queue.splice(0)) q.resolve({ error: 'validation workers cannot start' });
+        return;
+      }
+      this.#spawn();
     });
     this.#slots.push(slot);
     return slot;
@@ -82,6 +94,11 @@ export class ValidationPool {
   /** Validates one spooled document. Never rejects. */
   run(job: PoolJob): Promise<PoolResult> | { busy: true } {
     if (this.#queue.length >= this.#maxQueue) return { busy: true };
+    if (this.#slots.length === 0 && this.#bootFailures >= 3) {
+      // Try again after a failure streak (the cause may have been transient), without blocking on it.
+      this.#bootFailures = 2;
+      this.#spawn();
+    }
     return new Promise<PoolResult>((resolve) => {
       this.#queue.push({ job, resolve });
       this.#pump();
