@@ -3,6 +3,6 @@ export { checkBerStructure, children, readTlv, type Tlv } from './der.js';
 export { parseSignedData, parseTstInfo, attrValues, attrCount, adobeRevocationInfo, CmsFormatError, type ParsedCms } from './parse.js';
 export { parseSignerInfoFast } from './signer-info.js';
 export {
-  identifySigner, signerDigestAlg, checkSigningCertificate, checkContentType, checkMessageDigest, signerScheme,
+  identifySigner, signerDigestAlg, checkSigningCertificate, checkContentType, checkMessageDigest, checkMessageDigestSync, signerScheme, verifySignedAttributes,
   verifySignerSignature, claimedSigningTime, type SignedContent, type SigningCertCheck, type DigestCheck,
 } from './signer.js';

@@ -92,6 +92,14 @@ export type DigestCheck = { status: 'match' } | { status: 'mismatch' | 'missing'
 
 /** Compares the messageDigest signed attribute with the digest of `content` (or of `eContent` when encapsulated). */
 export async function checkMessageDigest(si: pkijs.SignerInfo, content: SignedContent): Promise<DigestCheck> {
+  const alg = signerDigestAlg(si);
+  let actual: Uint8Array | undefined;
+  if (!(alg.includes('.') || alg === 'SHAKE256') && attrCount(si.signedAttrs, OIDS.messageDigest) === 1) actual = await content.digest(alg);
+  return checkMessageDigestSync(si, () => actual ?? new Uint8Array());
+}
+
+/** {@link checkMessageDigest} with the content digest computed synchronously by `digestOf(alg)`. */
+export function checkMessageDigestSync(si: pkijs.SignerInfo, digestOf: (alg: string) => Uint8Array): DigestCheck {
   const n = attrCount(si.signedAttrs, OIDS.messageDigest);
   if (n === 0) return { status: 'missing', message: 'signed attributes lack message-digest' };
   const vals = attrValues(si.signedAttrs, OIDS.messageDigest)!;
@@ -100,7 +108,7 @@ export async function checkMessageDigest(si: pkijs.SignerInfo, content: SignedCo
   if (!(v instanceof asn1js.OctetString)) return { status: 'invalid', message: 'message-digest attribute is not an OCTET STRING' };
   const alg = signerDigestAlg(si);
   if (alg.includes('.') || alg === 'SHAKE256') return { status: 'invalid', message: `digest algorithm ${alg} is not supported` };
-  const actual = await content.digest(alg);
+  const actual = digestOf(alg);
   if (!bytesEqual(actual, v.valueBlock.valueHexView)) {
     return { status: 'mismatch', message: `message-digest (${alg}) ${toHex(v.valueBlock.valueHexView).slice(0, 16)}… does not match the signed data's digest ${toHex(actual).slice(0, 16)}…` };
   }
@@ -132,10 +140,16 @@ export async function verifySignerSignature(si: pkijs.SignerInfo, cert: CertInfo
   const scheme = signerScheme(si);
   const key = cert.publicKey;
   const sig = si.signature.valueBlock.valueHexView;
-  if (si.signedAttrs) return verifyWithScheme(scheme, key, new Uint8Array(si.signedAttrs.encodedValue), sig);
+  if (si.signedAttrs) return verifySignedAttributes(si, cert);
   if (scheme.key === 'RSA' && scheme.digest) return verifyRsaPrehashed(key, scheme.digest, await content.digest(scheme.digest), sig);
   if (!content.bytes) throw new Error('signature without signed attributes needs the signed bytes, which are not available');
   return verifyWithScheme(scheme, key, await content.bytes(), sig);
+}
+
+/** Verifies the signature value over the DER SET OF signed attributes (throws when the scheme is unusable). */
+export function verifySignedAttributes(si: pkijs.SignerInfo, cert: CertInfo): boolean {
+  if (!si.signedAttrs) return false;
+  return verifyWithScheme(signerScheme(si), cert.publicKey, new Uint8Array(si.signedAttrs.encodedValue), si.signature.valueBlock.valueHexView);
 }
 
 /** signing-time signed attribute, if any. */
