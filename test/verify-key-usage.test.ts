@@ -3,11 +3,11 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import * as pkijs from 'pkijs';
 import { getTestPki, loadCaContext, type CaContext } from '@kyso/fixtures';
-import { OIDS, parseSignedData, toPem } from '@kyso/pki';
-import { loadPemBackend, signPdfBytes } from '@kyso/signer';
+import { OIDS, parseSignedData, pemToDer, toPem } from '@kyso/pki';
+import { addDss, loadPemBackend, signPdfBytes } from '@kyso/signer';
 import { verifyCms, verifyPdf, type ValidationReport } from '@kyso/verifier';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeName, issueCertificate, keyIdentifier, randomSerial, type ExtensionSpec } from '../fixtures/src/x509-build.js';
@@ -188,6 +188,24 @@ describe('verify: a level is earned only by timestamps and validation data that 
     assert.equal(s.timestamps.length, 1);
     assert.equal(s.timestamps[0]!.valid, false);
     assert.ok(s.checks.some((c) => c.check === 'signature-timestamp' && c.status === 'warning'), 'the invalid timestamp is named');
+  });
+
+  it('a DSS without usable revocation data does not earn LT: B-T plus a DSS of certificates only stays PAdES-BASELINE-T (revocation fetched online)', async () => {
+    const id = pki.identities.citizen1!;
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-dss-'));
+    writeFileSync(join(dir, 't.pdf'), await signed('B-T'));
+    const certs = [id.certPem, ...id.chainPems].map((p) => pemToDer(p));
+    await addDss(join(dir, 't.pdf'), join(dir, 'dss.pdf'), { content: { certs } });
+    const pdf = new Uint8Array(readFileSync(join(dir, 'dss.pdf')));
+    const r = await verifyPdf(pdf, { trustAnchors: [pki.rootPem] });
+    const s = r.signatures[0]!;
+    assert.equal(s.indication, 'TOTAL_PASSED', why(r));
+    assert.ok(s.revocation.every((x) => x.source.startsWith('online')), JSON.stringify(s.revocation));
+    assert.equal(s.level, 'PAdES-BASELINE-T', why(r));
+    // The same file offline cannot establish revocation at all: INDETERMINATE, and still not LT.
+    const off = await verifyPdf(pdf, { trustAnchors: [pki.rootPem], offline: true });
+    assert.equal(off.signatures[0]!.indication, 'INDETERMINATE', why(off));
+    assert.equal(off.signatures[0]!.level, 'PAdES-BASELINE-T', why(off));
   });
 
   it('B-LT with a broken signature timestamp is not LT (nor T): PAdES-BASELINE-B', async () => {

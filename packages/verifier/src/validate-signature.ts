@@ -27,7 +27,9 @@ function detectLevel(s: SigState): SignatureLevel {
   if (j.kind === 'document-timestamp') return 'PDF-DOC-TIMESTAMP';
   const hasTs = s.timestamps.some((t) => t.valid && t.kind === 'signature-timestamp') || !!j.coveredByDocTimestamp;
   const cv = s.certValidation;
-  const ltData = !!cv && cv.indication === 'TOTAL_PASSED' && cv.revocation.length > 0 && cv.revocation.every((r) => r.status === 'good' && r.source.startsWith('embedded'));
+  const embeddedGood = (c: typeof cv): boolean => !!c && c.indication === 'TOTAL_PASSED' && c.revocation.length > 0 && c.revocation.every((r) => r.status === 'good' && r.source.startsWith('embedded'));
+  // LT: the signer's chain AND the signature timestamps' TSA chains validated from embedded data.
+  const ltData = embeddedGood(cv) && s.timestamps.filter((t) => t.valid && t.kind === 'signature-timestamp').every((t) => embeddedGood(t.certValidation));
   if (j.format === 'PDF') {
     if (j.subFilter === 'adbe.pkcs7.detached' || j.subFilter === 'adbe.pkcs7.sha1') return j.subFilter;
     if (j.subFilter !== 'ETSI.CAdES.detached') return 'UNKNOWN';
