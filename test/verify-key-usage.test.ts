@@ -4,7 +4,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import * as pkijs from 'pkijs';
 import { getTestPki, loadCaContext, type CaContext } from '@kyso/fixtures';
 import { OIDS, parseSignedData, pemToDer, toPem } from '@kyso/pki';
-import { addDss, loadPemBackend, signPdfBytes } from '@kyso/signer';
+import { addDss, loadPemBackend, signDetached, signPdfBytes } from '@kyso/signer';
 import { verifyCms, verifyPdf, type ValidationReport } from '@kyso/verifier';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -231,6 +231,31 @@ describe('verify: SHA-384 / SHA-512 signatures (digest names come from the one t
       const r = await verifyCms(join(dir, 'sig.p7s'), join(dir, 'data.txt'), { trustAnchors: [pki.rootPem] });
       assert.equal(r.documentIndication, 'TOTAL_PASSED', why(r));
       assert.equal(r.signatures[0]!.digestAlgorithm, `SHA-${md.slice(3)}`);
+    });
+  }
+});
+
+describe('verify: CAdES levels of kyso-signed .p7s', function () {
+  this.timeout(180_000);
+  for (const level of ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const) {
+    it(`${level}: TOTAL_PASSED, detected at the level its validated data earns`, async () => {
+      const pki = await getTestPki();
+      const id = pki.identities.citizen1!;
+      const dir = mkdtempSync(join(tmpdir(), 'kyso-cades-lvl-'));
+      const dataPath = join(dir, 'hoso.txt');
+      writeFileSync(dataPath, 'Hồ sơ đăng ký kinh doanh\n');
+      const backend = await loadPemBackend({ key: id.keyPem, cert: id.certPem, chain: id.chainPems.join('\n') });
+      const r = await signDetached(dataPath, { backend, level, tsaUrl: pki.servers.tsaUrl });
+      writeFileSync(join(dir, 'sig.p7s'), r.cms);
+      const online = await verifyCms(join(dir, 'sig.p7s'), dataPath, { trustAnchors: [pki.rootPem] });
+      assert.equal(online.documentIndication, 'TOTAL_PASSED', why(online));
+      const expected = { 'B-B': 'CAdES-BASELINE-B', 'B-T': 'CAdES-BASELINE-T', 'B-LT': 'CAdES-BASELINE-LT', 'B-LTA': 'CAdES-BASELINE-LT' }[level];
+      assert.equal(online.signatures[0]!.level, expected, why(online));
+      if (level === 'B-LT' || level === 'B-LTA') {
+        const offline = await verifyCms(join(dir, 'sig.p7s'), dataPath, { trustAnchors: [pki.rootPem], offline: true });
+        assert.equal(offline.documentIndication, 'TOTAL_PASSED', why(offline));
+        assert.equal(offline.signatures[0]!.level, 'CAdES-BASELINE-LT', why(offline));
+      }
     });
   }
 });

@@ -1,10 +1,9 @@
-import { attrCount, claimedSigningTime } from '@kyso/pki';
+import { claimedSigningTime } from '@kyso/pki';
 import { DOCUMENT_TIMESTAMP_CHECKS, SIGNATURE_CHECKS } from './checks/index.js';
 import type { SigState, SignatureJob, Verdict } from './checks/state.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { SignatureLevel, SignatureReport } from './report/model.js';
 import { signerInfoOf } from './report/signer-info.js';
-import { OIDS } from '@kyso/pki';
 import type { CertContext } from './checks/certificate-validation.js';
 
 const SEVERITY = { TOTAL_FAILED: 2, INDETERMINATE: 1 } as const;
@@ -41,10 +40,9 @@ function detectLevel(s: SigState): SignatureLevel {
   if (!s.signerInfo) return 'UNKNOWN';
   if (s.signingCertAttr !== 'match') return 'CMS';
   if (!hasTs) return 'CAdES-BASELINE-B';
-  const un = s.signerInfo.unsignedAttrs;
-  const lt = attrCount(un, OIDS.certificateValues) > 0 && attrCount(un, OIDS.revocationValues) > 0;
-  if (!lt || !ltData) return 'CAdES-BASELINE-T';
-  return 'CAdES-BASELINE-LT';
+  // Validation data may sit in SignedData.certificates / crls (EN 319 122-1 B-LT) or in the certificate-values /
+  // revocation-values attributes: what counts is that the chains validated from it.
+  return ltData ? 'CAdES-BASELINE-LT' : 'CAdES-BASELINE-T';
 }
 
 /**

@@ -213,3 +213,26 @@ export function parseTstInfo(der: Uint8Array): pkijs.TSTInfo | undefined {
     return undefined;
   }
 }
+
+/**
+ * CAdES validation data carried in unsigned attributes (EN 319 122-1 §5.5): certificate-values (SEQUENCE OF
+ * Certificate) and revocation-values (crlVals [0] SEQUENCE OF CertificateList, ocspVals [1] SEQUENCE OF
+ * BasicOCSPResponse). Items are returned as DER; unreadable values are skipped.
+ */
+export function cadesValidationValues(attrs: pkijs.SignedAndUnsignedAttributes | undefined): { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const out = { certs: [] as Uint8Array[], crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] };
+  for (const v of attrValues(attrs, OIDS.certificateValues) ?? []) {
+    for (const c of (v as asn1js.Sequence).valueBlock?.value ?? []) out.certs.push(new Uint8Array(c.toBER(false)));
+  }
+  for (const v of attrValues(attrs, OIDS.revocationValues) ?? []) {
+    for (const tagged of (v as asn1js.Sequence).valueBlock?.value ?? []) {
+      const t = tagged as asn1js.Constructed;
+      const items = (t.valueBlock?.value?.[0] as asn1js.Sequence | undefined)?.valueBlock?.value ?? [];
+      for (const item of items) {
+        if (t.idBlock.tagNumber === 0) out.crls.push(new Uint8Array(item.toBER(false)));
+        else if (t.idBlock.tagNumber === 1) out.ocsps.push(new Uint8Array(item.toBER(false)));
+      }
+    }
+  }
+  return out;
+}
