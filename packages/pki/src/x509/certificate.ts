@@ -69,22 +69,25 @@ export class CertInfo {
       const spki = f[o + 5] as asn1js.Sequence;
       this.spkiDer = new Uint8Array(spki.valueBeforeDecodeView);
       this.publicKeyBits = new Uint8Array((spki.valueBlock.value[1] as asn1js.BitString).valueBlock.valueHexView);
+      this.subject = nameToString(this.cert.subject);
+      this.issuer = nameToString(this.cert.issuer);
+      this.subjectKey = nameKey(this.cert.subject);
+      this.issuerKey = nameKey(this.cert.issuer);
+      this.serialHex = toHex(this.cert.serialNumber.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '');
+      this.notBefore = this.cert.notBefore.value;
+      this.notAfter = this.cert.notAfter.value;
+      if (!(this.notBefore instanceof Date) || !(this.notAfter instanceof Date)) throw new Error('validity is not a time');
+      for (const e of this.cert.extensions ?? []) this.#ext.set(e.extnID, e);
+      // Key identifiers of the wrong type (hostile or broken certificates) are treated as absent.
+      const ski = this.#ext.get(OIDS.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
+      if (ski instanceof asn1js.OctetString) this.ski = toHex(ski.valueBlock.valueHexView);
+      const aki = this.#ext.get(OIDS.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
+      const akid = aki instanceof pkijs.AuthorityKeyIdentifier ? aki.keyIdentifier : undefined;
+      if (akid instanceof asn1js.OctetString) this.aki = toHex(akid.valueBlock.valueHexView);
     } catch (e) {
       if (e instanceof PkiClientError) throw e;
       throw new PkiClientError('CERT_PARSE', `certificate could not be parsed: ${(e as Error).message}`, { cause: e });
     }
-    this.subject = nameToString(this.cert.subject);
-    this.issuer = nameToString(this.cert.issuer);
-    this.subjectKey = nameKey(this.cert.subject);
-    this.issuerKey = nameKey(this.cert.issuer);
-    this.serialHex = toHex(this.cert.serialNumber.valueBlock.valueHexView).replace(/^(00)+(?=.)/, '');
-    this.notBefore = this.cert.notBefore.value;
-    this.notAfter = this.cert.notAfter.value;
-    for (const e of this.cert.extensions ?? []) this.#ext.set(e.extnID, e);
-    const ski = this.#ext.get(OIDS.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
-    if (ski?.valueBlock) this.ski = toHex(ski.valueBlock.valueHexView);
-    const aki = this.#ext.get(OIDS.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
-    if (aki?.keyIdentifier) this.aki = toHex(aki.keyIdentifier.valueBlock.valueHexView);
     this.sha256 = createHash('sha256').update(der).digest('hex');
     if (!opts.lenient) {
       // A broken certificate or SubjectPublicKeyInfo is a parse error now, not a crash when signing later.
@@ -115,8 +118,10 @@ export class CertInfo {
 
   /** basicConstraints: cA flag and pathLenConstraint, or undefined when absent. */
   get basicConstraints(): { ca: boolean; pathLen?: number } | undefined {
-    const bc = this.#ext.get(OIDS.basicConstraints)?.parsedValue as pkijs.BasicConstraints | undefined;
-    if (!bc) return undefined;
+    const e = this.#ext.get(OIDS.basicConstraints);
+    if (!e) return undefined;
+    const bc = e.parsedValue as pkijs.BasicConstraints | undefined;
+    if (!(bc instanceof pkijs.BasicConstraints)) return { ca: false }; // unreadable: not a CA
     const pl = bc.pathLenConstraint;
     const r: { ca: boolean; pathLen?: number } = { ca: !!bc.cA };
     if (typeof pl === 'number') r.pathLen = pl;
@@ -126,8 +131,11 @@ export class CertInfo {
 
   /** keyUsage bits as names, or undefined when the extension is absent. */
   get keyUsage(): Set<string> | undefined {
-    const ku = this.#ext.get(OIDS.keyUsage)?.parsedValue as asn1js.BitString | undefined;
-    if (!ku?.valueBlock) return undefined;
+    const e = this.#ext.get(OIDS.keyUsage);
+    if (!e) return undefined;
+    const ku = e.parsedValue as asn1js.BitString | undefined;
+    // Present but unreadable: no usage at all (restrictive), never "unrestricted".
+    if (!(ku instanceof asn1js.BitString)) return new Set();
     const bytes = ku.valueBlock.valueHexView;
     const out = new Set<string>();
     KU_BITS.forEach((n, i) => { if ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) out.add(n); });
@@ -139,7 +147,7 @@ export class CertInfo {
     const e = this.#ext.get(OIDS.extKeyUsage);
     if (!e) return undefined;
     const eku = e.parsedValue as pkijs.ExtKeyUsage | undefined;
-    return eku?.keyPurposes ?? [];
+    return eku instanceof pkijs.ExtKeyUsage && Array.isArray(eku.keyPurposes) ? eku.keyPurposes : [];
   }
   /** Extended key usage OIDs (empty when the extension is absent). */
   get extKeyUsages(): string[] { return this.extKeyUsage ?? []; }
@@ -147,7 +155,7 @@ export class CertInfo {
   /** URLs from Authority Information Access for one access method. */
   aiaUrls(method: string): string[] {
     const aia = this.#ext.get(OIDS.authorityInfoAccess)?.parsedValue as pkijs.InfoAccess | undefined;
-    if (!aia) return [];
+    if (!(aia instanceof pkijs.InfoAccess)) return [];
     return aia.accessDescriptions.filter((d) => d.accessMethod === method && d.accessLocation.type === 6).map((d) => String(d.accessLocation.value));
   }
   /** OCSP responder URLs from Authority Information Access. */
@@ -157,7 +165,7 @@ export class CertInfo {
   /** URLs of the CRL distribution points (full names only). */
   get crlUrls(): string[] {
     const dps = this.#ext.get(OIDS.cRLDistributionPoints)?.parsedValue as pkijs.CRLDistributionPoints | undefined;
-    if (!dps) return [];
+    if (!(dps instanceof pkijs.CRLDistributionPoints)) return [];
     const out: string[] = [];
     for (const dp of dps.distributionPoints) {
       const names = dp.distributionPoint;

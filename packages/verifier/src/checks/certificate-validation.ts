@@ -1,5 +1,4 @@
-import { buildAndValidatePath, oidName, resolveScheme, type CertInfo } from '@kyso/pki';
-import { OIDS } from '@kyso/pki';
+import { buildAndValidatePath, oidName, resolveScheme, OIDS, type CertInfo } from '@kyso/pki';
 import { cryptoConstraintViolation } from './crypto-policy.js';
 import type { ResolvedPolicy } from '../policy.js';
 import type { Fetcher } from '../util/fetch.js';

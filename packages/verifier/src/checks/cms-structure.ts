@@ -1,6 +1,5 @@
-import { CmsFormatError, parseSignedData } from '@kyso/pki';
+import { CmsFormatError, parseSignedData, OIDS } from '@kyso/pki';
 import * as pkijs from 'pkijs';
-import { OIDS } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

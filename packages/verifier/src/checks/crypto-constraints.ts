@@ -1,6 +1,5 @@
-import { describePublicKey as describeKey } from '@kyso/pki';
+import { describePublicKey as describeKey, signerDigestAlg, signerScheme } from '@kyso/pki';
 import { cryptoConstraintViolation } from './crypto-policy.js';
-import { signerDigestAlg, signerScheme } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

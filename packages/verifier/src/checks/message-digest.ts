@@ -1,5 +1,4 @@
-import { checkMessageDigest } from '@kyso/pki';
-import { bytesEqual, hash, toHex } from '@kyso/pki';
+import { checkMessageDigest, bytesEqual, hash, toHex } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

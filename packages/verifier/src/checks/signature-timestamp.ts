@@ -1,6 +1,4 @@
-import { attrValues } from '@kyso/pki';
-import { OIDS } from '@kyso/pki';
-import { hash } from '@kyso/pki';
+import { attrValues, OIDS, hash } from '@kyso/pki';
 import { validateTimestampToken } from './timestamp-validation.js';
 import type { Check } from './state.js';
 import { note } from './state.js';

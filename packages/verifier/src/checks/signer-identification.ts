@@ -1,5 +1,4 @@
-import { checkSigningCertificate, identifySigner } from '@kyso/pki';
-import { tryCert, type CertInfo } from '@kyso/pki';
+import { checkSigningCertificate, identifySigner, tryCert, type CertInfo } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 
