@@ -10,7 +10,7 @@ import { ValidationPool, type PoolOptions } from './pool.js';
 
 /** Options of the validation service. */
 export interface ValidationAppOptions extends PoolOptions {
-  /** Validation policy (trust anchors, offline, algorithms...). Plain data: it is sent to the worker threads. */
+  /** Validation policy (trust anchors, offline, algorithms...). Plain data: it is sent to the worker processes. */
   policy: Policy;
   /** Largest accepted upload in bytes (default 100 MiB). */
   maxBytes?: number;
@@ -42,7 +42,7 @@ const SECURITY_HEADERS: Record<string, string> = {
  * - `multipart/form-data` (parsed with busboy): field `file` (PDF or CMS), optional `data` (detached data).
  * A body that is not a signed document (not PDF/CMS, declared type contradicting the content, a PDF without any
  * signature, an unreadable PDF, a CMS that is not SignedData) is a 4xx application/problem+json naming what is
- * wrong; never a verdict. Documents are validated in worker threads with a heap limit and a per-request deadline
+ * wrong; never a verdict. Documents are validated in worker processes with a heap limit and a per-request deadline
  * (422 `validation-limit` when exceeded), so a hostile upload cannot stall the process.
  * Errors are RFC 9457 problem+json. Uploads are spooled to disk and removed after validation.
  */

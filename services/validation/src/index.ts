@@ -1,6 +1,6 @@
 /**
  * services/validation — anyone checks the legal validity of a signed PDF or CMS: an upload form and a JSON API
- * over @kyso/verifier, on koa; documents are validated in worker threads with memory limits and a deadline.
+ * over @kyso/verifier, on koa; documents are validated in worker processes with memory limits and a deadline.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,15 +1,15 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Policy, ValidationReport } from '@kyso/verifier';
 import type { WorkerAnswer, WorkerJob } from './worker.js';
 
 /** Limits of the validation worker pool. */
 export interface PoolOptions {
-  /** Worker threads (default 2). */
+  /** Worker processes (default 2). */
   size?: number;
-  /** V8 old-generation limit of each worker in MB (default 384): a file that needs more ends its worker, not the process. */
+  /** V8 heap limit of each worker in MB (default 384): a file that needs more ends its worker, not the service. */
   workerMemoryMb?: number;
-  /** Per-request deadline in ms (default 20 000): the worker is terminated and replaced when it passes. */
+  /** Per-request deadline in ms (default 20 000): the worker is killed and replaced when it passes. */
   deadlineMs?: number;
   /** Requests waiting for a worker beyond which new ones are refused with 503 (default 64). */
   maxQueue?: number;
@@ -25,14 +25,18 @@ export type PoolResult =
 /** A job as the app submits it (the pool adds the id and the policy). */
 export type PoolJob = Omit<WorkerJob, 'id' | 'policy'>;
 
-interface Slot { worker: Worker; ready: boolean; busy: boolean }
+interface Slot { child: ChildProcess; ready: boolean; busy: boolean; stderrTail: string }
 
 /**
- * Validation in worker threads. Every document is validated off the event loop, in a worker with a V8 heap limit
- * (resourceLimits) and a per-request deadline: a hostile upload can exhaust only its own worker, which is
- * terminated and replaced, while the process keeps answering other requests (health checks, the identity
- * provider when it shares the process). Note: resourceLimits bound the V8 heap; ArrayBuffers outside it are
- * bounded by the verifier's own size limits and by the deadline.
+ * Validation off the event loop, in worker processes with a V8 heap limit (`--max-old-space-size`) and a
+ * per-request deadline: a hostile upload can exhaust only its own worker, which is killed and replaced, while
+ * the service process keeps answering other requests (health checks, the identity provider when it shares the
+ * process).
+ *
+ * Why processes and not worker threads with `resourceLimits`: a worker thread that reaches its heap limit with
+ * some allocation shapes (one growing Map or array) aborts the WHOLE process with "FATAL ERROR: Reached heap
+ * limit" instead of ending the worker (nodejs/node#47224; seen here with a 96 MB worker on a 40 MB /Contents).
+ * A worker process that runs out of heap dies alone.
  */
 export class ValidationPool {
   readonly size: number;
@@ -58,24 +62,27 @@ export class ValidationPool {
 
   #spawn(): Slot {
     const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
-    const worker = new Worker(boot, {
-      resourceLimits: { maxOldGenerationSizeMb: this.#memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-      stdout: false, stderr: false,
+    const child = fork(boot, [], {
+      execArgv: [`--max-old-space-size=${this.#memoryMb}`, '--max-semi-space-size=16'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    worker.unref();
-    const slot: Slot = { worker, ready: false, busy: false };
+    const slot: Slot = { child, ready: false, busy: false, stderrTail: '' };
+    child.stderr?.on('data', (c: Buffer) => { slot.stderrTail = (slot.stderrTail + c.toString('latin1')).slice(-4096); });
+    child.unref();
+    child.channel?.unref();
     let wasReady = false;
     const onReady = (m: { ready?: boolean }) => {
       if (!m?.ready) return;
-      worker.off('message', onReady);
+      child.off('message', onReady);
       slot.ready = true;
       wasReady = true;
       this.#bootFailures = 0;
       this.#pump();
     };
-    worker.on('message', onReady);
-    worker.on('error', () => undefined);
-    worker.on('exit', () => {
+    child.on('message', onReady);
+    child.on('error', () => undefined);
+    child.on('exit', () => {
       const i = this.#slots.indexOf(slot);
       if (i >= 0) this.#slots.splice(i, 1);
       if (!wasReady) this.#bootFailures++;
@@ -117,47 +124,54 @@ export class ValidationPool {
   #dispatch(slot: Slot, job: PoolJob, resolve: (r: PoolResult) => void): void {
     slot.busy = true;
     const id = this.#nextId++;
-    const w = slot.worker;
+    const c = slot.child;
     let done = false;
     const finish = (r: PoolResult, retire: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.off('exit', onExit);
+      c.off('message', onMessage);
+      c.off('exit', onExit);
       resolve(r);
       if (retire) {
         slot.ready = false;
-        void w.terminate();
+        c.kill('SIGKILL');
       } else {
         slot.busy = false;
         this.#pump();
       }
     };
     const onMessage = (m: WorkerAnswer) => {
-      if (m.id !== id) return;
+      if (m?.id !== id) return;
       if ('report' in m) finish({ report: m.report }, false);
       else if ('notSigned' in m) finish({ notSigned: m.notSigned }, false);
       else finish({ error: m.error }, false);
     };
-    const onError = (e: Error & { code?: string }) => {
-      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') finish({ limit: 'memory', detail: `validating the document needed more than the ${this.#memoryMb} MB allowed per request` }, true);
-      else finish({ error: `validation worker failed: ${e.message}` }, true);
+    const onExit = () => {
+      // Give stderr a moment to deliver V8's last words.
+      setImmediate(() => {
+        if (/heap limit|heap out of memory|Allocation failed/i.test(slot.stderrTail)) {
+          finish({ limit: 'memory', detail: `validating the document needed more than the ${this.#memoryMb} MB allowed per request` }, true);
+        } else {
+          finish({ error: 'validation worker stopped' }, true);
+        }
+      });
     };
-    const onExit = () => finish({ error: 'validation worker stopped' }, true);
     const timer = setTimeout(() => finish({ limit: 'deadline', detail: `validation did not finish within ${this.deadlineMs} ms` }, true), this.deadlineMs);
     timer.unref?.();
-    w.on('message', onMessage);
-    w.on('error', onError);
-    w.on('exit', onExit);
-    w.postMessage({ ...job, id, policy: this.#policy } satisfies WorkerJob);
+    c.on('message', onMessage);
+    c.on('exit', onExit);
+    c.send({ ...job, id, policy: this.#policy } satisfies WorkerJob);
   }
 
   /** Stops every worker. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const q of this.#queue.splice(0)) q.resolve({ error: 'the service is shutting down' });
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.#slots.map((s) => new Promise<void>((res) => {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) { res(); return; }
+      s.child.once('exit', () => res());
+      s.child.kill('SIGKILL');
+    })));
   }
 }

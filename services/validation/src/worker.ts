@@ -1,6 +1,7 @@
 /**
- * Validation worker thread: validates one spooled upload at a time and answers with the report. Runs under the
- * pool's resourceLimits; the pool terminates it when a request's deadline passes.
+ * Validation worker: validates one spooled upload at a time and answers with the report. The pool runs it in a
+ * child process with a heap limit (`--max-old-space-size`) and kills it when a request's deadline passes; it also
+ * works as a worker thread (parentPort).
  */
 import { parentPort } from 'node:worker_threads';
 import { readFile, stat } from 'node:fs/promises';
@@ -59,10 +60,22 @@ async function run(job: WorkerJob): Promise<WorkerAnswer> {
   return { id: job.id, report };
 }
 
-parentPort?.on('message', (job: WorkerJob) => {
+/** Sends to the pool: IPC in a child process, the parent port in a worker thread. */
+function send(m: unknown): void {
+  if (process.send) process.send(m);
+  else parentPort?.postMessage(m);
+}
+
+const onJob = (job: WorkerJob) => {
   run(job).then(
-    (a) => parentPort!.postMessage(a),
-    (e) => parentPort!.postMessage({ id: job.id, error: (e as Error)?.message ?? String(e) } satisfies WorkerAnswer),
+    (a) => send(a),
+    (e) => send({ id: job.id, error: (e as Error)?.message ?? String(e) } satisfies WorkerAnswer),
   );
-});
-parentPort?.postMessage({ ready: true });
+};
+if (process.send) {
+  process.on('message', onJob);
+  process.on('disconnect', () => process.exit(0)); // the service is gone: so is its worker
+} else {
+  parentPort?.on('message', onJob);
+}
+send({ ready: true });

@@ -135,7 +135,7 @@ describe('validation service: a hostile upload cannot stall the process (idp + v
   });
 
   it('a document that exceeds the worker heap limit is a 422 validation-limit problem; the process and the next request are fine', async () => {
-    const small = await createValidationServer({ policy: { offline: true }, size: 1, deadlineMs: 60_000, workerMemoryMb: 96, maxBytes: 256 * 1024 * 1024 });
+    const small = await createValidationServer({ policy: { offline: true }, size: 1, deadlineMs: 60_000, workerMemoryMb: 128, maxBytes: 256 * 1024 * 1024 });
     try {
       await new Promise((r) => setTimeout(r, 3000)); // worker start-up
       const r = await fetch(`${small.url}/api/v1/validate`, { method: 'POST', body: new Blob([new Uint8Array(hostilePdf(40 * 1024 * 1024))]), headers: { 'content-type': 'application/pdf' } });
@@ -143,7 +143,7 @@ describe('validation service: a hostile upload cannot stall the process (idp + v
       process.stdout.write(`      heap-limited worker: HTTP ${r.status} ${text.slice(0, 200)}\n`);
       assert.equal(r.status, 422, text);
       assert.match(text, /validation-limit/);
-      assert.match(text, /more than the 96 MB allowed per request/);
+      assert.match(text, /more than the 128 MB allowed per request/);
       const next = await fetch(`${small.url}/api/v1/validate`, { method: 'POST', body: new Blob([Buffer.from(signed)]), headers: { 'content-type': 'application/pdf' } });
       assert.equal(next.status, 200, 'a fresh worker validates the next document');
     } finally {
