@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OIDS, oidName } from './oids.js';
 import { toDer } from './pem.js';
 import { PkiClientError } from './clients/errors.js';
+import { CertInfo } from './x509/certificate.js';
 
 /** Decoded distinguished name: one entry per attribute, in order, plus shortcuts. */
 export interface NameInfo {
@@ -54,8 +54,6 @@ const SHORT: Record<string, string> = {
   [OIDS.userId]: 'UID', [OIDS.emailAddress]: 'emailAddress', [OIDS.title]: 'title',
 };
 
-const KU_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
-
 /** Decode a pkijs Name. */
 export function nameInfo(rdns: pkijs.RelativeDistinguishedNames): NameInfo {
   const attributes = rdns.typesAndValues.map((tv) => {
@@ -71,12 +69,6 @@ export function nameInfo(rdns: pkijs.RelativeDistinguishedNames): NameInfo {
   const oi = get(OIDS.organizationIdentifier); if (oi !== undefined) info.organizationIdentifier = oi;
   const c = get(OIDS.countryName); if (c !== undefined) info.country = c;
   return info;
-}
-
-function hex(b: ArrayBuffer | Uint8Array): string { return Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex'); }
-
-function uris(names: pkijs.GeneralName[] | undefined): string[] {
-  return (names ?? []).filter((g) => g.type === 6).map((g) => String(g.value));
 }
 
 /**
@@ -114,43 +106,30 @@ export function describeCertificate(input: Uint8Array | string): { certificate: 
     const c = p?.valueBlock?.toString?.();
     if (c) { curve = oidName(c); keySize = c === OIDS.secp256r1 ? 256 : c === OIDS.secp384r1 ? 384 : c === OIDS.secp521r1 ? 521 : undefined; }
   }
-  const ext = (oid: string) => certificate.extensions?.find((e) => e.extnID === oid);
-  const bc = ext(OIDS.basicConstraints)?.parsedValue as pkijs.BasicConstraints | undefined;
-  const kuBits = ext(OIDS.keyUsage)?.parsedValue as asn1js.BitString | undefined;
-  const keyUsage: string[] = [];
-  if (kuBits) {
-    const bytes = kuBits.valueBlock.valueHexView;
-    KU_BITS.forEach((n, i) => { if (((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) keyUsage.push(n); });
-  }
-  const eku = ext(OIDS.extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
-  const aia = ext(OIDS.authorityInfoAccess)?.parsedValue as pkijs.InfoAccess | undefined;
-  const crldp = ext(OIDS.cRLDistributionPoints)?.parsedValue as pkijs.CRLDistributionPoints | undefined;
-  const ski = ext(OIDS.subjectKeyIdentifier)?.parsedValue as asn1js.OctetString | undefined;
-  const aki = ext(OIDS.authorityKeyIdentifier)?.parsedValue as pkijs.AuthorityKeyIdentifier | undefined;
-  const serial = certificate.serialNumber.valueBlock.valueHexView;
-  let s = 0; while (s < serial.length - 1 && serial[s] === 0) s++;
+  // Extensions are read through the one certificate model (CertInfo), so summaries and validation agree.
+  const info = new CertInfo(der, { lenient: true });
+  const bc = info.basicConstraints;
   const summary: CertificateSummary = {
     subject: nameInfo(certificate.subject),
     issuer: nameInfo(certificate.issuer),
-    serialHex: hex(serial.subarray(s)),
+    serialHex: info.serialHex,
     notBefore: certificate.notBefore.value,
     notAfter: certificate.notAfter.value,
     keyAlgorithm,
     signatureAlgorithm: oidName(certificate.signatureAlgorithm.algorithmId),
-    isCA: bc?.cA === true,
-    keyUsage,
-    extKeyUsage: (eku?.keyPurposes ?? []).map(oidName),
-    ocspUrls: (aia?.accessDescriptions ?? []).filter((d) => d.accessMethod === OIDS.ocspAccess).flatMap((d) => uris([d.accessLocation])),
-    caIssuersUrls: (aia?.accessDescriptions ?? []).filter((d) => d.accessMethod === OIDS.caIssuersAccess).flatMap((d) => uris([d.accessLocation])),
-    crlUrls: (crldp?.distributionPoints ?? []).flatMap((dp) => Array.isArray(dp.distributionPoint) ? uris(dp.distributionPoint as pkijs.GeneralName[]) : []),
-    ocspNoCheck: ext(OIDS.ocspNoCheck) !== undefined,
-    sha256Hex: createHash('sha256').update(der).digest('hex'),
+    isCA: bc?.ca === true,
+    keyUsage: [...(info.keyUsage ?? [])],
+    extKeyUsage: info.extKeyUsages.map(oidName),
+    ocspUrls: info.ocspUrls,
+    caIssuersUrls: info.caIssuersUrls,
+    crlUrls: info.crlUrls,
+    ocspNoCheck: info.hasOcspNoCheck,
+    sha256Hex: info.sha256,
   };
   if (keySize !== undefined) summary.keySize = keySize;
   if (curve !== undefined) summary.curve = curve;
-  if (bc && typeof bc.pathLenConstraint === 'number') summary.pathLength = bc.pathLenConstraint;
-  else if (bc?.pathLenConstraint instanceof asn1js.Integer) summary.pathLength = bc.pathLenConstraint.valueBlock.valueDec;
-  if (ski) summary.subjectKeyIdHex = hex(ski.valueBlock.valueHexView);
-  if (aki?.keyIdentifier) summary.authorityKeyIdHex = hex(aki.keyIdentifier.valueBlock.valueHexView);
+  if (bc?.pathLen !== undefined) summary.pathLength = bc.pathLen;
+  if (info.ski) summary.subjectKeyIdHex = info.ski;
+  if (info.aki) summary.authorityKeyIdHex = info.aki;
   return { certificate, summary };
 }

@@ -1,8 +1,7 @@
-import { CertInfo, tryCert } from './x509/cert.js';
+import { CertInfo, tryCert, ocspResponseCertificates } from '@kyso/pki';
 import type { ResolvedPolicy } from './policy.js';
 import { defaultFetcher, type Fetcher } from './util/fetch.js';
-import type { CertContext } from './x509/validate.js';
-import { parseBasicOcsp } from './revocation/ocsp.js';
+import type { CertContext } from './checks/certificate-validation.js';
 
 /** Builds the certificate-validation context: anchors, candidate intermediates and embedded revocation data. */
 export function buildCertContext(policy: ResolvedPolicy, extra: { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[] }, fetcher?: Fetcher): CertContext {
@@ -19,6 +18,6 @@ export function buildCertContext(policy: ResolvedPolicy, extra: { certs: Uint8Ar
   for (const d of policy.intermediates) add(d);
   for (const d of extra.certs) add(d);
   // Certificates embedded in OCSP responses (delegated responders) help path building and responder checks.
-  for (const o of extra.ocsps) for (const c of parseBasicOcsp(o)?.certs ?? []) add(new Uint8Array(c.toSchema().toBER(false)));
+  for (const o of extra.ocsps) for (const c of ocspResponseCertificates(o)) add(c);
   return { policy, anchors, pool, material: { ocsps: extra.ocsps, crls: extra.crls }, fetcher: fetcher ?? defaultFetcher(policy) };
 }

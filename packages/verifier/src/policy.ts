@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Rule as ModificationRule } from './pdf/rules/context.js';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { VerifierError } from './errors.js';
-import { parseCertificates } from './x509/cert.js';
+import { parseCertificates } from '@kyso/pki';
 
 /**
  * Validation policy: everything that decides a verdict besides the file itself. Passed in, never global.
@@ -41,6 +41,12 @@ export interface Policy {
   requireSigningCertificateAttribute?: boolean;
   /** PDF modification-analysis rules (pyHanko-style diff policy), in the order they run; default: `PDF_MODIFICATION_RULES`. */
   modificationRules?: readonly ModificationRule[];
+  /**
+   * Extended key usages that allow a certificate to sign documents (RFC 5280 §4.2.1.12): a signer certificate
+   * whose extendedKeyUsage lists none of them is CHAIN_CONSTRAINTS_FAILURE; one without the extension is accepted.
+   * Default {@link DEFAULT_SIGNING_EKUS}.
+   */
+  signingExtendedKeyUsages?: string[];
 }
 
 /** A policy with every default filled in and certificates parsed. */
@@ -60,7 +66,15 @@ export interface ResolvedPolicy {
   disallowedModifications: 'fail' | 'indeterminate';
   requireSigningCertificateAttribute: boolean;
   modificationRules?: readonly ModificationRule[];
+  signingExtendedKeyUsages: string[];
 }
+
+/**
+ * Document-signing purposes accepted by default: anyExtendedKeyUsage, emailProtection (S/MIME signing; most
+ * citizen certificates carry it), id-kp-documentSigning (RFC 9336), Adobe Authentic Documents Trust and Microsoft
+ * Document Signing. serverAuth, clientAuth, codeSigning, timeStamping or OCSPSigning alone do not allow it.
+ */
+export const DEFAULT_SIGNING_EKUS: readonly string[] = ['2.5.29.37.0', '1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.36', '1.2.840.113583.1.1.5', '1.3.6.1.4.1.311.10.3.12'];
 
 export const DEFAULT_ALLOWED_DIGESTS = ['SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512'];
 
@@ -100,6 +114,7 @@ export function resolvePolicy(p: Policy = {}): ResolvedPolicy {
     disallowedModifications: p.disallowedModifications ?? 'fail',
     requireSigningCertificateAttribute: p.requireSigningCertificateAttribute ?? false,
     ...(p.modificationRules ? { modificationRules: p.modificationRules } : {}),
+    signingExtendedKeyUsages: p.signingExtendedKeyUsages ?? [...DEFAULT_SIGNING_EKUS],
   };
 }
 
@@ -122,7 +137,7 @@ export function policyFromJson(raw: unknown, baseDir = process.cwd()): Policy {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new VerifierError('POLICY_INVALID', 'policy: expected a JSON object');
   const o = raw as Record<string, unknown>;
   const known = new Set(['trustAnchors', 'intermediates', 'allowedDigests', 'minRsaBits', 'allowedCurves', 'allowEd25519', 'revocationRequired',
-    'timestampRevocationRequired', 'validationTime', 'offline', 'networkTimeoutMs', 'signatureTimeoutMs', 'disallowedModifications', 'requireSigningCertificateAttribute']);
+    'timestampRevocationRequired', 'validationTime', 'offline', 'networkTimeoutMs', 'signatureTimeoutMs', 'disallowedModifications', 'requireSigningCertificateAttribute', 'signingExtendedKeyUsages']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw new VerifierError('POLICY_INVALID', `policy: unknown field "${k}"`);
   const certs = (v: unknown, name: string): string[] | undefined => {
     if (v === undefined) return undefined;
@@ -167,5 +182,6 @@ export function policyFromJson(raw: unknown, baseDir = process.cwd()): Policy {
   set('signatureTimeoutMs', num('signatureTimeoutMs'));
   set('disallowedModifications', dm as Policy['disallowedModifications']);
   set('requireSigningCertificateAttribute', bool('requireSigningCertificateAttribute'));
+  set('signingExtendedKeyUsages', strs('signingExtendedKeyUsages'));
   return p;
 }

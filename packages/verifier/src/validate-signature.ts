@@ -1,12 +1,10 @@
-import { attrCount } from './cms/parse.js';
-import { claimedSigningTime } from './cms/signer.js';
+import { claimedSigningTime } from '@kyso/pki';
 import { DOCUMENT_TIMESTAMP_CHECKS, SIGNATURE_CHECKS } from './checks/index.js';
 import type { SigState, SignatureJob, Verdict } from './checks/state.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { SignatureLevel, SignatureReport } from './report/model.js';
 import { signerInfoOf } from './report/signer-info.js';
-import { OID } from './util/oids.js';
-import type { CertContext } from './x509/validate.js';
+import type { CertContext } from './checks/certificate-validation.js';
 
 const SEVERITY = { TOTAL_FAILED: 2, INDETERMINATE: 1 } as const;
 
@@ -17,26 +15,34 @@ function decide(verdicts: Verdict[]): Verdict | undefined {
   return best;
 }
 
+/**
+ * The level a signature has EARNED: B-T only from a signature timestamp (or a covering document timestamp) that
+ * validated; LT only when the certificate chain validated with revocation data embedded in the document;
+ * LTA only with a validated document timestamp over it (PAdES). A present but invalid element earns nothing.
+ * CAdES archive-time-stamp-v3 imprints are not verified by this validator, so CAdES-BASELINE-LTA is never claimed.
+ */
 function detectLevel(s: SigState): SignatureLevel {
   const j = s.job;
   if (j.kind === 'document-timestamp') return 'PDF-DOC-TIMESTAMP';
   const hasTs = s.timestamps.some((t) => t.valid && t.kind === 'signature-timestamp') || !!j.coveredByDocTimestamp;
-  const hasAnyTs = hasTs || (s.signerInfo ? attrCount(s.signerInfo.unsignedAttrs, OID.signatureTimeStamp) > 0 : false);
+  const cv = s.certValidation;
+  const embeddedGood = (c: typeof cv): boolean => !!c && c.indication === 'TOTAL_PASSED' && c.revocation.length > 0 && c.revocation.every((r) => r.status === 'good' && r.source.startsWith('embedded'));
+  // LT: the signer's chain AND the signature timestamps' TSA chains validated from embedded data.
+  const ltData = embeddedGood(cv) && s.timestamps.filter((t) => t.valid && t.kind === 'signature-timestamp').every((t) => embeddedGood(t.certValidation));
   if (j.format === 'PDF') {
     if (j.subFilter === 'adbe.pkcs7.detached' || j.subFilter === 'adbe.pkcs7.sha1') return j.subFilter;
     if (j.subFilter !== 'ETSI.CAdES.detached') return 'UNKNOWN';
     if (s.signingCertAttr !== 'match') return 'PAdES-NOT-BASELINE';
-    if (!hasAnyTs) return 'PAdES-BASELINE-B';
-    if (!j.hasDssData) return 'PAdES-BASELINE-T';
+    if (!hasTs) return 'PAdES-BASELINE-B';
+    if (!j.hasDssData || !ltData) return 'PAdES-BASELINE-T';
     return j.coveredByDocTimestamp ? 'PAdES-BASELINE-LTA' : 'PAdES-BASELINE-LT';
   }
   if (!s.signerInfo) return 'UNKNOWN';
   if (s.signingCertAttr !== 'match') return 'CMS';
-  if (!hasAnyTs) return 'CAdES-BASELINE-B';
-  const un = s.signerInfo.unsignedAttrs;
-  const lt = attrCount(un, OID.certificateValues) > 0 && attrCount(un, OID.revocationValues) > 0;
-  if (!lt) return 'CAdES-BASELINE-T';
-  return attrCount(un, OID.archiveTimeStampV3) > 0 ? 'CAdES-BASELINE-LTA' : 'CAdES-BASELINE-LT';
+  if (!hasTs) return 'CAdES-BASELINE-B';
+  // Validation data may sit in SignedData.certificates / crls (EN 319 122-1 B-LT) or in the certificate-values /
+  // revocation-values attributes: what counts is that the chains validated from it.
+  return ltData ? 'CAdES-BASELINE-LT' : 'CAdES-BASELINE-T';
 }
 
 /**

@@ -5,10 +5,9 @@ import { basename } from 'node:path';
 import { resolvePolicy, type Policy } from './policy.js';
 import { buildCertContext } from './context.js';
 import { validateSignature } from './validate-signature.js';
-import { adobeRevocationInfo, parseSignedData } from './cms/parse.js';
+import { adobeRevocationInfo, cadesValidationValues, parseSignedData } from '@kyso/pki';
 import { documentVerdict, type SignatureReport, type ValidationReport } from './report/model.js';
-import { nodeHashName } from './util/oids.js';
-import { pemBlocks } from './util/bytes.js';
+import { nodeDigestName as nodeHashName, pemToDerList as pemBlocks } from '@kyso/pki';
 import type { Fetcher } from './util/fetch.js';
 import { VALIDATOR } from './version.js';
 
@@ -85,6 +84,10 @@ export async function verifyCms(p7s: Uint8Array | string, data: Uint8Array | str
       const a = adobeRevocationInfo(si.signedAttrs);
       extra.ocsps.push(...a.ocsps);
       extra.crls.push(...a.crls);
+      const v = cadesValidationValues(si.unsignedAttrs);
+      extra.certs.push(...v.certs);
+      extra.ocsps.push(...v.ocsps);
+      extra.crls.push(...v.crls);
     }
     signerCount = cms.signedData.signerInfos.length;
   } catch {

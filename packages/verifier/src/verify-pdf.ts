@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';
 import { buildCertContext } from './context.js';
 import { validateSignature } from './validate-signature.js';
-import { adobeRevocationInfo, parseSignedData } from './cms/parse.js';
+import { adobeRevocationInfo, parseSignedData } from '@kyso/pki';
 import { documentVerdict, type SignatureReport, type ValidationReport } from './report/model.js';
 import type { PdfAnalysis, PdfSignatureInfo, DigestAlgorithm } from './pdf/types.js';
 import type { SignatureJob } from './checks/state.js';
@@ -140,7 +140,8 @@ export async function verifyPdf(input: Uint8Array | string, policy: Policy = {},
       const job = jobFor(sig, input);
       const poe = poeFor(sig);
       if (poe) job.externalPoe = poe;
-      job.coveredByDocTimestamp = docTs.some((t) => revisionEnd(t) > revisionEnd(sig) && revisionEnd(sig) >= 0);
+      // Only a document timestamp that validated earns the signature B-T / B-LTA.
+      job.coveredByDocTimestamp = validDocTs.some((t) => t.end > revisionEnd(sig) && revisionEnd(sig) >= 0);
       job.hasDssData = hasDssData;
       results.set(sig, await validateSignature(job, resolved, certCtx));
     }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { REPORT_SCHEMA_PATH, verifyCms } from '@kyso/verifier';
 import { makeMiniPki, type MiniPki } from './helpers/openssl-pki.js';
 import { schemaErrors } from './helpers/schema-check.js';
-import { children, readTlv } from '../src/cms/der.js';
+import { children, readTlv } from '@kyso/pki';
 
 /** Property test of the CMS path: mutated, truncated or extended signatures never crash, stay within time, and give
  *  a schema-valid report; a mutation inside the signature value or the signed attributes never passes. */

@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseSignerInfoFast } from '../src/cms/signer-info.js';
-import { children, readTlv, checkBerStructure } from '../src/cms/der.js';
+import { parseSignerInfoFast } from '@kyso/pki';
+import { children, readTlv, checkBerStructure } from '@kyso/pki';
 import { makeMiniPki, addSignatureTimestamp } from './helpers/openssl-pki.js';
 
 const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');

@@ -1,12 +1,14 @@
 /**
- * services/validation — anyone checks the legal validity of a signed PDF: an upload form and a JSON API
- * over @kyso/verifier, on koa.
+ * services/validation — anyone checks the legal validity of a signed PDF or CMS: an upload form and a JSON API
+ * over @kyso/verifier, on koa; documents are validated in worker processes with memory limits and a deadline.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createValidationApp, type ValidationAppOptions } from './app.js';
 
-export { createValidationApp, type ValidationAppOptions } from './app.js';
+export { createValidationApp, type ValidationAppOptions, type ValidationApp } from './app.js';
+export { ValidationPool, type PoolOptions, type PoolResult } from './pool.js';
+export { VALIDATED_KINDS, type DocumentKind } from './formats.js';
 export { Problem } from './problem.js';
 
 /** A running validation service. */
@@ -32,6 +34,9 @@ export async function createValidationServer(opts: ValidationAppOptions & { port
     url: `http://${host}:${port}`,
     port,
     server,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: async () => {
+      await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+      await app.pool.close();
+    },
   };
 }

@@ -75,10 +75,13 @@ describe('validation service (koa, real HTTP)', function () {
   });
 
   it('hostile input gets a report or a problem+json, never a crash', async () => {
+    // Not a signed document: a problem naming what is wrong, never a verdict (issue 11, point 6).
     const garbage = await fetch(`${srv.url}/api/v1/validate`, { method: 'POST', body: new Uint8Array([1, 2, 3, 4]) });
-    assert.equal(garbage.status, 200);
-    const g = (await garbage.json()) as { documentIndication: string };
-    assert.notEqual(g.documentIndication, 'TOTAL_PASSED');
+    assert.equal(garbage.status, 415);
+    assert.equal(garbage.headers.get('content-type'), 'application/problem+json');
+    const g = (await garbage.json()) as { documentIndication?: string; detail: string };
+    assert.equal(g.documentIndication, undefined);
+    assert.match(g.detail, /not a signed document/);
 
     const empty = await fetch(`${srv.url}/api/v1/validate`, { method: 'POST', body: new Uint8Array() });
     assert.equal(empty.status, 400);
@@ -88,8 +91,9 @@ describe('validation service (koa, real HTTP)', function () {
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { status: number }).status, 413);
 
-    const noBoundary = await fetch(`${srv.url}/validate`, { method: 'POST', body: signed, headers: { 'content-type': 'application/pdf' } });
+    const noBoundary = await fetch(`${srv.url}/validate`, { method: 'POST', body: signed, headers: { 'content-type': 'multipart/form-data' } });
     assert.equal(noBoundary.status, 400);
+    assert.equal(noBoundary.headers.get('content-type'), 'application/problem+json');
 
     const get = await fetch(`${srv.url}/api/v1/validate`);
     assert.equal(get.status, 405);

@@ -1,7 +1,8 @@
-import { constants, createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { PkiClientError } from './errors.js';
 import { algId, ctx, int, nul, seq } from './der.js';
+import { verifyWithScheme, type ResolvedScheme } from '../algorithms/scheme.js';
 
 /** Hash algorithms kyso signs and timestamps with. */
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
@@ -127,20 +128,15 @@ export function decodeSignatureAlgorithm(id: Uint8Array | asn1js.Sequence, diges
 /**
  * Verify `signature` over `data` with the public key in `spkiDer` (SubjectPublicKeyInfo DER or
  * a KeyObject) under the algorithm `alg`. ECDSA signatures are DER-encoded (X9.62) as in X.509/CMS.
+ * Delegates to {@link verifyWithScheme}, the one signature check of kyso; false on any failure.
  */
 export function verifySignature(key: Uint8Array | KeyObject, alg: DecodedSignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {
-  const pub = key instanceof Uint8Array ? createPublicKey({ key: Buffer.from(key), format: 'der', type: 'spki' }) : key;
-  const h = nodeHashName(alg.hash);
   try {
-    if (alg.scheme === 'RSA-PSS') {
-      return nodeVerify(h, data, { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength ?? HASH_LENGTHS[alg.hash] }, signature);
-    }
-    if (alg.scheme === 'RSA-PKCS1') {
-      if (pub.asymmetricKeyType !== 'rsa') return false;
-      return nodeVerify(h, data, { key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
-    }
-    if (pub.asymmetricKeyType !== 'ec') return false;
-    return nodeVerify(h, data, { key: pub, dsaEncoding: 'der' }, signature);
+    const pub = key instanceof Uint8Array ? createPublicKey({ key: Buffer.from(key), format: 'der', type: 'spki' }) : key;
+    const scheme: ResolvedScheme = alg.scheme === 'RSA-PSS'
+      ? { key: 'RSA-PSS', digest: alg.hash, saltLength: alg.saltLength ?? HASH_LENGTHS[alg.hash], name: `RSASSA-PSS/${alg.hash}` }
+      : alg.scheme === 'RSA-PKCS1' ? { key: 'RSA', digest: alg.hash, name: `RSA/${alg.hash}` } : { key: 'EC', digest: alg.hash, name: `ECDSA/${alg.hash}` };
+    return verifyWithScheme(scheme, pub, data, signature);
   } catch {
     return false;
   }

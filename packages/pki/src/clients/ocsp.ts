@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { HASH_OIDS, decodeSignatureAlgorithm, digest, verifySignature } from './algorithms.js';
+import { HASH_OIDS, digest } from './algorithms.js';
+import { resolveScheme, verifyWithScheme } from '../algorithms/scheme.js';
 import { RevocationCache, defaultRevocationCache, ttlUntil } from './cache.js';
 import { algId, ctx, nul, octets, oid, seq, tlv } from './der.js';
 import { PkiClientError } from './errors.js';
 import { httpFetch } from './http.js';
-import { CertInfo, bytesEqual } from './x509.js';
+import { CertInfo, bytesEqual, tryCert } from './x509.js';
 
 const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const OID_BASIC = '1.3.6.1.5.5.7.48.1.1';
@@ -80,23 +81,34 @@ export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertI
 /** Options of {@link checkOcspResponse}. */
 export interface OcspCheckOptions {
   nonce?: Uint8Array; requireNonce?: boolean; skewMs?: number;
-  /** Time at which the answer must be current (default now). */
-  at?: Date;
+  /** Time at which the answer must be current (default now); `false` leaves freshness to the caller. */
+  at?: Date | false;
   /** Oldest acceptable thisUpdate when the answer has no nextUpdate (default 24 h). */
   maxAgeMs?: number;
   trustedResponders?: Uint8Array[]; where?: string;
+  /** More candidate responder certificates (e.g. from the CMS or DSS); they must still be delegated by the issuer. */
+  extraCerts?: CertInfo[];
+  /** Accept a bare BasicOCSPResponse (as some signers embed it) as well as an OCSPResponse. */
+  allowBare?: boolean;
 }
 
 function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: CertInfo, opts: OcspCheckOptions): OcspResult {
   const where = opts.where ?? 'OCSP response';
   const bad = (why: string): never => { throw new PkiClientError('OCSP_BAD_RESPONSE', `${where}: ${why}`); };
-  let resp: pkijs.OCSPResponse;
-  try { resp = pkijs.OCSPResponse.fromBER(new Uint8Array(der)); } catch (e) { return bad(`not an OCSPResponse (${(e as Error).message})`); }
-  const st = resp.responseStatus.valueBlock.valueDec;
-  if (st !== 0) throw new PkiClientError('OCSP_ERROR_STATUS', `${where}: responder answered ${STATUS[st] ?? st}`);
-  if (!resp.responseBytes || resp.responseBytes.responseType !== OID_BASIC) bad('not a basic OCSP response');
-  const basicDer = resp.responseBytes!.response.valueBlock.valueHexView;
-  const parsed = asn1js.fromBER(basicDer);
+  let basicDer: Uint8Array;
+  let resp: pkijs.OCSPResponse | undefined;
+  try { resp = pkijs.OCSPResponse.fromBER(new Uint8Array(der)); } catch (e) {
+    if (!opts.allowBare) return bad(`not an OCSPResponse (${(e as Error).message})`);
+  }
+  if (resp) {
+    const st = resp.responseStatus.valueBlock.valueDec;
+    if (st !== 0) throw new PkiClientError('OCSP_ERROR_STATUS', `${where}: responder answered ${STATUS[st] ?? st}`);
+    if (!resp.responseBytes || resp.responseBytes.responseType !== OID_BASIC) bad('not a basic OCSP response');
+    basicDer = resp.responseBytes!.response.valueBlock.valueHexView;
+  } else {
+    basicDer = der;
+  }
+  const parsed = asn1js.fromBER(new Uint8Array(basicDer));
   if (parsed.offset === -1) bad('basic response is not DER');
   const seqItems = (parsed.result as asn1js.Sequence).valueBlock.value;
   const tbsDer = seqItems[0]!.valueBeforeDecodeView;
@@ -104,15 +116,19 @@ function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: Cer
   try { basic = new pkijs.BasicOCSPResponse({ schema: parsed.result }); } catch (e) { return bad(`malformed basic response (${(e as Error).message})`); }
   const rd = basic.tbsResponseData;
   // Responder: issuer, or a delegated responder certificate issued by the issuer.
-  const included = (basic.certs ?? []).map((c) => new CertInfo(new Uint8Array(c.toSchema().toBER(false))));
+  const included = [
+    ...(basic.certs ?? []).map((c) => tryCert(new Uint8Array(c.toSchema().toBER(false)))).filter((c): c is CertInfo => !!c),
+    ...(opts.extraCerts ?? []),
+  ];
   const trusted = (opts.trustedResponders ?? []).map((d) => new CertInfo(d));
   const rid = rd.responderID;
   const matchesRid = (c: CertInfo): boolean => rid instanceof asn1js.OctetString
     ? bytesEqual(rid.valueBlock.valueHexView, digest('SHA-1', c.publicKeyBits))
     : bytesEqual(new Uint8Array((rid as pkijs.RelativeDistinguishedNames).toSchema().toBER(false)), c.subjectDer) ||
       (rid as pkijs.RelativeDistinguishedNames).isEqual(c.pkijs.subject);
-  const sigAlg = decodeSignatureAlgorithm(new Uint8Array(basic.signatureAlgorithm.toSchema().toBER(false)));
+  const scheme = resolveScheme(basic.signatureAlgorithm);
   const sig = basic.signature.valueBlock.valueHexView;
+  const verifies = (c: CertInfo): boolean => { try { return verifyWithScheme(scheme, c.publicKey, tbsDer, sig); } catch { return false; } };
   let responder: CertInfo | undefined;
   for (const cand of [issuer, ...trusted, ...included]) {
     if (!matchesRid(cand)) continue;
@@ -121,10 +137,10 @@ function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: Cer
       cand.notBefore.getTime() <= producedAt + (opts.skewMs ?? 5 * 60_000) && producedAt <= cand.notAfter.getTime();
     const authorised = cand === issuer || trusted.includes(cand) || delegatedOk;
     if (!authorised) continue;
-    if (verifySignature(cand.x509.publicKey, sigAlg, tbsDer, sig)) { responder = cand; break; }
+    if (verifies(cand)) { responder = cand; break; }
   }
   if (!responder) {
-    const anyVerifies = [...included].some((c) => verifySignature(c.x509.publicKey, sigAlg, tbsDer, sig));
+    const anyVerifies = [...included].some(verifies);
     throw new PkiClientError(anyVerifies ? 'OCSP_UNAUTHORIZED_RESPONDER' : 'OCSP_BAD_SIGNATURE',
       anyVerifies ? `${where}: signed by a certificate the issuer ${issuer.subject} did not authorise for OCSP` : `${where}: signature does not verify with the issuer or a delegated responder`);
   }
@@ -158,13 +174,9 @@ function checkOcspResponseUnchecked(der: Uint8Array, cert: CertInfo, issuer: Cer
   });
   if (!single) throw new PkiClientError('OCSP_NO_MATCHING_RESPONSE', `${where}: no answer for serial ${cert.serialHex} of ${issuer.subject}`);
   const skew = opts.skewMs ?? 5 * 60_000;
-  const at = (opts.at ?? new Date()).getTime();
   const thisUpdate = toDate(single.thisUpdate)!;
   const nextUpdate = toDate(single.nextUpdate as Date | undefined);
-  if (thisUpdate.getTime() > at + skew) throw new PkiClientError('OCSP_STALE', `${where}: thisUpdate ${thisUpdate.toISOString()} is in the future`);
-  if (nextUpdate && nextUpdate.getTime() < at - skew) throw new PkiClientError('OCSP_STALE', `${where}: expired at ${nextUpdate.toISOString()} (nextUpdate)`);
-  const maxAge = opts.maxAgeMs ?? 24 * 3600_000;
-  if (!nextUpdate && at - thisUpdate.getTime() > maxAge) throw new PkiClientError('OCSP_STALE', `${where}: no nextUpdate and thisUpdate ${thisUpdate.toISOString()} is older than ${Math.round(maxAge / 60_000)} min`);
+  if (opts.at !== false) checkOcspFreshness(where, thisUpdate, nextUpdate, (opts.at ?? new Date()).getTime(), skew, opts.maxAgeMs);
   const cs = single.certStatus as asn1js.BaseBlock;
   const tag = cs.idBlock.tagNumber;
   const status: CertStatus = tag === 0 ? 'good' : tag === 1 ? 'revoked' : 'unknown';
@@ -207,4 +219,36 @@ export async function fetchOcsp(certDer: Uint8Array | CertInfo, issuerDer: Uint8
   if (opts.cache === false || opts.at) return run();
   const cache = opts.cache ?? defaultRevocationCache;
   return cache.get(`ocsp|${url}|${Buffer.from(ocspCertId(cert, issuer)).toString('base64')}`, run, (r) => ttlUntil(r.nextUpdate));
+}
+
+function checkOcspFreshness(where: string, thisUpdate: Date, nextUpdate: Date | undefined, at: number, skew: number, maxAgeMs?: number): void {
+  if (thisUpdate.getTime() > at + skew) throw new PkiClientError('OCSP_STALE', `${where}: thisUpdate ${thisUpdate.toISOString()} is in the future`);
+  if (nextUpdate && nextUpdate.getTime() < at - skew) throw new PkiClientError('OCSP_STALE', `${where}: expired at ${nextUpdate.toISOString()} (nextUpdate)`);
+  const maxAge = maxAgeMs ?? 24 * 3600_000;
+  if (!nextUpdate && at - thisUpdate.getTime() > maxAge) throw new PkiClientError('OCSP_STALE', `${where}: no nextUpdate and thisUpdate ${thisUpdate.toISOString()} is older than ${Math.round(maxAge / 60_000)} min`);
+}
+
+/**
+ * Evaluate an OCSP response (OCSPResponse or bare BasicOCSPResponse) for `cert` issued by `issuer` with the
+ * rules of {@link checkOcspResponse} (matching CertID, signature by the issuer or a responder it delegated with
+ * id-kp-OCSPSigning, valid at producedAt), leaving freshness to the caller's policy. `extraCerts` are further
+ * candidate responder certificates. Returns undefined when the response does not apply or does not verify.
+ */
+export function evaluateOcsp(der: Uint8Array, cert: CertInfo, issuer: CertInfo, extraCerts: CertInfo[] = []): OcspResult | undefined {
+  try { return checkOcspResponse(der, cert, issuer, { at: false, allowBare: true, extraCerts }); } catch { return undefined; }
+}
+
+/** Certificates embedded in an OCSP response (delegated responders), as DER; empty when it does not parse. */
+export function ocspResponseCertificates(der: Uint8Array): Uint8Array[] {
+  try {
+    let basicDer: Uint8Array = der;
+    try {
+      const resp = pkijs.OCSPResponse.fromBER(new Uint8Array(der));
+      if (resp.responseBytes) basicDer = new Uint8Array(resp.responseBytes.response.valueBlock.valueHexView);
+    } catch { /* bare BasicOCSPResponse */ }
+    const basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array(basicDer));
+    return (basic.certs ?? []).map((c) => new Uint8Array(c.toSchema().toBER(false)));
+  } catch {
+    return [];
+  }
 }

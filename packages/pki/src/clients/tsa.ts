@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { HASH_LENGTHS, decodeSignatureAlgorithm, digest as hashBytes, hashAlgorithmIdentifier, hashFromOid, verifySignature, type HashName } from './algorithms.js';
+import { HASH_LENGTHS, hashAlgorithmIdentifier, hashFromOid, type HashName } from './algorithms.js';
 import { bool, int, octets, oid, seq } from './der.js';
 import { PkiClientError } from './errors.js';
 import { httpFetch } from './http.js';
-import { CertInfo, bytesEqual } from './x509.js';
+import { CertInfo, bytesEqual, tryCert } from './x509.js';
+import { parseSignedData, type ParsedCms } from '../cms/parse.js';
+import { checkMessageDigestSync, identifySigner, verifySignedAttributes } from '../cms/signer.js';
+import { hash } from '../util/bytes.js';
 
 /** Options of {@link requestTimestamp}. */
 export interface TimestampRequestOptions {
@@ -149,38 +152,24 @@ export function verifyTimestampToken(token: Uint8Array, extraCerts: Uint8Array[]
 }
 
 function verifyTimestampTokenUnchecked(token: Uint8Array, extraCerts: Uint8Array[]): CertInfo {
+  // The same CMS reading and signature check as the verifier's (cms/), plus the TSA usage rule.
   const fail = (why: string): never => { throw new PkiClientError('TSA_BAD_SIGNATURE', `time-stamp token: ${why}`); };
-  let sd: pkijs.SignedData;
-  try { sd = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(token)).content }); } catch (e) { return fail(`unparseable (${(e as Error).message})`); }
-  const si = sd.signerInfos[0] ?? fail('no SignerInfo');
+  let cms: ParsedCms;
+  try { cms = parseSignedData(token); } catch (e) { return fail(`unparseable (${(e as Error).message})`); }
+  const si = cms.signedData.signerInfos[0] ?? fail('no SignerInfo');
   if (!si.signedAttrs) fail('no signed attributes');
-  const digestHash = hashFromOid(si.digestAlgorithm.algorithmId) ?? fail(`unsupported digest ${si.digestAlgorithm.algorithmId}`);
-  const tstDer = new Uint8Array(sd.encapContentInfo.eContent!.getValue());
-  const md = si.signedAttrs!.attributes.find((a) => a.type === '1.2.840.113549.1.9.4');
-  const mdVal = (md?.values[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView;
-  if (!mdVal || !bytesEqual(mdVal, hashBytes(digestHash, tstDer))) fail('message-digest does not match the TSTInfo');
+  const tstDer = cms.eContent ?? fail('no TSTInfo');
+  if (!hashFromOid(si.digestAlgorithm.algorithmId)) fail(`unsupported digest ${si.digestAlgorithm.algorithmId}`);
+  const md = checkMessageDigestSync(si, (alg) => hash(alg, tstDer));
+  if (md.status !== 'match') fail(md.status === 'mismatch' ? 'message-digest does not match the TSTInfo' : md.message);
   const certs = [
-    ...(sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate).map((c) => new CertInfo(new Uint8Array(c.toSchema().toBER(false)))),
+    ...cms.certificates.map((d) => tryCert(d)).filter((c): c is CertInfo => !!c),
     ...extraCerts.map((d) => new CertInfo(d)),
   ];
-  const sid = si.sid;
-  let signer: CertInfo | undefined;
-  if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    const serial = sid.serialNumber.valueBlock.valueHexView;
-    const issuerDer = new Uint8Array(sid.issuer.toSchema().toBER(false));
-    signer = certs.find((c) => bytesEqual(c.serialDer, serial) && bytesEqual(c.issuerDer, issuerDer));
-  } else {
-    const ski = (sid as asn1js.OctetString).valueBlock?.valueHexView;
-    signer = certs.find((c) => {
-      const e = c.pkijs.extensions?.find((x) => x.extnID === '2.5.29.14');
-      return e?.parsedValue && ski && bytesEqual((e.parsedValue as asn1js.OctetString).valueBlock.valueHexView, ski);
-    });
-  }
-  if (!signer) return fail('the TSA certificate is neither in the token nor given (request it with certReq)');
+  const signer = identifySigner(si, certs) ?? fail('the TSA certificate is neither in the token nor given (request it with certReq)');
   if (!signer.extKeyUsages.includes('1.3.6.1.5.5.7.3.8')) fail(`certificate ${signer.subject} lacks the id-kp-timeStamping extended key usage`);
-  const sigAlgDer = new Uint8Array(si.signatureAlgorithm.toSchema().toBER(false));
-  const alg = decodeSignatureAlgorithm(sigAlgDer, digestHash);
-  const signed = new Uint8Array(si.signedAttrs!.encodedValue);
-  if (!verifySignature(signer.x509.publicKey, alg, signed, si.signature.valueBlock.valueHexView)) fail(`signature does not verify with ${signer.subject}`);
+  let ok = false;
+  try { ok = verifySignedAttributes(si, signer); } catch (e) { fail(`signature cannot be verified (${(e as Error).message})`); }
+  if (!ok) fail(`signature does not verify with ${signer.subject}`);
   return signer;
 }

@@ -1,4 +1,4 @@
-import { validateCertificate } from '../x509/validate.js';
+import { validateCertificate } from './certificate-validation.js';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

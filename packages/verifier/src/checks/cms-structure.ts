@@ -1,6 +1,5 @@
-import { CmsFormatError, parseSignedData } from '../cms/parse.js';
+import { CmsFormatError, parseSignedData, OIDS } from '@kyso/pki';
 import * as pkijs from 'pkijs';
-import { OID } from '../util/oids.js';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 
@@ -46,7 +45,7 @@ export const cmsStructureCheck: Check = {
       reject(s, this, 'TOTAL_FAILED', 'FORMAT_FAILURE', 'adbe.pkcs7.sha1 signature lacks the encapsulated SHA-1 digest', true);
       return;
     }
-    if (s.job.format === 'PDF' && s.cms.contentType !== OID.data) {
+    if (s.job.format === 'PDF' && s.cms.contentType !== OIDS.data) {
       reject(s, this, 'TOTAL_FAILED', 'FORMAT_FAILURE', `encapsulated content type is ${s.cms.contentType}, expected id-data`, true);
       return;
     }

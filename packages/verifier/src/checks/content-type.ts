@@ -1,4 +1,4 @@
-import { checkContentType } from '../cms/signer.js';
+import { checkContentType } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

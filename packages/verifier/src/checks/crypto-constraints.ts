@@ -1,5 +1,5 @@
-import { cryptoConstraintViolation, publicKey, describeKey } from '../crypto/signature.js';
-import { signerDigestAlg, signerScheme } from '../cms/signer.js';
+import { describePublicKey as describeKey, signerDigestAlg, signerScheme } from '@kyso/pki';
+import { cryptoConstraintViolation } from './crypto-policy.js';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

@@ -1,4 +1,4 @@
-import { validateTimestampToken } from '../timestamp/token.js';
+import { validateTimestampToken } from './timestamp-validation.js';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

@@ -1,5 +1,4 @@
-import { checkMessageDigest } from '../cms/signer.js';
-import { bytesEqual, hash, toHex } from '../util/bytes.js';
+import { checkMessageDigest, bytesEqual, hash, toHex } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

@@ -1,7 +1,5 @@
-import { attrValues } from '../cms/parse.js';
-import { OID } from '../util/oids.js';
-import { hash } from '../util/bytes.js';
-import { validateTimestampToken } from '../timestamp/token.js';
+import { attrValues, OIDS, hash } from '@kyso/pki';
+import { validateTimestampToken } from './timestamp-validation.js';
 import type { Check } from './state.js';
 import { note } from './state.js';
 
@@ -12,7 +10,7 @@ export const signatureTimestampCheck: Check = {
   block: 'TSV',
   applies: (s) => !!s.signerInfo,
   async run(s) {
-    const tokens = attrValues(s.signerInfo!.unsignedAttrs, OID.signatureTimeStamp) ?? [];
+    const tokens = attrValues(s.signerInfo!.unsignedAttrs, OIDS.signatureTimeStampToken) ?? [];
     const sigValue = new Uint8Array(s.signerInfo!.signature.valueBlock.valueHexView);
     for (const t of tokens) {
       const der = new Uint8Array(t.toBER(false));

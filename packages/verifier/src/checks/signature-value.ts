@@ -1,4 +1,4 @@
-import { verifySignerSignature } from '../cms/signer.js';
+import { verifySignerSignature } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

@@ -1,5 +1,4 @@
-import { checkSigningCertificate, identifySigner } from '../cms/signer.js';
-import { tryCert, type CertInfo } from '../x509/cert.js';
+import { checkSigningCertificate, identifySigner, tryCert, type CertInfo } from '@kyso/pki';
 import type { Check } from './state.js';
 import { note, reject } from './state.js';
 

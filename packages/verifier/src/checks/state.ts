@@ -2,11 +2,9 @@ import type * as pkijs from 'pkijs';
 import type { PdfSignatureInfo } from '../pdf/types.js';
 import type { ResolvedPolicy } from '../policy.js';
 import type { BuildingBlock, CheckResult, Indication, SubIndication } from '../report/model.js';
-import type { ParsedCms } from '../cms/parse.js';
-import type { SignedContent } from '../cms/signer.js';
-import type { CertInfo } from '../x509/cert.js';
-import type { CertContext, CertValidation } from '../x509/validate.js';
-import type { TimestampValidation } from '../timestamp/token.js';
+import type { CertInfo, ParsedCms, SignedContent } from '@kyso/pki';
+import type { CertContext, CertValidation } from './certificate-validation.js';
+import type { TimestampValidation } from './timestamp-validation.js';
 
 /** One signature (or document timestamp) to validate, as the format layer (PDF or CMS) presents it. */
 export interface SignatureJob {

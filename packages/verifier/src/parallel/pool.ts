@@ -63,7 +63,8 @@ export async function verifyFiles(paths: string[], policy: Policy, opts: VerifyF
     return out;
   }
   const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
-  const pool = Array.from({ length: workers }, () => new Worker(boot));
+  // Each thread has a heap limit: a hostile file can exhaust its own worker (its files are then reported), not the process.
+  const pool = Array.from({ length: workers }, () => new Worker(boot, { resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 32 } }));
   try {
     let next = 0;
     await Promise.all(pool.map((w) => new Promise<void>((resolve) => {

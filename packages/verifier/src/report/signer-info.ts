@@ -1,7 +1,6 @@
 import type * as pkijs from 'pkijs';
-import type { CertInfo } from '../x509/cert.js';
-import { nameAttr } from '../x509/cert.js';
-import { OID } from '../util/oids.js';
+import { nameAttr, type CertInfo } from '@kyso/pki';
+import { OIDS } from '@kyso/pki';
 import type { SignerInfo } from './model.js';
 
 const ORG_PREFIXES = /^(MST|MNS|MSNS|TIN|VAT|NTR|PSD|LEI)[:\-]/i;
@@ -21,7 +20,7 @@ export function signerInfoOf(cert: CertInfo, chain?: CertInfo[]): SignerInfo {
     if (tv.type === '2.5.4.97') orgIds.push(v);
     if (tv.type === '1.2.840.113549.1.9.1') personal.push(`email:${v}`);
   }
-  const san = cert.ext(OID.extSubjectAltName)?.parsedValue as pkijs.AltName | undefined;
+  const san = cert.ext(OIDS.subjectAltName)?.parsedValue as pkijs.AltName | undefined;
   for (const n of san?.altNames ?? []) if (n.type === 1) personal.push(`email:${String(n.value)}`);
   const out: SignerInfo = {
     subject: cert.subject,

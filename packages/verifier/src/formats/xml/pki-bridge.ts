@@ -1,11 +1,10 @@
 /**
- * The only place the XML format module reaches into the verifier's X.509 / revocation / timestamp code. When
- * that code moves to @kyso/pki (wt/11pki), re-point these imports and nothing else.
+ * The only place the XML format module reaches into the shared PKI layer (@kyso/pki) and the verifier's policy
+ * checks (certificate validation, timestamp validation, crypto constraints).
  */
 export { buildCertContext } from '../../context.js';
-export { validateCertificate, type CertContext, type CertValidation } from '../../x509/validate.js';
-export { validateTimestampToken, type TimestampValidation } from '../../timestamp/token.js';
-export { CertInfo, tryCert } from '../../x509/cert.js';
+export { validateCertificate, type CertContext, type CertValidation } from '../../checks/certificate-validation.js';
+export { validateTimestampToken, type TimestampValidation } from '../../checks/timestamp-validation.js';
+export { CertInfo, tryCert, hash, describePublicKey as describeKey, type ResolvedScheme as SignatureScheme } from '@kyso/pki';
 export { signerInfoOf } from '../../report/signer-info.js';
-export { cryptoConstraintViolation, describeKey, type SignatureScheme } from '../../crypto/signature.js';
-export { hash } from '../../util/bytes.js';
+export { cryptoConstraintViolation } from '../../checks/crypto-policy.js';

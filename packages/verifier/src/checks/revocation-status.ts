@@ -1,8 +1,18 @@
-import { CertInfo } from '../x509/cert.js';
-import { OID } from '../util/oids.js';
+import { OIDS, buildOcspRequest, crlReasonName, evaluateCrl, evaluateOcsp, tryCert, type CertInfo, type OcspResult } from '@kyso/pki';
 import type { Fetcher } from '../util/fetch.js';
-import { buildOcspRequest, evaluateOcsp } from './ocsp.js';
-import { evaluateCrl } from './crl.js';
+
+/** An OCSP answer in the verifier's terms (revocation time, reason name, responder name). */
+function ocspFacts(r: OcspResult): { revokedAt?: Date; reason?: string; responder: string } {
+  const out: { revokedAt?: Date; reason?: string; responder: string } = { responder: r.responderCertificate ? responderName(r.responderCertificate) : 'unknown responder' };
+  if (r.revocationTime) out.revokedAt = r.revocationTime;
+  const reason = crlReasonName(r.revocationReason);
+  if (reason) out.reason = reason;
+  return out;
+}
+
+function responderName(der: Uint8Array): string {
+  return tryCert(der)?.subject ?? 'unknown responder';
+}
 
 /** Revocation data available without the network (CMS, Adobe attribute, PDF DSS/VRI). */
 export interface RevocationMaterial {
@@ -53,9 +63,10 @@ export async function revocationStatus(cert: CertInfo, issuer: CertInfo, materia
   for (const der of material.ocsps) {
     const r = evaluateOcsp(der, cert, issuer, pool);
     if (!r || r.status === 'unknown') continue;
-    if (r.status === 'revoked') return { ...base, status: 'revoked', source: 'embedded OCSP', ...(r.revokedAt ? { revokedAt: r.revokedAt } : {}), ...(r.reason ? { reason: r.reason } : {}), issuedAt: r.producedAt };
+    const f = ocspFacts(r);
+    if (r.status === 'revoked') return { ...base, status: 'revoked', source: 'embedded OCSP', ...(f.revokedAt ? { revokedAt: f.revokedAt } : {}), ...(f.reason ? { reason: f.reason } : {}), issuedAt: r.producedAt };
     if (!isFresh(r.thisUpdate, r.nextUpdate, times)) { stale++; continue; }
-    good ??= { ...base, status: 'good', source: `embedded OCSP (${r.responder})`, issuedAt: r.producedAt };
+    good ??= { ...base, status: 'good', source: `embedded OCSP (${f.responder})`, issuedAt: r.producedAt };
   }
   for (const der of material.crls) {
     const r = evaluateCrl(der, cert, issuer);
@@ -67,16 +78,17 @@ export async function revocationStatus(cert: CertInfo, issuer: CertInfo, materia
   if (good) return good;
   const staleNote = stale ? ` (${stale} embedded answer(s) too old for the validation time)` : '';
   if (offline) return { ...base, status: 'unknown', source: `none (offline: no fresh embedded revocation data)${staleNote}` };
-  for (const url of cert.aiaUrls(OID.aiaOcsp)) {
+  for (const url of cert.aiaUrls(OIDS.ocspAccess)) {
     const body = await fetcher.fetch(url, { contentType: 'application/ocsp-request', data: buildOcspRequest(cert, issuer) });
     if (!body) continue;
     const r = evaluateOcsp(body, cert, issuer, pool);
     if (!r || r.status === 'unknown') continue;
+    const f = ocspFacts(r);
     if (r.status === 'good' && !isFresh(r.thisUpdate, r.nextUpdate, times)) continue;
-    if (r.status === 'revoked') return { ...base, status: 'revoked', source: `online OCSP ${url}`, ...(r.revokedAt ? { revokedAt: r.revokedAt } : {}), ...(r.reason ? { reason: r.reason } : {}), issuedAt: r.producedAt };
+    if (r.status === 'revoked') return { ...base, status: 'revoked', source: `online OCSP ${url}`, ...(f.revokedAt ? { revokedAt: f.revokedAt } : {}), ...(f.reason ? { reason: f.reason } : {}), issuedAt: r.producedAt };
     return { ...base, status: 'good', source: `online OCSP ${url}`, issuedAt: r.producedAt };
   }
-  for (const url of cert.crlUrls()) {
+  for (const url of cert.crlUrls) {
     const body = await fetcher.fetch(url);
     if (!body) continue;
     const r = evaluateCrl(body, cert, issuer);

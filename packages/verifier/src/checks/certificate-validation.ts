@@ -1,10 +1,9 @@
-import { CertInfo } from './cert.js';
-import { buildAndValidatePath } from './path.js';
-import { OID } from '../util/oids.js';
+import { buildAndValidatePath, oidName, resolveScheme, OIDS, type CertInfo } from '@kyso/pki';
+import { cryptoConstraintViolation } from './crypto-policy.js';
 import type { ResolvedPolicy } from '../policy.js';
 import type { Fetcher } from '../util/fetch.js';
 import type { Indication, SubIndication } from '../report/model.js';
-import { revocationStatus, type RevocationEntry, type RevocationMaterial } from '../revocation/status.js';
+import { revocationStatus, type RevocationEntry, type RevocationMaterial } from './revocation-status.js';
 
 /** Everything certificate validation needs besides the certificate itself. */
 export interface CertContext {
@@ -27,6 +26,29 @@ export interface CertValidation {
 }
 
 /**
+ * Whether the end-entity certificate may be used for `purpose` (undefined) or why not. A signing certificate needs
+ * digitalSignature or nonRepudiation when keyUsage is present, and an extendedKeyUsage (when present) that lists at
+ * least one of `signingEkus` (the policy's document-signing purposes; anyExtendedKeyUsage included by default).
+ * A TSA certificate needs id-kp-timeStamping (RFC 3161 §2.3) and a signing keyUsage when keyUsage is present.
+ */
+export function usageViolation(leaf: CertInfo, purpose: 'signature' | 'timestamp', signingEkus: readonly string[]): string | undefined {
+  const who = purpose === 'timestamp' ? 'TSA certificate' : 'signer certificate';
+  const ku = leaf.keyUsage;
+  if (ku && !ku.has('digitalSignature') && !ku.has('nonRepudiation')) {
+    return `${who} "${leaf.subject}" keyUsage allows neither digitalSignature nor nonRepudiation (it has ${[...ku].join(', ') || 'no bit set'})`;
+  }
+  const eku = leaf.extKeyUsage;
+  if (purpose === 'timestamp') {
+    if (!(eku ?? []).includes(OIDS.ekuTimeStamping)) return `${who} "${leaf.subject}" lacks extended key usage timeStamping`;
+    return undefined;
+  }
+  if (eku && !eku.some((p) => signingEkus.includes(p))) {
+    return `${who} "${leaf.subject}" extendedKeyUsage (${eku.map(oidName).join(', ') || 'empty'}) does not allow document signing`;
+  }
+  return undefined;
+}
+
+/**
  * Validates `leaf` for `purpose` at the policy's validation time, accepting an expired certificate when a proof
  * of existence (`poe`, e.g. a validated timestamp) earlier than its expiry exists (past signature validation,
  * EN 319 102-1 §5.6.2.4). `poe` undefined means "no proof of existence": the signature time is the validation time.
@@ -38,18 +60,24 @@ export async function validateCertificate(leaf: CertInfo, purpose: 'signature' |
   const fail = (indication: Indication, sub: SubIndication, message: string, chain: CertInfo[] = [leaf], revocation: RevocationEntry[] = []): CertValidation =>
     ({ indication, subIndication: sub, message, chain, revocation, warnings });
 
-  const path = await buildAndValidatePath(leaf, ctx.pool, ctx.anchors, ctx.policy, ctx.fetcher);
+  const path = await buildAndValidatePath(leaf, ctx.pool, ctx.anchors, {
+    ...(ctx.policy.offline ? {} : { fetchIssuers: (url: string) => ctx.fetcher.fetch(url) }),
+    signatureConstraint: (c, issuer) => cryptoConstraintViolation(resolveScheme(c.cert.signatureAlgorithm), issuer.publicKey, ctx.policy, `signature of certificate "${c.subject}"`),
+  });
   if (!path.ok) return fail('INDETERMINATE', path.subIndication, path.message, path.partial);
   const chain = path.chain;
 
-  // Usage of the end-entity certificate.
-  const ku = leaf.keyUsage;
-  if (purpose === 'signature' && ku && !ku.has('digitalSignature') && !ku.has('nonRepudiation')) {
-    return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `signer certificate "${leaf.subject}" keyUsage allows neither digitalSignature nor nonRepudiation`, chain);
-  }
-  if (purpose === 'timestamp') {
-    const eku = leaf.extKeyUsage ?? [];
-    if (!eku.includes(OID.ekuTimeStamping)) return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `TSA certificate "${leaf.subject}" lacks extended key usage timeStamping`, chain);
+  // Usage of the end-entity certificate (RFC 5280 §4.2.1.3 and §4.2.1.12).
+  const usage = usageViolation(leaf, purpose, ctx.policy.signingExtendedKeyUsages);
+  if (usage) return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', usage, chain);
+  // EKU chaining (as CA/Browser Forum and Mozilla practise it): a CA certificate whose extendedKeyUsage is present
+  // restricts what it certifies; one that excludes the purpose cannot vouch for a signing (or TSA) certificate.
+  const wanted = purpose === 'timestamp' ? [OIDS.ekuTimeStamping, OIDS.ekuAny] : ctx.policy.signingExtendedKeyUsages;
+  for (const ca of chain.slice(1, -1)) {
+    const eku = ca.extKeyUsage;
+    if (eku && !eku.some((p) => wanted.includes(p))) {
+      return fail('INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE', `CA certificate "${ca.subject}" restricts extendedKeyUsage to ${eku.map(oidName).join(', ') || 'nothing'}, which excludes ${purpose === 'timestamp' ? 'time-stamping' : 'document signing'}`, chain);
+    }
   }
 
   // Validity periods.
@@ -90,7 +118,7 @@ export async function validateCertificate(leaf: CertInfo, purpose: 'signature' |
       return fail('INDETERMINATE', 'REVOKED_CA_NO_POE', `CA certificate ${why}`, chain, revocation);
     }
     if (entry.status === 'unknown') {
-      if (c.ext(OID.ocspNoCheck)) continue;
+      if (c.ext(OIDS.ocspNoCheck)) continue;
       if (revocationRequired) {
         return fail('INDETERMINATE', 'TRY_LATER', `revocation status of "${c.subject}" could not be established: ${entry.source}`, chain, revocation);
       }

@@ -1,10 +1,11 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { CertInfo, nameKey } from '../x509/cert.js';
-import { DIGEST_OIDS, OID } from '../util/oids.js';
+import { CertInfo } from '../x509/certificate.js';
+import { nameKey } from '../x509/name.js';
+import { DIGEST_OIDS, OIDS } from '../oids.js';
 import { bytesEqual, hash, toHex } from '../util/bytes.js';
 import { attrCount, attrValues } from './parse.js';
-import { publicKey, resolveScheme, verifyRsaPrehashed, verifySignature, type SignatureScheme } from '../crypto/signature.js';
+import { resolveScheme, verifyRsaPrehashed, verifyWithScheme, type ResolvedScheme } from '../algorithms/scheme.js';
 
 /** The signed content, abstractly: digests on demand (streamed by the PDF layer) and raw bytes when needed. */
 export interface SignedContent {
@@ -64,8 +65,8 @@ function parseEssCertIds(value: asn1js.AsnType, v2: boolean): { hashAlg: string;
 
 /** Checks ESS signing-certificate-v2 (or v1) against the certificate the sid designates. */
 export function checkSigningCertificate(si: pkijs.SignerInfo, cert: CertInfo): SigningCertCheck {
-  const v2 = attrValues(si.signedAttrs, OID.signingCertificateV2);
-  const v1 = attrValues(si.signedAttrs, OID.signingCertificate);
+  const v2 = attrValues(si.signedAttrs, OIDS.signingCertificateV2);
+  const v1 = attrValues(si.signedAttrs, OIDS.signingCertificate);
   const values = v2 ?? v1;
   if (!values) return { status: 'absent' };
   if (values.length !== 1) return { status: 'mismatch', message: 'the signing-certificate attribute has several values' };
@@ -91,15 +92,23 @@ export type DigestCheck = { status: 'match' } | { status: 'mismatch' | 'missing'
 
 /** Compares the messageDigest signed attribute with the digest of `content` (or of `eContent` when encapsulated). */
 export async function checkMessageDigest(si: pkijs.SignerInfo, content: SignedContent): Promise<DigestCheck> {
-  const n = attrCount(si.signedAttrs, OID.messageDigest);
+  const alg = signerDigestAlg(si);
+  let actual: Uint8Array | undefined;
+  if (!(alg.includes('.') || alg === 'SHAKE256') && attrCount(si.signedAttrs, OIDS.messageDigest) === 1) actual = await content.digest(alg);
+  return checkMessageDigestSync(si, () => actual ?? new Uint8Array());
+}
+
+/** {@link checkMessageDigest} with the content digest computed synchronously by `digestOf(alg)`. */
+export function checkMessageDigestSync(si: pkijs.SignerInfo, digestOf: (alg: string) => Uint8Array): DigestCheck {
+  const n = attrCount(si.signedAttrs, OIDS.messageDigest);
   if (n === 0) return { status: 'missing', message: 'signed attributes lack message-digest' };
-  const vals = attrValues(si.signedAttrs, OID.messageDigest)!;
+  const vals = attrValues(si.signedAttrs, OIDS.messageDigest)!;
   if (n !== 1 || vals.length !== 1) return { status: 'invalid', message: 'message-digest attribute must occur once with one value' };
   const v = vals[0] as asn1js.OctetString;
   if (!(v instanceof asn1js.OctetString)) return { status: 'invalid', message: 'message-digest attribute is not an OCTET STRING' };
   const alg = signerDigestAlg(si);
   if (alg.includes('.') || alg === 'SHAKE256') return { status: 'invalid', message: `digest algorithm ${alg} is not supported` };
-  const actual = await content.digest(alg);
+  const actual = digestOf(alg);
   if (!bytesEqual(actual, v.valueBlock.valueHexView)) {
     return { status: 'mismatch', message: `message-digest (${alg}) ${toHex(v.valueBlock.valueHexView).slice(0, 16)}… does not match the signed data's digest ${toHex(actual).slice(0, 16)}…` };
   }
@@ -108,9 +117,9 @@ export async function checkMessageDigest(si: pkijs.SignerInfo, content: SignedCo
 
 /** Checks the content-type signed attribute equals the encapsulated content type. */
 export function checkContentType(si: pkijs.SignerInfo, eContentType: string): string | undefined {
-  const n = attrCount(si.signedAttrs, OID.contentType);
+  const n = attrCount(si.signedAttrs, OIDS.contentType);
   if (n === 0) return 'signed attributes lack content-type';
-  const vals = attrValues(si.signedAttrs, OID.contentType)!;
+  const vals = attrValues(si.signedAttrs, OIDS.contentType)!;
   if (n !== 1 || vals.length !== 1) return 'content-type attribute must occur once with one value';
   const v = vals[0] as asn1js.ObjectIdentifier;
   if (!(v instanceof asn1js.ObjectIdentifier)) return 'content-type attribute is not an OBJECT IDENTIFIER';
@@ -119,7 +128,7 @@ export function checkContentType(si: pkijs.SignerInfo, eContentType: string): st
 }
 
 /** The signature scheme of a SignerInfo. */
-export function signerScheme(si: pkijs.SignerInfo): SignatureScheme {
+export function signerScheme(si: pkijs.SignerInfo): ResolvedScheme {
   return resolveScheme(si.signatureAlgorithm, signerDigestAlg(si));
 }
 
@@ -131,15 +140,21 @@ export async function verifySignerSignature(si: pkijs.SignerInfo, cert: CertInfo
   const scheme = signerScheme(si);
   const key = cert.publicKey;
   const sig = si.signature.valueBlock.valueHexView;
-  if (si.signedAttrs) return verifySignature(scheme, key, new Uint8Array(si.signedAttrs.encodedValue), sig);
+  if (si.signedAttrs) return verifySignedAttributes(si, cert);
   if (scheme.key === 'RSA' && scheme.digest) return verifyRsaPrehashed(key, scheme.digest, await content.digest(scheme.digest), sig);
   if (!content.bytes) throw new Error('signature without signed attributes needs the signed bytes, which are not available');
-  return verifySignature(scheme, key, await content.bytes(), sig);
+  return verifyWithScheme(scheme, key, await content.bytes(), sig);
+}
+
+/** Verifies the signature value over the DER SET OF signed attributes (throws when the scheme is unusable). */
+export function verifySignedAttributes(si: pkijs.SignerInfo, cert: CertInfo): boolean {
+  if (!si.signedAttrs) return false;
+  return verifyWithScheme(signerScheme(si), cert.publicKey, new Uint8Array(si.signedAttrs.encodedValue), si.signature.valueBlock.valueHexView);
 }
 
 /** signing-time signed attribute, if any. */
 export function claimedSigningTime(si: pkijs.SignerInfo): Date | undefined {
-  const v = attrValues(si.signedAttrs, OID.signingTime)?.[0] as asn1js.UTCTime | asn1js.GeneralizedTime | undefined;
+  const v = attrValues(si.signedAttrs, OIDS.signingTime)?.[0] as asn1js.UTCTime | asn1js.GeneralizedTime | undefined;
   try {
     return v && typeof v.toDate === 'function' ? v.toDate() : undefined;
   } catch {

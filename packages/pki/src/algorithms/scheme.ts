@@ -1,12 +1,16 @@
 import { constants, createPublicKey, publicDecrypt, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { DIGEST_OIDS, OID, SIGNATURE_OIDS, nodeHashName } from '../util/oids.js';
+import { DIGEST_OIDS, OIDS, SIGNATURE_OIDS, nodeDigestName } from '../oids.js';
 import { bytesEqual, ownBuffer } from '../util/bytes.js';
-import type { ResolvedPolicy } from '../policy.js';
+
+/**
+ * Signature algorithm resolution and verification: the one place where kyso checks a signature value
+ * (certificates, CRLs, OCSP responses, CMS SignerInfos, timestamp tokens).
+ */
 
 /** What a signature algorithm identifier resolves to. */
-export interface SignatureScheme {
+export interface ResolvedScheme {
   key: 'RSA' | 'RSA-PSS' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA' | 'unknown';
   /** Digest used by the scheme (for RSA/ECDSA), e.g. SHA-256. */
   digest?: string;
@@ -18,7 +22,7 @@ export interface SignatureScheme {
 }
 
 /** Resolves a signature AlgorithmIdentifier (with `fallbackDigest` for bare rsaEncryption/ecPublicKey). */
-export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: string): SignatureScheme {
+export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: string): ResolvedScheme {
   const known = SIGNATURE_OIDS[alg.algorithmId];
   if (!known) return { key: 'unknown', name: alg.algorithmId, unsupported: `signature algorithm ${alg.algorithmId} is not supported` };
   if (known.key === 'RSA-PSS') {
@@ -30,7 +34,7 @@ export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: s
     }
     const digest = DIGEST_OIDS[params.hashAlgorithm.algorithmId] ?? params.hashAlgorithm.algorithmId;
     let unsupported: string | undefined;
-    if (params.maskGenAlgorithm.algorithmId !== OID.mgf1) unsupported = 'RSASSA-PSS mask generation function is not MGF1';
+    if (params.maskGenAlgorithm.algorithmId !== OIDS.mgf1) unsupported = 'RSASSA-PSS mask generation function is not MGF1';
     else {
       try {
         const mgfHash = params.maskGenAlgorithm.algorithmParams ? new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }).algorithmId : '1.3.14.3.2.26';
@@ -40,7 +44,7 @@ export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: s
       }
     }
     if (params.trailerField !== 1) unsupported = 'RSASSA-PSS trailer field must be 1';
-    const s: SignatureScheme = { key: 'RSA-PSS', digest, saltLength: params.saltLength, name: `RSASSA-PSS/${digest}` };
+    const s: ResolvedScheme = { key: 'RSA-PSS', digest, saltLength: params.saltLength, name: `RSASSA-PSS/${digest}` };
     if (unsupported) s.unsupported = unsupported;
     return s;
   }
@@ -53,7 +57,7 @@ export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: s
   }
   const digest = known.digest ?? (known.key === 'Ed25519' || known.key === 'Ed448' ? undefined : fallbackDigest);
   const name = known.key === 'RSA' ? `RSA/${digest}` : known.key === 'EC' ? `ECDSA/${digest}` : digest ? `${known.key}/${digest}` : known.key;
-  const s: SignatureScheme = { key: known.key, name };
+  const s: ResolvedScheme = { key: known.key, name };
   if (digest) s.digest = digest;
   if (known.key === 'Ed448') s.unsupported = 'Ed448 signatures are not supported';
   if (known.key === 'DSA') s.unsupported = 'DSA signatures are not supported';
@@ -61,56 +65,37 @@ export function resolveScheme(alg: pkijs.AlgorithmIdentifier, fallbackDigest?: s
   return s;
 }
 
-const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', 'P-256': 'P-256', 'P-384': 'P-384', 'P-521': 'P-521' };
+/** Node curve names → NIST names. */
+export const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', 'P-256': 'P-256', 'P-384': 'P-384', 'P-521': 'P-521' };
 
 /** Imports a SubjectPublicKeyInfo. */
-export function publicKey(spkiDer: Uint8Array): KeyObject {
+export function spkiToKey(spkiDer: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
 }
 
 /** A short description of a public key, e.g. "RSA 2048", "EC P-256". */
-export function describeKey(key: KeyObject): string {
+export function describePublicKey(key: KeyObject): string {
   const d = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return `RSA ${d.modulusLength}`;
   if (key.asymmetricKeyType === 'ec') return `EC ${CURVES[d.namedCurve ?? ''] ?? d.namedCurve}`;
   return String(key.asymmetricKeyType);
 }
 
-/** Checks a key and scheme against the policy's cryptographic constraints; returns the violation or undefined. */
-export function cryptoConstraintViolation(scheme: SignatureScheme, key: KeyObject | undefined, policy: ResolvedPolicy, what: string): string | undefined {
-  if (scheme.unsupported) return `${what}: ${scheme.unsupported}`;
-  if (scheme.key === 'Ed25519' && !policy.allowEd25519) return `${what}: Ed25519 is not allowed by the policy`;
-  if (scheme.digest && !policy.allowedDigests.includes(scheme.digest.toUpperCase())) return `${what}: digest ${scheme.digest} is not allowed by the policy`;
-  if (key) {
-    const d = key.asymmetricKeyDetails ?? {};
-    if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && (d.modulusLength ?? 0) < policy.minRsaBits) {
-      return `${what}: RSA key of ${d.modulusLength} bits is below the policy minimum of ${policy.minRsaBits}`;
-    }
-    if (key.asymmetricKeyType === 'ec') {
-      const c = CURVES[d.namedCurve ?? ''] ?? d.namedCurve ?? '?';
-      if (!policy.allowedCurves.includes(c)) return `${what}: elliptic curve ${c} is not allowed by the policy`;
-    }
-    if (key.asymmetricKeyType === 'ed448') return `${what}: Ed448 keys are not supported`;
-    if (key.asymmetricKeyType === 'dsa') return `${what}: DSA keys are not supported`;
-  }
-  return undefined;
-}
-
 /** Verifies `signature` over `data` with the scheme. Returns false for a wrong signature; throws on unusable keys. */
-export function verifySignature(scheme: SignatureScheme, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyWithScheme(scheme: ResolvedScheme, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   if (scheme.unsupported) throw new Error(scheme.unsupported);
   const sig = Buffer.from(signature);
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   switch (scheme.key) {
     case 'RSA':
       if (key.asymmetricKeyType !== 'rsa') throw new Error(`RSA signature with a ${key.asymmetricKeyType} key`);
-      return nodeVerify(nodeHashName(scheme.digest!), buf, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
+      return nodeVerify(nodeDigestName(scheme.digest!), buf, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
     case 'RSA-PSS':
       if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') throw new Error(`RSASSA-PSS signature with a ${key.asymmetricKeyType} key`);
-      return nodeVerify(nodeHashName(scheme.digest!), buf, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength ?? 20 }, sig);
+      return nodeVerify(nodeDigestName(scheme.digest!), buf, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.saltLength ?? 20 }, sig);
     case 'EC':
       if (key.asymmetricKeyType !== 'ec') throw new Error(`ECDSA signature with a ${key.asymmetricKeyType} key`);
-      return nodeVerify(nodeHashName(scheme.digest!), buf, { key, dsaEncoding: 'der' }, sig);
+      return nodeVerify(nodeDigestName(scheme.digest!), buf, { key, dsaEncoding: 'der' }, sig);
     case 'Ed25519':
       if (key.asymmetricKeyType !== 'ed25519') throw new Error(`Ed25519 signature with a ${key.asymmetricKeyType} key`);
       return nodeVerify(null, buf, key, sig);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nodeHashName } from './oids.js';
+import { nodeDigestName } from '../oids.js';
 
 /** Lower-case hex of bytes. */
 export function toHex(b: Uint8Array | ArrayBuffer): string {
@@ -20,13 +20,6 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Hash with a WebCrypto-style algorithm name (SHA-256, SHA3-256, ...). */
 export function hash(alg: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(nodeHashName(alg)).update(data).digest());
+  return new Uint8Array(createHash(nodeDigestName(alg)).update(data).digest());
 }
 
-/** Decodes PEM blocks of a given label (default CERTIFICATE) or returns the input as DER. */
-export function pemBlocks(input: string, label = 'CERTIFICATE'): Uint8Array[] {
-  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
-  const out: Uint8Array[] = [];
-  for (const m of input.matchAll(re)) out.push(new Uint8Array(Buffer.from(m[1]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')));
-  return out;
-}

@@ -1,23 +1,33 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { CertInfo, tryCert } from './cert.js';
-import { OID } from '../util/oids.js';
+import { CertInfo, tryCert, verifyCertificateSignature } from './certificate.js';
+import { OIDS } from '../oids.js';
 import { ownBuffer } from '../util/bytes.js';
-import { cryptoConstraintViolation, publicKey, resolveScheme, verifySignature } from '../crypto/signature.js';
-import type { ResolvedPolicy } from '../policy.js';
-import type { Fetcher } from '../util/fetch.js';
-import type { SubIndication } from '../report/model.js';
+
+/** Why a path could not be built or is structurally invalid (ETSI EN 319 102-1 sub-indication names). */
+export type PathFailure = 'NO_CERTIFICATE_CHAIN_FOUND' | 'CHAIN_CONSTRAINTS_FAILURE' | 'CRYPTO_CONSTRAINTS_FAILURE';
 
 /** Outcome of path building + structural validation (time and revocation are checked by the caller). */
 export type PathResult =
   | { ok: true; chain: CertInfo[] }
-  | { ok: false; subIndication: SubIndication; message: string; partial: CertInfo[] };
+  | { ok: false; subIndication: PathFailure; message: string; partial: CertInfo[] };
+
+/** What path building may use besides the certificates: network access and the caller's algorithm policy. */
+export interface PathOptions {
+  /** Download AIA caIssuers (undefined result = unavailable); absent = offline. */
+  fetchIssuers?: (url: string) => Promise<Uint8Array | undefined>;
+  /**
+   * The caller's cryptographic constraints on the signature of `cert` made with `issuer`'s key: returns the
+   * violation as a message, or undefined when allowed.
+   */
+  signatureConstraint?: (cert: CertInfo, issuer: CertInfo) => string | undefined;
+}
 
 /** Critical extensions this validator processes (or that carry no constraint for it). Name constraints and policy
  *  constraints are not enforced, so a certificate marking them critical fails closed. */
-const KNOWN_CRITICAL = new Set<string>([OID.extKeyUsage, OID.extBasicConstraints, OID.extExtKeyUsage, OID.extSubjectAltName,
-  OID.extCertificatePolicies, OID.extSubjectKeyId, OID.extAuthorityKeyId, OID.extCrlDistributionPoints, OID.extAuthorityInfoAccess,
-  OID.extQcStatements, OID.ocspNoCheck]);
+const KNOWN_CRITICAL = new Set<string>([OIDS.keyUsage, OIDS.basicConstraints, OIDS.extKeyUsage, OIDS.subjectAltName,
+  OIDS.certificatePolicies, OIDS.subjectKeyIdentifier, OIDS.authorityKeyIdentifier, OIDS.cRLDistributionPoints, OIDS.authorityInfoAccess,
+  OIDS.qcStatements, OIDS.ocspNoCheck]);
 
 const MAX_DEPTH = 10;
 
@@ -28,25 +38,8 @@ function mayIssue(issuer: CertInfo, cert: CertInfo): boolean {
   return true;
 }
 
-const sigCache = new Map<string, boolean>();
-/** Verifies `cert`'s signature with `issuer`'s key (cached by pair). */
-export function signedBy(cert: CertInfo, issuer: CertInfo): boolean {
-  const k = `${cert.sha256}/${issuer.sha256}`;
-  const hit = sigCache.get(k);
-  if (hit !== undefined) return hit;
-  let ok = false;
-  try {
-    // RFC 5280 §4.1.1.2: the outer signatureAlgorithm must equal the signed tbsCertificate.signature.
-    const outer = Buffer.from(cert.cert.signatureAlgorithm.toSchema().toBER(false));
-    const inner = Buffer.from(cert.cert.signature.toSchema().toBER(false));
-    ok = outer.equals(inner) && cert.cert.signatureValue.valueBlock.unusedBits === 0 && verifySignature(resolveScheme(cert.cert.signatureAlgorithm), issuer.publicKey, cert.cert.tbsView, cert.cert.signatureValue.valueBlock.valueHexView);
-  } catch {
-    ok = false;
-  }
-  if (sigCache.size > 5000) sigCache.clear();
-  sigCache.set(k, ok);
-  return ok;
-}
+/** Verifies `cert`'s signature with `issuer`'s key (see {@link verifyCertificateSignature}). */
+export const signedBy = verifyCertificateSignature;
 
 /** Certificates from a caIssuers response: one DER certificate or a certs-only CMS (PKCS#7). */
 function parseCaIssuers(body: Uint8Array): CertInfo[] {
@@ -69,7 +62,7 @@ function parseCaIssuers(body: Uint8Array): CertInfo[] {
  * time and revocation): basicConstraints, pathLen, keyUsage keyCertSign, unknown critical extensions, and the
  * policy's cryptographic constraints on each certificate signature.
  */
-export async function buildAndValidatePath(leaf: CertInfo, pool: CertInfo[], anchors: CertInfo[], policy: ResolvedPolicy, fetcher: Fetcher): Promise<PathResult> {
+export async function buildAndValidatePath(leaf: CertInfo, pool: CertInfo[], anchors: CertInfo[], opts: PathOptions = {}): Promise<PathResult> {
   const anchorSet = new Set(anchors.map((a) => a.sha256));
   const isAnchor = (c: CertInfo) => anchorSet.has(c.sha256) || anchors.some((a) => a.subjectKey === c.subjectKey && Buffer.compare(Buffer.from(a.spkiDer), Buffer.from(c.spkiDer)) === 0);
   const known = new Map<string, CertInfo>();
@@ -88,11 +81,11 @@ export async function buildAndValidatePath(leaf: CertInfo, pool: CertInfo[], anc
       ...[...known.values()].filter((c) => mayIssue(c, cur) && !anchors.includes(c)),
     ].filter((c) => !path.some((p) => p.sha256 === c.sha256) || (isAnchor(c) && c.sha256 !== cur.sha256));
     let cands = candidates();
-    if (cands.length === 0 && !policy.offline) {
-      for (const url of cur.aiaUrls(OID.aiaCaIssuers)) {
+    if (cands.length === 0 && opts.fetchIssuers) {
+      for (const url of cur.aiaUrls(OIDS.caIssuersAccess)) {
         if (fetched.has(url)) continue;
         fetched.add(url);
-        const body = await fetcher.fetch(url);
+        const body = await opts.fetchIssuers(url);
         if (body) for (const c of parseCaIssuers(body)) known.set(c.sha256, c);
       }
       cands = candidates();
@@ -116,18 +109,18 @@ export async function buildAndValidatePath(leaf: CertInfo, pool: CertInfo[], anc
       message: anchors.length === 0 ? 'no trust anchor is configured (use --trust ROOT.pem or a policy)'
         : `no path from "${leaf.subject}" to a trust anchor: "${top.subject}" has no trusted issuer "${top.issuer}"` };
   }
-  return validateStructure(chain, policy);
+  return validateStructure(chain, opts);
 }
 
 /** RFC 5280 §6.1 structural checks on a built chain (leaf first, anchor last). */
-export function validateStructure(chain: CertInfo[], policy: ResolvedPolicy): PathResult {
+export function validateStructure(chain: CertInfo[], opts: PathOptions = {}): PathResult {
   const n = chain.length;
   for (let i = 0; i < n; i++) {
     const c = chain[i]!;
     const isLast = i === n - 1;
     if (!isLast) {
       const issuer = chain[i + 1]!;
-      const v = cryptoConstraintViolation(resolveScheme(c.cert.signatureAlgorithm), issuer.publicKey, policy, `signature of certificate "${c.subject}"`);
+      const v = opts.signatureConstraint?.(c, issuer);
       if (v) return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', message: v, partial: chain };
       if (c.cert.version !== 2 && i > 0) return { ok: false, subIndication: 'CHAIN_CONSTRAINTS_FAILURE', message: `CA certificate "${c.subject}" is not X.509 v3`, partial: chain };
       for (const e of c.extensions) {

@@ -1,12 +1,9 @@
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { CertInfo, tryCert } from '../x509/cert.js';
-import { validateCertificate, type CertContext, type CertValidation } from '../x509/validate.js';
-import { DIGEST_OIDS, OID } from '../util/oids.js';
-import { bytesEqual, hash, toHex } from '../util/bytes.js';
-import { CmsFormatError, parseSignedData } from '../cms/parse.js';
-import { checkContentType, checkMessageDigest, checkSigningCertificate, identifySigner, signerScheme, verifySignerSignature } from '../cms/signer.js';
-import { cryptoConstraintViolation, publicKey } from '../crypto/signature.js';
+import {
+  CmsFormatError, DIGEST_OIDS, OIDS, bytesEqual, checkContentType, checkMessageDigest, checkSigningCertificate, hash, identifySigner,
+  parseSignedData, parseTstInfo, signerScheme, toHex, tryCert, verifySignerSignature, type CertInfo,
+} from '@kyso/pki';
+import { validateCertificate, type CertContext, type CertValidation } from './certificate-validation.js';
+import { cryptoConstraintViolation } from './crypto-policy.js';
 import type { Indication, SubIndication } from '../report/model.js';
 
 /** Validation result of one RFC 3161 timestamp token. */
@@ -37,10 +34,9 @@ export async function validateTimestampToken(der: Uint8Array, imprintOf: (alg: s
     } catch (e) {
       return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: e instanceof CmsFormatError ? `timestamp token: ${e.message}` : 'timestamp token is malformed' };
     }
-    if (cms.contentType !== OID.tstInfo || !cms.eContent) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'timestamp token does not encapsulate a TSTInfo' };
-    const asn = asn1js.fromBER(cms.eContent);
-    if (asn.offset === -1) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'TSTInfo is not valid DER' };
-    const tst = new pkijs.TSTInfo({ schema: asn.result });
+    if (cms.contentType !== OIDS.tstInfo || !cms.eContent) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'timestamp token does not encapsulate a TSTInfo' };
+    const tst = parseTstInfo(cms.eContent);
+    if (!tst) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', message: 'TSTInfo is not valid DER or not a TSTInfo' };
     const genTime = tst.genTime;
     const imprintAlg = DIGEST_OIDS[tst.messageImprint.hashAlgorithm.algorithmId];
     if (!imprintAlg) return { valid: false, indication: 'INDETERMINATE', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', genTime, message: `timestamp imprint uses unknown hash ${tst.messageImprint.hashAlgorithm.algorithmId}` };
@@ -56,7 +52,7 @@ export async function validateTimestampToken(der: Uint8Array, imprintOf: (alg: s
     const content = { digest: async (alg: string) => hash(alg, cms.eContent!) };
     const md = await checkMessageDigest(si, content);
     if (md.status !== 'match') return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'HASH_FAILURE', genTime, tsa, message: `timestamp token: ${md.message}` };
-    const ct = checkContentType(si, OID.tstInfo);
+    const ct = checkContentType(si, OIDS.tstInfo);
     if (ct) return { valid: false, indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', genTime, tsa, message: `timestamp token: ${ct}` };
     const sc = checkSigningCertificate(si, tsa);
     if (sc.status === 'mismatch') return { valid: false, indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', genTime, tsa, message: `timestamp token: ${sc.message}` };

@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { OID } from '../util/oids.js';
+import { OIDS } from '../oids.js';
 import { ownBuffer } from '../util/bytes.js';
 import { checkBerStructure, children, readTlv } from './der.js';
 import { parseSignerInfoFast } from './signer-info.js';
@@ -76,7 +76,7 @@ function fastParse(der: Uint8Array): ParsedCms | undefined {
           const asn = asn1js.fromBER(bytes);
           if (asn.offset === -1) return undefined;
           const v = (asn.result as asn1js.Constructed).valueBlock.value;
-          if (v[0] instanceof asn1js.ObjectIdentifier && v[0].valueBlock.toString() === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+          if (v[0] instanceof asn1js.ObjectIdentifier && v[0].valueBlock.toString() === OIDS.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
         }
       }
     }
@@ -122,7 +122,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
   } catch (e) {
     throw new CmsFormatError(`CMS ContentInfo is malformed: ${(e as Error).message}`);
   }
-  if (ci.contentType !== OID.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OID.signedData})`);
+  if (ci.contentType !== OIDS.signedData) throw new CmsFormatError(`CMS content type is ${ci.contentType}, expected SignedData (${OIDS.signedData})`);
   // pkijs parses every embedded certificate with its full schema, which dominates the cost; certificates and
   // CRLs are taken raw below (and parsed once, cached, where needed), so the SignedData is parsed without them.
   const sdFull = ci.content as asn1js.Sequence;
@@ -153,7 +153,7 @@ function parseSignedDataUncached(der: Uint8Array): ParsedCms {
         else if (c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 1) {
           const v = (c as asn1js.Constructed).valueBlock?.value ?? [];
           const oid = v[0] instanceof asn1js.ObjectIdentifier ? v[0].valueBlock.toString() : '';
-          if (oid === OID.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
+          if (oid === OIDS.otherRevInfoOcsp && v[1]) ocsps.push(new Uint8Array(v[1].valueBeforeDecodeView));
         }
       }
     }
@@ -187,7 +187,7 @@ export function attrCount(attrs: pkijs.SignedAndUnsignedAttributes | undefined, 
  */
 export function adobeRevocationInfo(attrs: pkijs.SignedAndUnsignedAttributes | undefined): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
   const out = { crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] };
-  for (const v of attrValues(attrs, OID.adbeRevocationInfoArchival) ?? []) {
+  for (const v of attrValues(attrs, OIDS.adbeRevocationInfoArchival) ?? []) {
     const seq = v as asn1js.Sequence;
     for (const tagged of seq.valueBlock?.value ?? []) {
       const t = tagged as asn1js.Constructed;
@@ -197,6 +197,40 @@ export function adobeRevocationInfo(attrs: pkijs.SignedAndUnsignedAttributes | u
         const der = new Uint8Array(item.toBER(false));
         if (t.idBlock.tagNumber === 0) out.crls.push(der);
         else if (t.idBlock.tagNumber === 1) out.ocsps.push(der);
+      }
+    }
+  }
+  return out;
+}
+
+/** Parses a DER TSTInfo (RFC 3161 §2.4.2), the encapsulated content of a timestamp token; undefined if malformed. */
+export function parseTstInfo(der: Uint8Array): pkijs.TSTInfo | undefined {
+  try {
+    const asn = asn1js.fromBER(ownBuffer(der));
+    if (asn.offset === -1) return undefined;
+    return new pkijs.TSTInfo({ schema: asn.result });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CAdES validation data carried in unsigned attributes (EN 319 122-1 §5.5): certificate-values (SEQUENCE OF
+ * Certificate) and revocation-values (crlVals [0] SEQUENCE OF CertificateList, ocspVals [1] SEQUENCE OF
+ * BasicOCSPResponse). Items are returned as DER; unreadable values are skipped.
+ */
+export function cadesValidationValues(attrs: pkijs.SignedAndUnsignedAttributes | undefined): { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const out = { certs: [] as Uint8Array[], crls: [] as Uint8Array[], ocsps: [] as Uint8Array[] };
+  for (const v of attrValues(attrs, OIDS.certificateValues) ?? []) {
+    for (const c of (v as asn1js.Sequence).valueBlock?.value ?? []) out.certs.push(new Uint8Array(c.toBER(false)));
+  }
+  for (const v of attrValues(attrs, OIDS.revocationValues) ?? []) {
+    for (const tagged of (v as asn1js.Sequence).valueBlock?.value ?? []) {
+      const t = tagged as asn1js.Constructed;
+      const items = (t.valueBlock?.value?.[0] as asn1js.Sequence | undefined)?.valueBlock?.value ?? [];
+      for (const item of items) {
+        if (t.idBlock.tagNumber === 0) out.crls.push(new Uint8Array(item.toBER(false)));
+        else if (t.idBlock.tagNumber === 1) out.ocsps.push(new Uint8Array(item.toBER(false)));
       }
     }
   }
