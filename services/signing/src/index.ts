@@ -16,6 +16,7 @@ import { RedisStore } from './redis-store.js';
 import { SigningService, type ServicePolicy, type XmlSigner } from './service.js';
 import { MemoryStore, type SigningStore } from './store.js';
 import type { TokenVerifier } from './tokens.js';
+import { kysoXmlSigner } from './xml-signer.js';
 
 export { createSigningApp, DEFAULT_LIMITS, type RateLimits, type AppControl } from './app.js';
 export { SigningService, DEFAULT_POLICY, type ServicePolicy, type XmlSigner, type SigningServiceOptions } from './service.js';
@@ -89,7 +90,7 @@ export async function createSigningServer(opts: SigningServerOptions): Promise<S
   const service = new SigningService({
     store, vault, audit, approver: opts.approver, oauth2Issuer: opts.oauth2Issuer,
     ...(opts.serviceName ? { serviceName: opts.serviceName } : {}), ...(opts.policy ? { policy: opts.policy } : {}),
-    ...(opts.tsaUrl ? { tsaUrl: opts.tsaUrl } : {}), ...(opts.xmlSigner ? { xmlSigner: opts.xmlSigner } : {}),
+    ...(opts.tsaUrl ? { tsaUrl: opts.tsaUrl } : {}), xmlSigner: opts.xmlSigner ?? kysoXmlSigner(opts.tsaUrl),
   });
   const { app, control } = createSigningApp({ service, store, tokens: opts.tokens, log, ...(opts.limits ? { limits: opts.limits } : {}) });
   const server = createServer(app.callback());

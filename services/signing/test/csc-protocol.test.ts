@@ -299,7 +299,7 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     assert.equal(r3.status, 422);
   });
 
-  it('signDoc signs a whole PDF at AdES-B-T through the kyso signer; pdfsig accepts it; XML is a hook', async () => {
+  it('signDoc signs a whole PDF at AdES-B-T through the kyso signer (pdfsig accepts it) and an XML document as XAdES (kyso verifies it)', async () => {
     const pdf = Buffer.from(await makeBasicPdf(1, { text: 'To khai dang ky' }));
     const SAD = await sad(aliceToken, aliceEc, [h256(pdf)]);
     const r = await s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD, documents: [{ document: pdf.toString('base64'), signature_format: 'P', conformance_level: 'Ades-B-T' }] });
@@ -312,10 +312,20 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     assert.equal(ps.error, undefined, 'pdfsig must be installed');
     assert.match(ps.stdout, /Signature is Valid/);
     assert.match(ps.stdout, /ETSI\.CAdES\.detached/);
-    const x = Buffer.from('<a/>');
+    const x = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><ToKhai><HoTen>Nguyễn Thị Lan</HoTen></ToKhai>');
     const xs = await sad(aliceToken, aliceEc, [h256(x)]);
-    await refused(s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD: xs, documents: [{ document: x.toString('base64'), signature_format: 'X' }] }), 400, 'invalid_request', /XML/);
-    await refused(s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD: xs, documents: [{ document: pdf.toString('base64'), signature_format: 'P' }] }), 400, 'invalid_request', /already signed|not authorized/);
+    const rx = await s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD: xs, documents: [{ document: x.toString('base64'), signature_format: 'X', conformance_level: 'Ades-B-T' }] });
+    assert.equal(rx.status, 200, JSON.stringify(rx.body));
+    const xout = Buffer.from((rx.body.DocumentWithSignature as string[])[0]!, 'base64');
+    const { verifyXml } = await import('@kyso/verifier');
+    const report = await verifyXml(xout, { trustAnchors: [s.rootDer] });
+    assert.equal(report.signatures.length, 1);
+    assert.equal(report.signatures[0]!.intact, true, JSON.stringify(report.signatures[0]));
+    assert.equal(report.signatures[0]!.level, 'XAdES-BASELINE-T', JSON.stringify(report.signatures[0]));
+    assert.equal(report.documentIndication, 'TOTAL_PASSED', JSON.stringify(report.signatures[0]));
+    const again = await s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD: xs, documents: [{ document: x.toString('base64'), signature_format: 'X' }] });
+    assert.notEqual(again.status, 200, 'a SAD signs its hash once');
+    await refused(s.call('signatures/signDoc', aliceToken, { credentialID: aliceEc.id, SAD: xs, documents: [{ document: pdf.toString('base64'), signature_format: 'P' }] }), 400, 'invalid_request', /already signed|not authorized|Invalid parameter SAD/);
   });
 
   it('the audit chain verifies and every signature has its record', async () => {
