@@ -22,7 +22,10 @@ const cmd = useCoverage
   ? [c8, '--reporter=text-summary', '--reporter=json-summary', '--report-dir=coverage', '--exclude=**/test/**', '--exclude=bench/**', process.execPath, mocha, ...specs, ...args]
   : [mocha, ...specs, ...args];
 const summary = join(mkdtempSync(join(tmpdir(), 'kyso-test-')), 'summary.txt');
-const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { ...process.env, KYSO_TEST_SUMMARY: summary } });
+// kyso-source: every @kyso/* import resolves to the package's TypeScript sources (src/index.ts), not dist/, in
+// mocha and in every node process a test starts (through NODE_OPTIONS), so tests never run a stale build.
+const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=kyso-source'].filter(Boolean).join(' ');
+const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions, KYSO_TEST_SUMMARY: summary } });
 if (existsSync(summary)) {
   process.stdout.write(readFileSync(summary, 'utf8'));
 } else {

@@ -1,18 +1,45 @@
 #!/usr/bin/env node
-// The kyso command line. Sources are TypeScript, run through tsx's loader.
+// The kyso command line.
+// Installed (under node_modules), it runs the compiled JavaScript in ../dist. In a checkout of the kyso repository
+// it runs the TypeScript sources through tsx, with the `kyso-source` export condition so the other @kyso packages
+// resolve to their sources too (no build step needed). KYSO_RUN=dist|src overrides the choice (bench/cli.ts
+// measures the compiled CLI with KYSO_RUN=dist).
 // Long-running servers (`serve`, `demo`) start in a child node with the runtime flags of server-flags.mjs (they
 // can only be set at start-up); signals are passed on and the child's exit code is ours. The child stops by
 // itself if the launcher is killed outright.
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
-import { serverNodeFlags } from './server-flags.mjs';
+import { existsSync } from 'node:fs';
 
 const args = process.argv.slice(2);
+
+/** 'dist' (compiled JavaScript) or 'src' (TypeScript through tsx). */
+function runMode() {
+  const forced = process.env.KYSO_RUN;
+  if (forced === 'dist' || forced === 'src') return forced;
+  if (forced) {
+    process.stderr.write(`kyso: KYSO_RUN must be dist or src, got '${forced}'\n`);
+    process.exit(2);
+  }
+  const installed = import.meta.url.includes('/node_modules/');
+  if (!installed && existsSync(new URL('../src/main.ts', import.meta.url))) return 'src';
+  return 'dist';
+}
+
+async function loadMain() {
+  if (runMode() === 'dist') return import('../dist/main.js');
+  const { register } = await import('node:module');
+  register('./source-conditions.mjs', import.meta.url);
+  const tsx = await import('tsx/esm/api');
+  tsx.register();
+  return import('../src/main.ts');
+}
+
 let flags = [];
 if (args[0] === 'serve' || args[0] === 'demo') {
+  const { serverNodeFlags } = await import('./server-flags.mjs');
   try { flags = serverNodeFlags(); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
 }
 if (flags.length) {
+  const [{ spawn }, { constants }] = await Promise.all([import('node:child_process'), import('node:os')]);
   const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], {
     // own process group: a Ctrl-C in the terminal reaches the launcher only, which passes it on once
     stdio: 'inherit', detached: true, env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
@@ -31,8 +58,6 @@ if (flags.length) {
     }, 500);
     watch.unref();
   }
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('../src/main.ts');
+  const { main } = await loadMain();
   process.exitCode = await main(args);
 }
