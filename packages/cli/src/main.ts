@@ -7,7 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   pki: { summary: 'test PKI: `kyso pki init DIR`, `kyso pki serve DIR`', load: () => import('./commands/pki.js') },
   sign: { summary: 'sign a PDF (PAdES B-B..B-LTA) or any file (CAdES .p7s)', load: () => import('./commands/sign.js') },
   verify: { summary: 'validate signed PDFs / CMS and print an ETSI-style report', load: () => import('./commands/verify.js') },
-  serve: { summary: 'run a service: `kyso serve idp --port N [--seed FILE]`', load: () => import('./commands/serve.js') },
+  serve: { summary: 'run a service: `kyso serve idp|verify|portal --port N`', load: () => import('./commands/serve.js') },
   idp: { summary: 'manage identity-provider clients and users (`kyso idp user add|list|disable|reset-mfa`)', load: () => import('./commands/idp.js') },
   demo: { summary: 'all-in-one demo on the embedded store (what `npm start` runs)', load: () => import('./commands/demo.js') },
 };
