@@ -4,14 +4,14 @@
  *   - `kyso --version`                        vs `node -e 0`                  (target: within 1.5×)
  *   - `kyso sign` of the 2,000-page ~4 MB PDF  vs the peer's process, same key and file (target: ≥ 5× faster)
  *   - `kyso verify` of a one-page signed file  vs `node -e 0`                  (target: within 3×)
- * kyso runs its compiled JavaScript (KYSO_RUN=dist, what an installed kyso runs; `npm run build` first — this
- * bench builds when dist/ is missing). Each command runs RUNS times, interleaved with its comparison; the table
+ * kyso runs as an installed kyso does: the bin file through its shebang, on the compiled JavaScript (KYSO_RUN=dist;
+ * this bench builds when dist/ is missing — run `npm run build` after changing sources). Each command runs RUNS times, interleaved with its comparison; the table
  * shows medians.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,12 +19,13 @@ const KYSO = join(ROOT, 'packages/cli/bin/kyso.mjs');
 const PEER = join(ROOT, 'bench/cli-peer.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 // a plain process: no tsx, no kyso-source condition (those are for the repo's TypeScript)
-const ENV = { ...process.env, KYSO_RUN: 'dist', NODE_OPTIONS: '', P12_PASSWORD: 'bench', PEER_P12_PASSWORD: 'bench' };
+const ENV = { ...process.env, KYSO_RUN: 'dist', NODE_OPTIONS: '', P12_PASSWORD: 'bench', PEER_P12_PASSWORD: 'bench', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
 
-/** Wall time of one whole process, in ms; throws when it fails. */
+/** Wall time of one whole process, in ms; throws when it fails. `kyso` runs as installed: the bin file itself (shebang). */
 function timeProcess(args: string[], okCodes = [0]): number {
+  const [cmd, rest] = args[0] === KYSO ? [KYSO, args.slice(1)] : [process.execPath, args];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { env: ENV, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(cmd, rest, { env: ENV, encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = performance.now() - t0;
   if (r.status === null || !okCodes.includes(r.status)) throw new Error(`${args.join(' ')}: exit ${r.status}: ${(r.stderr || r.stdout).trim().slice(-400)}`);
   return ms;
