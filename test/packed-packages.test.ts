@@ -126,6 +126,22 @@ describe('published packages (npm pack → install from tarballs → use)', func
     assert.equal((await ok(process.execPath, ['verify-tampered.mjs'], app)).trim(), 'TOTAL_FAILED');
   });
 
+  it("runs each package README's example as written (Node ESM, installed packages)", async function () {
+    // the examples use in.pdf, key.pem and cert.pem made above; signer's writes signed.pdf, which verifier's reads
+    for (const pkg of ['pdf', 'pki', 'signer', 'verifier', 'idp']) {
+      const readme = readFileSync(join(ROOT, 'packages', pkg, 'README.md'), 'utf8');
+      const at = readme.indexOf('## Example');
+      assert.ok(at >= 0, `packages/${pkg}/README.md has no "## Example" section`);
+      const code = /```js\n([\s\S]*?)\n```/.exec(readme.slice(at))?.[1];
+      assert.ok(code, `packages/${pkg}/README.md: no js block in its example`);
+      writeFileSync(join(app, `readme-${pkg}.mjs`), code + '\n');
+      const out = await ok(process.execPath, [`readme-${pkg}.mjs`], app);
+      assert.ok(out.trim().length > 0, `${pkg} example printed nothing`);
+      if (pkg === 'signer' || pkg === 'verifier') assert.match(out, /TOTAL_PASSED/);
+      if (pkg === 'pdf') assert.match(out, /updated\.pdf: 2 revision\(s\)/);
+    }
+  });
+
   it('runs the installed kyso command (compiled JavaScript)', async function () {
     const bin = join(app, 'node_modules/.bin/kyso');
     assert.equal((await ok(bin, ['--version'], app)).trim(), `kyso ${JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')).version}`);
