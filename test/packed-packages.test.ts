@@ -152,6 +152,13 @@ describe('published packages (npm pack → install from tarballs → use)', func
     assert.equal(JSON.parse(v.stdout).documentIndication, 'TOTAL_PASSED');
     const bad = await run(bin, ['verify', 'in.pdf', '--trust', 'cert.pem', '--offline'], app);
     assert.equal(bad.code, 1, 'an unsigned file is not TOTAL_PASSED');
+    // a big folder is verified in worker threads: the compiled worker module must be found in dist/
+    mkdirSync(join(app, 'many'));
+    const signedBytes = readFileSync(join(app, 'cli-out.pdf'));
+    for (let i = 0; i < 800; i++) writeFileSync(join(app, 'many', `f${i}.pdf`), signedBytes);
+    const many = await run(bin, ['verify', 'many', '--trust', 'cert.pem', '--offline', '--workers', '2'], app);
+    assert.equal(many.code, 0, many.stderr.slice(-2000));
+    assert.match(many.stdout, /800 file\(s\): 800 TOTAL_PASSED/);
   });
 
   it('type-checks a TypeScript consumer against the published types (and catches a type error)', async function () {

@@ -62,8 +62,12 @@ export async function verifyFiles(paths: string[], policy: Policy, opts: VerifyF
     await Promise.all(Array.from({ length: Math.min(perThread * 2, total) }, one));
     return out;
   }
-  const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
-  const pool = Array.from({ length: workers }, () => new Worker(boot));
+  // compiled (dist/): the worker module itself; TypeScript sources: a boot file that registers tsx first, with the
+  // kyso-source condition so the worker's @kyso/* imports resolve to sources too
+  const fromSource = import.meta.url.endsWith('.ts');
+  const boot = fileURLToPath(new URL(fromSource ? './worker-boot.mjs' : './worker.js', import.meta.url));
+  const workerOptions = fromSource ? { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--conditions=kyso-source')), '--conditions=kyso-source'] } : {};
+  const pool = Array.from({ length: workers }, () => new Worker(boot, workerOptions));
   try {
     let next = 0;
     await Promise.all(pool.map((w) => new Promise<void>((resolve) => {
