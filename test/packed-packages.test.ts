@@ -44,8 +44,8 @@ describe('published packages (npm pack → install from tarballs → use)', func
     work = mkdtempSync(join(tmpdir(), 'kyso-packed-'));
     app = join(work, 'app');
     mkdirSync(app);
-    // dist/ of every package (incremental: quick when it is up to date)
-    await ok(process.execPath, [TSC, '-b', 'tsconfig.build.json'], ROOT);
+    // dist/ of every package, as `npm run build` makes it (incremental: quick when it is up to date)
+    await ok(process.execPath, [join(ROOT, 'scripts/build.mjs')], ROOT);
     const packed = JSON.parse(await ok('npm', ['pack', '--json', '--pack-destination', work, ...WORKSPACES.flatMap((w) => ['-w', w])], ROOT)) as { name: string; filename: string; files: { path: string }[] }[];
     for (const p of packed) tarballs[p.name] = join(work, p.filename);
     (this as unknown as { packed: typeof packed }).packed = packed;
