@@ -36,31 +36,42 @@ async function loadMain() {
   return import('../src/main.ts');
 }
 
-let flags = [];
-if (args[0] === 'serve' || args[0] === 'demo') {
-  const { serverNodeFlags } = await import('./server-flags.mjs');
-  try { flags = serverNodeFlags(); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
-}
-if (flags.length) {
-  const [{ spawn }, { constants }] = await Promise.all([import('node:child_process'), import('node:os')]);
-  const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], {
-    // own process group: a Ctrl-C in the terminal reaches the launcher only, which passes it on once
-    stdio: 'inherit', detached: true, env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0); });
+// `kyso --version` answers at once, without loading the CLI (as main() would print it)
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`kyso ${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  // started by the launcher above: stop (gracefully) if the launcher dies without passing a signal on (SIGKILL)
-  const launcher = Number(process.env.KYSO_LAUNCHER_PID);
-  if (launcher > 0) {
-    delete process.env.KYSO_LAUNCHER_PID;
-    const watch = setInterval(() => {
-      if (process.ppid === launcher) return;
-      clearInterval(watch);
-      process.kill(process.pid, 'SIGTERM');
-    }, 500);
-    watch.unref();
+  await run();
+}
+
+/** Every other command: the CLI's main(), or a server child with its runtime flags. */
+async function run() {
+  let flags = [];
+  if (args[0] === 'serve' || args[0] === 'demo') {
+    const { serverNodeFlags } = await import('./server-flags.mjs');
+    try { flags = serverNodeFlags(); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
   }
-  const { main } = await loadMain();
-  process.exitCode = await main(args);
+  if (flags.length) {
+    const [{ spawn }, { constants }] = await Promise.all([import('node:child_process'), import('node:os')]);
+    const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], {
+      // own process group: a Ctrl-C in the terminal reaches the launcher only, which passes it on once
+      stdio: 'inherit', detached: true, env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
+    });
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+    child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0); });
+  } else {
+    // started by the launcher above: stop (gracefully) if the launcher dies without passing a signal on (SIGKILL)
+    const launcher = Number(process.env.KYSO_LAUNCHER_PID);
+    if (launcher > 0) {
+      delete process.env.KYSO_LAUNCHER_PID;
+      const watch = setInterval(() => {
+        if (process.ppid === launcher) return;
+        clearInterval(watch);
+        process.kill(process.pid, 'SIGTERM');
+      }, 500);
+      watch.unref();
+    }
+    const { main } = await loadMain();
+    process.exitCode = await main(args);
+  }
 }
