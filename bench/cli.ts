@@ -5,11 +5,11 @@
  *   - `kyso sign` of the 2,000-page ~4 MB PDF  vs the peer's process, same key and file (target: ≥ 5× faster)
  *   - `kyso verify` of a one-page signed file  vs `node -e 0`                  (target: within 3×)
  * kyso runs as an installed kyso does: the bin file through its shebang, on the compiled JavaScript (KYSO_RUN=dist;
- * this bench builds when dist/ is missing — run `npm run build` after changing sources). Each command runs RUNS times, interleaved with its comparison; the table
+ * this bench brings dist/ up to date first, as `npm run build` does). Each command runs RUNS times, interleaved with its comparison; the table
  * shows medians.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,10 +44,9 @@ function sideBySide(a: () => number, b: () => number): [number, number] {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'packages/cli/dist/main.js'))) {
-    process.stderr.write('building (npm run build) ...\n');
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  // dist/ as `npm run build` makes it (incremental: quick when up to date; never a stale build measured)
+  process.stderr.write('building dist/ (scripts/build.mjs) ...\n');
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit', env: ENV });
   const dir = mkdtempSync(join(tmpdir(), 'kyso-bench-cli-'));
   try {
     process.stderr.write(`generating inputs in ${dir} ...\n`);
