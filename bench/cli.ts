@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KYSO = join(ROOT, 'packages/cli/bin/kyso.mjs');
+const KYSO = join(ROOT, 'packages/cli/bin/kyso.cjs');   // the package's "bin" entry
 const PEER = join(ROOT, 'bench/cli-peer.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 // a plain process: no tsx, no kyso-source condition (those are for the repo's TypeScript)

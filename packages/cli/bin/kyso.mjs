@@ -1,8 +1,6 @@
 #!/usr/bin/env -S node --min-semi-space-size=16
-// The kyso command line.
-// The shebang starts node with 16 MB young-generation semi-spaces: a one-shot command (sign, verify) then runs with
-// one or two scavenges instead of about ten while the heap grows from Node's 1 MB start (measured -20 to -60 ms on
-// `kyso sign` of a 4 MB PDF), at no start-up cost. Run as `node kyso.mjs`, Node's defaults apply.
+// The kyso command line (the installed `kyso` enters through kyso.cjs, which answers --version itself; the shebangs
+// set 16 MB semi-spaces, see there; run as `node kyso.mjs`, Node's defaults apply).
 // Installed (under node_modules), it runs the compiled JavaScript in ../dist. In a checkout of the kyso repository
 // it runs the TypeScript sources through tsx, with the `kyso-source` export condition so the other @kyso packages
 // resolve to their sources too (no build step needed). KYSO_RUN=dist|src overrides the choice (bench/cli.ts
