@@ -27,12 +27,19 @@ export interface Pkcs11BackendOptions {
 }
 
 /**
- * graphene-pk11 (and its native pkcs11js addon) is loaded on first use only, so signing with a software key
- * never pays for it.
+ * graphene-pk11 (and its native pkcs11js addon) is loaded on first use only, so signing with a software key never
+ * pays for it; it is an optional peer dependency of @kyso/signer (install it to use PKCS#11 tokens and HSMs).
  */
 let grapheneLib: typeof G | undefined;
 function lib(): typeof G {
-  grapheneLib ??= createRequire(import.meta.url)('graphene-pk11') as typeof G;
+  if (!grapheneLib) {
+    try {
+      grapheneLib = createRequire(import.meta.url)('graphene-pk11') as typeof G;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+      throw new SignerError('PKCS11_ERROR', 'PKCS#11 keys need the graphene-pk11 package: npm install graphene-pk11', { cause: e });
+    }
+  }
   return grapheneLib;
 }
 
