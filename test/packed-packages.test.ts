@@ -143,6 +143,23 @@ describe('published packages (npm pack → install from tarballs → use)', func
     }
   });
 
+  it('the signing SDK alone (pdf, pki, signer, verifier) installs without the services, the CLI or native addons', async function () {
+    const sdk = join(work, 'sdk');
+    mkdirSync(sdk);
+    writeFileSync(join(sdk, 'package.json'), JSON.stringify({ name: 'kyso-sdk-consumer', private: true, type: 'module' }));
+    await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
+      ...['@kyso/pdf', '@kyso/pki', '@kyso/signer', '@kyso/verifier'].map((n) => tarballs[n]!)], sdk);
+    for (const absent of ['koa', 'oidc-provider', 'ioredis', 'graphene-pk11', 'pkcs11js', '@kyso/idp', '@kyso/cli']) {
+      assert.ok(!existsSync(join(sdk, 'node_modules', absent)), `${absent} installed with the signing SDK`);
+    }
+    for (const f of ['key.pem', 'cert.pem', 'in.pdf', 'sign-verify.mjs']) writeFileSync(join(sdk, f), readFileSync(join(app, f)));
+    const out = JSON.parse((await ok(process.execPath, ['sign-verify.mjs'], sdk)).trim().split('\n').pop()!);
+    assert.equal(out.indication, 'TOTAL_PASSED');
+    // PKCS#11 needs the optional peer: a clear, typed error says so
+    writeFileSync(join(sdk, 'pkcs11.mjs'), "import { openPkcs11Backend } from '@kyso/signer';\ntry { await openPkcs11Backend({ module: '/nonexistent.so', pin: 'x' }); } catch (e) { console.log(e.code, e.message); }\n");
+    assert.match(await ok(process.execPath, ['pkcs11.mjs'], sdk), /^PKCS11_ERROR .*npm install graphene-pk11/);
+  });
+
   it('runs the installed kyso command (compiled JavaScript)', async function () {
     const bin = join(app, 'node_modules/.bin/kyso');
     assert.equal((await ok(bin, ['--version'], app)).trim(), `kyso ${JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')).version}`);
