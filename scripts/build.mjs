@@ -47,3 +47,32 @@ for (const [name, entries] of Object.entries(BUNDLED)) {
     sourcemap: true, sourcesContent: false, logLevel: 'warning', legalComments: 'inline',
   });
 }
+
+// 3. The CLI's start-up path in one place: packages/cli/bundle/ — main.js plus one chunk per command (esbuild code
+//    splitting, so `kyso sign` loads only what signing needs), with kyso's signing and validation packages (pdf, pki,
+//    signer, verifier) and the PKI.js family inlined: `kyso sign` / `kyso verify` then load a handful of files
+//    instead of ~70. The identity provider, the services and the test PKI stay external (installed packages), as
+//    does every other dependency; what the bundle imports is declared in packages/cli/package.json. The verifier's
+//    worker thread module is its own entry (bundle/worker.js, beside the chunk that starts it).
+if (!wanted.length || wanted.includes('cli') || wanted.includes('packages/cli')) {
+  const INLINE = new Set(['@kyso/pdf', '@kyso/pki', '@kyso/signer', '@kyso/verifier', 'pkijs', 'asn1js', '@peculiar/utils', 'bytestreamjs', '@noble/hashes', 'pvtsutils', 'pvutils', 'tslib']);
+  const cli = join(ROOT, 'packages/cli');
+  const { rmSync } = await import('node:fs');
+  rmSync(join(cli, 'bundle'), { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { main: join(cli, 'src/main.ts'), worker: join(ROOT, 'packages/verifier/src/parallel/worker.ts') },
+    outdir: join(cli, 'bundle'), bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
+    tsconfig: join(ROOT, 'tsconfig.json'), conditions: ['kyso-source'], sourcemap: true, sourcesContent: false,
+    logLevel: 'warning', legalComments: 'inline', chunkNames: 'chunk-[hash]',
+    plugins: [{
+      name: 'kyso-externals',
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith('node:')) return { external: true };
+          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+          return INLINE.has(name) ? undefined : { external: true };
+        });
+      },
+    }],
+  });
+}

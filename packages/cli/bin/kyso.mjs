@@ -26,7 +26,8 @@ function runMode() {
 }
 
 async function loadMain() {
-  if (runMode() === 'dist') return import('../dist/main.js');
+  // compiled: the bundle (bundle/main.js, see scripts/build.mjs), else the plain tsc output
+  if (runMode() === 'dist') return import(existsSync(new URL('../bundle/main.js', import.meta.url)) ? '../bundle/main.js' : '../dist/main.js');
   const { register } = await import('node:module');
   register('./source-conditions.mjs', import.meta.url);
   const tsx = await import('tsx/esm/api');
