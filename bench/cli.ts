@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
       return [line(head), '|' + w.map((x) => '-'.repeat(x + 2)).join('|') + '|', ...rows.map(line)].join('\n') + '\n';
     };
-    process.stdout.write(`\nWhole processes (start-up included), best of ${RUNS} runs each, interleaved; kyso = the installed CLI's entry on dist/\n\n`);
+    process.stdout.write(`\nWhole processes (start-up included), best of ${RUNS} runs each, interleaved; kyso = the installed CLI (bin/kyso.cjs on its compiled bundle/)\n\n`);
     process.stdout.write(table('best'));
     process.stdout.write(`\nThe same runs, medians\n\n`);
     process.stdout.write(table('median'));
