@@ -23,7 +23,10 @@ const cmd = useCoverage
   : [mocha, ...specs, ...args];
 const summary = join(mkdtempSync(join(tmpdir(), 'kyso-test-')), 'summary.txt');
 // Tests opt in to the test-PKI key cache (fresh keys are the default everywhere else; see fixtures/src/keys.ts).
-const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { KYSO_PKI_KEY_CACHE: '1', ...process.env, KYSO_TEST_SUMMARY: summary } });
+// kyso-source: every @kyso/* import resolves to the package's TypeScript sources (src/index.ts), not dist/, in
+// mocha and in every node process a test starts (through NODE_OPTIONS), so tests never run a stale build.
+const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=kyso-source'].filter(Boolean).join(' ');
+const r = spawnSync(process.execPath, cmd, { stdio: 'inherit', env: { KYSO_PKI_KEY_CACHE: '1', ...process.env, NODE_OPTIONS: nodeOptions, KYSO_TEST_SUMMARY: summary } });
 if (existsSync(summary)) {
   process.stdout.write(readFileSync(summary, 'utf8'));
 } else {

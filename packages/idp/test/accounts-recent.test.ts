@@ -1,6 +1,8 @@
 /** KvAccountStore.getRecent: the short-lived account copy used by findAccount on the token/userinfo hot path. */
 import assert from 'node:assert/strict';
-import { KvAccountStore, MemoryHashKV, SecretBox, makePersonalNumber } from '../src/index.js';
+import { SecretBox, makePersonalNumber } from '../src/index.js';
+import { KvAccountStore } from '../src/accounts/account-store.js';
+import { MemoryHashKV } from '../src/storage/kv.js';
 
 const ARGON = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

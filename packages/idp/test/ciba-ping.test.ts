@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
-import { outboundFetch, refusedAddress } from '@kyso/idp';
+import { outboundFetch, refusedAddress } from '../src/provider/outbound.js';
 import { Browser, baseSeed, formOf, newCitizen, startTestIdp, type TestIdp } from './provider-helpers.js';
 
 const insecure = { execute: [oc.allowInsecureRequests] };

@@ -10,7 +10,9 @@ import { Writable } from 'node:stream';
 import * as oc from 'openid-client';
 import * as jose from 'jose';
 import { pino } from 'pino';
-import { MemoryRateLimiter, splitLimiter, totpCode, checkBindingMessage, requiredLevel, satisfies, amrFor, EIDAS_MAPPING, REDACT_PATHS, createStorage, IdpError } from '@kyso/idp';
+import { MemoryRateLimiter, totpCode, checkBindingMessage, requiredLevel, satisfies, amrFor, EIDAS_MAPPING, createStorage, IdpError } from '@kyso/idp';
+import { splitLimiter } from '../src/provider/context.js';
+import { REDACT_PATHS } from '../src/provider/logger.js';
 import { parseSeed, createIdpServer } from '@kyso/service-idp';
 import { Browser, RP_REDIRECT, SECRET, baseSeed, formOf, loginFlow, newCitizen, startTestIdp, type Citizen, type TestIdp } from './provider-helpers.js';
 

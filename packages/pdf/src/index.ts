@@ -17,17 +17,33 @@
  *   duplicate keys, invalid tokens; invalid syntax is never coerced to a value) and budgets (strings, streams,
  *   object counts, parses) checked before allocation. `digestByteRange` is the one streamed ByteRange digest.
  * - Everything that fails on bad input throws `PdfError` with a stable `code`.
+ *
+ * The public API is the explicit list below. A new public name is added here, in its group; anything not
+ * listed is internal and may change without notice.
  */
+/** The error of every parser and writer step, with a stable `code`. */
 export { PdfError, type PdfErrorCode } from './errors.js';
+/** Where bytes come from: memory or a file read in blocks. */
 export { type ByteSource, BufferSource, FileSource, openSource } from './source.js';
+/** The PDF object model (with byte offsets of what was parsed). */
 export { PdfArray, PdfDict, PdfName, type PdfObject, PdfRaw, PdfRef, PdfStream, PdfString, name, type StreamDecoder } from './objects.js';
+/** The object parser and its limits (depth, sizes). */
 export { Parser, DEFAULT_LIMITS, type ParseLimits, isWhite, isDelim } from './parser.js';
+/** Stream filters (Flate, LZW, ASCIIHex, ASCII85, RunLength, predictors) with a decoded-size budget. */
 export { decodeStreamData, DEFAULT_MAX_DECODED } from './filters.js';
+/** The lazy reader: trailer, cross-reference chain, revisions, pages, form fields, objects on demand. */
 export { PdfReader, pdfReadStats, resetPdfReadStats, type ReaderOptions, type XrefEntry, type XrefSection, type PdfRevision, type PdfPage, type PdfField } from './reader.js';
+/** Serialising objects back to PDF syntax. */
 export { serialize, serializeIndirect, formatNumber } from './serialize.js';
+/** Incremental updates: new and redefined objects appended after the original bytes. */
 export { IncrementalWriter, type IncrementalUpdate, type BuildOptions } from './writer.js';
+/** The Standard security handler (RC4, AES-128, AES-256) for encrypted files. */
 export { StandardSecurityHandler, encryptForWrite, isSignatureDict } from './crypt.js';
+/** The verifier's view: revisions, objects as of revision k resolved as viewers do, findings, budgets. */
 export { PdfHistory, RevisionView, DEFAULT_BUDGETS, type HistoryBudgets, type HistoryEntry, type HistoryRevision, type PdfFinding } from './history.js';
+/** Comparing objects across revisions (same meaning, duplicate keys). */
 export { deepEqual, showObject, duplicateKeys } from './compare.js';
+/** The one streamed ByteRange digest, and bounded reading of signed ranges. */
 export { digestByteRange, byteRangeSpans, readByteRange } from './digest.js';
+/** Bounded byte search over a source. */
 export { findInSource, lastInSource, byteAt } from './search.js';

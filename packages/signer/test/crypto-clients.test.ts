@@ -10,8 +10,10 @@ import {
 } from '@kyso/pki';
 import {
   SignerError, checkSignerCertificate, collectValidationData, loadPemFiles, signDetached, addSignatureTimestamp, buildCms,
-  attributeValues, parseSignedData, OID, atsHashIndexV3, archiveTimestampInput, probeTimestampTokenSize, estimateCmsSize, extendCades,
+  attributeValues, parseSignedData, OID, estimateCmsSize, extendCades,
 } from '@kyso/signer';
+import { atsHashIndexV3, archiveTimestampInput } from '../src/crypto/cms/archive.js';
+import { probeTimestampTokenSize } from '../src/crypto/cms/timestamp.js';
 import * as asn1js from 'asn1js';
 import { opensslVerifyCms, startOpensslServices, type OpensslServices } from './crypto-testpki.js';
 

@@ -8,7 +8,7 @@ import {
 } from '@kyso/signer';
 import { pemToDerList } from '@kyso/pki';
 import { localPki, opensslVerifyCms } from './crypto-testpki.js';
-import { rc2DecryptBlockRaw } from '@kyso/signer';
+import { rc2DecryptBlockRaw } from '../src/crypto/keys/pkcs12-legacy.js';
 
 async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => {

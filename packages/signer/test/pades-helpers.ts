@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PdfReader, PdfString, PdfArray } from '@kyso/pdf';
-import { trimDer } from '@kyso/signer';
+import { trimDer } from '../src/pades/dss.js';
 
 /** Runs pdfsig and returns one status line per signature ("Signature is Valid." ...). */
 export function pdfsigStatuses(path: string): string[] {

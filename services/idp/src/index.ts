@@ -70,13 +70,27 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
     }
   }
   const host = opts.host ?? '127.0.0.1';
+  // The server accepts connections only once it can answer them: the request handler is attached before listening,
+  // and the socket is bound after the provider is ready — except with port 0 and no issuer, where the issuer names
+  // the port, so the port is bound first and requests arriving before the provider is ready wait for it.
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const early: [IncomingMessage, ServerResponse][] = [];
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => { if (handle) handle(req, res); else early.push([req, res]); });
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  const listen = () => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => { server.off('error', reject); resolve(); });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bindFirst = opts.port === 0 && opts.issuer === undefined;
+  if (bindFirst) await listen();
+  const port = bindFirst ? (server.address() as AddressInfo).port : opts.port;
   const issuer = (opts.issuer ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  const abandon = async () => {
+    for (const [, res] of early.splice(0)) { res.statusCode = 503; res.end(); }
+    if (server.listening) await new Promise((r) => server.close(r));
+  };
   let idp: KysoIdp;
   try {
     idp = await createKysoIdp({
@@ -84,7 +98,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
       ...(opts.notifyCiba ? { notifyCiba: opts.notifyCiba } : {}), ...(opts.ttl ? { ttl: opts.ttl } : {}),
     });
   } catch (e) {
-    await new Promise((r) => server.close(r));
+    await abandon();
     throw e;
   }
 
@@ -107,7 +121,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
     }
   });
   app.use(async (ctx, next) => {
-    if (ctx.path === '/healthz') { ctx.body = { ok: true }; return; }
+    if (ctx.path === '/healthz') { ctx.body = { status: 'ok' }; return; }
     await next();
   });
   app.use(idp.middleware);
@@ -115,7 +129,7 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   // fast path: protocol endpoints (token, introspection, userinfo, ...) skip the outer koa app, which only adds
   // the request id, the access log and the security headers — done here the same way
   const koaHandler = app.callback();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -130,9 +144,15 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
     }).finally(() => {
       if (accessLog) log.debug({ reqId: id, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
     });
-  });
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  };
+  handle = handler;
+  for (const [req, res] of early.splice(0)) handler(req, res);
+  if (!bindFirst) {
+    try { await listen(); } catch (e) {
+      await idp.close();
+      throw e;
+    }
+  }
 
   const reloadMs = opts.keyReloadMs ?? 30_000;
   const reloader = reloadMs > 0 ? setInterval(() => {
@@ -146,8 +166,9 @@ export async function createIdpServer(opts: IdpServerOptions): Promise<IdpServer
   }, pruneMs) : undefined;
   pruner?.unref();
   log.info({ issuer }, 'identity provider listening');
+  const boundPort = (server.address() as AddressInfo).port;
   return {
-    url: issuer, port, issuer, idp, server,
+    url: issuer, port: boundPort, issuer, idp, server,
     async close() {
       if (reloader) clearInterval(reloader);
       if (pruner) clearInterval(pruner);

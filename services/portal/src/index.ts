@@ -9,7 +9,15 @@ export { makeDeclarationPdf, type DeclarationData } from './document.js';
 /** Starts the portal on an already-chosen port (its base URL must be registered at the IdP). */
 export async function createPortalServer(opts: PortalOptions & { port: number; host?: string }): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const app = await createPortalApp(opts);
-  const server = createServer(app.callback());
+  const handler = app.callback();
+  // GET /healthz → {"status":"ok"}, the health answer of every kyso service
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/healthz' || req.url?.startsWith('/healthz?'))) {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end('{"status":"ok"}');
+      return;
+    }
+    void handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());

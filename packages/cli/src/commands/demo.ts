@@ -98,6 +98,10 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return 0;
     }
+    // only the service lines and the demo accounts on the terminal: library notices and the expected development
+    // key warning of the in-memory store go to the JSON log (stderr, shown with KYSO_LOG_LEVEL=debug)
+    const { quietLibraryNoise, jsonLog } = await import('../serve/log.js');
+    quietLibraryNoise(jsonLog('kyso-demo'), ['KYSO_DEV_SECRET_KEY']);
     const fixtures = await import('@kyso/fixtures');
     const ports = opts.port === 0
       ? [await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort(), await fixtures.freePort()]
@@ -116,7 +120,7 @@ export const command: Command = {
       const pkiServers = await fixtures.startFixtureServers(pki, { port: pkiPort });
       closers.push(() => pkiServers.close());
 
-      const { createStorage } = await import('@kyso/idp');
+      const { createLogger, createStorage } = await import('@kyso/idp');
       const storage = await createStorage(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {});
       closers.push(() => storage.close());
       const clientSecret = randomBytes(32).toString('base64url');
@@ -134,7 +138,7 @@ export const command: Command = {
       }
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
-        port: idpPort, host: opts.host, storage, allowLoopbackFetch: true,
+        port: idpPort, host: opts.host, storage, allowLoopbackFetch: true, logger: createLogger(process.env.KYSO_LOG_LEVEL || 'warn'),
         // the demo's "push notification": the phone page of a signing approval is printed (test data only)
         notifyCiba: (n) => { process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`); },
         seed: {

@@ -1,14 +1,18 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { EXIT_CODES_HELP, envName, fromEnv, guard, nonEmpty, oneOf, parseCommand, reasonOf, url, type OptionSpecs } from '../args.js';
 import { promptSecret } from '../prompt.js';
 import { progressBar } from '../progress.js';
 import {
-  checkImage, openKeyBackend, signDetached, signPdf, tempPathFor,
+  checkImage, openKeyBackend, signDetached, signPdf,
   type HashName, type KeyBackend, type KeySource, type PadesLevel, type PdfSignatureOptions,
 } from '@kyso/signer';
+
+/** A temp path beside `output` (same file system, so the rename is atomic). */
+const tempPathFor = (output: string): string => join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.kyso-tmp`);
 
 const HELP = `Usage:
   kyso sign IN.pdf -o OUT.pdf KEY [options]        PAdES signature (incremental update)

@@ -13,11 +13,11 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
 ];
 
-/** Creates the provider's logger (JSON to stdout, or silent with level 'silent'). */
+/** Creates the provider's logger (JSON lines on stderr, or silent with level 'silent'). */
 export function createLogger(level: string = process.env.KYSO_LOG_LEVEL ?? 'info'): Logger {
   return pino({
     level, base: { svc: 'kyso-idp' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     mixin: () => { const c = requestContext.getStore(); return c ? { reqId: c.reqId } : {}; },
-  });
+  }, pino.destination({ dest: 2, sync: true })); // JSON lines on stderr (stdout is for a command's own output)
 }
 export type { Logger };

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, rgb } from 'pdf-lib';
 import { IncrementalWriter, PdfArray, PdfDict, PdfName, type PdfObject, PdfReader, PdfRef, PdfStream } from '@kyso/pdf';
 import { PadesError } from './errors.js';
 
@@ -45,6 +43,8 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
   const height = quarter ? opts.width : opts.height;
   if (!(width > 0 && height > 0 && width < 14400 && height < 14400)) throw new PadesError('APPEARANCE_FAILED', `bad signature rectangle size ${width}x${height}`);
   let scratch: Uint8Array;
+  // pdf-lib and fontkit are loaded for visible signatures only (they cost ~0.3 s of start-up otherwise)
+  const [{ default: fontkit }, { PDFDocument, rgb }] = await Promise.all([import('@pdf-lib/fontkit'), import('pdf-lib')]);
   try {
     const doc = await PDFDocument.create();
     doc.registerFontkit(fontkit);

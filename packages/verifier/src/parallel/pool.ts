@@ -62,9 +62,14 @@ export async function verifyFiles(paths: string[], policy: Policy, opts: VerifyF
     await Promise.all(Array.from({ length: Math.min(perThread * 2, total) }, one));
     return out;
   }
-  const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
-  // Each thread has a heap limit: a hostile file can exhaust its own worker (its files are then reported), not the process.
-  const pool = Array.from({ length: workers }, () => new Worker(boot, { resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 32 } }));
+  // compiled (dist/): the worker module itself; TypeScript sources: a boot file that registers tsx first, with the
+  // kyso-source condition so the worker's @kyso/* imports resolve to sources too
+  const fromSource = import.meta.url.endsWith('.ts');
+  const boot = fileURLToPath(new URL(fromSource ? './worker-boot.mjs' : './worker.js', import.meta.url));
+  // each thread has a heap limit: a hostile file can exhaust its own worker (its files are then reported), not the process
+  const resourceLimits = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 32 };
+  const workerOptions = fromSource ? { resourceLimits, execArgv: [...process.execArgv.filter((a) => !a.startsWith('--conditions=kyso-source')), '--conditions=kyso-source'] } : { resourceLimits };
+  const pool = Array.from({ length: workers }, () => new Worker(boot, workerOptions));
   try {
     let next = 0;
     await Promise.all(pool.map((w) => new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
-import * as graphene from 'graphene-pk11';
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type * as G from 'graphene-pk11';
 import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, int, nul, octets, seq, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import { orderChain } from './chain.js';
@@ -26,18 +26,36 @@ export interface Pkcs11BackendOptions {
   chain?: Uint8Array[];
 }
 
-const CKF_OS_LOCKING_OK = pkcs11js.CKF_OS_LOCKING_OK;
+/**
+ * graphene-pk11 (and its native pkcs11js addon) is loaded on first use only, so signing with a software key never
+ * pays for it; it is an optional peer dependency of @kyso/signer (install it to use PKCS#11 tokens and HSMs).
+ */
+let grapheneLib: typeof G | undefined;
+function lib(): typeof G {
+  if (!grapheneLib) {
+    try {
+      grapheneLib = createRequire(import.meta.url)('graphene-pk11') as typeof G;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+      throw new SignerError('PKCS11_ERROR', 'PKCS#11 keys need the graphene-pk11 package: npm install graphene-pk11', { cause: e });
+    }
+  }
+  return grapheneLib;
+}
 
-interface LoadedModule { mod: graphene.Module; refs: number; ownsInit: boolean }
+/** PKCS#11 CKF_OS_LOCKING_OK (the library may use the OS's locking primitives). */
+const CKF_OS_LOCKING_OK = 0x00000002;
+
+interface LoadedModule { mod: G.Module; refs: number; ownsInit: boolean }
 const modules = new Map<string, LoadedModule>();
 
-function acquireModule(path: string): graphene.Module {
+function acquireModule(path: string): G.Module {
   const m = modules.get(path);
   if (m) { m.refs++; return m.mod; }
-  let mod: graphene.Module;
+  let mod: G.Module;
   let ownsInit = true;
   try {
-    mod = graphene.Module.load(path, 'kyso');
+    mod = lib().Module.load(path, 'kyso');
   } catch (e) {
     throw new SignerError('PKCS11_ERROR', `PKCS#11 module ${path} could not be loaded: ${pkcs11Reason(e)}`, { cause: e });
   }
@@ -71,16 +89,16 @@ function pkcs11Reason(e: unknown): string {
 }
 
 /** C_Sign on pkcs11js's worker thread, so an HSM round trip does not block the event loop. */
-function signAsync(signer: graphene.Sign, data: Buffer): Promise<Buffer> {
+function signAsync(signer: G.Sign, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => signer.once(data, (err, out) => (err ? reject(err) : resolve(out))));
 }
 
-const HASH_MECH: Record<HashName, graphene.MechanismEnum> = {
-  'SHA-256': graphene.MechanismEnum.SHA256, 'SHA-384': graphene.MechanismEnum.SHA384, 'SHA-512': graphene.MechanismEnum.SHA512,
-};
-const MGF: Record<HashName, graphene.RsaMgf> = {
-  'SHA-256': graphene.RsaMgf.MGF1_SHA256, 'SHA-384': graphene.RsaMgf.MGF1_SHA384, 'SHA-512': graphene.RsaMgf.MGF1_SHA512,
-};
+const HASH_MECH = (): Record<HashName, G.MechanismEnum> => ({
+  'SHA-256': lib().MechanismEnum.SHA256, 'SHA-384': lib().MechanismEnum.SHA384, 'SHA-512': lib().MechanismEnum.SHA512,
+});
+const MGF = (): Record<HashName, G.RsaMgf> => ({
+  'SHA-256': lib().RsaMgf.MGF1_SHA256, 'SHA-384': lib().RsaMgf.MGF1_SHA384, 'SHA-512': lib().RsaMgf.MGF1_SHA512,
+});
 
 /**
  * A key on a PKCS#11 token (HSM, smart card, SoftHSM2). Signing uses the raw mechanisms over
@@ -92,13 +110,13 @@ export class Pkcs11KeyBackend implements KeyBackend {
   readonly keyAlgorithm: KeyAlgorithmInfo;
   readonly certificate: Uint8Array;
   readonly chain: Uint8Array[];
-  #session: graphene.Session | undefined;
-  #key: graphene.PrivateKey;
+  #session: G.Session | undefined;
+  #key: G.PrivateKey;
   #modulePath: string;
   /** One PKCS#11 session runs one signing operation at a time: calls queue here. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(modulePath: string, session: graphene.Session, key: graphene.PrivateKey, certificate: Uint8Array, chain: Uint8Array[]) {
+  private constructor(modulePath: string, session: G.Session, key: G.PrivateKey, certificate: Uint8Array, chain: Uint8Array[]) {
     this.#modulePath = modulePath;
     this.#session = session;
     this.#key = key;
@@ -110,10 +128,10 @@ export class Pkcs11KeyBackend implements KeyBackend {
   /** Open the token, log in and find the key and its certificate. */
   static async open(opts: Pkcs11BackendOptions): Promise<Pkcs11KeyBackend> {
     const mod = acquireModule(opts.module);
-    let session: graphene.Session | undefined;
+    let session: G.Session | undefined;
     try {
       const slots = mod.getSlots(true);
-      let slot: graphene.Slot | undefined;
+      let slot: G.Slot | undefined;
       const labels: string[] = [];
       for (let i = 0; i < slots.length; i++) {
         const s = slots.items(i);
@@ -123,9 +141,9 @@ export class Pkcs11KeyBackend implements KeyBackend {
       }
       if (!slot && opts.token === undefined && opts.slot === undefined && slots.length === 1) slot = slots.items(0);
       if (!slot) throw new SignerError('TOKEN_NOT_FOUND', `PKCS#11 token ${opts.token !== undefined ? `"${opts.token}"` : `slot ${opts.slot ?? '?'}`} not found (tokens: ${labels.map((l) => `"${l}"`).join(', ') || 'none'})`);
-      session = slot.open(graphene.SessionFlag.SERIAL_SESSION);
+      session = slot.open(lib().SessionFlag.SERIAL_SESSION);
       try {
-        session.login(opts.pin, graphene.UserType.USER);
+        session.login(opts.pin, lib().UserType.USER);
       } catch (e) {
         const r = pkcs11Reason(e);
         if (r === 'CKR_USER_ALREADY_LOGGED_IN') { /* another session of this process logged in */ }
@@ -133,17 +151,17 @@ export class Pkcs11KeyBackend implements KeyBackend {
         else if (r === 'CKR_PIN_LOCKED') throw new SignerError('PIN_LOCKED', `PKCS#11 token "${slot.getToken().label.trim()}": the PIN is locked`, { cause: e });
         else throw new SignerError('PKCS11_ERROR', `PKCS#11 login failed: ${r}`, { cause: e });
       }
-      const tmpl: graphene.ITemplate = { class: graphene.ObjectClass.PRIVATE_KEY };
+      const tmpl: G.ITemplate = { class: lib().ObjectClass.PRIVATE_KEY };
       if (opts.keyLabel !== undefined) tmpl.label = opts.keyLabel;
       if (opts.keyId !== undefined) tmpl.id = Buffer.from(opts.keyId, 'hex');
       const keys = session.find(tmpl);
       if (keys.length === 0) throw new SignerError('KEY_NOT_FOUND', `no private key ${opts.keyLabel !== undefined ? `labelled "${opts.keyLabel}"` : opts.keyId ? `with id ${opts.keyId}` : ''} on the token`);
       if (keys.length > 1 && opts.keyLabel === undefined && opts.keyId === undefined) throw new SignerError('KEY_NOT_FOUND', `${keys.length} private keys on the token: choose one by label`);
-      const key = keys.items(0).toType<graphene.PrivateKey>();
+      const key = keys.items(0).toType<G.PrivateKey>();
       const keyId: Buffer = key.id;
       const certs: Uint8Array[] = [];
       let own: Uint8Array | undefined = opts.certificate;
-      const found = session.find({ class: graphene.ObjectClass.CERTIFICATE });
+      const found = session.find({ class: lib().ObjectClass.CERTIFICATE });
       for (let i = 0; i < found.length; i++) {
         const obj = found.items(i);
         const value = new Uint8Array(obj.getAttribute('value') as Buffer);
@@ -186,7 +204,7 @@ export class Pkcs11KeyBackend implements KeyBackend {
         return new Uint8Array(await signAsync(session.createSign('RSA_PKCS', this.#key), Buffer.from(di)));
       }
       if (alg.scheme === 'RSA-PSS') {
-        const mech: graphene.IAlgorithm = { name: 'RSA_PKCS_PSS', params: new graphene.RsaPssParams(HASH_MECH[alg.hash], MGF[alg.hash], alg.saltLength ?? HASH_LENGTHS[alg.hash]) };
+        const mech: G.IAlgorithm = { name: 'RSA_PKCS_PSS', params: new (lib()).RsaPssParams(HASH_MECH()[alg.hash], MGF()[alg.hash], alg.saltLength ?? HASH_LENGTHS[alg.hash]) };
         return new Uint8Array(await signAsync(session.createSign(mech, this.#key), Buffer.from(input.digest)));
       }
       const raw = new Uint8Array(await signAsync(session.createSign('ECDSA', this.#key), Buffer.from(input.digest)));
@@ -217,19 +235,19 @@ export const openPkcs11Backend = (opts: Pkcs11BackendOptions): Promise<Pkcs11Key
  */
 export async function storeCertificateOnToken(opts: { module: string; token: string; pin: string; label: string; id: string; certificate: Uint8Array }): Promise<void> {
   const mod = acquireModule(opts.module);
-  let session: graphene.Session | undefined;
+  let session: G.Session | undefined;
   try {
     const slots = mod.getSlots(true);
-    let slot: graphene.Slot | undefined;
+    let slot: G.Slot | undefined;
     for (let i = 0; i < slots.length; i++) if (slots.items(i).getToken().label.trim() === opts.token) slot = slots.items(i);
     if (!slot) throw new SignerError('TOKEN_NOT_FOUND', `PKCS#11 token "${opts.token}" not found`);
-    session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
-    try { session.login(opts.pin, graphene.UserType.USER); } catch (e) {
+    session = slot.open(lib().SessionFlag.SERIAL_SESSION | lib().SessionFlag.RW_SESSION);
+    try { session.login(opts.pin, lib().UserType.USER); } catch (e) {
       if (pkcs11Reason(e) !== 'CKR_USER_ALREADY_LOGGED_IN') throw new SignerError('BAD_PIN', `PKCS#11 token "${opts.token}": login failed (${pkcs11Reason(e)})`, { cause: e });
     }
     const cert = new CertInfo(opts.certificate);
     session.create({
-      class: graphene.ObjectClass.CERTIFICATE, certType: graphene.CertificateType.X_509, token: true, private: false,
+      class: lib().ObjectClass.CERTIFICATE, certType: lib().CertificateType.X_509, token: true, private: false,
       label: opts.label, id: Buffer.from(opts.id, 'hex'), subject: Buffer.from(cert.subjectDer),
       issuer: Buffer.from(cert.issuerDer), serial: Buffer.from(int(cert.serialDer)), value: Buffer.from(opts.certificate),
     });

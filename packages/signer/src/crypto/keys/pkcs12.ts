@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { PKCS12_PBE, pkcs12PbeDecrypt } from './pkcs12-legacy.js';
+import { pkcs12MacMatches } from './pkcs12-mac.js';
 import { SignerError } from '../errors.js';
 import { ensurePkijsEngine } from '../engine.js';
 import { orderChain } from './chain.js';
@@ -27,7 +28,8 @@ export async function parsePkcs12(data: Uint8Array, password: string | Uint8Arra
   let pfx: pkijs.PFX;
   try { pfx = pkijs.PFX.fromBER(new Uint8Array(data)); } catch (e) { throw new SignerError('KEY_PARSE', `not a PKCS#12 file: ${(e as Error).message}`, { cause: e }); }
   try {
-    await pfx.parseInternalValues({ password: pwd, checkIntegrity: true });
+    // the MAC checked natively when possible (fast path); otherwise PKI.js checks it
+    await pfx.parseInternalValues({ password: pwd, checkIntegrity: !pkcs12MacMatches(pfx, pwBytes) });
   } catch (e) {
     const m = (e as Error).message ?? '';
     if (/integrity/i.test(m)) throw new SignerError('BAD_PASSWORD', 'PKCS#12: wrong password (MAC check failed)', { cause: e });

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `npm run build` (after the type-check) and `npm run build -w packages/NAME`: dist/ of the packages.
+//  1. `tsc -b tsconfig.build.json`: every package (project references, in dependency order) to dist/ — one ESM
+//     module per source file, .d.ts and source maps (incremental: quick when nothing changed).
+//  2. The packages on the CLI's start-up path (pdf, pki, signer, verifier) get their dist/index.js replaced by one ESM module
+//     built by esbuild from src/index.ts (their own modules inlined, every dependency external, source map to
+//     src/*.ts; always from the sources, so never stale): the installed `kyso sign` then resolves and loads ~60 fewer
+//     files (measured ~-45 ms CPU per `kyso sign`). The .d.ts files are tsc's. A module of these packages must not depend on
+//     its own file location (import.meta.url-relative paths) beyond resolving packages.
+//   node scripts/build.mjs [NAME...]   (NAME: pdf, signer, … ; default: all)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+// package → its bundled entry points (src/X.ts → dist/NAME.js); the verifier's worker thread module is its own entry
+// (dist/worker.js, next to the bundled index.js that starts it)
+const BUNDLED = {
+  pdf: { index: 'src/index.ts' },
+  pki: { index: 'src/index.ts' },
+  signer: { index: 'src/index.ts' },
+  verifier: { index: 'src/index.ts', worker: 'src/parallel/worker.ts' },
+};
+
+const wanted = process.argv.slice(2);
+const configs = wanted.length ? wanted.map((n) => {
+  const dir = ['pdf', 'pki', 'signer', 'verifier', 'idp', 'cli'].includes(n) ? `packages/${n}` : n;
+  if (!existsSync(join(ROOT, dir, 'tsconfig.build.json'))) { console.error(`build: no package ${n}`); process.exit(2); }
+  return join(dir, 'tsconfig.build.json');
+}) : ['tsconfig.build.json'];
+
+const tsc = spawnSync(process.execPath, [join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), '-b', ...configs], { cwd: ROOT, stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const esbuild = await import('esbuild');
+for (const [name, entries] of Object.entries(BUNDLED)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const pkg = join(ROOT, 'packages', name);
+  await esbuild.build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([out, src]) => [out, join(pkg, src)])),
+    outdir: join(pkg, 'dist'), allowOverwrite: true,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external',
+    sourcemap: true, sourcesContent: false, logLevel: 'warning', legalComments: 'inline',
+  });
+}
+
+// 3. The CLI's start-up path in one place: packages/cli/bundle/ — main.js plus one chunk per command (esbuild code
+//    splitting, so `kyso sign` loads only what signing needs), with kyso's signing and validation packages (pdf, pki,
+//    signer, verifier) and the PKI.js family inlined: `kyso sign` / `kyso verify` then load a handful of files
+//    instead of ~70. The identity provider, the services and the test PKI stay external (installed packages), as
+//    does every other dependency; what the bundle imports is declared in packages/cli/package.json. The verifier's
+//    worker thread module is its own entry (bundle/worker.js, beside the chunk that starts it).
+if (!wanted.length || wanted.includes('cli') || wanted.includes('packages/cli')) {
+  const INLINE = new Set(['@kyso/pdf', '@kyso/pki', '@kyso/signer', '@kyso/verifier', 'pkijs', 'asn1js', '@peculiar/utils', 'bytestreamjs', '@noble/hashes', 'pvtsutils', 'pvutils', 'tslib']);
+  const cli = join(ROOT, 'packages/cli');
+  const { rmSync } = await import('node:fs');
+  rmSync(join(cli, 'bundle'), { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { main: join(cli, 'src/main.ts'), worker: join(ROOT, 'packages/verifier/src/parallel/worker.ts') },
+    outdir: join(cli, 'bundle'), bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
+    tsconfig: join(ROOT, 'tsconfig.json'), conditions: ['kyso-source'], sourcemap: true, sourcesContent: false,
+    logLevel: 'warning', legalComments: 'inline', chunkNames: 'chunk-[hash]',
+    plugins: [{
+      name: 'kyso-externals',
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith('node:')) return { external: true };
+          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+          return INLINE.has(name) ? undefined : { external: true };
+        });
+      },
+    }],
+  });
+}
