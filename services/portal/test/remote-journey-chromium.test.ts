@@ -56,7 +56,7 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
   }
 
   /** The phone: a 360 px wide page, Vietnamese, approve with a TOTP code. */
-  async function approveOnPhone(url: string, secret: string, expect: RegExp) {
+  async function approveOnPhone(url: string, password: string, secret: string, expect: RegExp) {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
     const phone = await ctx.newPage();
     await phone.goto(url);
@@ -64,6 +64,8 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     assert.match(text, expect);
     const width = await phone.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `the phone page fits 360 px (scrollWidth ${width})`);
+    // a level-2 approval: password and one-time code on the phone
+    await phone.locator('#password').fill(password);
     await phone.locator('#code').fill(await totpCode(secret, Date.now() + 30_000));
     await phone.getByRole('button', { name: /Phê duyệt/ }).click();
     await phone.waitForLoadState();
@@ -101,7 +103,7 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     await page.locator('#pin').fill('123456');
     const mark = out.length;
     const submitted = page.getByRole('button', { name: /^Ký số/ }).click({ noWaitAfter: true });
-    await approveOnPhone(await phoneUrl('079190000002', mark), secret, /Cổng dịch vụ công \(demo\): ký Tờ khai cư trú\.pdf #[0-9A-F]{8}/);
+    await approveOnPhone(await phoneUrl('079190000002', mark), 'demo-Binh-2026', secret, /Cổng dịch vụ công \(demo\): ký Tờ khai cư trú\.pdf #[0-9A-F]{8}/);
     await submitted;
     await page.waitForSelector('text=chờ cán bộ tiếp nhận ký xác nhận', { timeout: 120_000 });
     const appId = /Mã hồ sơ \/ Application:\s*([A-Za-z0-9_-]{12})/.exec((await page.textContent('body')) ?? '')![1]!;
@@ -119,7 +121,7 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     await op.locator('#pin').fill('123456');
     const mark2 = out.length;
     const countersigned = op.getByRole('button', { name: /Ký xác nhận/ }).click({ noWaitAfter: true });
-    await approveOnPhone(await phoneUrl('001085000003', mark2), secret, /Hồ sơ/);
+    await approveOnPhone(await phoneUrl('001085000003', mark2), 'demo-CanBo-2026', secret, /Hồ sơ/);
     await countersigned;
     await op.waitForSelector('text=Hồ sơ đã được ký xác nhận', { timeout: 120_000 });
     assert.match((await op.textContent('body')) ?? '', /TOTAL_PASSED/);

@@ -90,7 +90,7 @@ describe('kyso sign --csc URL --credential ID (approval on the phone through CIB
     const b = new Browser(s.idp.issuer);
     const page = await b.follow(note.approvalUrl);
     const f = formOf(page.body);
-    await b.submit(f.action, { csrf: f.csrf, decision: 'approve', code: await c.code() });
+    await b.submit(f.action, { csrf: f.csrf, decision: 'approve', password: c.password, code: await c.code() });
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /waiting for approval on the phone/);
