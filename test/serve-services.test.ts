@@ -97,7 +97,7 @@ describe('kyso serve: every service standalone', function () {
   });
 
   it('the same options and usage errors (exit 2) for every service', async () => {
-    for (const svc of ['idp', 'verify', 'portal']) {
+    for (const svc of ['idp', 'verify', 'portal', 'signing']) {
       const help = await exitOf(['serve', svc, '--help']);
       assert.equal(help.code, 0, svc);
       for (const opt of ['--port N', '--host H', '--proxy', '/healthz']) assert.ok(help.stdout.includes(opt), `${svc} --help lacks ${opt}`);
@@ -106,14 +106,14 @@ describe('kyso serve: every service standalone', function () {
       assert.match(noPort.stderr, /--port is required/);
       const badPort = await exitOf(['serve', svc, '--port', '70000']);
       assert.equal(badPort.code, 2, svc);
-      assert.match(badPort.stderr, /--port must be 0-65535, got '70000'/);
+      assert.match(badPort.stderr, /--port: must be a port number 0-65535, got '70000'/);
       const unknown = await exitOf(['serve', svc, '--port', '0', '--bogus']);
       assert.equal(unknown.code, 2, svc);
       assert.match(unknown.stderr, /--bogus/);
     }
     const noService = await exitOf(['serve', 'nope', '--port', '0']);
     assert.equal(noService.code, 2);
-    assert.match(noService.stderr, /unknown service 'nope' \(available: idp, verify, portal\)/);
+    assert.match(noService.stderr, /unknown service 'nope' \(available: idp, verify, portal, signing\)/);
     const badLevel = await exitOf(['serve', 'verify', '--port', '0'], { KYSO_LOG_LEVEL: 'loud' });
     assert.equal(badLevel.code, 2);
     assert.match(badLevel.stderr, /KYSO_LOG_LEVEL must be one of/);
@@ -123,13 +123,14 @@ describe('kyso serve: every service standalone', function () {
     assert.match(secret.stderr, /KYSO_PORTAL_CLIENT_SECRET/);
   });
 
-  it('idp, verify and portal each run in their own process: /healthz, JSON logs on stderr, a working service, SIGTERM exits 0', async () => {
+  it('idp, verify, portal and signing each run in their own process: /healthz, JSON logs on stderr, a working service, SIGTERM exits 0', async () => {
     const pki = await getTestPki();
     const clientSecret = 'portal-secret-for-the-serve-test-0123456789';
     const portalPort = await freePort();
     const seedPath = join(dir, 'seed.json');
     writeFileSync(seedPath, JSON.stringify({
-      clients: [{ client_id: 'portal', client_secret: clientSecret, redirect_uris: [`http://127.0.0.1:${portalPort}/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
+      clients: [{ client_id: 'portal', client_secret: clientSecret, redirect_uris: [`http://127.0.0.1:${portalPort}/callback`], grant_types: ['authorization_code'], response_types: ['code'] },
+        { client_id: 'kyso-signing', client_secret: clientSecret, redirect_uris: [], response_types: [], grant_types: ['urn:openid:params:grant-type:ciba', 'client_credentials'], backchannel_token_delivery_mode: 'poll' }],
       users: [],
     }));
     const idp = await start(['serve', 'idp', '--port', '0', '--seed', seedPath], { KYSO_IDP_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') });
@@ -140,8 +141,16 @@ describe('kyso serve: every service standalone', function () {
       { KYSO_PORTAL_CLIENT_SECRET: clientSecret });
     procs.push(portal.child);
     assert.equal(portal.url, `http://127.0.0.1:${portalPort}`);
+    const signing = await start(['serve', 'signing', '--port', '0', '--issuer', idp.url, '--client-id', 'kyso-signing', '--tsa', pki.servers.tsaUrl],
+      { KYSO_SIGNING_CLIENT_SECRET: clientSecret });
+    procs.push(signing.child);
+    assert.match(signing.stdout(), /kyso signing listening on http:\/\/127\.0\.0\.1:\d+ \(keys: encrypted software keystore/);
 
-    for (const s of [idp, verify, portal]) await health(s.url);
+    for (const s of [idp, verify, portal, signing]) await health(s.url);
+    const info = await (await fetch(`${signing.url}/csc/v2/info`)).json() as { methods: string[]; oauth2: string };
+    assert.ok(info.methods.includes('signatures/signHash'), JSON.stringify(info));
+    const noToken = await fetch(`${signing.url}/csc/v2/credentials/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(noToken.status, 401);
     // each does its job
     const disco = await (await fetch(`${idp.url}/.well-known/openid-configuration`)).json() as { issuer: string };
     assert.equal(disco.issuer, idp.url);
@@ -154,9 +163,10 @@ describe('kyso serve: every service standalone', function () {
     const home = await fetch(`${portal.url}/`);
     assert.equal(home.status, 200);
 
-    for (const [s, svc] of [[idp, 'kyso-idp'], [verify, 'kyso-verify'], [portal, 'kyso-portal']] as const) {
+    for (const [s, svc] of [[idp, 'kyso-idp'], [verify, 'kyso-verify'], [portal, 'kyso-portal'], [signing, 'kyso-signing']] as const) {
       assert.equal(await stop(s.child), 0, `${svc} exit code`);
-      assertJsonLog(s.stderr(), svc);
+      // the signing service warns (level 40) that it runs without an HSM: said at start, as it should be
+      assertJsonLog(s.stderr(), svc, svc === 'kyso-signing' ? 40 : 30);
       assert.doesNotMatch(s.stderr(), /WARNING|Warning:/);
       assert.match(s.stderr(), /"msg":"listening"/);
       // stdout: the one listening line
@@ -220,6 +230,10 @@ describe('kyso serve: every service standalone', function () {
     assert.ok(lines.every((l) => !l.startsWith('{')), `JSON on stdout: ${demo.stdout()}`);
     assert.match(demo.stdout(), /001090000001 {2}Nguyễn Văn An {2}password demo-An-2026/);
     assert.equal(demo.stderr(), '', 'nothing else on the terminal (library warnings, info logs)');
-    for (const l of lines.slice(1, -1)) assert.match(l, /^ {2,}\S/, `unexpected line: ${l}`);
+    // one `<name>: URL` line per service (issue 14's contract), then indented details and the demo accounts
+    for (const name of ['portal', 'idp', 'verify', 'signing', 'tsa', 'ocsp']) {
+      assert.match(demo.stdout(), new RegExp(`^${name}: http://127\\.0\\.0\\.1:\\d+/\\S*$`, 'm'), `no ${name} line`);
+    }
+    for (const l of lines.slice(1, -1)) assert.match(l, /^( {2,}\S|(portal|idp|verify|signing|tsa|ocsp): http:\/\/127\.0\.0\.1:\d+\/)/, `unexpected line: ${l}`);
   });
 });

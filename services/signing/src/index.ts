@@ -67,7 +67,7 @@ export interface SigningServer {
 }
 
 /** JSON log lines to stderr, secrets redacted. */
-export function createSigningLogger(level = process.env.KYSO_LOG_LEVEL ?? 'info'): Logger {
+export function createSigningLogger(level = process.env.KYSO_LOG_LEVEL || 'info'): Logger {
   return pino({ level, base: { svc: 'kyso-signing' }, redact: { paths: ['authorization', 'PIN', 'pin', 'SAD', 'token', 'secret'], censor: '[redacted]' } }, pino.destination(2));
 }
 

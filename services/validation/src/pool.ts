@@ -168,10 +168,18 @@ export class ValidationPool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const q of this.#queue.splice(0)) q.resolve({ error: 'the service is shutting down' });
-    await Promise.all(this.#slots.map((s) => new Promise<void>((res) => {
-      if (s.child.exitCode !== null || s.child.signalCode !== null) { res(); return; }
-      s.child.once('exit', () => res());
-      s.child.kill('SIGKILL');
-    })));
+    // the workers are unref'd while idle: hold the event loop until each has exited (bounded), so that a caller
+    // awaiting close() at the top level is never left with an empty loop
+    const hold = setInterval(() => {}, 1000);
+    try {
+      await Promise.all(this.#slots.map((s) => new Promise<void>((res) => {
+        if (s.child.exitCode !== null || s.child.signalCode !== null) { res(); return; }
+        const timer = setTimeout(res, 5000);
+        s.child.once('exit', () => { clearTimeout(timer); res(); });
+        s.child.kill('SIGKILL');
+      })));
+    } finally {
+      clearInterval(hold);
+    }
   }
 }

@@ -66,6 +66,8 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
     tokens: new s.IntrospectionVerifier({ issuer: o.issuer, clientId: 'kyso-signing', clientSecret: o.secret }),
     approver: new s.CibaApprover({ issuer: o.issuer, clientId: 'kyso-signing', clientSecret: o.secret }),
     oauth2Issuer: o.issuer, tsaUrl: o.tsaUrl,
+    // the demo's service line says where the keys are (software keystore without an HSM); the JSON log stays quiet
+    logger: s.createSigningLogger(process.env.KYSO_LOG_LEVEL || 'error'),
     serviceName: (id) => (id === 'portal-demo' ? 'Cổng dịch vụ công (demo)' : id),
   });
   // status by CRL (the intermediate's CRL lists revoked serials; the demo OCSP responder only knows the fixture identities)
@@ -189,12 +191,18 @@ export const command: Command = {
 
       process.stdout.write([
         'kyso demo ready (TEST data only)',
+        // one line per service, `<name>: URL` (a contract scripts rely on), then the details
+        `portal: ${portalUrl}/`,
+        `idp: ${idp.issuer}/`,
+        `verify: ${validation.url}/`,
+        `signing: ${signing.url}/`,
+        `tsa: ${pkiServers.tsaUrl}`,
+        `ocsp: ${pkiServers.ocspUrl}`,
         `  portal (public service)  ${portalUrl}/`,
         `  identity provider        ${idp.issuer}/.well-known/openid-configuration`,
         `  validation service       ${validation.url}/`,
         `  TSA / OCSP / CRL         ${pkiServers.baseUrl}  (test root: ${pki.rootPath})`,
         `  store                    ${storage.kind}`,
-        `signing: ${signing.url}/`,
         `  remote signing (CSC API v2 at ${signing.url}/csc/v2/), keys: ${signing.keys}; credential of ${DEMO_USERS[1]!.name}: ${signing.credentialId}, PIN ${DEMO_PIN}; agency seal ${DEMO_SEAL} (officer ${DEMO_USERS[2]!.name}, ${portalUrl}/officer), PIN ${DEMO_PIN}`,
         '  demo citizens:',
         ...DEMO_USERS.map((u) => `    ${u.id}  ${u.name}  password ${u.password}  level ${u.level}${u.level === 2 ? `  TOTP secret ${totpSecret}` : ''}`),

@@ -10,6 +10,7 @@ const SERVICES: Record<string, { summary: string; load: () => Promise<{ HELP: st
   idp: { summary: 'citizen identity provider (OpenID Connect)', load: () => import('../serve/idp.js') },
   verify: { summary: 'validation service (upload form + JSON API)', load: () => import('../serve/verify.js') },
   portal: { summary: 'demo public-service portal (relying party, signing, validation)', load: () => import('../serve/portal.js') },
+  signing: { summary: 'remote signing service (CSC API v2, approvals on the phone, HSM keys)', load: () => import('../serve/signing.js') },
 };
 
 const HELP = `Usage: kyso serve <service> --port N [--host H] [--proxy] [service options]
@@ -20,9 +21,9 @@ Every service answers GET /healthz with {"status":"ok"} once it can serve reques
 prints "kyso <service> listening on URL" on stdout and stops gracefully on SIGINT / SIGTERM.
 Run \`kyso serve <service> --help\` for a service's options.`;
 
-/** `kyso serve idp|verify|portal --port N ...`: one service until SIGINT/SIGTERM. */
+/** `kyso serve idp|verify|portal|signing --port N ...`: one service until SIGINT/SIGTERM. */
 export const command: Command = {
-  summary: 'run a service: `kyso serve idp|verify|portal --port N`',
+  summary: 'run a service: `kyso serve idp|verify|portal|signing --port N`',
   async run(args) {
     const [service, ...rest] = args;
     if (service === undefined || service === '--help' || service === '-h') {

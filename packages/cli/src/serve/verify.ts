@@ -34,10 +34,12 @@ export async function run(args: string[]): Promise<number> {
   }
   if (values.offline === true) policy.offline = true;
   if (!policy.trustAnchors?.length) log.warn({}, 'no trust anchor (--trust): no signature can be TOTAL_PASSED');
+  let app: ReturnType<typeof createValidationApp> | undefined;
   const srv = await listenWhenReady(common, async () => {
-    const app = createValidationApp({ policy, maxBytes: maxMb * 1024 * 1024, log: (entry) => log.info(entry, 'request') });
+    app = createValidationApp({ policy, maxBytes: maxMb * 1024 * 1024, log: (entry) => log.info(entry, 'request') });
     app.proxy = common.proxy;
     return app.callback();
   });
-  return runUntilStopped('verify', srv.url, log, srv.close);
+  // stop accepting, then stop the validation workers (child processes) so that the process can exit
+  return runUntilStopped('verify', srv.url, log, async () => { await srv.close(); await app?.pool.close(); });
 }
