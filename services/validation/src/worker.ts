@@ -68,6 +68,11 @@ async function run(job: WorkerJob): Promise<WorkerAnswer> {
   if (report.signatures.length === 0) {
     const unreadable = report.findings.find((f) => f.code === 'PDF_UNREADABLE');
     if (unreadable) return { id: job.id, notSigned: { type: 'unreadable-pdf', detail: unreadable.message } };
+    // a signature that cannot be read at all (e.g. over the reader's limits): say which check stopped it, where
+    const errors = report.findings.filter((f) => f.severity === 'error');
+    if (errors.length) {
+      return { id: job.id, notSigned: { type: 'unreadable-pdf', detail: `no readable signature: ${errors.slice(0, 3).map((f) => `${f.code}: ${f.message}${f.where ? ` (${f.where})` : ''}`).join('; ')}` } };
+    }
     return { id: job.id, notSigned: { type: 'no-signature', detail: 'the PDF holds no signature or document timestamp (no signature field with a value)' } };
   }
   return { id: job.id, report };

@@ -1,5 +1,5 @@
 /** Options shared by every `kyso serve <service>`, and the run loop of a service process. */
-import { nonEmpty, parseCommand, port, type OptionSpecs } from '../args.js';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, port, type OptionSpecs } from '../args.js';
 import { UsageError } from '../command.js';
 import type { JsonLog } from './log.js';
 
@@ -17,7 +17,9 @@ export const COMMON_HELP = `  --port N     listen port (0 = any free port); requ
   -h, --help   this help
 Every service answers GET /healthz with {"status":"ok"} once it can serve requests (it accepts connections only
 then), logs JSON lines on stderr (level: KYSO_LOG_LEVEL, default info), prints one "kyso <service> listening on
-URL" line on stdout, and stops gracefully on SIGINT / SIGTERM.`;
+URL" line on stdout, and stops gracefully on SIGINT / SIGTERM.
+Every option takes --opt VALUE or --opt=VALUE.
+${EXIT_CODES_HELP}`;
 
 type Extra = OptionSpecs;
 
