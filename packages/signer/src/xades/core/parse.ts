@@ -5,6 +5,7 @@ const BIG_TEXT = 65536;
 const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
 import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
+import { fastParseXml } from './fastparse.js';
 
 /** Limits applied before and while parsing untrusted XML. */
 export interface XmlLimits {
@@ -116,7 +117,14 @@ export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): s
  */
 export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): XmlDocument {
   const L = { ...DEFAULTS, ...limits };
-  let text = decodeXml(input, limits);
+  const text = decodeXml(input, limits);
+  // Plain documents take the fast path; anything it is not sure about goes to the strict parser.
+  return fastParseXml(text, L) ?? parseXmlStrict(text, L);
+}
+
+/** The strict character-by-character parse (saxes) of decoded text; the fast path's referee. */
+export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocument {
+  let text = decoded;
   // Long runs of base64-alphabet characters between tags (attachments) cannot contain markup: they are set aside
   // before the character-by-character parser runs and put back into the node that received their placeholder. The
   // placeholder carries a random nonce, so no document can forge one.

@@ -1,0 +1,222 @@
+/**
+ * Fast path of the XML parser for the common, plain shape of XML (ASCII names, the five predefined entities and
+ * character references, comments, CDATA, an XML 1.0 declaration): a scanner that works on whole runs of text
+ * (indexOf, sticky regular expressions) instead of character by character.
+ *
+ * It is deliberately conservative: it returns a tree only when it is sure the document is well-formed and that
+ * saxes would build the same tree; on anything else (a DOCTYPE, a processing instruction, a non-ASCII name, an
+ * unknown entity, a limit reached, any malformation) it returns undefined and the caller runs the strict
+ * character-by-character parser (saxes), which gives the same tree or the precise error. So the fast path never
+ * decides that a document is acceptable on its own terms, it only saves time on documents saxes accepts.
+ */
+import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlText } from './model.js';
+
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+
+/** Characters XML 1.0 does not allow anywhere (and unpaired surrogates). */
+const BAD_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/y;
+const NAME = /[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/y;
+const ATTR = /[ \t\n]+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
+const TAG_END = /[ \t\n]*(\/?)>/y;
+const END_TAG = /([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*>/y;
+const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const ONLY_SPACE = /^[ \t\n]*$/;
+
+/** Thrown internally to leave the fast path. */
+const BAIL = Symbol('bail');
+
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/** Replace the predefined entities and character references; bail on anything else after '&'. */
+function decodeEntities(s: string): string {
+  let bad = false;
+  let count = 0;
+  const out = s.replace(ENTITY, (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) => {
+    count++;
+    if (name) return PREDEFINED[name]!;
+    const c = dec !== undefined ? parseInt(dec, 10) : parseInt(hex!, 16);
+    if (!isXmlChar(c)) { bad = true; return ''; }
+    return String.fromCodePoint(c);
+  });
+  if (bad) throw BAIL;
+  // every '&' must have been a reference
+  let amps = 0;
+  for (let i = s.indexOf('&'); i >= 0; i = s.indexOf('&', i + 1)) amps++;
+  if (amps !== count) throw BAIL;
+  return out;
+}
+
+/** Namespace scope: prefix → URI, chained to the parent scope by prototype. */
+type Scope = Record<string, string>;
+
+export interface FastLimits { maxDepth: number; maxElements: number; maxAttributes: number; maxNamespaceDeclarations: number }
+
+/**
+ * Parse `text` on the fast path; undefined when the strict parser must decide (see the module comment).
+ * `text` is the decoded document (no BOM).
+ */
+export function fastParseXml(input: string, L: FastLimits): XmlDocument | undefined {
+  if (input.charCodeAt(0) === 0xfeff || BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input))) return undefined;
+  const text = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
+  try {
+    return parse(text, L);
+  } catch (e) {
+    if (e === BAIL) return undefined;
+    throw e;
+  }
+}
+
+function parse(text: string, L: FastLimits): XmlDocument {
+  const n = text.length;
+  const doc = new XmlDocument();
+  let cur: XmlDocument | XmlElement = doc;
+  const stack: XmlElement[] = [];
+  const scopes: Scope[] = [];
+  let scope: Scope = Object.assign(Object.create(null) as Scope, { xml: XML_NS, xmlns: XMLNS_NS });
+  let elements = 0;
+  let nsDecls = 0;
+  let rootDone = false;
+  let i = 0;
+  if (text.startsWith('<?xml', 0)) {
+    XML_DECL.lastIndex = 0;
+    if (!XML_DECL.exec(text)) throw BAIL;
+    i = XML_DECL.lastIndex;
+  }
+  const names: string[] = [];
+  const values: string[] = [];
+  while (i < n) {
+    const lt = text.indexOf('<', i);
+    const end = lt < 0 ? n : lt;
+    if (end > i) {
+      const raw = text.slice(i, end);
+      if (cur === doc) {
+        if (!ONLY_SPACE.test(raw)) throw BAIL;
+      } else {
+        if (raw.includes(']]>')) throw BAIL;
+        cur.append(new XmlText(raw.includes('&') ? decodeEntities(raw) : raw));
+      }
+    }
+    if (lt < 0) break;
+    const c = text.charCodeAt(lt + 1);
+    if (c === 0x2f /* / */) {
+      END_TAG.lastIndex = lt + 2;
+      const m = END_TAG.exec(text);
+      if (!m || cur === doc || m[1] !== (cur as XmlElement).tagName) throw BAIL;
+      const closed = stack.pop()!;
+      scope = scopes.pop()!;
+      cur = (closed.parentNode ?? doc) as XmlDocument | XmlElement;
+      if (cur === doc) rootDone = true;
+      i = END_TAG.lastIndex;
+      continue;
+    }
+    if (c === 0x21 /* ! */) {
+      if (text.startsWith('<!--', lt)) {
+        const e = text.indexOf('-->', lt + 4);
+        if (e < 0) throw BAIL;
+        const body = text.slice(lt + 4, e);
+        if (body.includes('--') || body.endsWith('-')) throw BAIL;
+        cur.append(new XmlComment(body));
+        i = e + 3;
+        continue;
+      }
+      if (text.startsWith('<![CDATA[', lt) && cur !== doc) {
+        const e = text.indexOf(']]>', lt + 9);
+        if (e < 0 || e === lt + 9) throw BAIL;
+        cur.append(new XmlText(text.slice(lt + 9, e), true));
+        i = e + 3;
+        continue;
+      }
+      throw BAIL; // DOCTYPE and anything else: the strict parser decides
+    }
+    // start tag
+    if (rootDone && cur === doc) throw BAIL;
+    NAME.lastIndex = lt + 1;
+    const nm = NAME.exec(text);
+    if (!nm) throw BAIL;
+    const tagName = nm[0];
+    let k = NAME.lastIndex;
+    names.length = 0;
+    values.length = 0;
+    let declScope: Scope | undefined;
+    for (;;) {
+      ATTR.lastIndex = k;
+      const am = ATTR.exec(text);
+      if (!am) break;
+      k = ATTR.lastIndex;
+      const name = am[1]!;
+      let v = am[2] ?? am[3]!;
+      if (v.includes('\t') || v.includes('\n')) v = v.replace(/[\t\n]/g, ' ');
+      if (v.includes('&')) v = decodeEntities(v);
+      names.push(name);
+      values.push(v);
+      if (name === 'xmlns' || name.startsWith('xmlns:')) {
+        const p = name === 'xmlns' ? '' : name.slice(6);
+        if (p === 'xml' || p === 'xmlns' || v === XML_NS || v === XMLNS_NS || v !== v.trim() || (p !== '' && v === '')) throw BAIL;
+        if (++nsDecls > L.maxNamespaceDeclarations) throw BAIL;
+        declScope ??= Object.create(scope) as Scope;
+        if (Object.prototype.hasOwnProperty.call(declScope, p)) throw BAIL; // duplicate declaration
+        declScope[p] = v;
+      }
+    }
+    TAG_END.lastIndex = k;
+    const te = TAG_END.exec(text);
+    if (!te) throw BAIL;
+    i = TAG_END.lastIndex;
+    const selfClosing = te[1] === '/';
+    if (names.length > L.maxAttributes) throw BAIL;
+    if (++elements > L.maxElements) throw BAIL;
+    if (stack.length + 1 > L.maxDepth) throw BAIL;
+    const here = declScope ?? scope;
+    const colon = tagName.indexOf(':');
+    let prefix: string | null = null, local = tagName, uri: string | undefined;
+    if (colon >= 0) {
+      prefix = tagName.slice(0, colon);
+      local = tagName.slice(colon + 1);
+      if (prefix === 'xmlns') throw BAIL;
+      uri = here[prefix];
+      if (!uri) throw BAIL;
+    } else {
+      uri = here[''];
+    }
+    const attrs: XmlAttr[] = new Array(names.length);
+    for (let a = 0; a < names.length; a++) {
+      const name = names[a]!;
+      const ac = name.indexOf(':');
+      if (ac < 0) {
+        attrs[a] = new XmlAttr(name, null, name, name === 'xmlns' ? XMLNS_NS : null, values[a]!);
+      } else {
+        const ap = name.slice(0, ac);
+        const au = here[ap];
+        if (!au) throw BAIL;
+        attrs[a] = new XmlAttr(name, ap, name.slice(ac + 1), au, values[a]!);
+      }
+    }
+    // duplicates: by qualified name, and by expanded name for prefixed attributes
+    if (attrs.length > 1) {
+      const seen = new Set<string>();
+      for (const a of attrs) {
+        const key = a.prefix === null ? a.name : `{${a.namespaceURI}}${a.localName}`;
+        if (seen.has(key)) throw BAIL;
+        seen.add(key);
+      }
+    }
+    const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
+    cur.append(el);
+    if (cur === doc) doc.documentElement = el;
+    if (!selfClosing) {
+      stack.push(el);
+      scopes.push(scope);
+      scope = here;
+      cur = el;
+    } else if (cur === doc) rootDone = true;
+  }
+  if (stack.length || !doc.documentElement) throw BAIL;
+  return doc;
+}
