@@ -60,6 +60,12 @@ class Out {
 }
 
 type NsMap = Map<string, string>;
+/** Namespaces rendered by the output ancestors: a persistent list (nearest first), shared by siblings. */
+type Rendered = { p: string; u: string; next: Rendered } | null;
+function renderedGet(r: Rendered, p: string): string | undefined {
+  for (let n = r; n; n = n.next) if (n.p === p) return n.u;
+  return undefined;
+}
 
 /** Namespace declarations made on one element: prefix ('' for default) → URI. */
 function declarations(el: Element): [string, string][] | undefined {
@@ -92,6 +98,64 @@ function xmlAttrsOfAncestors(el: Element, v11: boolean): Map<string, string> {
   return m;
 }
 
+/** Inclusive C14N: the namespace nodes of an element that differ from what its output ancestors rendered, as
+ *  a flat [prefix, uri, ...] list sorted by prefix; undefined when there are none. */
+function inclusiveNamespaces(here: NsMap, rendered: Rendered): string[] | undefined {
+  let out: string[] | undefined;
+  for (const [p, u] of here) {
+    if (p === 'xml') continue;
+    if (p === '') {
+      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
+    } else if (renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+  }
+  if (!here.has('') && (renderedGet(rendered, '') ?? '') !== '') (out ??= []).push('', '');
+  return out && sortPairs(out);
+}
+
+/** Exclusive C14N: the visibly utilized namespaces (element and attribute prefixes, InclusiveNamespaces) that
+ *  differ from what the output ancestors rendered, as a flat sorted [prefix, uri, ...] list; undefined if none. */
+function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, rendered: Rendered, inclusive: ReadonlySet<string>): string[] | undefined {
+  if (inclusive.size === 0) {
+    // common case: only the element's own prefix is visibly utilized
+    let other = false;
+    for (let i = 0; i < all.length; i++) {
+      const a = all[i]!;
+      if (a.prefix && a.prefix !== 'xml' && a.namespaceURI !== NS.xmlns) { other = true; break; }
+    }
+    if (!other) {
+      const p = el.prefix ?? '';
+      const u = here.get(p) ?? '';
+      if (p === '') return (renderedGet(rendered, '') ?? '') !== u ? ['', u] : undefined;
+      return u !== '' && renderedGet(rendered, p) !== u ? [p, u] : undefined;
+    }
+  }
+  let out: string[] | undefined;
+  let done: string[] | undefined;
+  const consider = (p: string): void => {
+    if (done) { if (done.includes(p)) return; done.push(p); } else done = [p];
+    const u = here.get(p) ?? '';
+    if (p === '') {
+      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
+    } else if (u !== '' && renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+  };
+  consider(el.prefix ?? '');
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    if (a.namespaceURI === NS.xmlns) continue;
+    if (a.prefix && a.prefix !== 'xml') consider(a.prefix);
+  }
+  if (inclusive.size) for (const p of inclusive) if (here.has(p) || p === '') consider(p);
+  return out && sortPairs(out);
+}
+
+function sortPairs(flat: string[]): string[] {
+  if (flat.length <= 2) return flat;
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.flat();
+}
+
 function compareAttrs(a: Attr, b: Attr): number {
   const na = a.namespaceURI ?? '', nb = b.namespaceURI ?? '';
   if (na !== nb) return na < nb ? -1 : 1;
@@ -111,69 +175,56 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   const ex = opts.exclude;
   const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
 
-  const emitElement = (el: Element, scope: NsMap, rendered: NsMap, apex: boolean): void => {
-    // Namespaces in scope at this element.
-    const decl = declarations(el);
+  const emitElement = (el: Element, scope: NsMap, rendered: Rendered, apex: boolean): void => {
+    const all = el.attributeArray;
+    // Namespaces in scope at this element (a new map only when it declares some).
     let here = scope;
-    if (decl) { here = new Map(scope); for (const [p, u] of decl) here.set(p, u); }
-    const nsOut: [string, string][] = [];
+    let plain = 0; // attributes other than namespace declarations
+    for (let i = 0; i < all.length; i++) {
+      const a = all[i]!;
+      if (a.namespaceURI === NS.xmlns) {
+        if (here === scope) here = new Map(scope);
+        here.set(a.prefix === 'xmlns' ? a.localName! : '', a.value);
+      } else plain++;
+    }
+    const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, rendered, inclusive)
+      : here !== scope || apex ? inclusiveNamespaces(here, rendered) : undefined;
     let renderedHere = rendered;
-    const render = (p: string, u: string) => {
-      if (renderedHere === rendered) renderedHere = new Map(rendered);
-      renderedHere.set(p, u);
-      nsOut.push([p, u]);
-    };
-    if (!method.exclusive) {
-      for (const [p, u] of here) {
-        if (p === 'xml') continue;
-        if (p === '') {
-          if ((rendered.get('') ?? '') !== u) render('', u);
-        } else if (rendered.get(p) !== u) render(p, u);
-      }
-      if (!here.has('') && (rendered.get('') ?? '') !== '') render('', '');
-    } else {
-      const used = new Set<string>();
-      used.add(el.prefix ?? '');
-      for (const a of el.attributeArray) {
-        if (a.namespaceURI === NS.xmlns) continue;
-        if (a.prefix && a.prefix !== 'xml') used.add(a.prefix);
-      }
-      for (const p of inclusive) if (here.has(p) || p === '') used.add(p);
-      for (const p of used) {
-        const u = here.get(p) ?? '';
-        if (p === '') {
-          if ((rendered.get('') ?? '') !== u) render('', u);
-        } else if (u !== '' && rendered.get(p) !== u) render(p, u);
+    let s = '<' + el.tagName;
+    if (nsOut) {
+      for (let i = 0; i < nsOut.length; i += 2) {
+        const p = nsOut[i]!, u = nsOut[i + 1]!;
+        renderedHere = { p, u, next: renderedHere };
+        s += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escAttr(u) + '"';
       }
     }
-    nsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-
-    const attrs: Attr[] = [];
-    for (const a of el.attributeArray) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
-    let extra: [string, string][] = [];
+    let extra: [string, string][] | undefined;
     if (apex && !method.exclusive) {
       const inherited = xmlAttrsOfAncestors(el, method.v11);
-      for (const [ln, v] of inherited) if (!attrs.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) extra.push([`xml:${ln}`, v]);
+      for (const [ln, v] of inherited) if (!all.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) (extra ??= []).push([`xml:${ln}`, v]);
     }
-    if (attrs.length > 1) attrs.sort(compareAttrs);
-    let s = '<' + el.tagName;
-    for (const [p, u] of nsOut) s += (p === '' ? ' xmlns="' : ` xmlns:${p}="`) + escAttr(u) + '"';
-    if (extra.length) {
+    if (extra) {
       // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
-      const merged: { name: string; ns: string; ln: string; v: string }[] = attrs.map((a) => ({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value }));
+      const merged: { name: string; ns: string; ln: string; v: string }[] = [];
+      for (const a of all) if (a.namespaceURI !== NS.xmlns) merged.push({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value });
       for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
       merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
-      for (const a of merged) s += ` ${a.name}="${escAttr(a.v)}"`;
-      extra = [];
-    } else {
-      for (const a of attrs) s += ` ${a.name}="${escAttr(a.value)}"`;
+      for (const a of merged) s += ' ' + a.name + '="' + escAttr(a.v) + '"';
+    } else if (plain === 1 && all.length === 1) {
+      const a = all[0]!;
+      s += ' ' + a.name + '="' + escAttr(a.value) + '"';
+    } else if (plain > 0) {
+      const attrs: Attr[] = [];
+      for (const a of all) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
+      if (attrs.length > 1) attrs.sort(compareAttrs);
+      for (const a of attrs) s += ' ' + a.name + '="' + escAttr(a.value) + '"';
     }
     out.w(s + '>');
     for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c, here, renderedHere);
     out.w('</' + el.tagName + '>');
   };
 
-  const emitChild = (c: Node, scope: NsMap, rendered: NsMap): void => {
+  const emitChild = (c: Node, scope: NsMap, rendered: Rendered): void => {
     if (excluded(c)) return;
     switch (c.nodeType) {
       case ELEMENT: emitElement(c as Element, scope, rendered, false); break;
@@ -189,7 +240,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     let seenRoot = false;
     for (let c = doc.firstChild; c; c = c.nextSibling) {
       if (excluded(c)) continue;
-      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), new Map(), true); seenRoot = true; continue; }
+      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), null, true); seenRoot = true; continue; }
       let t: string | undefined;
       if (c.nodeType === COMMENT && comments) t = `<!--${(c as unknown as { data: string }).data}-->`;
       else if (c.nodeType === PI && (c as unknown as { target: string }).target.toLowerCase() !== 'xml') t = piText(c);
@@ -198,7 +249,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     }
   } else if (node.nodeType === ELEMENT) {
     const el = node as Element;
-    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), new Map(), true);
+    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), null, true);
   } else {
     throw new XmlError('XML_UNSUPPORTED', 'only a document or an element can be canonicalized');
   }

@@ -19,13 +19,37 @@ const BAD_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/y;
-const NAME = /[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/y;
 const ATTR = /[ \t\n]+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
-const TAG_END = /[ \t\n]*(\/?)>/y;
-const END_TAG = /([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*>/y;
 const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const ONLY_SPACE = /^[ \t\n]*$/;
+
+/** ASCII name characters: 1 = may start a name part, 2 = may continue one (letters, digits, '_', '-', '.'). */
+const NAME_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_]/.test(ch)) NAME_CHAR[c] = 3;
+  else if (/[0-9.-]/.test(ch)) NAME_CHAR[c] = 2;
+}
+const EMPTY: XmlAttr[] = [];
+
+/** End of the qualified name (NCName or NCName:NCName, ASCII only) starting at i; -1 if there is none. */
+function scanName(text: string, i: number): number {
+  let c = text.charCodeAt(i);
+  if (!(c < 128 && NAME_CHAR[c]! & 1)) return -1;
+  let colon = false;
+  for (i++; ; i++) {
+    c = text.charCodeAt(i);
+    if (c < 128 && NAME_CHAR[c]! & 2) continue;
+    if (c === 0x3a /* : */ && !colon) {
+      colon = true;
+      const d = text.charCodeAt(i + 1);
+      if (!(d < 128 && NAME_CHAR[d]! & 1)) return -1;
+      continue;
+    }
+    return i;
+  }
+}
 
 /** Thrown internally to leave the fast path. */
 const BAIL = Symbol('bail');
@@ -106,14 +130,17 @@ function parse(text: string, L: FastLimits): XmlDocument {
     if (lt < 0) break;
     const c = text.charCodeAt(lt + 1);
     if (c === 0x2f /* / */) {
-      END_TAG.lastIndex = lt + 2;
-      const m = END_TAG.exec(text);
-      if (!m || cur === doc || m[1] !== (cur as XmlElement).tagName) throw BAIL;
+      if (cur === doc) throw BAIL;
+      const tn = (cur as XmlElement).tagName;
+      let e = lt + 2 + tn.length;
+      if (!text.startsWith(tn, lt + 2) || scanName(text, lt + 2) !== e) throw BAIL;
+      for (let ch = text.charCodeAt(e); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++e));
+      if (text.charCodeAt(e) !== 0x3e) throw BAIL;
       const closed = stack.pop()!;
       scope = scopes.pop()!;
       cur = (closed.parentNode ?? doc) as XmlDocument | XmlElement;
       if (cur === doc) rootDone = true;
-      i = END_TAG.lastIndex;
+      i = e + 1;
       continue;
     }
     if (c === 0x21 /* ! */) {
@@ -137,15 +164,15 @@ function parse(text: string, L: FastLimits): XmlDocument {
     }
     // start tag
     if (rootDone && cur === doc) throw BAIL;
-    NAME.lastIndex = lt + 1;
-    const nm = NAME.exec(text);
-    if (!nm) throw BAIL;
-    const tagName = nm[0];
-    let k = NAME.lastIndex;
+    let k = scanName(text, lt + 1);
+    if (k < 0) throw BAIL;
+    const tagName = text.slice(lt + 1, k);
     names.length = 0;
     values.length = 0;
     let declScope: Scope | undefined;
     for (;;) {
+      const ch = text.charCodeAt(k);
+      if (ch === 0x3e /* > */ || ch === 0x2f /* / */) break;
       ATTR.lastIndex = k;
       const am = ATTR.exec(text);
       if (!am) break;
@@ -165,11 +192,11 @@ function parse(text: string, L: FastLimits): XmlDocument {
         declScope[p] = v;
       }
     }
-    TAG_END.lastIndex = k;
-    const te = TAG_END.exec(text);
-    if (!te) throw BAIL;
-    i = TAG_END.lastIndex;
-    const selfClosing = te[1] === '/';
+    for (let ch = text.charCodeAt(k); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++k));
+    let selfClosing = false;
+    if (text.charCodeAt(k) === 0x2f) { selfClosing = true; k++; }
+    if (text.charCodeAt(k) !== 0x3e) throw BAIL;
+    i = k + 1;
     if (names.length > L.maxAttributes) throw BAIL;
     if (++elements > L.maxElements) throw BAIL;
     if (stack.length + 1 > L.maxDepth) throw BAIL;
@@ -185,7 +212,7 @@ function parse(text: string, L: FastLimits): XmlDocument {
     } else {
       uri = here[''];
     }
-    const attrs: XmlAttr[] = new Array(names.length);
+    const attrs: XmlAttr[] = names.length ? new Array(names.length) : EMPTY;
     for (let a = 0; a < names.length; a++) {
       const name = names[a]!;
       const ac = name.indexOf(':');
