@@ -87,20 +87,53 @@ export interface FastLimits { maxDepth: number; maxElements: number; maxAttribut
  * `text` is the decoded document (no BOM).
  */
 export function fastParseXml(input: string, L: FastLimits): XmlDocument | undefined {
-  if (input.charCodeAt(0) === 0xfeff || BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input))) return undefined;
+  const doc = new XmlDocument();
+  let cur: XmlDocument | XmlElement = doc;
+  const ok = fastScanXml(input, L, {
+    open(el, selfClosing) {
+      cur.append(el);
+      if (cur === doc) doc.documentElement = el;
+      if (!selfClosing) cur = el;
+    },
+    close(el) { cur = (el.parentNode ?? doc) as XmlDocument | XmlElement; },
+    text(data, cdata) { cur.append(new XmlText(data, cdata)); },
+    comment(data) { cur.append(new XmlComment(data)); },
+  });
+  return ok ? doc : undefined;
+}
+
+/** What the fast scanner reports, in document order (elements come unattached: a handler links them if it wants a tree). */
+export interface XmlScanEvents {
+  /** A start tag; `offset` is where its '>' is (of '/>' for an empty-element tag: the '/'). */
+  open(el: XmlElement, selfClosing: boolean, offset: number): void;
+  /** The end tag of `el`, starting at `offset` ('</'). Not called for empty-element tags. */
+  close(el: XmlElement, offset: number): void;
+  /** Character data inside the document element (entities replaced, line ends normalized). */
+  text(data: string, cdata: boolean): void;
+  /** A comment; `inRoot` false before or after the document element. */
+  comment(data: string, inRoot: boolean): void;
+}
+
+/**
+ * Scan `input` on the fast path and report it to `h`; false when the strict parser must decide (the events
+ * reported so far are then to be discarded). Offsets are into `input` only when it has no carriage return.
+ */
+export function fastScanXml(input: string, L: FastLimits, h: XmlScanEvents): boolean {
+  if (input.charCodeAt(0) === 0xfeff || BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input))) return false;
   const text = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
   try {
-    return parse(text, L);
+    parse(text, L, h);
+    return true;
   } catch (e) {
-    if (e === BAIL) return undefined;
+    if (e === BAIL) return false;
     throw e;
   }
 }
 
-function parse(text: string, L: FastLimits): XmlDocument {
+function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
   const n = text.length;
-  const doc = new XmlDocument();
-  let cur: XmlDocument | XmlElement = doc;
+  let cur: XmlElement | null = null; // innermost open element
+  let sawRoot = false;
   const stack: XmlElement[] = [];
   const scopes: Scope[] = [];
   let scope: Scope = Object.assign(Object.create(null) as Scope, { xml: XML_NS, xmlns: XMLNS_NS });
@@ -120,26 +153,27 @@ function parse(text: string, L: FastLimits): XmlDocument {
     const end = lt < 0 ? n : lt;
     if (end > i) {
       const raw = text.slice(i, end);
-      if (cur === doc) {
+      if (cur === null) {
         if (!ONLY_SPACE.test(raw)) throw BAIL;
       } else {
         if (raw.includes(']]>')) throw BAIL;
-        cur.append(new XmlText(raw.includes('&') ? decodeEntities(raw) : raw));
+        h.text(raw.includes('&') ? decodeEntities(raw) : raw, false);
       }
     }
     if (lt < 0) break;
     const c = text.charCodeAt(lt + 1);
     if (c === 0x2f /* / */) {
-      if (cur === doc) throw BAIL;
-      const tn = (cur as XmlElement).tagName;
+      if (cur === null) throw BAIL;
+      const tn = cur.tagName;
       let e = lt + 2 + tn.length;
       if (!text.startsWith(tn, lt + 2) || scanName(text, lt + 2) !== e) throw BAIL;
       for (let ch = text.charCodeAt(e); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++e));
       if (text.charCodeAt(e) !== 0x3e) throw BAIL;
       const closed = stack.pop()!;
       scope = scopes.pop()!;
-      cur = (closed.parentNode ?? doc) as XmlDocument | XmlElement;
-      if (cur === doc) rootDone = true;
+      cur = stack.length ? stack[stack.length - 1]! : null;
+      if (cur === null) rootDone = true;
+      h.close(closed, lt);
       i = e + 1;
       continue;
     }
@@ -149,21 +183,21 @@ function parse(text: string, L: FastLimits): XmlDocument {
         if (e < 0) throw BAIL;
         const body = text.slice(lt + 4, e);
         if (body.includes('--') || body.endsWith('-')) throw BAIL;
-        cur.append(new XmlComment(body));
+        h.comment(body, cur !== null);
         i = e + 3;
         continue;
       }
-      if (text.startsWith('<![CDATA[', lt) && cur !== doc) {
+      if (text.startsWith('<![CDATA[', lt) && cur !== null) {
         const e = text.indexOf(']]>', lt + 9);
         if (e < 0 || e === lt + 9) throw BAIL;
-        cur.append(new XmlText(text.slice(lt + 9, e), true));
+        h.text(text.slice(lt + 9, e), true);
         i = e + 3;
         continue;
       }
       throw BAIL; // DOCTYPE and anything else: the strict parser decides
     }
     // start tag
-    if (rootDone && cur === doc) throw BAIL;
+    if (rootDone && cur === null) throw BAIL;
     let k = scanName(text, lt + 1);
     if (k < 0) throw BAIL;
     const tagName = text.slice(lt + 1, k);
@@ -235,15 +269,14 @@ function parse(text: string, L: FastLimits): XmlDocument {
       }
     }
     const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
-    cur.append(el);
-    if (cur === doc) doc.documentElement = el;
+    if (cur === null) sawRoot = true;
+    h.open(el, selfClosing, selfClosing ? k - 1 : k);
     if (!selfClosing) {
       stack.push(el);
       scopes.push(scope);
       scope = here;
       cur = el;
-    } else if (cur === doc) rootDone = true;
+    } else if (cur === null) rootDone = true;
   }
-  if (stack.length || !doc.documentElement) throw BAIL;
-  return doc;
+  if (stack.length || !sawRoot) throw BAIL;
 }
