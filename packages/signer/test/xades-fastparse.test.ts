@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeXml, parseXml, XmlError, type XmlDocument, type XmlNode } from '@kyso/signer';
+import { C14N, C14nDocumentStream, c14nMethod, canonicalize, decodeXml, parseXml, scanXml, XmlError, type XmlDocument, type XmlNode } from '@kyso/signer';
 import { fastParseXml } from '../src/xades/core/fastparse.js';
 import { parseXmlStrict } from '../src/xades/core/parse.js';
 
@@ -27,6 +27,15 @@ function agree(text: string): 'fast' | 'declined' {
   let strict: XmlDocument;
   try { strict = parseXmlStrict(text, L); } catch (e) { assert.fail(`fast path accepted what the strict parser refuses (${(e as Error).message}): ${JSON.stringify(text.slice(0, 300))}`); }
   assert.deepEqual(dump(fast), dump(strict), JSON.stringify(text.slice(0, 300)));
+  // The streamed canonical form (signing without a tree) equals the canonical form of the strict parser's tree.
+  for (const uri of [C14N.exc, C14N.c14n10, C14N.c14n11]) {
+    const m = c14nMethod(uri)!;
+    let streamed = '';
+    const c = new C14nDocumentStream(m, (chunk) => { streamed += chunk; });
+    assert.equal(scanXml(text, c), true);
+    c.end();
+    assert.equal(streamed, canonicalize(strict, m, { comments: false }), `${uri}: ${JSON.stringify(text.slice(0, 300))}`);
+  }
   return 'fast';
 }
 

@@ -1,6 +1,7 @@
 import type { XmlAttr as Attr, XmlDocument as Document, XmlElement as Element, XmlNode as Node } from './model.js';
 import { C14N, NS } from './constants.js';
 import { XmlError } from './errors.js';
+import type { XmlScanEvents } from './fastparse.js';
 
 /** A canonicalization method (W3C C14N 1.0, C14N 1.1, Exclusive C14N 1.0; each with or without comments). */
 export interface C14nMethod {
@@ -163,6 +164,54 @@ function compareAttrs(a: Attr, b: Attr): number {
   return la < lb ? -1 : la > lb ? 1 : 0;
 }
 
+/** The canonical start tag of `el` (without its '>') and the namespace context its children see. */
+function startTag(el: Element, scope: NsMap, rendered: Rendered, apex: boolean, method: C14nMethod, inclusive: ReadonlySet<string>): { s: string; here: NsMap; rendered: Rendered } {
+  const all = el.attributeArray;
+  // Namespaces in scope at this element (a new map only when it declares some).
+  let here = scope;
+  let plain = 0; // attributes other than namespace declarations
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    if (a.namespaceURI === NS.xmlns) {
+      if (here === scope) here = new Map(scope);
+      here.set(a.prefix === 'xmlns' ? a.localName! : '', a.value);
+    } else plain++;
+  }
+  const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, rendered, inclusive)
+    : here !== scope || apex ? inclusiveNamespaces(here, rendered) : undefined;
+  let renderedHere = rendered;
+  let s = '<' + el.tagName;
+  if (nsOut) {
+    for (let i = 0; i < nsOut.length; i += 2) {
+      const p = nsOut[i]!, u = nsOut[i + 1]!;
+      renderedHere = { p, u, next: renderedHere };
+      s += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escAttr(u) + '"';
+    }
+  }
+  let extra: [string, string][] | undefined;
+  if (apex && !method.exclusive) {
+    const inherited = xmlAttrsOfAncestors(el, method.v11);
+    for (const [ln, v] of inherited) if (!all.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) (extra ??= []).push([`xml:${ln}`, v]);
+  }
+  if (extra) {
+    // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
+    const merged: { name: string; ns: string; ln: string; v: string }[] = [];
+    for (const a of all) if (a.namespaceURI !== NS.xmlns) merged.push({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value });
+    for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
+    merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
+    for (const a of merged) s += ' ' + a.name + '="' + escAttr(a.v) + '"';
+  } else if (plain === 1 && all.length === 1) {
+    const a = all[0]!;
+    s += ' ' + a.name + '="' + escAttr(a.value) + '"';
+  } else if (plain > 0) {
+    const attrs: Attr[] = [];
+    for (const a of all) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
+    if (attrs.length > 1) attrs.sort(compareAttrs);
+    for (const a of attrs) s += ' ' + a.name + '="' + escAttr(a.value) + '"';
+  }
+  return { s, here, rendered: renderedHere };
+}
+
 /**
  * Canonicalize a document or an element (the apex of a document subset, as a same-document reference selects
  * it) after C14N 1.0 / 1.1 / Exclusive C14N. Returns the canonical text (UTF-8 encode it before hashing), or
@@ -176,49 +225,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
 
   const emitElement = (el: Element, scope: NsMap, rendered: Rendered, apex: boolean): void => {
-    const all = el.attributeArray;
-    // Namespaces in scope at this element (a new map only when it declares some).
-    let here = scope;
-    let plain = 0; // attributes other than namespace declarations
-    for (let i = 0; i < all.length; i++) {
-      const a = all[i]!;
-      if (a.namespaceURI === NS.xmlns) {
-        if (here === scope) here = new Map(scope);
-        here.set(a.prefix === 'xmlns' ? a.localName! : '', a.value);
-      } else plain++;
-    }
-    const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, rendered, inclusive)
-      : here !== scope || apex ? inclusiveNamespaces(here, rendered) : undefined;
-    let renderedHere = rendered;
-    let s = '<' + el.tagName;
-    if (nsOut) {
-      for (let i = 0; i < nsOut.length; i += 2) {
-        const p = nsOut[i]!, u = nsOut[i + 1]!;
-        renderedHere = { p, u, next: renderedHere };
-        s += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escAttr(u) + '"';
-      }
-    }
-    let extra: [string, string][] | undefined;
-    if (apex && !method.exclusive) {
-      const inherited = xmlAttrsOfAncestors(el, method.v11);
-      for (const [ln, v] of inherited) if (!all.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) (extra ??= []).push([`xml:${ln}`, v]);
-    }
-    if (extra) {
-      // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
-      const merged: { name: string; ns: string; ln: string; v: string }[] = [];
-      for (const a of all) if (a.namespaceURI !== NS.xmlns) merged.push({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value });
-      for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
-      merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
-      for (const a of merged) s += ' ' + a.name + '="' + escAttr(a.v) + '"';
-    } else if (plain === 1 && all.length === 1) {
-      const a = all[0]!;
-      s += ' ' + a.name + '="' + escAttr(a.value) + '"';
-    } else if (plain > 0) {
-      const attrs: Attr[] = [];
-      for (const a of all) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
-      if (attrs.length > 1) attrs.sort(compareAttrs);
-      for (const a of attrs) s += ' ' + a.name + '="' + escAttr(a.value) + '"';
-    }
+    const { s, here, rendered: renderedHere } = startTag(el, scope, rendered, apex, method, inclusive);
     out.w(s + '>');
     for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c, here, renderedHere);
     out.w('</' + el.tagName + '>');
@@ -260,4 +267,38 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
 function piText(c: Node): string {
   const pi = c as unknown as { target: string; data: string };
   return pi.data ? `<?${pi.target} ${pi.data}?>` : `<?${pi.target}?>`;
+}
+
+/**
+ * Canonicalization of a whole document without comments, computed from the fast scanner's events as the document
+ * is read (no tree is built): the same output as {@link canonicalize} on the parsed document, streamed to `sink`.
+ * Use as the events handler of fastScanXml; only valid when the scan succeeds.
+ */
+export class C14nDocumentStream implements XmlScanEvents {
+  readonly #out: Out;
+  readonly #method: C14nMethod;
+  readonly #inclusive: ReadonlySet<string>;
+  readonly #frames: { here: NsMap; rendered: Rendered }[] = [];
+  #root = true;
+  constructor(method: C14nMethod, sink: (s: string) => void, inclusivePrefixes: string[] = []) {
+    this.#out = new Out(sink);
+    this.#method = method;
+    this.#inclusive = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)));
+  }
+  open(el: Element, selfClosing: boolean): void {
+    const top = this.#frames[this.#frames.length - 1];
+    const t = startTag(el, top ? top.here : new Map(), top ? top.rendered : null, this.#root, this.#method, this.#inclusive);
+    this.#root = false;
+    this.#out.w(t.s + '>');
+    if (selfClosing) this.#out.w('</' + el.tagName + '>');
+    else this.#frames.push({ here: t.here, rendered: t.rendered });
+  }
+  close(el: Element): void {
+    this.#frames.pop();
+    this.#out.w('</' + el.tagName + '>');
+  }
+  text(data: string): void { this.#out.w(escText(data)); }
+  comment(): void { /* without comments */ }
+  /** Flush what is buffered to the sink. */
+  end(): void { this.#out.drain(); }
 }

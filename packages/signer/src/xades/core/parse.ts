@@ -6,7 +6,7 @@ const BIG_TEXT = 65536;
 const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
 import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
-import { fastParseXml } from './fastparse.js';
+import { fastParseXml, fastScanXml, type XmlScanEvents } from './fastparse.js';
 
 /** Limits applied before and while parsing untrusted XML. */
 export interface XmlLimits {
@@ -119,6 +119,15 @@ export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): Xm
   const text = decodeXml(input, limits);
   // Plain documents take the fast path; anything it is not sure about goes to the strict parser.
   return fastParseXml(text, L) ?? parseXmlStrict(text, L);
+}
+
+/**
+ * Read decoded XML on the fast path only, reporting it to `events` without building a tree (e.g. to canonicalize
+ * and digest a large document as it is read). Returns false when the document needs the strict parser
+ * ({@link parseXml}), which then decides whether it is acceptable; the events reported so far are to be discarded.
+ */
+export function scanXml(decoded: string, events: XmlScanEvents, limits: XmlLimits = {}): boolean {
+  return fastScanXml(decoded, { ...DEFAULTS, ...limits }, events);
 }
 
 /** The strict character-by-character parse (saxes) of decoded text; the fast path's referee. */
