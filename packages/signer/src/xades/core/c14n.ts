@@ -48,16 +48,18 @@ function escAttr(s: string): string {
 
 /** Output sink that batches strings (hashing many small strings one by one is slow). */
 class Out {
+  private buf = '';
   private parts: string[] = [];
-  private size = 0;
   constructor(private readonly flush?: (s: string) => void) {}
   w(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.flush && this.size > 1 << 16) this.drain();
+    this.buf += s;
+    if (this.buf.length > 1 << 16) {
+      if (this.flush) this.flush(this.buf); else this.parts.push(this.buf);
+      this.buf = '';
+    }
   }
-  drain(): void { if (this.flush && this.parts.length) { this.flush(this.parts.join('')); this.parts = []; this.size = 0; } }
-  text(): string { return this.parts.join(''); }
+  drain(): void { if (this.flush && this.buf) { this.flush(this.buf); this.buf = ''; } }
+  text(): string { return this.parts.join('') + this.buf; }
 }
 
 type NsMap = Map<string, string>;

@@ -20,8 +20,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/y;
 const ATTR = /[ \t\n]+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
-const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const PREDEFINED: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" });
 const ONLY_SPACE = /^[ \t\n]*$/;
 
 /** ASCII name characters: 1 = may start a name part, 2 = may continue one (letters, digits, '_', '-', '.'). */
@@ -60,21 +59,24 @@ function isXmlChar(c: number): boolean {
 
 /** Replace the predefined entities and character references; bail on anything else after '&'. */
 function decodeEntities(s: string): string {
-  let bad = false;
-  let count = 0;
-  const out = s.replace(ENTITY, (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) => {
-    count++;
-    if (name) return PREDEFINED[name]!;
-    const c = dec !== undefined ? parseInt(dec, 10) : parseInt(hex!, 16);
-    if (!isXmlChar(c)) { bad = true; return ''; }
-    return String.fromCodePoint(c);
-  });
-  if (bad) throw BAIL;
-  // every '&' must have been a reference
-  let amps = 0;
-  for (let i = s.indexOf('&'); i >= 0; i = s.indexOf('&', i + 1)) amps++;
-  if (amps !== count) throw BAIL;
-  return out;
+  let out = '';
+  let last = 0;
+  for (let amp = s.indexOf('&'); amp >= 0; amp = s.indexOf('&', last)) {
+    const semi = s.indexOf(';', amp + 1);
+    if (semi < 0 || semi - amp > 10) throw BAIL;
+    const ref = s.slice(amp + 1, semi);
+    let rep = PREDEFINED[ref];
+    if (rep === undefined) {
+      const m = /^#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}))$/.exec(ref);
+      if (!m) throw BAIL;
+      const c = m[1] !== undefined ? parseInt(m[1], 10) : parseInt(m[2]!, 16);
+      if (!isXmlChar(c)) throw BAIL;
+      rep = String.fromCodePoint(c);
+    }
+    out += s.slice(last, amp) + rep;
+    last = semi + 1;
+  }
+  return out + s.slice(last);
 }
 
 /** Namespace scope: prefix → URI, chained to the parent scope by prototype. */
