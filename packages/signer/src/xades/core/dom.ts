@@ -71,8 +71,9 @@ export function idOf(el: Element): string | undefined {
 /** Index of ID attributes over the whole document, with the IDs that occur more than once. */
 export interface IdIndex { byId: Map<string, Element>; duplicates: Set<string> }
 
-/** Build the ID index of a document (every element, every ID attribute it carries). */
-export function indexIds(doc: Document): IdIndex {
+/** Build the ID index of a document (every element, every ID attribute it carries); `visit`, if given, also sees
+ *  every element (one walk for callers that need both). */
+export function indexIds(doc: Document, visit?: (el: Element) => void): IdIndex {
   const byId = new Map<string, Element>();
   const duplicates = new Set<string>();
   const add = (id: string, el: Element) => {
@@ -81,6 +82,7 @@ export function indexIds(doc: Document): IdIndex {
     else if (prev !== el) duplicates.add(id);
   };
   forEachElement(doc, (el) => {
+    visit?.(el);
     const attrs = el.attributeArray;
     for (let i = 0; i < attrs.length; i++) {
       const a = attrs[i]!;
