@@ -425,7 +425,7 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   let fragment = st.fragment.replace(SIGVALUE, b64(value));
   const level = st.level;
-  if (level === 'XMLDSIG' || level === 'B-B') return new Uint8Array(Buffer.from(st.before + fragment + st.after, 'utf8'));
+  if (level === 'XMLDSIG' || level === 'B-B') return utf8Concat([st.before, fragment, st.after]);
   if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const c14n = c14nMethod(st.c14n)!;
   const stamp = async (data: Uint8Array, what: string) => {
@@ -451,7 +451,17 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   fragment = fragment.slice(0, insertAt) + `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${props}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` + fragment.slice(insertAt);
   let out = st.before + fragment + st.after;
   if (level === 'B-LTA') out = await addArchiveTimestamp(out, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates);
-  return new Uint8Array(Buffer.from(out, 'utf8'));
+  return utf8Concat([out]);
+}
+
+/** UTF-8 of the strings one after the other, written once into one buffer (no joined copy of a large document). */
+function utf8Concat(parts: string[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
+  const buf = Buffer.allocUnsafeSlow(n);
+  let o = 0;
+  for (const p of parts) o += buf.write(p, o, 'utf8');
+  return new Uint8Array(buf.buffer, buf.byteOffset, n);
 }
 
 function certificateValuesXml(vd: ValidationData): string {
