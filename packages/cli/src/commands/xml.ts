@@ -128,6 +128,25 @@ async function edxmlStatus(a: Args): Promise<number> {
   return 0;
 }
 
+/**
+ * Whether the document element is edXML's, without parsing the whole document: an edXML root's name is literally
+ * "edXML" (names cannot be escaped), and the fast scanner stops at the document element; the full parse runs only
+ * when the scanner declines.
+ */
+function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): boolean {
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('edXML')) return false;
+  const text = S.decodeXml(bytes);
+  const stop = Symbol('root found');
+  let root: import('@kyso/signer').XmlElement | undefined;
+  try {
+    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+  return S.isEdxml(S.parseXml(text));
+}
+
 async function sign(a: Args): Promise<number> {
   checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash', '--allow-further-signatures']);
   const out = one(a, '-o') ?? need(a, '--output');
@@ -149,14 +168,13 @@ async function sign(a: Args): Promise<number> {
     try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
   }
   const source = keySource(a);
-  const { decodeXml, isEdxml, openKeyBackend, parseXml, signEdxml, signXml } = await signer();
+  const S = await signer();
+  const { openKeyBackend, signEdxml, signXml } = S;
   const backend = await openKeyBackend(source);
   try {
     const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
     let signed: Uint8Array;
-    // An edXML root element's name is literally "edXML" (names cannot be escaped): without those bytes the
-    // document cannot be edXML and is not parsed a second time just to find out.
-    if (mode === 'enveloped' && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('edXML') && isEdxml(parseXml(decodeXml(bytes)))) signed = await signEdxml(bytes, common);
+    if (mode === 'enveloped' && looksLikeEdxml(bytes, S)) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {
       let data: Uint8Array;
       try { data = new Uint8Array(readFileSync(detachedPath!)); } catch { throw new UsageError(`cannot read ${detachedPath}`); }
