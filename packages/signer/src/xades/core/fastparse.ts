@@ -50,6 +50,35 @@ function scanName(text: string, i: number): number {
   }
 }
 
+/** A qualified name split once; shared by every element or attribute that uses it (fewer live strings). */
+interface QName { name: string; prefix: string | null; local: string }
+function qname(name: string): QName {
+  const colon = name.indexOf(':');
+  return colon < 0 ? { name, prefix: null, local: name } : { name, prefix: name.slice(0, colon), local: name.slice(colon + 1) };
+}
+
+/** Names seen so far, found again without slicing the text (bucketed by length, a few per length). */
+class NameCache {
+  readonly #byLength: QName[][] = [];
+  readonly #byName = new Map<string, QName>();
+  /** The name at text[start, end). */
+  at(text: string, start: number, end: number): QName {
+    const len = end - start;
+    if (len > 64) return qname(text.slice(start, end));
+    const bucket = (this.#byLength[len] ??= []);
+    for (let i = 0; i < bucket.length; i++) if (text.startsWith(bucket[i]!.name, start)) return bucket[i]!;
+    const q = qname(text.slice(start, end));
+    if (bucket.length < 16) bucket.push(q);
+    return q;
+  }
+  /** The same name as `name` (already sliced). */
+  of(name: string): QName {
+    let q = this.#byName.get(name);
+    if (!q) { q = qname(name); if (this.#byName.size < 4096) this.#byName.set(name, q); }
+    return q;
+  }
+}
+
 /** Thrown internally to leave the fast path. */
 const BAIL = Symbol('bail');
 
@@ -150,6 +179,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
   }
   const names: string[] = [];
   const values: string[] = [];
+  const cache = new NameCache();
   while (i < n) {
     const lt = text.indexOf('<', i);
     const end = lt < 0 ? n : lt;
@@ -202,7 +232,8 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     if (rootDone && cur === null) throw BAIL;
     let k = scanName(text, lt + 1);
     if (k < 0) throw BAIL;
-    const tagName = text.slice(lt + 1, k);
+    const tq = cache.at(text, lt + 1, k);
+    const tagName = tq.name;
     names.length = 0;
     values.length = 0;
     let declScope: Scope | undefined;
@@ -237,11 +268,9 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     if (++elements > L.maxElements) throw BAIL;
     if (stack.length + 1 > L.maxDepth) throw BAIL;
     const here = declScope ?? scope;
-    const colon = tagName.indexOf(':');
-    let prefix: string | null = null, local = tagName, uri: string | undefined;
-    if (colon >= 0) {
-      prefix = tagName.slice(0, colon);
-      local = tagName.slice(colon + 1);
+    const prefix = tq.prefix, local = tq.local;
+    let uri: string | undefined;
+    if (prefix !== null) {
       if (prefix === 'xmlns') throw BAIL;
       uri = here[prefix];
       if (!uri) throw BAIL;
@@ -250,15 +279,13 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     }
     const attrs: XmlAttr[] = names.length ? new Array(names.length) : EMPTY;
     for (let a = 0; a < names.length; a++) {
-      const name = names[a]!;
-      const ac = name.indexOf(':');
-      if (ac < 0) {
-        attrs[a] = new XmlAttr(name, null, name, name === 'xmlns' ? XMLNS_NS : null, values[a]!);
+      const q = cache.of(names[a]!);
+      if (q.prefix === null) {
+        attrs[a] = new XmlAttr(q.name, null, q.name, q.name === 'xmlns' ? XMLNS_NS : null, values[a]!);
       } else {
-        const ap = name.slice(0, ac);
-        const au = here[ap];
+        const au = here[q.prefix];
         if (!au) throw BAIL;
-        attrs[a] = new XmlAttr(name, ap, name.slice(ac + 1), au, values[a]!);
+        attrs[a] = new XmlAttr(q.name, q.prefix, q.local, au, values[a]!);
       }
     }
     // duplicates: by qualified name, and by expanded name for prefixed attributes
