@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
-// pdf-lib and fontkit (which decompresses its tables at load time) are loaded on first use only: commands that
-// never draw an appearance (XML signing, verification) do not pay for them at start-up.
+import fontkit from '@pdf-lib/fontkit';
+import { PDFDocument, rgb } from 'pdf-lib';
 import { IncrementalWriter, PdfArray, PdfDict, PdfName, type PdfObject, PdfReader, PdfRef, PdfStream } from '@kyso/pdf';
 import { PadesError } from './errors.js';
 
@@ -46,7 +46,6 @@ export async function buildAppearance(w: IncrementalWriter, opts: { width: numbe
   if (!(width > 0 && height > 0 && width < 14400 && height < 14400)) throw new PadesError('APPEARANCE_FAILED', `bad signature rectangle size ${width}x${height}`);
   let scratch: Uint8Array;
   try {
-    const [{ PDFDocument, rgb }, { default: fontkit }] = await Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit')]);
     const doc = await PDFDocument.create();
     doc.registerFontkit(fontkit);
     const font = await doc.embedFont(fontBytes(opts.fontPath), { subset: true });

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import type * as G from 'graphene-pk11';
-import type Pkcs11Js from 'pkcs11js';
+import * as graphene from 'graphene-pk11';
+import pkcs11js from 'pkcs11js';
 import { CertInfo, HASH_LENGTHS, HASH_OIDS, algId, int, nul, octets, seq, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import { orderChain } from './chain.js';
@@ -27,20 +26,15 @@ export interface Pkcs11BackendOptions {
   chain?: Uint8Array[];
 }
 
-// graphene-pk11 and pkcs11js (native) are loaded on first use: start-up of commands without PKCS#11 stays short.
-const lazyRequire = createRequire(import.meta.url);
-let grapheneModule: typeof G | undefined;
-let pkcs11Module: typeof Pkcs11Js | undefined;
-const graphene = new Proxy({} as typeof G, { get: (_t, k) => (grapheneModule ??= lazyRequire('graphene-pk11') as typeof G)[k as keyof typeof G] });
-const pkcs11js = new Proxy({} as typeof Pkcs11Js, { get: (_t, k) => (pkcs11Module ??= lazyRequire('pkcs11js') as typeof Pkcs11Js)[k as keyof typeof Pkcs11Js] });
+const CKF_OS_LOCKING_OK = pkcs11js.CKF_OS_LOCKING_OK;
 
-interface LoadedModule { mod: G.Module; refs: number; ownsInit: boolean }
+interface LoadedModule { mod: graphene.Module; refs: number; ownsInit: boolean }
 const modules = new Map<string, LoadedModule>();
 
-function acquireModule(path: string): G.Module {
+function acquireModule(path: string): graphene.Module {
   const m = modules.get(path);
   if (m) { m.refs++; return m.mod; }
-  let mod: G.Module;
+  let mod: graphene.Module;
   let ownsInit = true;
   try {
     mod = graphene.Module.load(path, 'kyso');
@@ -50,7 +44,7 @@ function acquireModule(path: string): G.Module {
   try {
     // OS locking: signing runs on pkcs11js worker threads, several sessions at once (without it SoftHSM2's heap
     // is corrupted by concurrent C_Sign calls on different sessions)
-    mod.initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    mod.initialize({ flags: CKF_OS_LOCKING_OK });
   } catch (e) {
     // Someone else in this process initialised the library: share it, never finalise it.
     if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
@@ -77,16 +71,16 @@ function pkcs11Reason(e: unknown): string {
 }
 
 /** C_Sign on pkcs11js's worker thread, so an HSM round trip does not block the event loop. */
-function signAsync(signer: G.Sign, data: Buffer): Promise<Buffer> {
+function signAsync(signer: graphene.Sign, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => signer.once(data, (err, out) => (err ? reject(err) : resolve(out))));
 }
 
-const hashMech = (): Record<HashName, G.MechanismEnum> => ({
+const HASH_MECH: Record<HashName, graphene.MechanismEnum> = {
   'SHA-256': graphene.MechanismEnum.SHA256, 'SHA-384': graphene.MechanismEnum.SHA384, 'SHA-512': graphene.MechanismEnum.SHA512,
-});
-const mgf = (): Record<HashName, G.RsaMgf> => ({
+};
+const MGF: Record<HashName, graphene.RsaMgf> = {
   'SHA-256': graphene.RsaMgf.MGF1_SHA256, 'SHA-384': graphene.RsaMgf.MGF1_SHA384, 'SHA-512': graphene.RsaMgf.MGF1_SHA512,
-});
+};
 
 /**
  * A key on a PKCS#11 token (HSM, smart card, SoftHSM2). Signing uses the raw mechanisms over
@@ -98,13 +92,13 @@ export class Pkcs11KeyBackend implements KeyBackend {
   readonly keyAlgorithm: KeyAlgorithmInfo;
   readonly certificate: Uint8Array;
   readonly chain: Uint8Array[];
-  #session: G.Session | undefined;
-  #key: G.PrivateKey;
+  #session: graphene.Session | undefined;
+  #key: graphene.PrivateKey;
   #modulePath: string;
   /** One PKCS#11 session runs one signing operation at a time: calls queue here. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(modulePath: string, session: G.Session, key: G.PrivateKey, certificate: Uint8Array, chain: Uint8Array[]) {
+  private constructor(modulePath: string, session: graphene.Session, key: graphene.PrivateKey, certificate: Uint8Array, chain: Uint8Array[]) {
     this.#modulePath = modulePath;
     this.#session = session;
     this.#key = key;
@@ -116,10 +110,10 @@ export class Pkcs11KeyBackend implements KeyBackend {
   /** Open the token, log in and find the key and its certificate. */
   static async open(opts: Pkcs11BackendOptions): Promise<Pkcs11KeyBackend> {
     const mod = acquireModule(opts.module);
-    let session: G.Session | undefined;
+    let session: graphene.Session | undefined;
     try {
       const slots = mod.getSlots(true);
-      let slot: G.Slot | undefined;
+      let slot: graphene.Slot | undefined;
       const labels: string[] = [];
       for (let i = 0; i < slots.length; i++) {
         const s = slots.items(i);
@@ -139,13 +133,13 @@ export class Pkcs11KeyBackend implements KeyBackend {
         else if (r === 'CKR_PIN_LOCKED') throw new SignerError('PIN_LOCKED', `PKCS#11 token "${slot.getToken().label.trim()}": the PIN is locked`, { cause: e });
         else throw new SignerError('PKCS11_ERROR', `PKCS#11 login failed: ${r}`, { cause: e });
       }
-      const tmpl: G.ITemplate = { class: graphene.ObjectClass.PRIVATE_KEY };
+      const tmpl: graphene.ITemplate = { class: graphene.ObjectClass.PRIVATE_KEY };
       if (opts.keyLabel !== undefined) tmpl.label = opts.keyLabel;
       if (opts.keyId !== undefined) tmpl.id = Buffer.from(opts.keyId, 'hex');
       const keys = session.find(tmpl);
       if (keys.length === 0) throw new SignerError('KEY_NOT_FOUND', `no private key ${opts.keyLabel !== undefined ? `labelled "${opts.keyLabel}"` : opts.keyId ? `with id ${opts.keyId}` : ''} on the token`);
       if (keys.length > 1 && opts.keyLabel === undefined && opts.keyId === undefined) throw new SignerError('KEY_NOT_FOUND', `${keys.length} private keys on the token: choose one by label`);
-      const key = keys.items(0).toType<G.PrivateKey>();
+      const key = keys.items(0).toType<graphene.PrivateKey>();
       const keyId: Buffer = key.id;
       const certs: Uint8Array[] = [];
       let own: Uint8Array | undefined = opts.certificate;
@@ -192,7 +186,7 @@ export class Pkcs11KeyBackend implements KeyBackend {
         return new Uint8Array(await signAsync(session.createSign('RSA_PKCS', this.#key), Buffer.from(di)));
       }
       if (alg.scheme === 'RSA-PSS') {
-        const mech: G.IAlgorithm = { name: 'RSA_PKCS_PSS', params: new graphene.RsaPssParams(hashMech()[alg.hash], mgf()[alg.hash], alg.saltLength ?? HASH_LENGTHS[alg.hash]) };
+        const mech: graphene.IAlgorithm = { name: 'RSA_PKCS_PSS', params: new graphene.RsaPssParams(HASH_MECH[alg.hash], MGF[alg.hash], alg.saltLength ?? HASH_LENGTHS[alg.hash]) };
         return new Uint8Array(await signAsync(session.createSign(mech, this.#key), Buffer.from(input.digest)));
       }
       const raw = new Uint8Array(await signAsync(session.createSign('ECDSA', this.#key), Buffer.from(input.digest)));
@@ -223,10 +217,10 @@ export const openPkcs11Backend = (opts: Pkcs11BackendOptions): Promise<Pkcs11Key
  */
 export async function storeCertificateOnToken(opts: { module: string; token: string; pin: string; label: string; id: string; certificate: Uint8Array }): Promise<void> {
   const mod = acquireModule(opts.module);
-  let session: G.Session | undefined;
+  let session: graphene.Session | undefined;
   try {
     const slots = mod.getSlots(true);
-    let slot: G.Slot | undefined;
+    let slot: graphene.Slot | undefined;
     for (let i = 0; i < slots.length; i++) if (slots.items(i).getToken().label.trim() === opts.token) slot = slots.items(i);
     if (!slot) throw new SignerError('TOKEN_NOT_FOUND', `PKCS#11 token "${opts.token}" not found`);
     session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
