@@ -6,7 +6,7 @@
  * Time = wall clock of the process, peak RSS from GNU time (%M). kyso runs its CLI (`kyso xml sign`, `kyso verify`).
  * Run: npm run bench -- xml   (or node --import tsx bench/xml.ts [--small-mb 1] [--big-mb 20] [--elements 200000])
  * KYSO_BIN=path/to/entry.mjs runs that entry with node instead of packages/cli/bin/kyso.mjs (e.g. the CLI compiled
- * to JavaScript, without tsx); the table says which one ran.
+ * to JavaScript, without tsx); KYSO_RUN is passed on to kyso.mjs; the table says which one ran.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -99,6 +99,6 @@ try {
   const head = ['case', 'kyso (time / peak RSS)', 'xmlsec1 (time / peak RSS)', 'ratio kyso/xmlsec1'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((x, i) => x.padEnd(w[i]!)).join(' | ');
-  const runner = process.env.KYSO_BIN ? `node ${process.env.KYSO_BIN}` : 'node + tsx (packages/cli/bin/kyso.mjs)';
+  const runner = process.env.KYSO_BIN ? `node ${process.env.KYSO_BIN}` : `node packages/cli/bin/kyso.mjs${process.env.KYSO_RUN ? ` (KYSO_RUN=${process.env.KYSO_RUN})` : ''}`;
   process.stdout.write(`\nXML signatures, whole process (kyso run as: ${runner}, start-up included; 'library only' = same work inside one process, RSS growth), best of 2, RSA-2048 SHA-256 exc-c14n\n\n${line(head)}\n${w.map((n) => '-'.repeat(n)).join('-|-')}\n${rows.map(line).join('\n')}\n`);
 } finally { rmSync(dir, { recursive: true, force: true }); }
