@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import {
-  buildEdxml, buildEdxmlStatus, decodeXml, isEdxml, openKeyBackend, parseXml, signEdxml, signXml,
-  type HashName, type KeySource, type XadesLevel, type XmlSignatureMode,
-} from '@kyso/signer';
+import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer';
+
+/** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
+const signer = () => import('@kyso/signer');
 import type { Policy, ValidationReport } from '@kyso/verifier';
 
 const HELP = `Usage:
@@ -99,6 +99,7 @@ async function edxml(a: Args): Promise<number> {
     try { data = readFileSync(f); } catch { throw new UsageError(`cannot read attachment ${f}`); }
     return { name: basename(f), data, contentType: MIME[f.split('.').pop()!.toLowerCase()] ?? 'application/octet-stream' };
   });
+  const { buildEdxml } = await signer();
   const msg = buildEdxml({
     from: { organId: need(a, '--from'), ...(one(a, '--from-name') ? { organName: one(a, '--from-name')! } : {}) },
     to: to.map((t, i) => ({ organId: t, ...(toNames[i] ? { organName: toNames[i] } : {}) })),
@@ -119,11 +120,31 @@ async function edxml(a: Args): Promise<number> {
 async function edxmlStatus(a: Args): Promise<number> {
   checkKnown(a, ['--from', '--for-org', '--document-id', '--status-code', '--description', '-o', '--output']);
   const out = one(a, '-o') ?? need(a, '--output');
+  const { buildEdxmlStatus } = await signer();
   writeFileSync(out, buildEdxmlStatus({
     from: { organId: need(a, '--from') }, responseFor: { organId: need(a, '--for-org'), documentId: need(a, '--document-id') },
     statusCode: need(a, '--status-code'), ...(one(a, '--description') ? { description: one(a, '--description')! } : {}),
   }));
   return 0;
+}
+
+/**
+ * Whether the document element is edXML's, without parsing the whole document: an edXML root's name is literally
+ * "edXML" (names cannot be escaped), and the fast scanner stops at the document element; the full parse runs only
+ * when the scanner declines.
+ */
+function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): boolean {
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('edXML')) return false;
+  const text = S.decodeXml(bytes);
+  const stop = Symbol('root found');
+  let root: import('@kyso/signer').XmlElement | undefined;
+  try {
+    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+  return S.isEdxml(S.parseXml(text));
 }
 
 async function sign(a: Args): Promise<number> {
@@ -144,13 +165,16 @@ async function sign(a: Args): Promise<number> {
   const input = a.positional[0]!;
   let bytes: Uint8Array = new Uint8Array(0);
   if (mode !== 'detached' || input !== '-') {
-    try { bytes = new Uint8Array(readFileSync(input)); } catch { throw new UsageError(`cannot read ${input}`); }
+    try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
   }
-  const backend = await openKeyBackend(keySource(a));
+  const source = keySource(a);
+  const S = await signer();
+  const { openKeyBackend, signEdxml, signXml } = S;
+  const backend = await openKeyBackend(source);
   try {
     const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
     let signed: Uint8Array;
-    if (mode === 'enveloped' && isEdxml(parseXml(decodeXml(bytes)))) signed = await signEdxml(bytes, common);
+    if (mode === 'enveloped' && looksLikeEdxml(bytes, S)) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {
       let data: Uint8Array;
       try { data = new Uint8Array(readFileSync(detachedPath!)); } catch { throw new UsageError(`cannot read ${detachedPath}`); }

@@ -5,7 +5,7 @@ import { childElements } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 import { xmlText } from './core/dom.js';
 import { signXml, type SignXmlOptions } from './sign.js';
-import { parseXml } from './core/parse.js';
+import { decodeXml, parseXml } from './core/parse.js';
 
 /** The edXML namespace (QCVN 102:2016/BTTTT). */
 export const EDXML_NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016';
@@ -148,7 +148,7 @@ export function edxmlSignOptions(message: Uint8Array | string, allowFurtherSigna
  * decoded bytes (ContentTransferEncoded by Id, base64 transform).
  */
 export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
-  const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8');
+  const text = decodeXml(message); // UTF-8 checked here, once
   return signXml(text, { ...opts, ...edxmlSignOptions(text, opts.allowFurtherSignatures) });
 }
 

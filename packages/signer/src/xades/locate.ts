@@ -1,5 +1,5 @@
 import type { XmlDocument as Document, XmlElement as Element } from './core/model.js';
-import { descendants } from './core/dom.js';
+import { forEachElement } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 
 /** Where the end of an element is in the source text. */
@@ -17,7 +17,7 @@ export interface EndTagPosition {
 export function locateEndTag(text: string, doc: Document, el: Element): EndTagPosition {
   let ordinal = -1;
   let k = 0;
-  for (const e of descendants(doc)) { if (e === el) { ordinal = k; break; } k++; }
+  forEachElement(doc, (e) => { if (e === el) { ordinal = k; return true; } k++; return false; });
   if (ordinal < 0) throw new XmlError('XML_INPUT', 'element not in document');
   const stack: number[] = [];
   let count = 0;

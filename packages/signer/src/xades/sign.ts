@@ -8,14 +8,16 @@ import { SignerError } from '../crypto/errors.js';
 import { assertAlgorithmFitsKey, describeKey } from '../crypto/keys/software.js';
 import { defaultSignatureAlgorithm, type KeyBackend } from '../crypto/keys/types.js';
 import { collectValidationData, type CollectOptions, type ValidationData } from '../crypto/ltv/collect.js';
-import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './core/c14n.js';
+import { canonicalize, c14nMethod, C14nDocumentStream, inScopeNamespaces, type C14nMethod } from './core/c14n.js';
 import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, signatureMethodUri } from './core/constants.js';
 import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
 import { XmlError } from './core/errors.js';
-import { parseXml, decodeXml, type XmlLimits } from './core/parse.js';
+import { parseXml, decodeXml, scanXml, type XmlLimits } from './core/parse.js';
+import { createHash } from 'node:crypto';
+import { nodeHash } from './core/reference.js';
 import { c14nDigest, hashBytes } from './core/reference.js';
 import { xadesArchiveTimestampInput, qualifyingPropertiesOf, xadesSignatureTimestampInput } from './core/archive.js';
-import { locateEndTag } from './locate.js';
+import { locateEndTag, type EndTagPosition } from './locate.js';
 
 /** Where the signature sits relative to the signed data. */
 export type XmlSignatureMode = 'enveloped' | 'enveloping' | 'detached';
@@ -165,6 +167,42 @@ function contextWrapper(parent: Element | undefined): { open: string; close: str
   return { open: `<kyso-context${attrs}>`, close: '</kyso-context>' };
 }
 
+/**
+ * Whole-document enveloped reference computed while the document is scanned (fast path only): the canonical form
+ * streamed into the hash, the document element and where its end tag is. Undefined when the document needs the
+ * strict parser (then the tree path runs) or has carriage returns (offsets would shift). Throws if the signature
+ * Id is already an ID of the document.
+ */
+function streamWholeDocument(text: string, c14n: C14nMethod, hash: HashName, sigId: string, limits?: XmlLimits): { digest: Uint8Array; root: Element; end: EndTagPosition } | undefined {
+  if (text.includes('\r')) return undefined;
+  const h = createHash(nodeHash(hash));
+  const c = new C14nDocumentStream(c14n, (chunk) => h.update(chunk, 'utf8'));
+  let depth = 0;
+  let root: Element | undefined;
+  let end: EndTagPosition | undefined;
+  let clash = false;
+  const ok = scanXml(text, {
+    open(el, selfClosing, offset) {
+      if (depth === 0) { root = el; if (selfClosing) end = { offset, selfClosing: true }; }
+      for (const a of el.attributeArray) {
+        if (a.value === sigId && (a.namespaceURI === null ? a.name === 'Id' || a.name === 'ID' || a.name === 'id' : a.namespaceURI === NS.xml && a.localName === 'id')) clash = true;
+      }
+      if (!selfClosing) depth++;
+      c.open(el, selfClosing);
+    },
+    close(el, offset) {
+      if (--depth === 0) end = { offset, selfClosing: false };
+      c.close(el);
+    },
+    text(data) { c.text(data); },
+    comment() { /* comments are not part of the reference (URI="") */ },
+  }, limits);
+  if (!ok || !root || !end) return undefined;
+  if (clash) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
+  c.end();
+  return { digest: new Uint8Array(h.digest()), root, end };
+}
+
 function signatureIn(text: string, sigId: string, limits?: XmlLimits): { doc: Document; sig: Element } {
   const doc = parseXml(text, limits);
   for (const e of descendants(doc)) if (e.namespaceURI === NS.ds && e.localName === 'Signature' && e.getAttribute('Id') === sigId) return { doc, sig: e };
@@ -202,8 +240,22 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
   let mainRefId = `${sigId}-ref-0`;
   let mime = opts.mimeType ?? 'text/xml';
 
-  if (mode === 'enveloped') {
-    const text = decodeXml(input, opts.limits);
+  const streamable = mode === 'enveloped' && !opts.parent && !opts.references?.length && !opts.extraReferences?.length && !opts.allowFurtherSignatures;
+  const text = mode === 'enveloped' ? decodeXml(input, opts.limits) : '';
+  const streamed = streamable ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
+  if (streamed) {
+    // The common case (whole document, enveloped): digested as it is read, no tree built.
+    const pos = streamed.end;
+    if (pos.selfClosing) {
+      before = text.slice(0, pos.offset) + '>';
+      after = `</${streamed.root.tagName}>` + text.slice(pos.offset + 2);
+    } else {
+      before = text.slice(0, pos.offset);
+      after = text.slice(pos.offset);
+    }
+    wrap = contextWrapper(streamed.root);
+    refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(streamed.digest) }));
+  } else if (mode === 'enveloped') {
     const doc = parseXml(text, opts.limits);
     const parent = opts.parent ? opts.parent(doc) : doc.documentElement!;
     const ids = indexIds(doc);
@@ -373,7 +425,7 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   let fragment = st.fragment.replace(SIGVALUE, b64(value));
   const level = st.level;
-  if (level === 'XMLDSIG' || level === 'B-B') return new Uint8Array(Buffer.from(st.before + fragment + st.after, 'utf8'));
+  if (level === 'XMLDSIG' || level === 'B-B') return utf8Concat([st.before, fragment, st.after]);
   if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const c14n = c14nMethod(st.c14n)!;
   const stamp = async (data: Uint8Array, what: string) => {
@@ -399,7 +451,17 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   fragment = fragment.slice(0, insertAt) + `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${props}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` + fragment.slice(insertAt);
   let out = st.before + fragment + st.after;
   if (level === 'B-LTA') out = await addArchiveTimestamp(out, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates);
-  return new Uint8Array(Buffer.from(out, 'utf8'));
+  return utf8Concat([out]);
+}
+
+/** UTF-8 of the strings one after the other, written once into one buffer (no joined copy of a large document). */
+function utf8Concat(parts: string[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
+  const buf = Buffer.allocUnsafeSlow(n);
+  let o = 0;
+  for (const p of parts) o += buf.write(p, o, 'utf8');
+  return new Uint8Array(buf.buffer, buf.byteOffset, n);
 }
 
 function certificateValuesXml(vd: ValidationData): string {

@@ -1,6 +1,7 @@
 import type { XmlAttr as Attr, XmlDocument as Document, XmlElement as Element, XmlNode as Node } from './model.js';
 import { C14N, NS } from './constants.js';
 import { XmlError } from './errors.js';
+import type { XmlScanEvents } from './fastparse.js';
 
 /** A canonicalization method (W3C C14N 1.0, C14N 1.1, Exclusive C14N 1.0; each with or without comments). */
 export interface C14nMethod {
@@ -47,19 +48,27 @@ function escAttr(s: string): string {
 
 /** Output sink that batches strings (hashing many small strings one by one is slow). */
 class Out {
+  private buf = '';
   private parts: string[] = [];
-  private size = 0;
   constructor(private readonly flush?: (s: string) => void) {}
   w(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.flush && this.size > 1 << 16) this.drain();
+    this.buf += s;
+    if (this.buf.length > 1 << 16) {
+      if (this.flush) this.flush(this.buf); else this.parts.push(this.buf);
+      this.buf = '';
+    }
   }
-  drain(): void { if (this.flush && this.parts.length) { this.flush(this.parts.join('')); this.parts = []; this.size = 0; } }
-  text(): string { return this.parts.join(''); }
+  drain(): void { if (this.flush && this.buf) { this.flush(this.buf); this.buf = ''; } }
+  text(): string { return this.parts.join('') + this.buf; }
 }
 
 type NsMap = Map<string, string>;
+/** Namespaces rendered by the output ancestors: a persistent list (nearest first), shared by siblings. */
+type Rendered = { p: string; u: string; next: Rendered } | null;
+function renderedGet(r: Rendered, p: string): string | undefined {
+  for (let n = r; n; n = n.next) if (n.p === p) return n.u;
+  return undefined;
+}
 
 /** Namespace declarations made on one element: prefix ('' for default) → URI. */
 function declarations(el: Element): [string, string][] | undefined {
@@ -92,11 +101,117 @@ function xmlAttrsOfAncestors(el: Element, v11: boolean): Map<string, string> {
   return m;
 }
 
+/** Inclusive C14N: the namespace nodes of an element that differ from what its output ancestors rendered, as
+ *  a flat [prefix, uri, ...] list sorted by prefix; undefined when there are none. */
+function inclusiveNamespaces(here: NsMap, rendered: Rendered): string[] | undefined {
+  let out: string[] | undefined;
+  for (const [p, u] of here) {
+    if (p === 'xml') continue;
+    if (p === '') {
+      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
+    } else if (renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+  }
+  if (!here.has('') && (renderedGet(rendered, '') ?? '') !== '') (out ??= []).push('', '');
+  return out && sortPairs(out);
+}
+
+/** Exclusive C14N: the visibly utilized namespaces (element and attribute prefixes, InclusiveNamespaces) that
+ *  differ from what the output ancestors rendered, as a flat sorted [prefix, uri, ...] list; undefined if none. */
+function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, rendered: Rendered, inclusive: ReadonlySet<string>): string[] | undefined {
+  if (inclusive.size === 0) {
+    // common case: only the element's own prefix is visibly utilized
+    let other = false;
+    for (let i = 0; i < all.length; i++) {
+      const a = all[i]!;
+      if (a.prefix && a.prefix !== 'xml' && a.namespaceURI !== NS.xmlns) { other = true; break; }
+    }
+    if (!other) {
+      const p = el.prefix ?? '';
+      const u = here.get(p) ?? '';
+      if (p === '') return (renderedGet(rendered, '') ?? '') !== u ? ['', u] : undefined;
+      return u !== '' && renderedGet(rendered, p) !== u ? [p, u] : undefined;
+    }
+  }
+  let out: string[] | undefined;
+  let done: string[] | undefined;
+  const consider = (p: string): void => {
+    if (done) { if (done.includes(p)) return; done.push(p); } else done = [p];
+    const u = here.get(p) ?? '';
+    if (p === '') {
+      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
+    } else if (u !== '' && renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+  };
+  consider(el.prefix ?? '');
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    if (a.namespaceURI === NS.xmlns) continue;
+    if (a.prefix && a.prefix !== 'xml') consider(a.prefix);
+  }
+  if (inclusive.size) for (const p of inclusive) if (here.has(p) || p === '') consider(p);
+  return out && sortPairs(out);
+}
+
+function sortPairs(flat: string[]): string[] {
+  if (flat.length <= 2) return flat;
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.flat();
+}
+
 function compareAttrs(a: Attr, b: Attr): number {
   const na = a.namespaceURI ?? '', nb = b.namespaceURI ?? '';
   if (na !== nb) return na < nb ? -1 : 1;
   const la = a.localName ?? a.name, lb = b.localName ?? b.name;
   return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
+/** The canonical start tag of `el` (without its '>') and the namespace context its children see. */
+function startTag(el: Element, scope: NsMap, rendered: Rendered, apex: boolean, method: C14nMethod, inclusive: ReadonlySet<string>): { s: string; here: NsMap; rendered: Rendered } {
+  const all = el.attributeArray;
+  // Namespaces in scope at this element (a new map only when it declares some).
+  let here = scope;
+  let plain = 0; // attributes other than namespace declarations
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    if (a.namespaceURI === NS.xmlns) {
+      if (here === scope) here = new Map(scope);
+      here.set(a.prefix === 'xmlns' ? a.localName! : '', a.value);
+    } else plain++;
+  }
+  const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, rendered, inclusive)
+    : here !== scope || apex ? inclusiveNamespaces(here, rendered) : undefined;
+  let renderedHere = rendered;
+  let s = '<' + el.tagName;
+  if (nsOut) {
+    for (let i = 0; i < nsOut.length; i += 2) {
+      const p = nsOut[i]!, u = nsOut[i + 1]!;
+      renderedHere = { p, u, next: renderedHere };
+      s += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escAttr(u) + '"';
+    }
+  }
+  let extra: [string, string][] | undefined;
+  if (apex && !method.exclusive) {
+    const inherited = xmlAttrsOfAncestors(el, method.v11);
+    for (const [ln, v] of inherited) if (!all.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) (extra ??= []).push([`xml:${ln}`, v]);
+  }
+  if (extra) {
+    // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
+    const merged: { name: string; ns: string; ln: string; v: string }[] = [];
+    for (const a of all) if (a.namespaceURI !== NS.xmlns) merged.push({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value });
+    for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
+    merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
+    for (const a of merged) s += ' ' + a.name + '="' + escAttr(a.v) + '"';
+  } else if (plain === 1 && all.length === 1) {
+    const a = all[0]!;
+    s += ' ' + a.name + '="' + escAttr(a.value) + '"';
+  } else if (plain > 0) {
+    const attrs: Attr[] = [];
+    for (const a of all) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
+    if (attrs.length > 1) attrs.sort(compareAttrs);
+    for (const a of attrs) s += ' ' + a.name + '="' + escAttr(a.value) + '"';
+  }
+  return { s, here, rendered: renderedHere };
 }
 
 /**
@@ -111,69 +226,14 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   const ex = opts.exclude;
   const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
 
-  const emitElement = (el: Element, scope: NsMap, rendered: NsMap, apex: boolean): void => {
-    // Namespaces in scope at this element.
-    const decl = declarations(el);
-    let here = scope;
-    if (decl) { here = new Map(scope); for (const [p, u] of decl) here.set(p, u); }
-    const nsOut: [string, string][] = [];
-    let renderedHere = rendered;
-    const render = (p: string, u: string) => {
-      if (renderedHere === rendered) renderedHere = new Map(rendered);
-      renderedHere.set(p, u);
-      nsOut.push([p, u]);
-    };
-    if (!method.exclusive) {
-      for (const [p, u] of here) {
-        if (p === 'xml') continue;
-        if (p === '') {
-          if ((rendered.get('') ?? '') !== u) render('', u);
-        } else if (rendered.get(p) !== u) render(p, u);
-      }
-      if (!here.has('') && (rendered.get('') ?? '') !== '') render('', '');
-    } else {
-      const used = new Set<string>();
-      used.add(el.prefix ?? '');
-      for (const a of el.attributeArray) {
-        if (a.namespaceURI === NS.xmlns) continue;
-        if (a.prefix && a.prefix !== 'xml') used.add(a.prefix);
-      }
-      for (const p of inclusive) if (here.has(p) || p === '') used.add(p);
-      for (const p of used) {
-        const u = here.get(p) ?? '';
-        if (p === '') {
-          if ((rendered.get('') ?? '') !== u) render('', u);
-        } else if (u !== '' && rendered.get(p) !== u) render(p, u);
-      }
-    }
-    nsOut.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-
-    const attrs: Attr[] = [];
-    for (const a of el.attributeArray) if (a.namespaceURI !== NS.xmlns) attrs.push(a);
-    let extra: [string, string][] = [];
-    if (apex && !method.exclusive) {
-      const inherited = xmlAttrsOfAncestors(el, method.v11);
-      for (const [ln, v] of inherited) if (!attrs.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) extra.push([`xml:${ln}`, v]);
-    }
-    if (attrs.length > 1) attrs.sort(compareAttrs);
-    let s = '<' + el.tagName;
-    for (const [p, u] of nsOut) s += (p === '' ? ' xmlns="' : ` xmlns:${p}="`) + escAttr(u) + '"';
-    if (extra.length) {
-      // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
-      const merged: { name: string; ns: string; ln: string; v: string }[] = attrs.map((a) => ({ name: a.name, ns: a.namespaceURI ?? '', ln: a.localName ?? a.name, v: a.value }));
-      for (const [name, v] of extra) merged.push({ name, ns: NS.xml, ln: name.slice(4), v });
-      merged.sort((a, b) => (a.ns !== b.ns ? (a.ns < b.ns ? -1 : 1) : a.ln < b.ln ? -1 : a.ln > b.ln ? 1 : 0));
-      for (const a of merged) s += ` ${a.name}="${escAttr(a.v)}"`;
-      extra = [];
-    } else {
-      for (const a of attrs) s += ` ${a.name}="${escAttr(a.value)}"`;
-    }
+  const emitElement = (el: Element, scope: NsMap, rendered: Rendered, apex: boolean): void => {
+    const { s, here, rendered: renderedHere } = startTag(el, scope, rendered, apex, method, inclusive);
     out.w(s + '>');
     for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c, here, renderedHere);
     out.w('</' + el.tagName + '>');
   };
 
-  const emitChild = (c: Node, scope: NsMap, rendered: NsMap): void => {
+  const emitChild = (c: Node, scope: NsMap, rendered: Rendered): void => {
     if (excluded(c)) return;
     switch (c.nodeType) {
       case ELEMENT: emitElement(c as Element, scope, rendered, false); break;
@@ -189,7 +249,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     let seenRoot = false;
     for (let c = doc.firstChild; c; c = c.nextSibling) {
       if (excluded(c)) continue;
-      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), new Map(), true); seenRoot = true; continue; }
+      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), null, true); seenRoot = true; continue; }
       let t: string | undefined;
       if (c.nodeType === COMMENT && comments) t = `<!--${(c as unknown as { data: string }).data}-->`;
       else if (c.nodeType === PI && (c as unknown as { target: string }).target.toLowerCase() !== 'xml') t = piText(c);
@@ -198,7 +258,7 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     }
   } else if (node.nodeType === ELEMENT) {
     const el = node as Element;
-    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), new Map(), true);
+    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), null, true);
   } else {
     throw new XmlError('XML_UNSUPPORTED', 'only a document or an element can be canonicalized');
   }
@@ -209,4 +269,38 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
 function piText(c: Node): string {
   const pi = c as unknown as { target: string; data: string };
   return pi.data ? `<?${pi.target} ${pi.data}?>` : `<?${pi.target}?>`;
+}
+
+/**
+ * Canonicalization of a whole document without comments, computed from the fast scanner's events as the document
+ * is read (no tree is built): the same output as {@link canonicalize} on the parsed document, streamed to `sink`.
+ * Use as the events handler of fastScanXml; only valid when the scan succeeds.
+ */
+export class C14nDocumentStream implements XmlScanEvents {
+  readonly #out: Out;
+  readonly #method: C14nMethod;
+  readonly #inclusive: ReadonlySet<string>;
+  readonly #frames: { here: NsMap; rendered: Rendered }[] = [];
+  #root = true;
+  constructor(method: C14nMethod, sink: (s: string) => void, inclusivePrefixes: string[] = []) {
+    this.#out = new Out(sink);
+    this.#method = method;
+    this.#inclusive = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)));
+  }
+  open(el: Element, selfClosing: boolean): void {
+    const top = this.#frames[this.#frames.length - 1];
+    const t = startTag(el, top ? top.here : new Map(), top ? top.rendered : null, this.#root, this.#method, this.#inclusive);
+    this.#root = false;
+    this.#out.w(t.s + '>');
+    if (selfClosing) this.#out.w('</' + el.tagName + '>');
+    else this.#frames.push({ here: t.here, rendered: t.rendered });
+  }
+  close(el: Element): void {
+    this.#frames.pop();
+    this.#out.w('</' + el.tagName + '>');
+  }
+  text(data: string): void { this.#out.w(escText(data)); }
+  comment(): void { /* without comments */ }
+  /** Flush what is buffered to the sink. */
+  end(): void { this.#out.drain(); }
 }

@@ -24,13 +24,25 @@ export function onlyChild(el: Element, ns: string, localName: string): Element |
 
 /** Every element of the subtree in document order (iterative). */
 export function* descendants(root: Element | Document): Generator<Element> {
-  const stack: Node[] = [];
-  for (let c = root.lastChild; c; c = c.previousSibling) stack.push(c);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.nodeType !== ELEMENT) continue;
-    yield n as Element;
-    for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
+  const all: Element[] = [];
+  forEachElement(root, (e) => { all.push(e); });
+  yield* all;
+}
+
+/** Calls `fn` on every element of the subtree in document order (iterative, no allocation per node); stops
+ *  when `fn` returns true. */
+export function forEachElement(root: Element | Document, fn: (e: Element) => boolean | void): void {
+  let n: Node | null = root.firstChild;
+  while (n) {
+    if (n.nodeType === ELEMENT) {
+      if (fn(n as Element) === true) return;
+      if (n.firstChild) { n = n.firstChild; continue; }
+    }
+    while (n && !n.nextSibling) {
+      n = n.parentNode;
+      if (n === root || !n) return;
+    }
+    n = n!.nextSibling;
   }
 }
 
@@ -59,23 +71,24 @@ export function idOf(el: Element): string | undefined {
 /** Index of ID attributes over the whole document, with the IDs that occur more than once. */
 export interface IdIndex { byId: Map<string, Element>; duplicates: Set<string> }
 
-/** Build the ID index of a document (every element, every ID attribute it carries). */
-export function indexIds(doc: Document): IdIndex {
+/** Build the ID index of a document (every element, every ID attribute it carries); `visit`, if given, also sees
+ *  every element (one walk for callers that need both). */
+export function indexIds(doc: Document, visit?: (el: Element) => void): IdIndex {
   const byId = new Map<string, Element>();
   const duplicates = new Set<string>();
-  for (const el of descendants(doc)) {
-    const seen = new Set<string>();
-    for (const n of ['Id', 'ID', 'id']) {
-      const a = el.getAttributeNode(n);
-      if (a && !a.namespaceURI) seen.add(a.value);
+  const add = (id: string, el: Element) => {
+    const prev = byId.get(id);
+    if (prev === undefined) byId.set(id, el);
+    else if (prev !== el) duplicates.add(id);
+  };
+  forEachElement(doc, (el) => {
+    visit?.(el);
+    const attrs = el.attributeArray;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs[i]!;
+      if (a.namespaceURI === null ? a.name === 'Id' || a.name === 'ID' || a.name === 'id' : a.namespaceURI === NS.xml && a.localName === 'id' && a.value !== '') add(a.value, el);
     }
-    const x = el.getAttributeNS(NS.xml, 'id');
-    if (x) seen.add(x);
-    for (const id of seen) {
-      if (byId.has(id)) duplicates.add(id);
-      else byId.set(id, el);
-    }
-  }
+  });
   return { byId, duplicates };
 }
 

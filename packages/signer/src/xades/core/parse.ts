@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { SaxesParser } from 'saxes';
 
@@ -5,6 +6,7 @@ const BIG_TEXT = 65536;
 const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
 import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
+import { fastParseXml, fastScanXml, type XmlScanEvents } from './fastparse.js';
 
 /** Limits applied before and while parsing untrusted XML. */
 export interface XmlLimits {
@@ -98,12 +100,10 @@ export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): s
     throw new XmlError('XML_ENCODING', 'only UTF-8 XML is accepted (UTF-16 found)');
   }
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start));
-  } catch {
-    throw new XmlError('XML_ENCODING', 'the document is not valid UTF-8');
-  }
+  // isUtf8 validates natively (much faster than a fatal TextDecoder on large documents); then decode.
+  const body = bytes.subarray(start);
+  if (!isUtf8(body)) throw new XmlError('XML_ENCODING', 'the document is not valid UTF-8');
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
   if (decl && !/^utf-?8$/i.test(decl[1]!)) throw new XmlError('XML_ENCODING', `encoding ${decl[1]} is not accepted (UTF-8 only)`);
   return text;
@@ -116,7 +116,23 @@ export function decodeXml(bytes: Uint8Array | string, limits: XmlLimits = {}): s
  */
 export function parseXml(input: Uint8Array | string, limits: XmlLimits = {}): XmlDocument {
   const L = { ...DEFAULTS, ...limits };
-  let text = decodeXml(input, limits);
+  const text = decodeXml(input, limits);
+  // Plain documents take the fast path; anything it is not sure about goes to the strict parser.
+  return fastParseXml(text, L) ?? parseXmlStrict(text, L);
+}
+
+/**
+ * Read decoded XML on the fast path only, reporting it to `events` without building a tree (e.g. to canonicalize
+ * and digest a large document as it is read). Returns false when the document needs the strict parser
+ * ({@link parseXml}), which then decides whether it is acceptable; the events reported so far are to be discarded.
+ */
+export function scanXml(decoded: string, events: XmlScanEvents, limits: XmlLimits = {}): boolean {
+  return fastScanXml(decoded, { ...DEFAULTS, ...limits }, events);
+}
+
+/** The strict character-by-character parse (saxes) of decoded text; the fast path's referee. */
+export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocument {
+  let text = decoded;
   // Long runs of base64-alphabet characters between tags (attachments) cannot contain markup: they are set aside
   // before the character-by-character parser runs and put back into the node that received their placeholder. The
   // placeholder carries a random nonce, so no document can forge one.

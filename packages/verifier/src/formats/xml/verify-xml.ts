@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { XmlDocument as Document } from '@kyso/signer';
-import { NS, XmlError, descendants, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
+import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
@@ -59,8 +59,8 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
     report.findings.push({ code, severity: 'error', message: (e as Error).message });
     return done([]);
   }
-  const sigs = [...descendants(doc)].filter((e) => e.namespaceURI === NS.ds && e.localName === 'Signature');
-  const ids = indexIds(doc);
+  const sigs: Element[] = [];
+  const ids = indexIds(doc, (e) => { if (e.namespaceURI === NS.ds && e.localName === 'Signature') sigs.push(e); });
   if (ids.duplicates.size) {
     report.findings.push({ code: 'XML_DUPLICATE_ID', severity: 'warning', message: `IDs used more than once: ${[...ids.duplicates].slice(0, 5).join(', ')} (references to them are refused)` });
   }
