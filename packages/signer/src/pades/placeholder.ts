@@ -63,24 +63,7 @@ export async function writeSignedUpdate(opts: {
   hash: HashName;
 }): Promise<PlaceholderLayout> {
   const { writer, sigRef, hash } = opts;
-  const u = writer.build();
-  const base = u.base;
-  const objOff = u.offsets.get(sigRef.num);
-  if (objOff === undefined) throw new PadesError('OUTPUT_FAILED', 'signature dictionary missing from the update');
-  const rel = objOff - base;
-  const objEnd = u.bytes.indexOf('endobj', rel, 'latin1');
-  const brRel = u.bytes.indexOf('/ByteRange ' + BR_PLACEHOLDER, rel, 'latin1');
-  const ctRel = u.bytes.indexOf('/Contents <', rel, 'latin1');
-  if (brRel < 0 || ctRel < 0 || brRel > objEnd || ctRel > objEnd) throw new PadesError('OUTPUT_FAILED', 'placeholders not found in the signature dictionary');
-  const cStartRel = ctRel + '/Contents '.length;
-  const cEndRel = u.bytes.indexOf('>', cStartRel);
-  const contentsOffset = base + cStartRel;
-  const contentsEnd = base + cEndRel + 1;
-  const fileSize = base + u.bytes.length;
-  const byteRange: [number, number, number, number] = [0, contentsOffset, contentsEnd, fileSize - contentsEnd];
-  const text = `[${byteRange.join(' ')}]`;
-  if (text.length > BR_PLACEHOLDER.length) throw new PadesError('OUTPUT_FAILED', 'file too large for the /ByteRange placeholder');
-  u.bytes.write(text.padEnd(BR_PLACEHOLDER.length, ' '), brRel + '/ByteRange '.length, 'latin1');
+  const { u, base, cStartRel, cEndRel, contentsOffset, contentsEnd, fileSize, byteRange } = layOutByteRange(writer, sigRef);
 
   const h = createHash(nodeHashName(hash));
   const upd = u.bytes;
@@ -170,24 +153,7 @@ export interface DetachedUpdate {
  */
 export function detachSignedUpdate(opts: { writer: IncrementalWriter; sigRef: PdfRef; source: Uint8Array | string; hash: HashName }): DetachedUpdate {
   const { writer, sigRef, hash } = opts;
-  const u = writer.build();
-  const base = u.base;
-  const objOff = u.offsets.get(sigRef.num);
-  if (objOff === undefined) throw new PadesError('OUTPUT_FAILED', 'signature dictionary missing from the update');
-  const rel = objOff - base;
-  const objEnd = u.bytes.indexOf('endobj', rel, 'latin1');
-  const brRel = u.bytes.indexOf('/ByteRange ' + BR_PLACEHOLDER, rel, 'latin1');
-  const ctRel = u.bytes.indexOf('/Contents <', rel, 'latin1');
-  if (brRel < 0 || ctRel < 0 || brRel > objEnd || ctRel > objEnd) throw new PadesError('OUTPUT_FAILED', 'placeholders not found in the signature dictionary');
-  const cStartRel = ctRel + '/Contents '.length;
-  const cEndRel = u.bytes.indexOf('>', cStartRel);
-  const contentsOffset = base + cStartRel;
-  const contentsEnd = base + cEndRel + 1;
-  const fileSize = base + u.bytes.length;
-  const byteRange: [number, number, number, number] = [0, contentsOffset, contentsEnd, fileSize - contentsEnd];
-  const text = `[${byteRange.join(' ')}]`;
-  if (text.length > BR_PLACEHOLDER.length) throw new PadesError('OUTPUT_FAILED', 'file too large for the /ByteRange placeholder');
-  u.bytes.write(text.padEnd(BR_PLACEHOLDER.length, ' '), brRel + '/ByteRange '.length, 'latin1');
+  const { u, base, cStartRel, cEndRel, contentsOffset, contentsEnd, fileSize, byteRange } = layOutByteRange(writer, sigRef);
   const h = createHash(nodeHashName(hash));
   // With SHA-256 the original's digest is a copy of the ByteRange hash state after the original: one pass.
   const same = hash === 'SHA-256';
@@ -251,4 +217,30 @@ export function embedContents(path: string, contentsOffset: number, contentsHexL
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Builds the update and fills in its /ByteRange placeholder: where /Contents starts and ends (relative to the
+ * update and in the whole file) and the final ByteRange. The one place that knows the placeholder layout.
+ */
+function layOutByteRange(writer: IncrementalWriter, sigRef: PdfRef) {
+  const u = writer.build();
+  const base = u.base;
+  const objOff = u.offsets.get(sigRef.num);
+  if (objOff === undefined) throw new PadesError('OUTPUT_FAILED', 'signature dictionary missing from the update');
+  const rel = objOff - base;
+  const objEnd = u.bytes.indexOf('endobj', rel, 'latin1');
+  const brRel = u.bytes.indexOf('/ByteRange ' + BR_PLACEHOLDER, rel, 'latin1');
+  const ctRel = u.bytes.indexOf('/Contents <', rel, 'latin1');
+  if (brRel < 0 || ctRel < 0 || brRel > objEnd || ctRel > objEnd) throw new PadesError('OUTPUT_FAILED', 'placeholders not found in the signature dictionary');
+  const cStartRel = ctRel + '/Contents '.length;
+  const cEndRel = u.bytes.indexOf('>', cStartRel);
+  const contentsOffset = base + cStartRel;
+  const contentsEnd = base + cEndRel + 1;
+  const fileSize = base + u.bytes.length;
+  const byteRange: [number, number, number, number] = [0, contentsOffset, contentsEnd, fileSize - contentsEnd];
+  const text = `[${byteRange.join(' ')}]`;
+  if (text.length > BR_PLACEHOLDER.length) throw new PadesError('OUTPUT_FAILED', 'file too large for the /ByteRange placeholder');
+  u.bytes.write(text.padEnd(BR_PLACEHOLDER.length, ' '), brRel + '/ByteRange '.length, 'latin1');
+  return { u, base, cStartRel, cEndRel, contentsOffset, contentsEnd, fileSize, byteRange };
 }
