@@ -4,9 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
+import QRCode from 'qrcode';
 import { CscKeyBackend, SignerError, signPdf, type KeyBackend } from '@kyso/signer';
 import { esc, page } from './html.js';
 import { makeDeclarationPdf, type DeclarationData } from './document.js';
+import { MemoryPortalStore, RedisPortalStore, fromJson, toJson, type PortalStore } from './store.js';
 
 /** Who signs in the demo: the citizens' keys (by personal number) and the agency's key. */
 export interface PortalSigners {
@@ -38,10 +40,18 @@ export interface PortalOptions {
    * counter-signed automatically with the stand-in key.
    */
   officers?: { personalNumbers: string[]; sealCredentialId: string };
+  /**
+   * Where sessions and applications live: a store, or a Redis URL (any number of portal instances share them);
+   * default the embedded memory store (one instance).
+   */
+  store?: PortalStore;
+  redis?: string;
+  /** Session lifetime, sliding [8 h]. */
+  sessionTtlMs?: number;
 }
 
 /** An application waiting for (or done with) the agency's counter-signature. */
-interface Application { id: string; citizen: string; submitted: Date; pdf: Uint8Array<ArrayBuffer>; status: 'pending' | 'done'; report?: Session['report'] }
+interface Application { id: string; citizen: string; submitted: number; pdf: Uint8Array<ArrayBuffer>; status: 'pending' | 'done'; report?: Session['report'] }
 
 interface Session {
   login?: { state: string; nonce: string; verifier: string; officer?: boolean };
@@ -53,12 +63,12 @@ interface Session {
   accessToken?: string;
   acr?: string;
   /** Generated, not yet signed declaration, and the credential it will be signed with. */
-  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string };
+  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string; summary?: string; approvalRef?: string };
   report?: { documentIndication: string; signatures: { field: string; indication: string; subIndication: string | null; level?: string; signer?: { subject?: string } }[] };
 }
 
 const COOKIE = 'portal_sid';
-const MAX_SESSIONS = 10_000;
+const SID_RE = /^[A-Za-z0-9_-]{32}$/;
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -90,6 +100,18 @@ function addressText(v: unknown): string {
   return str(v);
 }
 
+/** A birth date as dd/mm/yyyy (the claim is yyyy-mm-dd). */
+export function vnDate(v: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : v;
+}
+
+/** The declaration as plain text, shown on the phone beside the hash of what is signed. */
+function declarationSummary(d: DeclarationData): string {
+  return ['Tờ khai thay đổi thông tin cư trú', `Họ, chữ đệm và tên: ${d.name}`, `Số định danh cá nhân: ${d.personalNumber}`, `Ngày sinh: ${vnDate(d.birthdate)}`,
+    `Nơi thường trú: ${d.address}`, `Số điện thoại: ${d.phone}`, `Nội dung đề nghị: ${d.request}`].join('\n');
+}
+
 /**
  * The demo portal (journey 1 and 2 of DESIGN.md): login at the citizen IdP (code + PKCE), a form pre-filled from
  * the verified claims, a PDF signed by the citizen (PAdES B-T) then counter-signed by the agency with a visible
@@ -97,10 +119,14 @@ function addressText(v: unknown): string {
  */
 export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
-  const sessions = new Map<string, Session>();
-  /** Applications (demo: process memory). */
-  const applications = new Map<string, Application>();
-  const vnTime = (d: Date) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+  const store: PortalStore = opts.store ?? (opts.redis ? new RedisPortalStore(opts.redis) : new MemoryPortalStore());
+  const sessionTtl = opts.sessionTtlMs ?? 8 * 3600_000;
+  const applications = {
+    async get(id: string) { const v = await store.getApplication(id); return v ? fromJson<Application>(v) : undefined; },
+    async put(a: Application) { await store.putApplication(a.id, toJson(a), a.submitted); },
+    async list() { return (await store.listApplications(500)).map((v) => fromJson<Application>(v)); },
+  };
+  const vnTime = (d: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
   const redirectUri = `${opts.baseUrl}/callback`;
   const app = new Koa();
   app.silent = true;
@@ -111,17 +137,23 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
     });
+    // the session lives in the shared store (any instance answers); saved after each request
     let sid = ctx.cookies.get(COOKIE);
-    if (!sid || !sessions.has(sid)) {
-      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    const raw = sid && SID_RE.test(sid) ? await store.getSession(sid) : undefined;
+    let session: Session;
+    if (raw) session = fromJson<Session>(raw);
+    else {
       sid = randomBytes(24).toString('base64url');
-      sessions.set(sid, { csrf: randomBytes(24).toString('base64url') });
+      session = { csrf: randomBytes(24).toString('base64url') };
       ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
     }
-    ctx.state.session = sessions.get(sid)!;
+    ctx.state.session = session;
+    const save = () => store.putSession(sid!, toJson(session), session.claims || session.login ? sessionTtl : Math.min(sessionTtl, 1800_000));
     try {
       await next();
+      await save();
     } catch (e) {
+      await save().catch(() => {});
       const status = (e as { status?: number }).status ?? 500;
       ctx.status = status;
       ctx.type = 'text/html; charset=utf-8';
@@ -276,7 +308,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
         };
         const remote = await remoteCredential(s);
         if (remote) {
-          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote };
+          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote, summary: declarationSummary(data), approvalRef: randomBytes(24).toString('base64url') };
           ctx.redirect('/confirm');
           return;
         }
@@ -298,10 +330,15 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (!s.claims) return ctx.redirect('/login');
       if (!s.draft) return ctx.redirect('/form');
       if (ctx.method === 'GET') {
+        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, opts.remoteSigningUrl!.replace(/\/?$/, '/')).href : undefined;
+        const qr = phoneUrl ? await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }) : '';
         ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
 <span class="en">Check the declaration before signing.</span></p>
-<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn bằng mã OTP.
-<span class="en">After pressing “Sign”, approve the request on your phone with your OTP.</span></p>
+<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn (mật khẩu và mã OTP).
+<span class="en">After pressing “Sign”, approve the request on your phone (password and OTP).</span></p>
+${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang phê duyệt trên điện thoại">${qr}</div>
+<figcaption>Quét mã QR bằng điện thoại để mở trang phê duyệt: <a href="${esc(phoneUrl)}" id="phone-link">${esc(phoneUrl)}</a>
+<span class="en">Scan with your phone to open the approval page.</span></figcaption></figure>` : ''}
 <form method="post" action="/confirm"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 <label for="pin">Mã PIN chứng thư số / Signing PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
 <button type="submit" name="decision" value="sign">Ký số / Sign</button>
@@ -319,11 +356,14 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
         const draft = s.draft!;
         let backend: KeyBackend;
         try {
-          backend = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf' });
+          backend = await CscKeyBackend.open({
+            url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf',
+            ...(draft.summary ? { documentSummary: draft.summary } : {}), ...(draft.approvalRef ? { approvalRef: draft.approvalRef } : {}),
+          });
           if (opts.officers) {
             const signed = await signCitizen(draft.pdf, backend);
             const id = randomBytes(9).toString('base64url');
-            applications.set(id, { id, citizen: str(s.claims!.name), submitted: new Date(), pdf: signed, status: 'pending' });
+            await applications.put({ id, citizen: str(s.claims!.name), submitted: Date.now(), pdf: signed, status: 'pending' });
             delete s.draft;
             s.signed = signed;
             delete s.report;
@@ -372,11 +412,11 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (s.acr !== 'level2') return ctx.redirect('/login?role=officer');
       const m = /^\/officer\/([A-Za-z0-9_-]{12})(\.pdf)?$/.exec(ctx.path);
       if (ctx.method === 'GET' && ctx.path === '/officer') {
-        const rows = [...applications.values()].map((a) => `<tr><td><a href="/officer/${esc(a.id)}">${esc(a.id)}</a></td><td>${esc(a.citizen)}</td><td>${esc(vnTime(a.submitted))}</td><td>${a.status === 'pending' ? 'Chờ ký xác nhận' : 'Đã ký xác nhận'}</td></tr>`).join('');
+        const rows = (await applications.list()).map((a) => `<tr><td><a href="/officer/${esc(a.id)}">${esc(a.id)}</a></td><td>${esc(a.citizen)}</td><td>${esc(vnTime(a.submitted))}</td><td>${a.status === 'pending' ? 'Chờ ký xác nhận' : 'Đã ký xác nhận'}</td></tr>`).join('');
         ctx.body = page('Hồ sơ chờ xử lý', `<p>Cán bộ: ${esc(s.claims.name)}</p><table><tr><th>Mã hồ sơ</th><th>Người nộp</th><th>Thời gian nộp</th><th>Trạng thái</th></tr>${rows || '<tr><td colspan="4">Không có hồ sơ</td></tr>'}</table>`);
         return;
       }
-      const app = m ? applications.get(m[1]!) : undefined;
+      const app = m ? await applications.get(m[1]!) : undefined;
       if (!app) ctx.throw(404, 'Không có hồ sơ này / no such application');
       if (m![2]) {
         ctx.type = 'application/pdf';
@@ -403,6 +443,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
           app!.report = await validate(ctx, signed);
           app!.pdf = signed;
           app!.status = 'done';
+          await applications.put(app!);
         } catch (e) {
           if (!(e instanceof SignerError)) throw e;
           ctx.status = 400;

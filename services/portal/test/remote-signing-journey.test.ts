@@ -138,7 +138,7 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     const phone = new Client();
     const pg = await phone.follow(url!);
     const pf = form(pg.body, pg.url);
-    const ok = await phone.submit(pf.action, { csrf: pf.csrf, decision: 'approve', code: await totpCode(secret, Date.now() + 30_000) });
+    const ok = await phone.submit(pf.action, { csrf: pf.csrf, decision: 'approve', password: 'demo-Binh-2026', code: await totpCode(secret, Date.now() + 30_000) });
     assert.equal(ok.res.status, 200, ok.body.slice(0, 300));
     const submitted = await signing;
     assert.equal(submitted.res.status, 200, submitted.body.slice(0, 400));
@@ -164,7 +164,7 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     const ophone = new Client();
     const opg = await ophone.follow(await phoneUrl('001085000003', mark));
     const opf = form(opg.body, opg.url);
-    assert.equal((await ophone.submit(opf.action, { csrf: opf.csrf, decision: 'approve', code: await totpCode(secret, Date.now() + 30_000) })).res.status, 200);
+    assert.equal((await ophone.submit(opf.action, { csrf: opf.csrf, decision: 'approve', password: 'demo-CanBo-2026', code: await totpCode(secret, Date.now() + 30_000) })).res.status, 200);
     const result = await countersigning;
     assert.equal(result.res.status, 200, result.body.slice(0, 400));
     assert.match(result.body, /Hồ sơ đã được ký xác nhận\. Kết luận: <strong>TOTAL_PASSED/, result.body.slice(0, 1500));

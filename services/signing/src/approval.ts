@@ -20,6 +20,10 @@ export interface ApprovalRequest {
   credentialId: string;
   /** How long the citizen has (ms). */
   timeoutMs: number;
+  /** Told the CIBA request id once the identity provider has accepted the request (links the phone page to it). */
+  onStarted?(authReqId: string): Promise<void> | void;
+  /** Asked at each poll: true once the citizen refused on the signing service's own phone page. */
+  cancelled?(): Promise<boolean>;
 }
 
 export type ApprovalOutcome = { result: 'approved'; acr: string } | { result: 'refused' | 'expired'; detail: string };
@@ -65,10 +69,12 @@ export class CibaApprover implements Approver {
       if (sb.error === 'unknown_user_id') return { result: 'refused', detail: 'the citizen has no account at the identity provider' };
       throw new Error(`CIBA request refused by the identity provider: ${sb.error ?? start.status} ${sb.error_description ?? ''}`.trim());
     }
+    await req.onStarted?.(sb.auth_req_id);
     const deadline = Date.now() + Math.min(req.timeoutMs, (sb.expires_in ?? 600) * 1000);
     const interval = this.opts.pollMs ?? Math.max(200, (sb.interval ?? 1) * 1000);
     for (;;) {
       await new Promise((r) => setTimeout(r, interval));
+      if (await req.cancelled?.().catch(() => false)) return { result: 'refused', detail: 'the citizen refused the request on the approval page' };
       const res = await fetch(md.token_endpoint, form({ grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: sb.auth_req_id }));
       const body = await res.json() as { id_token?: string; error?: string; error_description?: string };
       if (res.ok && body.id_token) {

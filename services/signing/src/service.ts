@@ -16,6 +16,7 @@ import type { AuditEvent, AuditLog } from './audit.js';
 import { pinMatches } from './credentials.js';
 import { CscError, accessDenied, insufficientScope, invalidRequest } from './errors.js';
 import type { KeyVault } from './keys.js';
+import { PhoneApprovals, type PhoneDocument } from './phone.js';
 import type { CredentialRecord, SigningStore } from './store.js';
 import type { Caller } from './tokens.js';
 
@@ -69,8 +70,11 @@ export class SigningService {
    * signature (a cache, not state: another instance reads the store).
    */
   #creds = new Map<string, { rec: CredentialRecord; until: number }>();
+  /** The records behind the phone approval pages (`/approve/<ref>`), in the shared store. */
+  readonly phone: PhoneApprovals;
   constructor(readonly opts: SigningServiceOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+    this.phone = new PhoneApprovals(opts.store, this.policy.approvalTimeoutMs + 600_000);
   }
 
   async #credential(id: string): Promise<CredentialRecord | undefined> {
@@ -201,14 +205,24 @@ export class SigningService {
       throw invalidRequest(`The PIN is invalid (${left} attempt${left === 1 ? '' : 's'} left)`);
     }
     await this.opts.store.pinReset(rec.id);
+    // kyso extension: a plain-text summary of each document, shown on the phone page as given by the service
+    const summaries = Array.isArray(body.documentSummaries) ? body.documentSummaries : [];
+    const phoneDocs: PhoneDocument[] = docs.map((d, i) => ({ ...d, ...(typeof summaries[i] === 'string' && summaries[i] ? { summary: String(summaries[i]).normalize('NFC').replace(/[^\P{C}\n]/gu, '').slice(0, 2000) } : {}) }));
+    const page = await this.phone.open({ subject: caller.subject, clientId: caller.clientId, service, credentialId: rec.id, credentialDescription: rec.description, hashAlgorithm: hashName, documents: phoneDocs }, body.clientData);
     await this.#audit({ ...base, type: 'authorize.requested', result: 'ok', detail: `approval asked on the phone: ${docs.map((d) => d.name).join(' | ')}`.slice(0, 500) });
     let outcome;
     try {
-      outcome = await this.opts.approver.approve({ subject: caller.subject, service, documents: docs, credentialId: rec.id, timeoutMs: this.policy.approvalTimeoutMs });
+      outcome = await this.opts.approver.approve({
+        subject: caller.subject, service, documents: docs, credentialId: rec.id, timeoutMs: this.policy.approvalTimeoutMs,
+        onStarted: (authReqId) => this.phone.started(page.ref, authReqId),
+        cancelled: () => this.phone.refused(page.ref),
+      });
     } catch (e) {
+      await this.phone.finish(page.ref, 'expired').catch(() => {});
       await this.#audit({ ...base, type: 'authorize.failed', result: 'error', detail: 'approval channel failed' });
       throw new CscError(502, 'server_error', `the approval could not be requested from the identity provider: ${(e as Error).message}`.slice(0, 300));
     }
+    await this.phone.finish(page.ref, outcome.result === 'approved' ? 'approved' : outcome.result).catch(() => {});
     if (outcome.result !== 'approved') {
       await this.#audit({ ...base, type: 'authorize.refused', result: 'refused', detail: outcome.detail });
       throw accessDenied(outcome.result === 'expired' ? `The approval expired: ${outcome.detail}` : `The citizen refused the request: ${outcome.detail}`);

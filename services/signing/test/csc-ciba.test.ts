@@ -42,7 +42,7 @@ describe('signing service: approval on the phone through CIBA (kyso IdP)', funct
     assert.ok(page.body.includes(code), 'hash prefix on the phone');
     assert.ok(page.body.includes('Cổng dịch vụ công'), 'requesting service on the phone');
     const f = formOf(page.body);
-    const ok = await b.submit(f.action, { csrf: f.csrf, decision: 'approve', code: await c.code() });
+    const ok = await b.submit(f.action, { csrf: f.csrf, decision: 'approve', password: c.password, code: await c.code() });
     assert.equal(ok.res.status, 200);
     const r = await pending;
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -70,11 +70,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { ciba?: boolean; redis?: string; policy?: Record<string, number>; limits?: Record<string, number>; keystoreSecret?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { ciba?: boolean; redis?: string; policy?: Record<string, number>; limits?: Record<string, number>; keystoreSecret?: string; clients?: unknown[] } = {}): Promise<Stack> {
   const hsm = setupHsm();
   const { issuer, tsaUrl, rootDer } = await testIssuer();
   const seed = baseSeed();
-  seed.clients.push(SIGNING_CLIENT as never, PORTAL_CLIENT as never);
+  seed.clients.push(SIGNING_CLIENT as never, PORTAL_CLIENT as never, ...(opts.clients ?? []) as never[]);
   const idp = await startTestIdp({ seed });
   const approver = opts.ciba ? new CibaApprover({ issuer: idp.issuer, clientId: SIGNING_CLIENT.client_id, clientSecret: SIGNING_CLIENT.client_secret, pollMs: 100 }) : new ScriptedApprover();
   const signing = await createSigningServer({

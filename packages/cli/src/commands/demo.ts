@@ -85,7 +85,7 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
       key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
     });
   }
-  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId };
+  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId, phone: server.service.phone };
 }
 
 
@@ -132,11 +132,16 @@ export const command: Command = {
       for (const u of level2) {
         if (await storage.accounts.get(u.id)) { await storage.accounts.setTotpSecret(u.id, totpSecret); reset.push(u.id); }
       }
+      let signingPhone: { cibaDelivered(n: { authReqId: string; approvalUrl: string }): Promise<void> } | undefined;
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
         port: idpPort, host: opts.host, storage, allowLoopbackFetch: true,
         // the demo's "push notification": the phone page of a signing approval is printed (test data only)
-        notifyCiba: (n) => { process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`); },
+        // and the signing service's own phone page (`/approve/<ref>`, opened by the portal's QR code) links to it
+        notifyCiba: async (n) => {
+          process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`);
+          if (n.clientId === 'kyso-signing') await signingPhone?.cibaDelivered(n).catch(() => {});
+        },
         seed: {
           clients: [{
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
@@ -165,7 +170,7 @@ export const command: Command = {
       const { createPortalServer } = await import('@kyso/service-portal');
       const portal = await createPortalServer({
         port: portalPort, host: opts.host, baseUrl: portalUrl, issuer: idp.issuer, clientId: 'portal-demo', clientSecret,
-        validationUrl: validation.url,
+        validationUrl: validation.url, ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
         remoteSigningUrl: `http://${opts.host}:${ports[4]}/`,
         officers: { personalNumbers: [DEMO_USERS[2]!.id], sealCredentialId: DEMO_SEAL },
         signers: {
@@ -182,6 +187,7 @@ export const command: Command = {
 
       const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, crlUrl: pkiServers.crlUrl });
       closers.push(() => signing.close());
+      signingPhone = signing.phone;
 
       process.stdout.write([
         'kyso demo ready (TEST data only)',

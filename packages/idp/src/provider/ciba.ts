@@ -56,14 +56,16 @@ export function cibaFeature(deps: RouteDeps) {
     async verifyUserCode(_ctx: KoaContextWithOIDC, _account: unknown, userCode?: string) {
       if (userCode) throw new errors.InvalidRequest('user_code is not supported');
     },
-    async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request: { jti: string; exp?: number; params?: Record<string, unknown> }, account: { accountId: string }, client: { clientId: string; clientName?: string }) {
+    async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request: { jti: string; exp?: number; expiration?: number; params?: Record<string, unknown> }, account: { accountId: string }, client: { clientId: string; clientName?: string }) {
       const id = randomBytes(24).toString('base64url');
-      const ttl = Math.max(1, (request.exp ?? 0) - Math.floor(Date.now() / 1000)) || deps.ttl.ciba;
+      // oidc-provider sets no `exp` on the request instance (its lifetime is `expiration`, in seconds): without
+      // this the phone page's record lived one second
+      const ttl = request.exp ? Math.max(1, request.exp - Math.floor(Date.now() / 1000)) : Math.max(1, Math.floor(request.expiration ?? deps.ttl.ciba));
       const bindingMessage = typeof request.params?.binding_message === 'string' ? request.params.binding_message : undefined;
       const level = requiredLevelOf({ acr_values: request.params?.acr_values, claims: request.params?.claims });
       await deps.records.putCiba(id, { authReqId: request.jti, accountId: account.accountId, clientId: client.clientId, bindingMessage, scope: String(request.params?.scope ?? 'openid'), level }, ttl);
       await audit(deps, ctx as unknown as Context, { type: 'ciba.requested', accountId: account.accountId, clientId: client.clientId });
-      await deps.notifyCiba({ accountId: account.accountId, clientId: client.clientId, clientName: client.clientName ?? client.clientId, bindingMessage, approvalUrl: `${deps.issuer}/ciba/${id}` });
+      await deps.notifyCiba({ accountId: account.accountId, clientId: client.clientId, clientName: client.clientName ?? client.clientId, bindingMessage, authReqId: request.jti, approvalUrl: `${deps.issuer}/ciba/${id}` });
     },
   };
 }

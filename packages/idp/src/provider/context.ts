@@ -12,6 +12,8 @@ export interface CibaNotification {
   clientId: string;
   clientName: string;
   bindingMessage?: string;
+  /** The CIBA request's auth_req_id (as the client knows it), to link the client's own pages to this approval. */
+  authReqId: string;
   /** Page where the citizen approves with TOTP. */
   approvalUrl: string;
 }

@@ -24,6 +24,13 @@ export interface CscBackendOptions {
   pin: string;
   /** Names shown to the citizen for what is signed (one per `sign` call, in order); default none. */
   documentName?: string;
+  /** A plain-text summary of what is signed, shown on the service's phone page (kyso extension `documentSummaries`). */
+  documentSummary?: string;
+  /**
+   * Reference of the service's phone approval page (sent as CSC `clientData`; kyso's service uses 22-64 URL-safe
+   * random characters as `/approve/<ref>`), so that a QR code can be shown before the request is made.
+   */
+  approvalRef?: string;
   /** Progress lines: "waiting for approval on the phone…", elapsed time, result. */
   onStatus?: (message: string) => void;
   /** How often the waiting status is repeated (ms, default 5000; 0 = never). */
@@ -117,6 +124,7 @@ export class CscKeyBackend implements KeyBackend {
       const auth = await CscKeyBackend.#call(this.#base, o.token, 'credentials/authorize', {
         credentialID: o.credentialId, numSignatures: 1, hashes: [hash], hashAlgorithmOID: HASH_OIDS[alg.hash],
         authData: [{ id: 'PIN', value: o.pin }], ...(o.documentName ? { documentNames: [o.documentName], description: o.documentName } : {}),
+        ...(o.documentSummary ? { documentSummaries: [o.documentSummary] } : {}), ...(o.approvalRef ? { clientData: o.approvalRef } : {}),
       }, timeout);
       if (typeof auth.SAD !== 'string') throw new SignerError('SIGN_FAILED', 'remote signing: credentials/authorize returned no SAD');
       sad = auth.SAD;
