@@ -100,6 +100,27 @@ function addressText(v: unknown): string {
   return str(v);
 }
 
+/** A validation verdict in plain Vietnamese (no ETSI codes). */
+export function verdictText(indication: string | undefined): string {
+  return indication === 'TOTAL_PASSED' ? 'Hợp lệ' : indication === 'TOTAL_FAILED' ? 'Không hợp lệ' : indication === 'INDETERMINATE' ? 'Chưa xác định được tính hợp lệ' : 'Không rõ';
+}
+
+/** What a signature's level means, in plain Vietnamese. */
+export function levelText(level: string | undefined): string {
+  const l = (level ?? '').toUpperCase();
+  if (/-LTA$/.test(l)) return 'Có dấu thời gian, lưu trữ dài hạn';
+  if (/-LT$/.test(l)) return 'Có dấu thời gian và thông tin kiểm tra dài hạn';
+  if (/-T$/.test(l)) return 'Có dấu thời gian';
+  if (/-B$/.test(l)) return 'Chữ ký cơ bản';
+  return 'Không xác định';
+}
+
+/** The signer's name from a distinguished name (its CN), never the raw DN. */
+export function signerName(subject: string | undefined): string {
+  const m = /(?:^|[,/]\s*)CN=((?:\\.|[^,/+])+)/.exec(subject ?? '');
+  return m ? m[1]!.replace(/\\(.)/g, '$1').trim() : 'Không rõ';
+}
+
 /** A birth date as dd/mm/yyyy (the claim is yyyy-mm-dd). */
 export function vnDate(v: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
@@ -130,6 +151,25 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const redirectUri = `${opts.baseUrl}/callback`;
   const app = new Koa();
   app.silent = true;
+
+  // one origin only: the session cookie and the login's redirect_uri belong to the base URL's host, so a portal
+  // opened as `localhost` (or any other name of this loopback address) moves to it before anything else
+  const base = new URL(opts.baseUrl);
+  const loopback = (h: string) => /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(h);
+  app.use(async (ctx, next) => {
+    const host = ctx.get('host');
+    if (host && host.toLowerCase() !== base.host.toLowerCase()) {
+      const name = host.replace(/:\d+$/, '');
+      const port = /:(\d+)$/.exec(host)?.[1] ?? (base.protocol === 'https:' ? '443' : '80');
+      if (loopback(name) && loopback(base.hostname) && port === (base.port || (base.protocol === 'https:' ? '443' : '80'))) {
+        ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 302 : 307;
+        ctx.redirect(base.origin + ctx.originalUrl);
+        ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 302 : 307;
+        return;
+      }
+    }
+    await next();
+  });
 
   app.use(async (ctx, next) => {
     ctx.set({
@@ -265,12 +305,32 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       return;
     }
     if (ctx.method === 'GET' && ctx.path === '/callback') {
-      if (!s.login) ctx.throw(400, 'Phiên đăng nhập không tồn tại / no login in progress');
+      if (!s.login) {
+        ctx.status = 400;
+        ctx.body = page('Chưa đăng nhập', `<p class="bad">Phiên đăng nhập đã hết hạn hoặc không tồn tại. <span class="en">The login expired or was not started here.</span></p><p><a class="button" href="/login">Đăng nhập lại / Log in again</a></p>`);
+        return;
+      }
       const login = s.login!;
       delete s.login;
-      const tokens = await oc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, opts.baseUrl)), {
-        pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce,
-      });
+      if (typeof ctx.query.error === 'string') {
+        // the citizen cancelled at the identity provider (or it refused): a clear page, never a 500
+        const cancelled = ctx.query.error === 'access_denied';
+        ctx.status = cancelled ? 200 : 400;
+        ctx.body = page(cancelled ? 'Đã hủy đăng nhập' : 'Không đăng nhập được', `<p class="${cancelled ? 'warn' : 'bad'}">${cancelled
+          ? 'Bạn đã hủy đăng nhập. Chưa có thông tin nào được chia sẻ với cổng dịch vụ. <span class="en">You cancelled the login; nothing was shared.</span>'
+          : 'Hệ thống định danh không cho phép đăng nhập lúc này. <span class="en">The identity provider refused the login.</span>'}</p><p><a class="button" href="/login${login.officer ? '?role=officer' : ''}">Đăng nhập lại / Log in again</a> · <a href="/">Trang chủ / Home</a></p>`);
+        return;
+      }
+      let tokens: Awaited<ReturnType<typeof oc.authorizationCodeGrant>>;
+      try {
+        tokens = await oc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, opts.baseUrl)), {
+          pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce,
+        });
+      } catch {
+        ctx.status = 400;
+        ctx.body = page('Không đăng nhập được', `<p class="bad">Không hoàn tất được việc đăng nhập (phiên đã hết hạn hoặc không hợp lệ). <span class="en">The login could not be completed.</span></p><p><a class="button" href="/login">Đăng nhập lại / Log in again</a></p>`);
+        return;
+      }
       const sub = tokens.claims()?.sub;
       if (!sub) ctx.throw(400, 'no subject in the id_token');
       s.claims = { ...(await oc.fetchUserInfo(config, tokens.access_token, sub!)) };
@@ -290,7 +350,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
 <form method="post" action="/form"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 ${field('name', 'Họ và tên / Full name', str(c.name), true)}
 ${field('personalNumber', 'Số định danh cá nhân / Personal number', str(c.personal_number), true)}
-${field('birthdate', 'Ngày sinh / Birth date', str(c.birthdate), true)}
+${field('birthdate', 'Ngày sinh / Birth date', vnDate(str(c.birthdate)), true)}
 ${field('address', 'Nơi thường trú / Permanent address', addressText(c.population_address ?? c.address))}
 ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
 <label for="request">Nội dung đề nghị / Request</label><textarea id="request" name="request" rows="3" required>Đăng ký thay đổi nơi thường trú</textarea>
@@ -390,10 +450,10 @@ ${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang p
     }
     if (ctx.method === 'GET' && ctx.path === '/result') {
       if (!s.signed || !s.report) return ctx.redirect('/form');
-      const rows = s.report.signatures.map((g) => `<tr><td>${esc(g.field)}</td><td>${esc(g.signer?.subject ?? '')}</td><td>${esc(g.level ?? '')}</td><td class="${g.indication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(g.indication)}${g.subIndication ? ' / ' + esc(g.subIndication) : ''}</td></tr>`).join('');
+      const rows = s.report.signatures.map((g, i) => `<tr><td>${i + 1}</td><td>${esc(signerName(g.signer?.subject))}</td><td>${esc(levelText(g.level))}</td><td class="${g.indication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(verdictText(g.indication))}</td></tr>`).join('');
       ctx.body = page('Hồ sơ đã nộp / Submitted', `<p>Tờ khai đã được ký bởi công dân và cơ quan tiếp nhận. <span class="en">Signed by the citizen and counter-signed by the agency.</span></p>
-<p>Kết luận / Verdict: <strong class="${s.report.documentIndication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(s.report.documentIndication)}</strong></p>
-<table><tr><th>Trường ký / Field</th><th>Người ký / Signer</th><th>Mức / Level</th><th>Kết quả / Result</th></tr>${rows}</table>
+<p>Kết luận / Verdict: <strong class="${s.report.documentIndication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(verdictText(s.report.documentIndication))}</strong></p>
+<table><tr><th>Chữ ký / Signature</th><th>Người ký / Signer</th><th>Loại chữ ký / Kind</th><th>Kết quả / Result</th></tr>${rows}</table>
 <p><a href="/document.pdf">Tải tệp PDF đã ký / Download the signed PDF</a> · <a href="/logout">Đăng xuất / Log out</a></p>`);
       return;
     }
@@ -426,7 +486,7 @@ ${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang p
       }
       if (ctx.method === 'GET') {
         ctx.body = page('Ký xác nhận hồ sơ', app!.status === 'done'
-          ? `<p class="ok">Hồ sơ đã được ký xác nhận. Kết luận: <strong>${esc(app!.report?.documentIndication ?? '')}</strong></p><p><a href="/officer/${esc(app!.id)}.pdf">Tải tệp / Download</a></p>`
+          ? `<p class="ok">Hồ sơ đã được ký xác nhận. Kết luận: <strong>${esc(verdictText(app!.report?.documentIndication))}</strong> <span class="en">(${esc(app!.report?.documentIndication ?? '')})</span></p><p><a href="/officer/${esc(app!.id)}.pdf">Tải tệp / Download</a></p>`
           : `<p>Người nộp: ${esc(app!.citizen)} — ${esc(vnTime(app!.submitted))}. <a href="/officer/${esc(app!.id)}.pdf">Xem tờ khai đã ký (PDF)</a></p>
 <form method="post" action="/officer/${esc(app!.id)}"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 <label for="pin">Mã PIN con dấu điện tử / Seal PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
