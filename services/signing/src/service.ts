@@ -249,9 +249,33 @@ export class SigningService {
     return { SAD: fresh, expiresIn: Math.floor(this.policy.sadTtlMs / 1000) };
   }
 
-  /** Consumes the hashes of a SAD (refusals audited) — step one of signHash and signDoc. */
-  async #consume(caller: Caller, rec: CredentialRecord, sad: string, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
-    const r = await this.opts.store.consumeSad(sadId(sad), caller, rec.id, hashOid, hashes, Date.now());
+  /**
+   * Step one of signHash and signDoc: the hashes must be authorized, by a SAD (`explicit`) or — with no SAD — by
+   * the bearer token itself (`oauth2code`: a `credential`-scoped token whose RFC 9396 `authorization_details` of
+   * type `credential` name this credential and these digests; each digest signable once, until the token expires).
+   */
+  async #authorizeHashes(caller: Caller, rec: CredentialRecord, sad: unknown, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
+    if (sad !== undefined || !caller.authorizationDetails) return this.#consume(caller, rec, sadId(str(sad, 'SAD', 200)), hashOid, hashes, requestId);
+    const details = caller.authorizationDetails.filter((d): d is { type: string; credentialID: string; documentDigests?: unknown; hashAlgorithmOID?: unknown } =>
+      !!d && typeof d === 'object' && (d as { type?: unknown }).type === 'credential' && (d as { credentialID?: unknown }).credentialID === rec.id);
+    if (!details.length) throw invalidRequest('Missing parameter SAD (the access token does not authorize this credential)');
+    if (!caller.scopes.has('credential')) throw insufficientScope('a token authorizing hashes through authorization_details needs the "credential" scope');
+    const grantId = `oauth2code:${caller.tokenHash}`;
+    if (await this.opts.store.putValue(`tokgrant:${caller.tokenHash}`, '1', Math.max(1000, caller.exp * 1000 - Date.now() + 60_000), true)) {
+      // first use of this token: its digests become a one-time grant, like a SAD, bound to the same checks
+      const alg = details.map((d) => (typeof d.hashAlgorithmOID === 'string' ? d.hashAlgorithmOID : HASH_OID['SHA-256']));
+      if (new Set(alg).size !== 1) throw invalidRequest('authorization_details name several hash algorithms for one credential');
+      const digests = details.flatMap((d) => (Array.isArray(d.documentDigests) ? d.documentDigests : []).map((x: { hash?: unknown }) => x?.hash));
+      const granted = canonicalHashes(digests, hashOfOid(alg[0]));
+      await this.opts.store.putSad(grantId, { subject: caller.subject, clientId: caller.clientId, credentialId: rec.id, hashAlgorithmOID: alg[0]!, hashes: [...new Set(granted)], exp: caller.exp * 1000 });
+      await this.#audit({ type: 'authorize.approved', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes: granted, result: 'ok', detail: 'oauth2code: authorization_details of the access token (level 2 at the identity provider)', ...(requestId ? { requestId } : {}) });
+    }
+    return this.#consume(caller, rec, grantId, hashOid, hashes, requestId);
+  }
+
+  /** Consumes the hashes of a SAD (refusals audited). */
+  async #consume(caller: Caller, rec: CredentialRecord, id: string, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
+    const r = await this.opts.store.consumeSad(id, caller, rec.id, hashOid, hashes, Date.now());
     if (!r.ok) {
       await this.#audit({ type: 'sad.refused', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes, result: 'refused', detail: r.reason, ...(requestId ? { requestId } : {}) });
       throw sadError(r.reason);
@@ -261,11 +285,10 @@ export class SigningService {
   async signHash(caller: Caller, body: Record<string, unknown>, requestId?: string) {
     SigningService.requireScope(caller);
     const rec = await this.credentialFor(caller, body.credentialID);
-    const sad = str(body.SAD, 'SAD', 200);
     const { alg, hashOid } = signatureAlgorithm(rec.key, body.signAlgo, body.hashAlgorithmOID, body.signAlgoParams);
     const hashes = canonicalHashes(body.hashes, alg.hash);
     if (body.operationMode !== undefined && body.operationMode !== 'S') throw invalidRequest('Invalid parameter operationMode: only synchronous ("S") is supported');
-    await this.#consume(caller, rec, sad, hashOid, hashes, requestId);
+    await this.#authorizeHashes(caller, rec, body.SAD, hashOid, hashes, requestId);
     const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
     let signatures: string[];
     try {
@@ -282,7 +305,6 @@ export class SigningService {
   async signDoc(caller: Caller, body: Record<string, unknown>, requestId?: string) {
     SigningService.requireScope(caller);
     const rec = await this.credentialFor(caller, body.credentialID);
-    const sad = str(body.SAD, 'SAD', 200);
     const docs = body.documents;
     if (!Array.isArray(docs) || docs.length === 0 || docs.length > 10) throw invalidRequest('Missing or invalid parameter documents (1-10)');
     const hashName = body.hashAlgorithmOID === undefined ? 'SHA-256' : hashOfOid(body.hashAlgorithmOID);
@@ -299,7 +321,7 @@ export class SigningService {
       return { bytes, level, format, hash: createHash(hashName.replace('-', '').toLowerCase()).update(bytes).digest('base64') };
     });
     // the SAD must have authorized the hash of each whole document (what the citizen was shown)
-    await this.#consume(caller, rec, sad, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
+    await this.#authorizeHashes(caller, rec, body.SAD, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
     const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
     const out: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kyso-signdoc-'));

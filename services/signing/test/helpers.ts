@@ -52,7 +52,7 @@ export class ScriptedApprover implements Approver {
 }
 
 export const SIGNING_CLIENT = { client_id: 'kyso-signing', client_name: 'Dịch vụ ký số từ xa kyso', client_secret: 'signing-secret-0123456789abcdef', grant_types: ['urn:openid:params:grant-type:ciba', 'client_credentials'], redirect_uris: [], response_types: [], backchannel_token_delivery_mode: 'poll', subject_type: 'public' };
-export const PORTAL_CLIENT = { client_id: 'portal', client_name: 'Cổng dịch vụ công', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1:1/cb'], grant_types: ['authorization_code', 'refresh_token'], subject_type: 'public' };
+export const PORTAL_CLIENT = { client_id: 'portal', client_name: 'Cổng dịch vụ công', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1:1/cb'], grant_types: ['authorization_code', 'refresh_token'], subject_type: 'public', authorization_details_types: ['credential'] };
 
 export interface Stack {
   idp: TestIdp;

@@ -147,6 +147,8 @@ export const command: Command = {
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
             post_logout_redirect_uris: [`${portalUrl}/`], grant_types: ['authorization_code', 'refresh_token'],
             response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
+            // may ask for credential-scoped signing tokens (CSC oauth2code, RFC 9396 authorization_details)
+            authorization_details_types: ['credential'],
           }, {
             // the remote signing service: introspects bearer tokens, asks citizens to approve on the phone (CIBA)
             client_id: 'kyso-signing', client_name: 'Dịch vụ ký số từ xa', client_secret: signingSecret, redirect_uris: [], response_types: [],
