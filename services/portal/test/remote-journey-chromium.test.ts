@@ -139,7 +139,15 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     await op.locator('#pin').fill('123456');
     const mark2 = out.length;
     const countersigned = op.getByRole('button', { name: /Ký xác nhận/ }).click({ noWaitAfter: true });
-    await approveOnPhone(await phoneUrl('001085000003', mark2), secret, /Hồ sơ/, 'demo-CanBo-2026');
+    const officerPhone = await phoneUrl('001085000003', mark2);
+    // the identity provider's approval page links to the signing service's page with the details
+    const ciba = await (await fetch(officerPhone)).text();
+    const detailsLink = /<a href="([^"]+\/approve\/[A-Za-z0-9_-]{22,64})"[^>]*>(?:<[^>]+>)*Xem chi tiết tài liệu cần ký/.exec(ciba)?.[1];
+    assert.ok(detailsLink, 'a details link on the CIBA page');
+    const officerShown = await (await fetch(detailsLink!.replace(/&amp;/g, '&'))).text();
+    assert.match(officerShown, /Hồ sơ [A-Za-z0-9_-]{12}\.pdf/);
+    assert.match(officerShown, /([0-9A-F]{4} ){3}[0-9A-F]{4}/);
+    await approveOnPhone(officerPhone, secret, /Hồ sơ/, 'demo-CanBo-2026');
     await countersigned;
     await op.waitForSelector('text=Hồ sơ đã được ký xác nhận', { timeout: 120_000 });
     assert.match((await op.textContent('body')) ?? '', /TOTAL_PASSED/);

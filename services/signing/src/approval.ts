@@ -20,6 +20,8 @@ export interface ApprovalRequest {
   credentialId: string;
   /** How long the citizen has (ms). */
   timeoutMs: number;
+  /** Reference of the signing service's phone page for this request (sent as CIBA `request_context`). */
+  pageRef?: string;
   /** Told the CIBA request id once the identity provider has accepted the request (links the phone page to it). */
   onStarted?(authReqId: string): Promise<void> | void;
   /** Asked at each poll: true once the citizen refused on the signing service's own phone page. */
@@ -63,6 +65,8 @@ export class CibaApprover implements Approver {
     const start = await fetch(md.backchannel_authentication_endpoint, form({
       scope: 'openid', login_hint: req.subject, binding_message: bindingMessage(req.service, req.documents), acr_values: 'level2',
       requested_expiry: String(Math.max(10, Math.ceil(req.timeoutMs / 1000))),
+      // the provider's notifier may link its approval page to the service's own page with the details
+      ...(req.pageRef ? { request_context: JSON.stringify({ approval_page: req.pageRef }) } : {}),
     }));
     const sb = await start.json() as { auth_req_id?: string; interval?: number; expires_in?: number; error?: string; error_description?: string };
     if (!start.ok || !sb.auth_req_id) {

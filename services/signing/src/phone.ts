@@ -104,6 +104,20 @@ export class PhoneApprovals {
   }
 }
 
+/**
+ * For the identity provider's notifier: the phone page named by a CIBA request's `request_context` (as sent by
+ * {@link CibaApprover}), under this signing service's public base URL — or undefined.
+ */
+export function approvalPageOf(requestContext: string | undefined, baseUrl: string): string | undefined {
+  if (!requestContext) return undefined;
+  try {
+    const ref = (JSON.parse(requestContext) as { approval_page?: unknown }).approval_page;
+    return typeof ref === 'string' && REF_RE.test(ref) ? new URL(`approve/${ref}`, baseUrl.replace(/\/?$/, '/')).href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Escapes text for HTML content and attributes. */
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);

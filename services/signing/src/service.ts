@@ -214,7 +214,7 @@ export class SigningService {
     try {
       outcome = await this.opts.approver.approve({
         subject: caller.subject, service, documents: docs, credentialId: rec.id, timeoutMs: this.policy.approvalTimeoutMs,
-        onStarted: (authReqId) => this.phone.started(page.ref, authReqId),
+        pageRef: page.ref, onStarted: (authReqId) => this.phone.started(page.ref, authReqId),
         cancelled: () => this.phone.refused(page.ref),
       });
     } catch (e) {

@@ -11,7 +11,7 @@ import * as oc from 'openid-client';
 import { getTestPki, loadCaContext } from '@kyso/fixtures';
 import { Browser, baseSeed, loginFlow, newCitizen, startTestIdp, type Citizen, type TestIdp } from '../../../packages/idp/test/provider-helpers.js';
 import {
-  CibaApprover, IntrospectionVerifier, createSigningLogger, createSigningServer, enrolCredential, localCaIssuer,
+  CibaApprover, IntrospectionVerifier, approvalPageOf, createSigningLogger, createSigningServer, enrolCredential, localCaIssuer,
   type ApprovalOutcome, type ApprovalRequest, type Approver, type CertificateIssuer, type CredentialRecord, type KeySpec, type SigningServer,
 } from '../src/index.js';
 
@@ -71,11 +71,13 @@ export interface Stack {
 }
 
 export async function startStack(opts: { ciba?: boolean; redis?: string; policy?: Record<string, number>; limits?: Record<string, number>; keystoreSecret?: string; clients?: unknown[] } = {}): Promise<Stack> {
+  let signingUrl = '';
   const hsm = setupHsm();
   const { issuer, tsaUrl, rootDer } = await testIssuer();
   const seed = baseSeed();
   seed.clients.push(SIGNING_CLIENT as never, PORTAL_CLIENT as never, ...(opts.clients ?? []) as never[]);
-  const idp = await startTestIdp({ seed });
+  // the deployment's notifier links the IdP's CIBA page to the signing service's phone page (as `kyso demo` does)
+  const idp = await startTestIdp({ seed, cibaDetails: (n) => (n.clientId === SIGNING_CLIENT.client_id ? approvalPageOf(n.requestContext, signingUrl) : undefined) });
   const approver = opts.ciba ? new CibaApprover({ issuer: idp.issuer, clientId: SIGNING_CLIENT.client_id, clientSecret: SIGNING_CLIENT.client_secret, pollMs: 100 }) : new ScriptedApprover();
   const signing = await createSigningServer({
     ...(opts.redis ? { redis: opts.redis } : {}),
@@ -85,6 +87,7 @@ export async function startStack(opts: { ciba?: boolean; redis?: string; policy?
     serviceName: (id) => (id === 'portal' ? 'Cổng dịch vụ công' : id),
     ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.limits ? { limits: opts.limits } : {}),
   });
+  signingUrl = signing.url;
   const rp = await oc.discovery(new URL(idp.issuer), PORTAL_CLIENT.client_id, PORTAL_CLIENT.client_secret, undefined, insecure);
   return {
     idp, signing, approver, hsm, tsaUrl, rootDer, issuer,

@@ -88,6 +88,8 @@ describe('signing service: the approval page on the phone (360 px, no script)', 
     await p.waitForSelector('#code', { timeout: 10_000 }).catch(async (e) => { throw new Error(`${p.url()}\n${(await p.textContent('body'))?.slice(0, 500)}`, { cause: e }); });
     assert.ok(p.url().startsWith(`${s.idp.issuer}/ciba/`), p.url());
     assert.equal(await p.locator('#password').count(), 1, 'level 2: the password is asked on the phone');
+    // and the CIBA page links back to this page with the details
+    assert.equal(await p.getAttribute('a[href*="/approve/"]', 'href'), `${s.signing.url}/approve/${r.ref}`);
     assert.ok(await width(p) <= 360, `the IdP approval page fits 360 px (scrollWidth ${await width(p)})`);
     // the code alone is not enough
     await p.fill('#code', await r.c.code());

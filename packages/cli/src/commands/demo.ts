@@ -85,7 +85,7 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
       key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
     });
   }
-  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId, phone: server.service.phone };
+  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId, phone: server.service.phone, pageOf: (ctx?: string) => s.approvalPageOf(ctx, server.url) };
 }
 
 
@@ -132,16 +132,20 @@ export const command: Command = {
       for (const u of level2) {
         if (await storage.accounts.get(u.id)) { await storage.accounts.setTotpSecret(u.id, totpSecret); reset.push(u.id); }
       }
-      let signingPhone: { cibaDelivered(n: { authReqId: string; approvalUrl: string }): Promise<void> } | undefined;
+      let signingPhone: { cibaDelivered(n: { authReqId: string; approvalUrl: string }): Promise<void>; pageOf(ctx?: string): string | undefined } | undefined;
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
         port: idpPort, host: opts.host, storage, allowLoopbackFetch: true,
         // the demo's "push notification": the phone page of a signing approval is printed (test data only)
         // and the signing service's own phone page (`/approve/<ref>`, opened by the portal's QR code) links to it
-        notifyCiba: async (n) => {
+        // (and the CIBA page links back to the details page named by the signing service's request_context)
+        notifyCiba: (async (n: import('@kyso/idp').CibaNotification) => {
           process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`);
-          if (n.clientId === 'kyso-signing') await signingPhone?.cibaDelivered(n).catch(() => {});
-        },
+          if (n.clientId !== 'kyso-signing' || !signingPhone) return undefined;
+          await signingPhone.cibaDelivered(n).catch(() => {});
+          const detailsUrl = signingPhone.pageOf(n.requestContext);
+          return detailsUrl ? { detailsUrl } : undefined;
+        }) as never,
         seed: {
           clients: [{
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
@@ -189,7 +193,7 @@ export const command: Command = {
 
       const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, crlUrl: pkiServers.crlUrl });
       closers.push(() => signing.close());
-      signingPhone = signing.phone;
+      signingPhone = { cibaDelivered: (n) => signing.phone.cibaDelivered(n), pageOf: signing.pageOf };
 
       process.stdout.write([
         'kyso demo ready (TEST data only)',

@@ -218,7 +218,7 @@ export function accountLoginNeeded(p: { nonce: string; loginUrl?: string }): str
 }
 
 /** CIBA approval on the phone: which service, what message, approve with TOTP. */
-export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean }): string {
+export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean; detailsUrl?: string }): string {
   if (p.done) {
     return layout({ title: 'Phê duyệt · Approval', nonce: p.nonce, body: html`
 <h1>${p.done === 'approved' ? t('Đã phê duyệt', 'Approved') : t('Đã từ chối', 'Denied')}</h1>
@@ -231,6 +231,7 @@ export function cibaPage(p: PageBase & { action: string; clientName: string; bin
 <dt>${t('Nội dung xác nhận', 'Binding message')}</dt><dd><strong>${p.bindingMessage ?? '—'}</strong></dd>
 <dt>${t('Thông tin yêu cầu', 'Requested')}</dt><dd>${p.scopes.join(' ')}</dd>
 </dl>
+${p.detailsUrl ? html`<p><a href="${p.detailsUrl}" rel="noreferrer">${t('Xem chi tiết tài liệu cần ký (tên, nội dung, mã băm)', 'See the documents to sign (names, content, digests)')}</a></p>` : ''}
 <p>${t('Chỉ phê duyệt nếu nội dung trên khớp với màn hình của dịch vụ.', 'Approve only if the message above matches the one shown by the service.')}</p>
 ${alertBox(p.error)}
 <form method="post" action="${p.action}">
