@@ -188,7 +188,16 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
     }
     ctx.state.session = session;
-    const save = () => store.putSession(sid!, toJson(session), session.claims || session.login ? sessionTtl : Math.min(sessionTtl, 1800_000));
+    const save = async () => {
+      if (ctx.state.rotateSession) {
+        // a new identifier once logged in (no session fixation); the old one is forgotten by every instance
+        await store.deleteSession(sid!);
+        sid = randomBytes(24).toString('base64url');
+        ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
+        ctx.state.rotateSession = false;
+      }
+      await store.putSession(sid!, toJson(session), session.claims || session.login ? sessionTtl : Math.min(sessionTtl, 1800_000));
+    };
     try {
       await next();
       await save();
@@ -337,6 +346,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       s.idToken = tokens.id_token;
       s.accessToken = tokens.access_token;
       s.acr = String(tokens.claims()?.acr ?? '');
+      ctx.state.rotateSession = true;
       ctx.redirect(login.officer ? '/officer' : '/form');
       return;
     }

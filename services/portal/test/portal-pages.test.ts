@@ -115,6 +115,23 @@ describe('portal: clear pages, one origin, plain Vietnamese', function () {
     assert.equal(form.url, `http://127.0.0.1:${port}/form`);
     assert.match(form.body, /Nguyễn Thị Minh Khai/);
     assert.match(form.body, /value="17\/05\/1990"/, 'birth date as dd/mm/yyyy');
+
+  });
+
+  it('the session identifier changes at login: one planted before the login is worth nothing (no fixation)', async () => {
+    const c = new Client();
+    await c.req(`${portal.url}/`);
+    const planted = c.jars.get('127.0.0.1')!.get('portal_sid')!;
+    assert.ok(planted);
+    const form = await login(c, `${portal.url}/login`, await s.citizen(2));
+    assert.equal(form.url, `${portal.url}/form`);
+    const now = c.jars.get('127.0.0.1')!.get('portal_sid')!;
+    assert.notEqual(now, planted);
+    const attacker = new Client();
+    attacker.jars.set('127.0.0.1', new Map([['portal_sid', planted]]));
+    const r = await attacker.req(`${portal.url}/form`);
+    assert.equal(r.status, 302);
+    assert.match(r.headers.get('location') ?? '', /\/login$/);
   });
 
   it('a login cancelled at the identity provider gives a clear page (not a 500)', async () => {
