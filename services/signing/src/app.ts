@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CscError, StoreUnavailable, invalidRequest, invalidToken } from './errors.js';
-import { approvalPage } from './phone.js';
+import { approvalIndexPage, approvalPage } from './phone.js';
 import type { SigningService } from './service.js';
 import type { SigningStore } from './store.js';
 import type { Caller, TokenVerifier } from './tokens.js';
@@ -128,6 +128,12 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
     if (ctx.path === '/' && ctx.method === 'GET') {
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = 'kyso remote signing service — CSC API v2 at /csc/v2/ (info, credentials/list|info|authorize|extendTransaction, signatures/signHash|signDoc)\n';
+      return;
+    }
+    if ((ctx.path === '/approve' || ctx.path === '/approve/') && ctx.method === 'GET') {
+      ctx.set({ 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'", 'Referrer-Policy': 'no-referrer' });
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = approvalIndexPage(`${service.opts.oauth2Issuer.replace(/\/$/, '')}/account`);
       return;
     }
     const phone = /^\/approve\/([^/]{1,100})$/.exec(ctx.path);

@@ -161,6 +161,18 @@ ${body}
 </main></body></html>`;
 }
 
+/**
+ * `/approve` without a reference: where the citizen finds all her pending requests — her account page at the
+ * identity provider (after logging in there) lists them, each approval page linking back to its details here.
+ */
+export function approvalIndexPage(accountUrl: string): string {
+  return layout('Yêu cầu ký đang chờ', `<p>Mỗi yêu cầu ký có một trang riêng, mở bằng mã QR trên màn hình của dịch vụ.
+<span class="en" lang="en">Each request has its own page, opened with the QR code shown by the service.</span></p>
+<p>Để xem mọi yêu cầu đang chờ phê duyệt, hãy đăng nhập tài khoản định danh của bạn:
+<span class="en" lang="en">To see every request waiting for you, log in to your citizen account:</span></p>
+<div class="actions"><a class="button approve" href="${esc(accountUrl)}">Tài khoản định danh <span style="font-weight:400">/ My account</span></a></div>`);
+}
+
 /** The page for one authorization. */
 export function approvalPage(r: PhoneApproval | undefined, approvalUrl: string | undefined, ref: string, now = Date.now()): { status: number; html: string } {
   if (!r) {

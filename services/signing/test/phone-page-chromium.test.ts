@@ -140,6 +140,16 @@ describe('signing service: the approval page on the phone (360 px, no script)', 
     await ctx.close();
   });
 
+  it('/approve without a reference sends the citizen to her account page at the identity provider (where pending requests are listed)', async () => {
+    const ctx = await phone();
+    const p = await ctx.newPage();
+    const resp = await p.goto(`${s.signing.url}/approve`);
+    assert.equal(resp?.status(), 200);
+    assert.equal(await p.getAttribute('a.approve', 'href'), `${s.idp.issuer}/account`);
+    assert.ok(await width(p) <= 360);
+    await ctx.close();
+  });
+
   it('a reference already held by another citizen is not taken over (a fresh one is used)', async () => {
     const a = await request('A');
     await new Promise((res) => setTimeout(res, 300));
