@@ -35,13 +35,13 @@ export interface TestIdp {
 }
 
 /** Starts the service; `redis: true` backs it with a throwaway redis-server. */
-export async function startTestIdp(opts: { redis?: boolean; seed?: SeedFile; ttl?: Record<string, number>; outboundCa?: string[] } = {}): Promise<TestIdp> {
+export async function startTestIdp(opts: { redis?: boolean; seed?: SeedFile; ttl?: Record<string, number>; outboundCa?: string[]; cibaDetails?: (n: CibaNotification) => string | undefined } = {}): Promise<TestIdp> {
   const redis = opts.redis ? await startRedis() : undefined;
   const storage = await createStorage({ ...(redis ? { redis: redis.url } : {}), argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
   const ciba: CibaNotification[] = [];
   const server = await createIdpServer({
     port: 0, storage, seed: opts.seed ?? baseSeed(), logger: createLogger('silent'), allowLoopbackFetch: true,
-    notifyCiba: (n) => { ciba.push(n); }, ...(opts.ttl ? { ttl: opts.ttl } : {}), ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}),
+    notifyCiba: ((n: CibaNotification) => { ciba.push(n); const detailsUrl = opts.cibaDetails?.(n); return detailsUrl ? { detailsUrl } : undefined; }) as never, ...(opts.ttl ? { ttl: opts.ttl } : {}), ...(opts.outboundCa ? { outboundCa: opts.outboundCa } : {}),
   });
   return {
     server, storage, issuer: server.issuer, redis, ciba,

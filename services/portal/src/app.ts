@@ -4,9 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
+import QRCode from 'qrcode';
 import { CscKeyBackend, SignerError, signPdf, type KeyBackend } from '@kyso/signer';
 import { esc, page } from './html.js';
 import { makeDeclarationPdf, type DeclarationData } from './document.js';
+import { MemoryPortalStore, RedisPortalStore, fromJson, toJson, type PortalStore } from './store.js';
 
 /** Who signs in the demo: the citizens' keys (by personal number) and the agency's key. */
 export interface PortalSigners {
@@ -38,10 +40,18 @@ export interface PortalOptions {
    * counter-signed automatically with the stand-in key.
    */
   officers?: { personalNumbers: string[]; sealCredentialId: string };
+  /**
+   * Where sessions and applications live: a store, or a Redis URL (any number of portal instances share them);
+   * default the embedded memory store (one instance).
+   */
+  store?: PortalStore;
+  redis?: string;
+  /** Session lifetime, sliding [8 h]. */
+  sessionTtlMs?: number;
 }
 
 /** An application waiting for (or done with) the agency's counter-signature. */
-interface Application { id: string; citizen: string; submitted: Date; pdf: Uint8Array<ArrayBuffer>; status: 'pending' | 'done'; report?: Session['report'] }
+interface Application { id: string; citizen: string; submitted: number; pdf: Uint8Array<ArrayBuffer>; status: 'pending' | 'done'; report?: Session['report'] }
 
 interface Session {
   login?: { state: string; nonce: string; verifier: string; officer?: boolean };
@@ -53,12 +63,12 @@ interface Session {
   accessToken?: string;
   acr?: string;
   /** Generated, not yet signed declaration, and the credential it will be signed with. */
-  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string };
+  draft?: { pdf: Uint8Array<ArrayBuffer>; credentialId: string; summary?: string; approvalRef?: string };
   report?: { documentIndication: string; signatures: { field: string; indication: string; subIndication: string | null; level?: string; signer?: { subject?: string } }[] };
 }
 
 const COOKIE = 'portal_sid';
-const MAX_SESSIONS = 10_000;
+const SID_RE = /^[A-Za-z0-9_-]{32}$/;
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -90,6 +100,39 @@ function addressText(v: unknown): string {
   return str(v);
 }
 
+/** A validation verdict in plain Vietnamese (no ETSI codes). */
+export function verdictText(indication: string | undefined): string {
+  return indication === 'TOTAL_PASSED' ? 'Hợp lệ' : indication === 'TOTAL_FAILED' ? 'Không hợp lệ' : indication === 'INDETERMINATE' ? 'Chưa xác định được tính hợp lệ' : 'Không rõ';
+}
+
+/** What a signature's level means, in plain Vietnamese. */
+export function levelText(level: string | undefined): string {
+  const l = (level ?? '').toUpperCase();
+  if (/-LTA$/.test(l)) return 'Có dấu thời gian, lưu trữ dài hạn';
+  if (/-LT$/.test(l)) return 'Có dấu thời gian và thông tin kiểm tra dài hạn';
+  if (/-T$/.test(l)) return 'Có dấu thời gian';
+  if (/-B$/.test(l)) return 'Chữ ký cơ bản';
+  return 'Không xác định';
+}
+
+/** The signer's name from a distinguished name (its CN), never the raw DN. */
+export function signerName(subject: string | undefined): string {
+  const m = /(?:^|[,/]\s*)CN=((?:\\.|[^,/+])+)/.exec(subject ?? '');
+  return m ? m[1]!.replace(/\\(.)/g, '$1').trim() : 'Không rõ';
+}
+
+/** A birth date as dd/mm/yyyy (the claim is yyyy-mm-dd). */
+export function vnDate(v: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : v;
+}
+
+/** The declaration as plain text, shown on the phone beside the hash of what is signed. */
+function declarationSummary(d: DeclarationData): string {
+  return ['Tờ khai thay đổi thông tin cư trú', `Họ, chữ đệm và tên: ${d.name}`, `Số định danh cá nhân: ${d.personalNumber}`, `Ngày sinh: ${vnDate(d.birthdate)}`,
+    `Nơi thường trú: ${d.address}`, `Số điện thoại: ${d.phone}`, `Nội dung đề nghị: ${d.request}`].join('\n');
+}
+
 /**
  * The demo portal (journey 1 and 2 of DESIGN.md): login at the citizen IdP (code + PKCE), a form pre-filled from
  * the verified claims, a PDF signed by the citizen (PAdES B-T) then counter-signed by the agency with a visible
@@ -97,13 +140,36 @@ function addressText(v: unknown): string {
  */
 export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
-  const sessions = new Map<string, Session>();
-  /** Applications (demo: process memory). */
-  const applications = new Map<string, Application>();
-  const vnTime = (d: Date) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+  const store: PortalStore = opts.store ?? (opts.redis ? new RedisPortalStore(opts.redis) : new MemoryPortalStore());
+  const sessionTtl = opts.sessionTtlMs ?? 8 * 3600_000;
+  const applications = {
+    async get(id: string) { const v = await store.getApplication(id); return v ? fromJson<Application>(v) : undefined; },
+    async put(a: Application) { await store.putApplication(a.id, toJson(a), a.submitted); },
+    async list() { return (await store.listApplications(500)).map((v) => fromJson<Application>(v)); },
+  };
+  const vnTime = (d: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
   const redirectUri = `${opts.baseUrl}/callback`;
   const app = new Koa();
   app.silent = true;
+
+  // one origin only: the session cookie and the login's redirect_uri belong to the base URL's host, so a portal
+  // opened as `localhost` (or any other name of this loopback address) moves to it before anything else
+  const base = new URL(opts.baseUrl);
+  const loopback = (h: string) => /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(h);
+  app.use(async (ctx, next) => {
+    const host = ctx.get('host');
+    if (host && host.toLowerCase() !== base.host.toLowerCase()) {
+      const name = host.replace(/:\d+$/, '');
+      const port = /:(\d+)$/.exec(host)?.[1] ?? (base.protocol === 'https:' ? '443' : '80');
+      if (loopback(name) && loopback(base.hostname) && port === (base.port || (base.protocol === 'https:' ? '443' : '80'))) {
+        ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 302 : 307;
+        ctx.redirect(base.origin + ctx.originalUrl);
+        ctx.status = ctx.method === 'GET' || ctx.method === 'HEAD' ? 302 : 307;
+        return;
+      }
+    }
+    await next();
+  });
 
   app.use(async (ctx, next) => {
     ctx.set({
@@ -111,17 +177,32 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
     });
+    // the session lives in the shared store (any instance answers); saved after each request
     let sid = ctx.cookies.get(COOKIE);
-    if (!sid || !sessions.has(sid)) {
-      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    const raw = sid && SID_RE.test(sid) ? await store.getSession(sid) : undefined;
+    let session: Session;
+    if (raw) session = fromJson<Session>(raw);
+    else {
       sid = randomBytes(24).toString('base64url');
-      sessions.set(sid, { csrf: randomBytes(24).toString('base64url') });
+      session = { csrf: randomBytes(24).toString('base64url') };
       ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
     }
-    ctx.state.session = sessions.get(sid)!;
+    ctx.state.session = session;
+    const save = async () => {
+      if (ctx.state.rotateSession) {
+        // a new identifier once logged in (no session fixation); the old one is forgotten by every instance
+        await store.deleteSession(sid!);
+        sid = randomBytes(24).toString('base64url');
+        ctx.cookies.set(COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: false, overwrite: true });
+        ctx.state.rotateSession = false;
+      }
+      await store.putSession(sid!, toJson(session), session.claims || session.login ? sessionTtl : Math.min(sessionTtl, 1800_000));
+    };
     try {
       await next();
+      await save();
     } catch (e) {
+      await save().catch(() => {});
       const status = (e as { status?: number }).status ?? 500;
       ctx.status = status;
       ctx.type = 'text/html; charset=utf-8';
@@ -233,18 +314,39 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
       return;
     }
     if (ctx.method === 'GET' && ctx.path === '/callback') {
-      if (!s.login) ctx.throw(400, 'Phiên đăng nhập không tồn tại / no login in progress');
+      if (!s.login) {
+        ctx.status = 400;
+        ctx.body = page('Chưa đăng nhập', `<p class="bad">Phiên đăng nhập đã hết hạn hoặc không tồn tại. <span class="en">The login expired or was not started here.</span></p><p><a class="button" href="/login">Đăng nhập lại / Log in again</a></p>`);
+        return;
+      }
       const login = s.login!;
       delete s.login;
-      const tokens = await oc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, opts.baseUrl)), {
-        pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce,
-      });
+      if (typeof ctx.query.error === 'string') {
+        // the citizen cancelled at the identity provider (or it refused): a clear page, never a 500
+        const cancelled = ctx.query.error === 'access_denied';
+        ctx.status = cancelled ? 200 : 400;
+        ctx.body = page(cancelled ? 'Đã hủy đăng nhập' : 'Không đăng nhập được', `<p class="${cancelled ? 'warn' : 'bad'}">${cancelled
+          ? 'Bạn đã hủy đăng nhập. Chưa có thông tin nào được chia sẻ với cổng dịch vụ. <span class="en">You cancelled the login; nothing was shared.</span>'
+          : 'Hệ thống định danh không cho phép đăng nhập lúc này. <span class="en">The identity provider refused the login.</span>'}</p><p><a class="button" href="/login${login.officer ? '?role=officer' : ''}">Đăng nhập lại / Log in again</a> · <a href="/">Trang chủ / Home</a></p>`);
+        return;
+      }
+      let tokens: Awaited<ReturnType<typeof oc.authorizationCodeGrant>>;
+      try {
+        tokens = await oc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, opts.baseUrl)), {
+          pkceCodeVerifier: login.verifier, expectedState: login.state, expectedNonce: login.nonce,
+        });
+      } catch {
+        ctx.status = 400;
+        ctx.body = page('Không đăng nhập được', `<p class="bad">Không hoàn tất được việc đăng nhập (phiên đã hết hạn hoặc không hợp lệ). <span class="en">The login could not be completed.</span></p><p><a class="button" href="/login">Đăng nhập lại / Log in again</a></p>`);
+        return;
+      }
       const sub = tokens.claims()?.sub;
       if (!sub) ctx.throw(400, 'no subject in the id_token');
       s.claims = { ...(await oc.fetchUserInfo(config, tokens.access_token, sub!)) };
       s.idToken = tokens.id_token;
       s.accessToken = tokens.access_token;
       s.acr = String(tokens.claims()?.acr ?? '');
+      ctx.state.rotateSession = true;
       ctx.redirect(login.officer ? '/officer' : '/form');
       return;
     }
@@ -258,7 +360,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
 <form method="post" action="/form"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 ${field('name', 'Họ và tên / Full name', str(c.name), true)}
 ${field('personalNumber', 'Số định danh cá nhân / Personal number', str(c.personal_number), true)}
-${field('birthdate', 'Ngày sinh / Birth date', str(c.birthdate), true)}
+${field('birthdate', 'Ngày sinh / Birth date', vnDate(str(c.birthdate)), true)}
 ${field('address', 'Nơi thường trú / Permanent address', addressText(c.population_address ?? c.address))}
 ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
 <label for="request">Nội dung đề nghị / Request</label><textarea id="request" name="request" rows="3" required>Đăng ký thay đổi nơi thường trú</textarea>
@@ -276,7 +378,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
         };
         const remote = await remoteCredential(s);
         if (remote) {
-          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote };
+          s.draft = { pdf: new Uint8Array(await makeDeclarationPdf(data)), credentialId: remote, summary: declarationSummary(data), approvalRef: randomBytes(24).toString('base64url') };
           ctx.redirect('/confirm');
           return;
         }
@@ -298,10 +400,15 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (!s.claims) return ctx.redirect('/login');
       if (!s.draft) return ctx.redirect('/form');
       if (ctx.method === 'GET') {
+        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, opts.remoteSigningUrl!.replace(/\/?$/, '/')).href : undefined;
+        const qr = phoneUrl ? await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }) : '';
         ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
 <span class="en">Check the declaration before signing.</span></p>
-<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn bằng mã OTP.
-<span class="en">After pressing “Sign”, approve the request on your phone with your OTP.</span></p>
+<p>Sau khi bấm «Ký số», hãy phê duyệt yêu cầu ký trên điện thoại của bạn (mật khẩu và mã OTP).
+<span class="en">After pressing “Sign”, approve the request on your phone (password and OTP).</span></p>
+${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang phê duyệt trên điện thoại">${qr}</div>
+<figcaption>Quét mã QR bằng điện thoại để mở trang phê duyệt: <a href="${esc(phoneUrl)}" id="phone-link">${esc(phoneUrl)}</a>
+<span class="en">Scan with your phone to open the approval page.</span></figcaption></figure>` : ''}
 <form method="post" action="/confirm"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 <label for="pin">Mã PIN chứng thư số / Signing PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
 <button type="submit" name="decision" value="sign">Ký số / Sign</button>
@@ -319,11 +426,14 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
         const draft = s.draft!;
         let backend: KeyBackend;
         try {
-          backend = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf' });
+          backend = await CscKeyBackend.open({
+            url: opts.remoteSigningUrl!, credentialId: draft.credentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: 'Tờ khai cư trú.pdf',
+            ...(draft.summary ? { documentSummary: draft.summary } : {}), ...(draft.approvalRef ? { approvalRef: draft.approvalRef } : {}),
+          });
           if (opts.officers) {
             const signed = await signCitizen(draft.pdf, backend);
             const id = randomBytes(9).toString('base64url');
-            applications.set(id, { id, citizen: str(s.claims!.name), submitted: new Date(), pdf: signed, status: 'pending' });
+            await applications.put({ id, citizen: str(s.claims!.name), submitted: Date.now(), pdf: signed, status: 'pending' });
             delete s.draft;
             s.signed = signed;
             delete s.report;
@@ -350,10 +460,10 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
     }
     if (ctx.method === 'GET' && ctx.path === '/result') {
       if (!s.signed || !s.report) return ctx.redirect('/form');
-      const rows = s.report.signatures.map((g) => `<tr><td>${esc(g.field)}</td><td>${esc(g.signer?.subject ?? '')}</td><td>${esc(g.level ?? '')}</td><td class="${g.indication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(g.indication)}${g.subIndication ? ' / ' + esc(g.subIndication) : ''}</td></tr>`).join('');
+      const rows = s.report.signatures.map((g, i) => `<tr><td>${i + 1}</td><td>${esc(signerName(g.signer?.subject))}</td><td>${esc(levelText(g.level))}</td><td class="${g.indication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(verdictText(g.indication))}</td></tr>`).join('');
       ctx.body = page('Hồ sơ đã nộp / Submitted', `<p>Tờ khai đã được ký bởi công dân và cơ quan tiếp nhận. <span class="en">Signed by the citizen and counter-signed by the agency.</span></p>
-<p>Kết luận / Verdict: <strong class="${s.report.documentIndication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(s.report.documentIndication)}</strong></p>
-<table><tr><th>Trường ký / Field</th><th>Người ký / Signer</th><th>Mức / Level</th><th>Kết quả / Result</th></tr>${rows}</table>
+<p>Kết luận / Verdict: <strong class="${s.report.documentIndication === 'TOTAL_PASSED' ? 'ok' : 'bad'}">${esc(verdictText(s.report.documentIndication))}</strong></p>
+<table><tr><th>Chữ ký / Signature</th><th>Người ký / Signer</th><th>Loại chữ ký / Kind</th><th>Kết quả / Result</th></tr>${rows}</table>
 <p><a href="/document.pdf">Tải tệp PDF đã ký / Download the signed PDF</a> · <a href="/logout">Đăng xuất / Log out</a></p>`);
       return;
     }
@@ -372,11 +482,11 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (s.acr !== 'level2') return ctx.redirect('/login?role=officer');
       const m = /^\/officer\/([A-Za-z0-9_-]{12})(\.pdf)?$/.exec(ctx.path);
       if (ctx.method === 'GET' && ctx.path === '/officer') {
-        const rows = [...applications.values()].map((a) => `<tr><td><a href="/officer/${esc(a.id)}">${esc(a.id)}</a></td><td>${esc(a.citizen)}</td><td>${esc(vnTime(a.submitted))}</td><td>${a.status === 'pending' ? 'Chờ ký xác nhận' : 'Đã ký xác nhận'}</td></tr>`).join('');
+        const rows = (await applications.list()).map((a) => `<tr><td><a href="/officer/${esc(a.id)}">${esc(a.id)}</a></td><td>${esc(a.citizen)}</td><td>${esc(vnTime(a.submitted))}</td><td>${a.status === 'pending' ? 'Chờ ký xác nhận' : 'Đã ký xác nhận'}</td></tr>`).join('');
         ctx.body = page('Hồ sơ chờ xử lý', `<p>Cán bộ: ${esc(s.claims.name)}</p><table><tr><th>Mã hồ sơ</th><th>Người nộp</th><th>Thời gian nộp</th><th>Trạng thái</th></tr>${rows || '<tr><td colspan="4">Không có hồ sơ</td></tr>'}</table>`);
         return;
       }
-      const app = m ? applications.get(m[1]!) : undefined;
+      const app = m ? await applications.get(m[1]!) : undefined;
       if (!app) ctx.throw(404, 'Không có hồ sơ này / no such application');
       if (m![2]) {
         ctx.type = 'application/pdf';
@@ -386,7 +496,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       }
       if (ctx.method === 'GET') {
         ctx.body = page('Ký xác nhận hồ sơ', app!.status === 'done'
-          ? `<p class="ok">Hồ sơ đã được ký xác nhận. Kết luận: <strong>${esc(app!.report?.documentIndication ?? '')}</strong></p><p><a href="/officer/${esc(app!.id)}.pdf">Tải tệp / Download</a></p>`
+          ? `<p class="ok">Hồ sơ đã được ký xác nhận. Kết luận: <strong>${esc(verdictText(app!.report?.documentIndication))}</strong> <span class="en">(${esc(app!.report?.documentIndication ?? '')})</span></p><p><a href="/officer/${esc(app!.id)}.pdf">Tải tệp / Download</a></p>`
           : `<p>Người nộp: ${esc(app!.citizen)} — ${esc(vnTime(app!.submitted))}. <a href="/officer/${esc(app!.id)}.pdf">Xem tờ khai đã ký (PDF)</a></p>
 <form method="post" action="/officer/${esc(app!.id)}"><input type="hidden" name="csrf" value="${esc(s.csrf)}">
 <label for="pin">Mã PIN con dấu điện tử / Seal PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required>
@@ -403,6 +513,7 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
           app!.report = await validate(ctx, signed);
           app!.pdf = signed;
           app!.status = 'done';
+          await applications.put(app!);
         } catch (e) {
           if (!(e instanceof SignerError)) throw e;
           ctx.status = 400;

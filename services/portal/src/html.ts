@@ -12,7 +12,7 @@ export function page(title: string, body: string): string {
 .en{color:#555;font-weight:400}label{display:block;margin-top:.8rem;font-weight:600}
 input,textarea{width:100%;padding:.4rem;font-size:1rem;box-sizing:border-box}button,.button{margin-top:1rem;padding:.5rem 1.2rem;font-size:1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
-.ok{color:#1b5e20}.bad{color:#b3261e}.warn{color:#a86400}</style></head>
+.qr svg{width:12rem;height:12rem;display:block}.qr figcaption{overflow-wrap:anywhere}.ok{color:#1b5e20}.bad{color:#b3261e}.warn{color:#a86400}</style></head>
 <body><header><strong>Cổng dịch vụ công (demo)</strong> <span class="en">/ Public services portal (demo)</span></header>
 <main><h1>${esc(title)}</h1>
 ${body}

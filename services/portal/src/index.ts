@@ -2,13 +2,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPortalApp, type PortalOptions } from './app.js';
+import { RedisPortalStore } from './store.js';
 
 export { createPortalApp, type PortalOptions, type PortalSigners } from './app.js';
 export { makeDeclarationPdf, type DeclarationData } from './document.js';
+export { MemoryPortalStore, RedisPortalStore, type PortalStore } from './store.js';
 
 /** Starts the portal on an already-chosen port (its base URL must be registered at the IdP). */
 export async function createPortalServer(opts: PortalOptions & { port: number; host?: string }): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const app = await createPortalApp(opts);
+  // a Redis store made here is closed with the server
+  const own = !opts.store && opts.redis ? new RedisPortalStore(opts.redis) : undefined;
+  const app = await createPortalApp({ ...opts, ...(own ? { store: own } : {}) });
   const handler = app.callback();
   // GET /healthz → {"status":"ok"}, the health answer of every kyso service
   const server = createServer((req, res) => {
@@ -23,5 +27,5 @@ export async function createPortalServer(opts: PortalOptions & { port: number; h
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://${opts.host ?? '127.0.0.1'}:${port}`, server, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { url: `http://${opts.host ?? '127.0.0.1'}:${port}`, server, close: async () => { await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }); await own?.close(); } };
 }

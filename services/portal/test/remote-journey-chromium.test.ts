@@ -56,7 +56,7 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
   }
 
   /** The phone: a 360 px wide page, Vietnamese, approve with a TOTP code. */
-  async function approveOnPhone(url: string, password: string, secret: string, expect: RegExp) {
+  async function approveOnPhone(url: string, secret: string, expect: RegExp, password: string) {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
     const phone = await ctx.newPage();
     await phone.goto(url);
@@ -64,7 +64,6 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     assert.match(text, expect);
     const width = await phone.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `the phone page fits 360 px (scrollWidth ${width})`);
-    // a level-2 approval: password and one-time code on the phone
     await phone.locator('#password').fill(password);
     await phone.locator('#code').fill(await totpCode(secret, Date.now() + 30_000));
     await phone.getByRole('button', { name: /Phê duyệt/ }).click();
@@ -100,10 +99,29 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     await page.getByRole('button', { name: /Ký số và nộp/ }).click();
     await page.waitForURL(`${portal}confirm`);
     assert.match((await page.textContent('body')) ?? '', /Xem tờ khai/);
+    // the QR code opens the signing service's phone page (its link is printed beside it)
+    assert.equal(await page.locator('figure.qr svg').count(), 1, 'a QR code on the desktop page');
+    const qrLink = (await page.getAttribute('#phone-link', 'href'))!;
+    assert.match(qrLink, /\/approve\/[A-Za-z0-9_-]{32}$/);
     await page.locator('#pin').fill('123456');
-    const mark = out.length;
     const submitted = page.getByRole('button', { name: /^Ký số/ }).click({ noWaitAfter: true });
-    await approveOnPhone(await phoneUrl('079190000002', mark), 'demo-Binh-2026', secret, /Cổng dịch vụ công \(demo\): ký Tờ khai cư trú\.pdf #[0-9A-F]{8}/);
+    // the phone (360 px, no script): the details, then the identity provider's page (password + TOTP)
+    const pctx = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN', javaScriptEnabled: false });
+    const phone = await pctx.newPage();
+    await phone.goto(qrLink);
+    await phone.waitForSelector('a.approve', { timeout: 60_000 });
+    const details = (await phone.textContent('body')) ?? '';
+    assert.match(details, /Cổng dịch vụ công \(demo\)/);
+    assert.match(details, /Tờ khai cư trú\.pdf/);
+    assert.match(details, /Họ, chữ đệm và tên: Trần Thị Bình/);
+    assert.match(details, /([0-9A-F]{4} ){3}[0-9A-F]{4}/);
+    assert.ok(await phone.evaluate(() => document.scrollingElement!.scrollWidth) <= 360);
+    await phone.click('a.approve');
+    await phone.locator('#password').fill('demo-Binh-2026');
+    await phone.locator('#code').fill(await totpCode(secret, Date.now() + 30_000));
+    await phone.getByRole('button', { name: /Phê duyệt/ }).click();
+    assert.match((await phone.textContent('body')) ?? '', /Đã phê duyệt/);
+    await pctx.close();
     await submitted;
     await page.waitForSelector('text=chờ cán bộ tiếp nhận ký xác nhận', { timeout: 120_000 });
     const appId = /Mã hồ sơ \/ Application:\s*([A-Za-z0-9_-]{12})/.exec((await page.textContent('body')) ?? '')![1]!;
@@ -121,7 +139,15 @@ describe('npm start demo in Chromium: citizen signs on her phone, officer counte
     await op.locator('#pin').fill('123456');
     const mark2 = out.length;
     const countersigned = op.getByRole('button', { name: /Ký xác nhận/ }).click({ noWaitAfter: true });
-    await approveOnPhone(await phoneUrl('001085000003', mark2), 'demo-CanBo-2026', secret, /Hồ sơ/);
+    const officerPhone = await phoneUrl('001085000003', mark2);
+    // the identity provider's approval page links to the signing service's page with the details
+    const ciba = await (await fetch(officerPhone)).text();
+    const detailsLink = /<a href="([^"]+\/approve\/[A-Za-z0-9_-]{22,64})"[^>]*>(?:<[^>]+>)*Xem chi tiết tài liệu cần ký/.exec(ciba)?.[1];
+    assert.ok(detailsLink, 'a details link on the CIBA page');
+    const officerShown = await (await fetch(detailsLink!.replace(/&amp;/g, '&'))).text();
+    assert.match(officerShown, /Hồ sơ [A-Za-z0-9_-]{12}\.pdf/);
+    assert.match(officerShown, /([0-9A-F]{4} ){3}[0-9A-F]{4}/);
+    await approveOnPhone(officerPhone, secret, /Hồ sơ/, 'demo-CanBo-2026');
     await countersigned;
     await op.waitForSelector('text=Hồ sơ đã được ký xác nhận', { timeout: 120_000 });
     assert.match((await op.textContent('body')) ?? '', /TOTAL_PASSED/);

@@ -167,7 +167,7 @@ describe('npm start demo: the citizen signs remotely and approves on her phone',
     assert.equal((await ophone.submit(opf.action, { csrf: opf.csrf, decision: 'approve', password: 'demo-CanBo-2026', code: await totpCode(secret, Date.now() + 30_000) })).res.status, 200);
     const result = await countersigning;
     assert.equal(result.res.status, 200, result.body.slice(0, 400));
-    assert.match(result.body, /Hồ sơ đã được ký xác nhận\. Kết luận: <strong>TOTAL_PASSED/, result.body.slice(0, 1500));
+    assert.match(result.body, /Hồ sơ đã được ký xác nhận\. Kết luận: <strong>Hợp lệ<\/strong> <span class="en">\(TOTAL_PASSED\)/, result.body.slice(0, 1500));
     const pdf = await o.req(`${portal}/officer/${appId}.pdf`);
     const file = join(dir, 'signed.pdf');
     writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));

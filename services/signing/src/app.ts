@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { CscError, StoreUnavailable, invalidRequest, invalidToken } from './errors.js';
+import { approvalIndexPage, approvalPage } from './phone.js';
 import type { SigningService } from './service.js';
 import type { SigningStore } from './store.js';
 import type { Caller, TokenVerifier } from './tokens.js';
@@ -37,6 +38,18 @@ export interface AppOptions {
 
 /** State shared with the server for graceful shutdown. */
 export interface AppControl { inFlight: number; draining: boolean; idle(): Promise<void> }
+
+async function readForm(ctx: Koa.Context): Promise<{ raw: string }> {
+  if (!/^application\/x-www-form-urlencoded/i.test(ctx.get('content-type'))) throw new CscError(415, 'invalid_request', 'a form is expected');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req) {
+    size += (c as Buffer).length;
+    if (size > 4096) throw new CscError(413, 'invalid_request', 'form too large');
+    chunks.push(c as Buffer);
+  }
+  return { raw: Buffer.concat(chunks).toString('utf8') };
+}
 
 async function readJson(ctx: Koa.Context, max: number): Promise<{ raw: Buffer; body: Record<string, unknown> }> {
   const chunks: Buffer[] = [];
@@ -115,6 +128,37 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
     if (ctx.path === '/' && ctx.method === 'GET') {
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = 'kyso remote signing service — CSC API v2 at /csc/v2/ (info, credentials/list|info|authorize|extendTransaction, signatures/signHash|signDoc)\n';
+      return;
+    }
+    if ((ctx.path === '/approve' || ctx.path === '/approve/') && ctx.method === 'GET') {
+      ctx.set({ 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'", 'Referrer-Policy': 'no-referrer' });
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = approvalIndexPage(`${service.opts.oauth2Issuer.replace(/\/$/, '')}/account`);
+      return;
+    }
+    const phone = /^\/approve\/([^/]{1,100})$/.exec(ctx.path);
+    if (phone) {
+      // the citizen's phone page (HTML, no script); the reference in the path must not leak through Referer
+      ctx.set({
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
+      });
+      ctx.type = 'text/html; charset=utf-8';
+      const ref = phone[1]!;
+      if (ctx.method === 'POST') {
+        const { raw } = await readForm(ctx);
+        if (new URLSearchParams(raw).get('decision') === 'refuse') {
+          await service.phone.refuse(ref);
+        }
+        ctx.redirect(`/approve/${encodeURIComponent(ref)}`);
+        ctx.status = 303;
+        return;
+      }
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new CscError(405, 'invalid_request', 'use GET or POST');
+      const rec = await service.phone.get(ref);
+      const out = approvalPage(rec, rec ? await service.phone.approvalUrl(rec) : undefined, ref);
+      ctx.status = out.status;
+      ctx.body = out.html;
       return;
     }
     if (!ctx.path.startsWith('/csc/v2/')) return;

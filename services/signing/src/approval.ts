@@ -20,6 +20,12 @@ export interface ApprovalRequest {
   credentialId: string;
   /** How long the citizen has (ms). */
   timeoutMs: number;
+  /** Reference of the signing service's phone page for this request (sent as CIBA `request_context`). */
+  pageRef?: string;
+  /** Told the CIBA request id once the identity provider has accepted the request (links the phone page to it). */
+  onStarted?(authReqId: string): Promise<void> | void;
+  /** Asked at each poll: true once the citizen refused on the signing service's own phone page. */
+  cancelled?(): Promise<boolean>;
 }
 
 export type ApprovalOutcome = { result: 'approved'; acr: string } | { result: 'refused' | 'expired'; detail: string };
@@ -59,16 +65,20 @@ export class CibaApprover implements Approver {
     const start = await fetch(md.backchannel_authentication_endpoint, form({
       scope: 'openid', login_hint: req.subject, binding_message: bindingMessage(req.service, req.documents), acr_values: 'level2',
       requested_expiry: String(Math.max(10, Math.ceil(req.timeoutMs / 1000))),
+      // the provider's notifier may link its approval page to the service's own page with the details
+      ...(req.pageRef ? { request_context: JSON.stringify({ approval_page: req.pageRef }) } : {}),
     }));
     const sb = await start.json() as { auth_req_id?: string; interval?: number; expires_in?: number; error?: string; error_description?: string };
     if (!start.ok || !sb.auth_req_id) {
       if (sb.error === 'unknown_user_id') return { result: 'refused', detail: 'the citizen has no account at the identity provider' };
       throw new Error(`CIBA request refused by the identity provider: ${sb.error ?? start.status} ${sb.error_description ?? ''}`.trim());
     }
+    await req.onStarted?.(sb.auth_req_id);
     const deadline = Date.now() + Math.min(req.timeoutMs, (sb.expires_in ?? 600) * 1000);
     const interval = this.opts.pollMs ?? Math.max(200, (sb.interval ?? 1) * 1000);
     for (;;) {
       await new Promise((r) => setTimeout(r, interval));
+      if (await req.cancelled?.().catch(() => false)) return { result: 'refused', detail: 'the citizen refused the request on the approval page' };
       const res = await fetch(md.token_endpoint, form({ grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: sb.auth_req_id }));
       const body = await res.json() as { id_token?: string; error?: string; error_description?: string };
       if (res.ok && body.id_token) {

@@ -25,6 +25,7 @@ export { RedisStore, readAuditStream, AUDIT_STREAM_KEY, AUDIT_HEAD_KEY } from '.
 export { AuditLog, verifyAuditChain, chainHash, type AuditEvent, type AuditEntry, type AuditVerification } from './audit.js';
 export { Pkcs11Vault, SoftwareVault, type KeyVault, type KeySpec } from './keys.js';
 export { enrolCredential, pinMatches, DEFAULT_PIN_HASHING, type CertificateIssuer, type CertificateSubject, type EnrolRequest, type PinHashing } from './credentials.js';
+export { PhoneApprovals, approvalPage, approvalPageOf, groupedHex, type PhoneApproval, type PhoneDocument } from './phone.js';
 export { CibaApprover, bindingMessage, type Approver, type ApprovalRequest, type ApprovalOutcome, type ApprovalDocument } from './approval.js';
 export { IntrospectionVerifier, type TokenVerifier, type Caller } from './tokens.js';
 export { CscError, StoreUnavailable, SigningError } from './errors.js';

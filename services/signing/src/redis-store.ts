@@ -218,6 +218,14 @@ export class RedisStore implements SigningStore {
   async auditRead(afterSeq: number, count: number) {
     return this.#run(async (r) => readAuditStream(r, afterSeq, count));
   }
+  async putValue(key: string, value: string, ttlMs: number, onlyIfAbsent = false) {
+    return this.#run(async (r) => (onlyIfAbsent
+      ? await r.set(`${P}val:${key}`, value, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')
+      : await r.set(`${P}val:${key}`, value, 'PX', Math.max(1, Math.round(ttlMs)))) === 'OK');
+  }
+  async getValue(key: string) {
+    return this.#run(async (r) => (await r.get(`${P}val:${key}`)) ?? undefined);
+  }
   async ping() {
     try { return (await this.redis.ping()) === 'PONG'; } catch { return false; }
   }

@@ -16,6 +16,7 @@ import type { AuditEvent, AuditLog } from './audit.js';
 import { pinMatches } from './credentials.js';
 import { CscError, accessDenied, insufficientScope, invalidRequest } from './errors.js';
 import type { KeyVault } from './keys.js';
+import { PhoneApprovals, type PhoneDocument } from './phone.js';
 import type { CredentialRecord, SigningStore } from './store.js';
 import type { Caller } from './tokens.js';
 
@@ -69,8 +70,11 @@ export class SigningService {
    * signature (a cache, not state: another instance reads the store).
    */
   #creds = new Map<string, { rec: CredentialRecord; until: number }>();
+  /** The records behind the phone approval pages (`/approve/<ref>`), in the shared store. */
+  readonly phone: PhoneApprovals;
   constructor(readonly opts: SigningServiceOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+    this.phone = new PhoneApprovals(opts.store, this.policy.approvalTimeoutMs + 600_000);
   }
 
   async #credential(id: string): Promise<CredentialRecord | undefined> {
@@ -201,14 +205,24 @@ export class SigningService {
       throw invalidRequest(`The PIN is invalid (${left} attempt${left === 1 ? '' : 's'} left)`);
     }
     await this.opts.store.pinReset(rec.id);
+    // kyso extension: a plain-text summary of each document, shown on the phone page as given by the service
+    const summaries = Array.isArray(body.documentSummaries) ? body.documentSummaries : [];
+    const phoneDocs: PhoneDocument[] = docs.map((d, i) => ({ ...d, ...(typeof summaries[i] === 'string' && summaries[i] ? { summary: String(summaries[i]).normalize('NFC').replace(/[^\P{C}\n]/gu, '').slice(0, 2000) } : {}) }));
+    const page = await this.phone.open({ subject: caller.subject, clientId: caller.clientId, service, credentialId: rec.id, credentialDescription: rec.description, hashAlgorithm: hashName, documents: phoneDocs }, body.clientData);
     await this.#audit({ ...base, type: 'authorize.requested', result: 'ok', detail: `approval asked on the phone: ${docs.map((d) => d.name).join(' | ')}`.slice(0, 500) });
     let outcome;
     try {
-      outcome = await this.opts.approver.approve({ subject: caller.subject, service, documents: docs, credentialId: rec.id, timeoutMs: this.policy.approvalTimeoutMs });
+      outcome = await this.opts.approver.approve({
+        subject: caller.subject, service, documents: docs, credentialId: rec.id, timeoutMs: this.policy.approvalTimeoutMs,
+        pageRef: page.ref, onStarted: (authReqId) => this.phone.started(page.ref, authReqId),
+        cancelled: () => this.phone.refused(page.ref),
+      });
     } catch (e) {
+      await this.phone.finish(page.ref, 'expired').catch(() => {});
       await this.#audit({ ...base, type: 'authorize.failed', result: 'error', detail: 'approval channel failed' });
       throw new CscError(502, 'server_error', `the approval could not be requested from the identity provider: ${(e as Error).message}`.slice(0, 300));
     }
+    await this.phone.finish(page.ref, outcome.result === 'approved' ? 'approved' : outcome.result).catch(() => {});
     if (outcome.result !== 'approved') {
       await this.#audit({ ...base, type: 'authorize.refused', result: 'refused', detail: outcome.detail });
       throw accessDenied(outcome.result === 'expired' ? `The approval expired: ${outcome.detail}` : `The citizen refused the request: ${outcome.detail}`);
@@ -235,9 +249,33 @@ export class SigningService {
     return { SAD: fresh, expiresIn: Math.floor(this.policy.sadTtlMs / 1000) };
   }
 
-  /** Consumes the hashes of a SAD (refusals audited) — step one of signHash and signDoc. */
-  async #consume(caller: Caller, rec: CredentialRecord, sad: string, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
-    const r = await this.opts.store.consumeSad(sadId(sad), caller, rec.id, hashOid, hashes, Date.now());
+  /**
+   * Step one of signHash and signDoc: the hashes must be authorized, by a SAD (`explicit`) or — with no SAD — by
+   * the bearer token itself (`oauth2code`: a `credential`-scoped token whose RFC 9396 `authorization_details` of
+   * type `credential` name this credential and these digests; each digest signable once, until the token expires).
+   */
+  async #authorizeHashes(caller: Caller, rec: CredentialRecord, sad: unknown, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
+    if (sad !== undefined || !caller.authorizationDetails) return this.#consume(caller, rec, sadId(str(sad, 'SAD', 200)), hashOid, hashes, requestId);
+    const details = caller.authorizationDetails.filter((d): d is { type: string; credentialID: string; documentDigests?: unknown; hashAlgorithmOID?: unknown } =>
+      !!d && typeof d === 'object' && (d as { type?: unknown }).type === 'credential' && (d as { credentialID?: unknown }).credentialID === rec.id);
+    if (!details.length) throw invalidRequest('Missing parameter SAD (the access token does not authorize this credential)');
+    if (!caller.scopes.has('credential')) throw insufficientScope('a token authorizing hashes through authorization_details needs the "credential" scope');
+    const grantId = `oauth2code:${caller.tokenHash}`;
+    if (await this.opts.store.putValue(`tokgrant:${caller.tokenHash}`, '1', Math.max(1000, caller.exp * 1000 - Date.now() + 60_000), true)) {
+      // first use of this token: its digests become a one-time grant, like a SAD, bound to the same checks
+      const alg = details.map((d) => (typeof d.hashAlgorithmOID === 'string' ? d.hashAlgorithmOID : HASH_OID['SHA-256']));
+      if (new Set(alg).size !== 1) throw invalidRequest('authorization_details name several hash algorithms for one credential');
+      const digests = details.flatMap((d) => (Array.isArray(d.documentDigests) ? d.documentDigests : []).map((x: { hash?: unknown }) => x?.hash));
+      const granted = canonicalHashes(digests, hashOfOid(alg[0]));
+      await this.opts.store.putSad(grantId, { subject: caller.subject, clientId: caller.clientId, credentialId: rec.id, hashAlgorithmOID: alg[0]!, hashes: [...new Set(granted)], exp: caller.exp * 1000 });
+      await this.#audit({ type: 'authorize.approved', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes: granted, result: 'ok', detail: 'oauth2code: authorization_details of the access token (level 2 at the identity provider)', ...(requestId ? { requestId } : {}) });
+    }
+    return this.#consume(caller, rec, grantId, hashOid, hashes, requestId);
+  }
+
+  /** Consumes the hashes of a SAD (refusals audited). */
+  async #consume(caller: Caller, rec: CredentialRecord, id: string, hashOid: string, hashes: string[], requestId?: string): Promise<void> {
+    const r = await this.opts.store.consumeSad(id, caller, rec.id, hashOid, hashes, Date.now());
     if (!r.ok) {
       await this.#audit({ type: 'sad.refused', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes, result: 'refused', detail: r.reason, ...(requestId ? { requestId } : {}) });
       throw sadError(r.reason);
@@ -247,11 +285,10 @@ export class SigningService {
   async signHash(caller: Caller, body: Record<string, unknown>, requestId?: string) {
     SigningService.requireScope(caller);
     const rec = await this.credentialFor(caller, body.credentialID);
-    const sad = str(body.SAD, 'SAD', 200);
     const { alg, hashOid } = signatureAlgorithm(rec.key, body.signAlgo, body.hashAlgorithmOID, body.signAlgoParams);
     const hashes = canonicalHashes(body.hashes, alg.hash);
     if (body.operationMode !== undefined && body.operationMode !== 'S') throw invalidRequest('Invalid parameter operationMode: only synchronous ("S") is supported');
-    await this.#consume(caller, rec, sad, hashOid, hashes, requestId);
+    await this.#authorizeHashes(caller, rec, body.SAD, hashOid, hashes, requestId);
     const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
     let signatures: string[];
     try {
@@ -268,7 +305,6 @@ export class SigningService {
   async signDoc(caller: Caller, body: Record<string, unknown>, requestId?: string) {
     SigningService.requireScope(caller);
     const rec = await this.credentialFor(caller, body.credentialID);
-    const sad = str(body.SAD, 'SAD', 200);
     const docs = body.documents;
     if (!Array.isArray(docs) || docs.length === 0 || docs.length > 10) throw invalidRequest('Missing or invalid parameter documents (1-10)');
     const hashName = body.hashAlgorithmOID === undefined ? 'SHA-256' : hashOfOid(body.hashAlgorithmOID);
@@ -285,7 +321,7 @@ export class SigningService {
       return { bytes, level, format, hash: createHash(hashName.replace('-', '').toLowerCase()).update(bytes).digest('base64') };
     });
     // the SAD must have authorized the hash of each whole document (what the citizen was shown)
-    await this.#consume(caller, rec, sad, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
+    await this.#authorizeHashes(caller, rec, body.SAD, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
     const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
     const out: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kyso-signdoc-'));

@@ -88,6 +88,9 @@ export interface SigningStore {
   auditHead(): Promise<{ seq: number; hash: string }>;
   /** Audit records in order, from `afterSeq` (exclusive), at most `count`. */
   auditRead(afterSeq: number, count: number): Promise<StoredAudit[]>;
+  /** A short-lived value (phone approval pages): set, overwriting; `onlyIfAbsent` answers false if it exists. */
+  putValue(key: string, value: string, ttlMs: number, onlyIfAbsent?: boolean): Promise<boolean>;
+  getValue(key: string): Promise<string | undefined>;
   /** Liveness of the backing store. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -108,11 +111,12 @@ export class MemoryStore implements SigningStore {
   #idem = new Map<string, Timed<{ fp: string; status?: number; body?: string }>>();
   #rate = new Map<string, Timed<number>>();
   #audit: StoredAudit[] = [];
+  #values = new Map<string, Timed<string>>();
   #sweep = setInterval(() => this.#gc(), 30_000).unref();
 
   #gc(): void {
     const now = Date.now();
-    for (const m of [this.#sads, this.#pins, this.#idem, this.#rate] as Map<string, Timed<unknown>>[]) {
+    for (const m of [this.#sads, this.#pins, this.#idem, this.#rate, this.#values] as Map<string, Timed<unknown>>[]) {
       for (const [k, v] of m) if (v.exp <= now) m.delete(k);
     }
   }
@@ -210,6 +214,17 @@ export class MemoryStore implements SigningStore {
   }
   async auditRead(afterSeq: number, count: number) {
     return this.#audit.slice(afterSeq, afterSeq + count).map((r) => ({ ...r }));
+  }
+  async putValue(key: string, value: string, ttlMs: number, onlyIfAbsent = false) {
+    const now = Date.now();
+    const t = this.#values.get(key);
+    if (onlyIfAbsent && t && t.exp > now) return false;
+    this.#values.set(key, { v: value, exp: now + ttlMs });
+    return true;
+  }
+  async getValue(key: string) {
+    const t = this.#values.get(key);
+    return t && t.exp > Date.now() ? t.v : undefined;
   }
   /** Test hook: the raw records (to tamper with in tests). */
   auditRecords(): StoredAudit[] { return this.#audit; }

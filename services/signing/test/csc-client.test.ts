@@ -45,6 +45,10 @@ describe('CSC client (SDK backend) against kyso\'s signing service', function ()
       await signPdf(input, out, { backend, level: 'B-T', tsa: { url: s.tsaUrl } });
       pdfsigValid(out);
       assert.match(status[0]!, /chờ phê duyệt/);
+      // the status names the service's phone page for this authorization, which shows the document
+      const page = /chi tiết \/ details: (http\S+\/approve\/[A-Za-z0-9_-]{32})$/.exec(status[0]!)?.[1];
+      assert.ok(page, status[0]);
+      assert.match(await (await fetch(page!)).text(), /in\.pdf/);
       assert.ok(status.some((m) => /approved/.test(m)));
     }
   });
@@ -94,6 +98,12 @@ describe('kyso sign --csc URL --credential ID (approval on the phone through CIB
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /waiting for approval on the phone/);
+    // the status printed the service's phone page of this authorization
+    const details = /chi tiết \/ details: (http\S+\/approve\/[A-Za-z0-9_-]{32})/.exec(r.stderr)?.[1];
+    assert.ok(details, r.stderr);
+    const shown = await (await fetch(details!)).text();
+    assert.match(shown, /to-khai\.pdf/);
+    assert.match(shown, /Đã phê duyệt/);
     assert.match(r.stderr, /approved/);
     assert.doesNotMatch(r.stderr + r.stdout, /314159/, 'the PIN is never printed');
     assert.doesNotMatch(r.stderr + r.stdout, new RegExp(token.slice(0, 12)), 'the token is never printed');

@@ -11,7 +11,7 @@ import * as oc from 'openid-client';
 import { getTestPki, loadCaContext } from '@kyso/fixtures';
 import { Browser, baseSeed, loginFlow, newCitizen, startTestIdp, type Citizen, type TestIdp } from '../../../packages/idp/test/provider-helpers.js';
 import {
-  CibaApprover, IntrospectionVerifier, createSigningLogger, createSigningServer, enrolCredential, localCaIssuer,
+  CibaApprover, IntrospectionVerifier, approvalPageOf, createSigningLogger, createSigningServer, enrolCredential, localCaIssuer,
   type ApprovalOutcome, type ApprovalRequest, type Approver, type CertificateIssuer, type CredentialRecord, type KeySpec, type SigningServer,
 } from '../src/index.js';
 
@@ -52,7 +52,7 @@ export class ScriptedApprover implements Approver {
 }
 
 export const SIGNING_CLIENT = { client_id: 'kyso-signing', client_name: 'Dịch vụ ký số từ xa kyso', client_secret: 'signing-secret-0123456789abcdef', grant_types: ['urn:openid:params:grant-type:ciba', 'client_credentials'], redirect_uris: [], response_types: [], backchannel_token_delivery_mode: 'poll', subject_type: 'public' };
-export const PORTAL_CLIENT = { client_id: 'portal', client_name: 'Cổng dịch vụ công', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1:1/cb'], grant_types: ['authorization_code', 'refresh_token'], subject_type: 'public' };
+export const PORTAL_CLIENT = { client_id: 'portal', client_name: 'Cổng dịch vụ công', client_secret: 'portal-secret-0123456789abcdef', redirect_uris: ['http://127.0.0.1:1/cb'], grant_types: ['authorization_code', 'refresh_token'], subject_type: 'public', authorization_details_types: ['credential'] };
 
 export interface Stack {
   idp: TestIdp;
@@ -70,12 +70,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { ciba?: boolean; redis?: string; policy?: Record<string, number>; limits?: Record<string, number>; keystoreSecret?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { ciba?: boolean; redis?: string; policy?: Record<string, number>; limits?: Record<string, number>; keystoreSecret?: string; clients?: unknown[] } = {}): Promise<Stack> {
+  let signingUrl = '';
   const hsm = setupHsm();
   const { issuer, tsaUrl, rootDer } = await testIssuer();
   const seed = baseSeed();
-  seed.clients.push(SIGNING_CLIENT as never, PORTAL_CLIENT as never);
-  const idp = await startTestIdp({ seed });
+  seed.clients.push(SIGNING_CLIENT as never, PORTAL_CLIENT as never, ...(opts.clients ?? []) as never[]);
+  // the deployment's notifier links the IdP's CIBA page to the signing service's phone page (as `kyso demo` does)
+  const idp = await startTestIdp({ seed, cibaDetails: (n) => (n.clientId === SIGNING_CLIENT.client_id ? approvalPageOf(n.requestContext, signingUrl) : undefined) });
   const approver = opts.ciba ? new CibaApprover({ issuer: idp.issuer, clientId: SIGNING_CLIENT.client_id, clientSecret: SIGNING_CLIENT.client_secret, pollMs: 100 }) : new ScriptedApprover();
   const signing = await createSigningServer({
     ...(opts.redis ? { redis: opts.redis } : {}),
@@ -85,6 +87,7 @@ export async function startStack(opts: { ciba?: boolean; redis?: string; policy?
     serviceName: (id) => (id === 'portal' ? 'Cổng dịch vụ công' : id),
     ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.limits ? { limits: opts.limits } : {}),
   });
+  signingUrl = signing.url;
   const rp = await oc.discovery(new URL(idp.issuer), PORTAL_CLIENT.client_id, PORTAL_CLIENT.client_secret, undefined, insecure);
   return {
     idp, signing, approver, hsm, tsaUrl, rootDer, issuer,

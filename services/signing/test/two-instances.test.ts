@@ -60,4 +60,26 @@ describe('signing service: two instances sharing Redis', function () {
     assert.equal(v.ok, true, JSON.stringify(v.broken));
     assert.ok(v.count >= 10);
   });
+
+  it('the phone page of an authorization made on A is served by B; a reference held in Redis is not taken over by another citizen', async () => {
+    const c = await s.citizen(1);
+    const token = await s.tokenFor(c);
+    const cred = await s.enrol(c.id, { type: 'EC', curve: 'P-256' }, '555666');
+    const ref = randomBytes(24).toString('base64url');
+    const h = createHash('sha256').update(randomBytes(8)).digest('base64');
+    const auth = await post(s.signing.url, 'credentials/authorize', token, { credentialID: cred.id, numSignatures: 1, hashes: [h], hashAlgorithmOID: SHA256, authData: [{ id: 'PIN', value: '555666' }], documentNames: ['Đơn đề nghị.pdf'], documentSummaries: ['Nội dung: cấp bản sao'], clientData: ref });
+    assert.equal(auth.status, 200);
+    const page = await (await fetch(`${b.url}/approve/${ref}`)).text();
+    assert.match(page, /Đơn đề nghị\.pdf/);
+    assert.match(page, /Nội dung: cấp bản sao/);
+    assert.match(page, /Bạn đã phê duyệt yêu cầu ký này/);
+    // the reference is held (NX in Redis): another citizen's request gets a fresh one
+    const other = await s.citizen(1);
+    const t2 = await s.tokenFor(other);
+    const cred2 = await s.enrol(other.id, { type: 'EC', curve: 'P-256' }, '555666');
+    assert.equal((await post(b.url, 'credentials/authorize', t2, { credentialID: cred2.id, numSignatures: 1, hashes: [h], hashAlgorithmOID: SHA256, authData: [{ id: 'PIN', value: '555666' }], documentNames: ['Khác.pdf'], clientData: ref })).status, 200);
+    const still = await (await fetch(`${s.signing.url}/approve/${ref}`)).text();
+    assert.match(still, /Đơn đề nghị\.pdf/);
+    assert.doesNotMatch(still, /Khác\.pdf/);
+  });
 });

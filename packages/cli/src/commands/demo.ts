@@ -87,7 +87,7 @@ async function startDemoSigning(o: { port: number; host: string; issuer: string;
       key: server.vault.kind === 'pkcs11' ? { type: 'EC', curve: 'P-256' } : { type: 'RSA', bits: 2048 },
     });
   }
-  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId };
+  return { url: server.url, close: () => server.close(), keys: server.vault.description, credentialId, phone: server.service.phone, pageOf: (ctx?: string) => s.approvalPageOf(ctx, server.url) };
 }
 
 
@@ -138,16 +138,27 @@ export const command: Command = {
       for (const u of level2) {
         if (await storage.accounts.get(u.id)) { await storage.accounts.setTotpSecret(u.id, totpSecret); reset.push(u.id); }
       }
+      let signingPhone: { cibaDelivered(n: { authReqId: string; approvalUrl: string }): Promise<void>; pageOf(ctx?: string): string | undefined } | undefined;
       const { createIdpServer } = await import('@kyso/service-idp');
       const idp = await createIdpServer({
         port: idpPort, host: opts.host, storage, allowLoopbackFetch: true, logger: createLogger(process.env.KYSO_LOG_LEVEL || 'warn'),
         // the demo's "push notification": the phone page of a signing approval is printed (test data only)
-        notifyCiba: (n) => { process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`); },
+        // and the signing service's own phone page (`/approve/<ref>`, opened by the portal's QR code) links to it
+        // (and the CIBA page links back to the details page named by the signing service's request_context)
+        notifyCiba: (async (n: import('@kyso/idp').CibaNotification) => {
+          process.stdout.write(`phone: approval for ${n.accountId} (${n.bindingMessage ?? ''}): ${n.approvalUrl}\n`);
+          if (n.clientId !== 'kyso-signing' || !signingPhone) return undefined;
+          await signingPhone.cibaDelivered(n).catch(() => {});
+          const detailsUrl = signingPhone.pageOf(n.requestContext);
+          return detailsUrl ? { detailsUrl } : undefined;
+        }) as never,
         seed: {
           clients: [{
             client_id: 'portal-demo', client_secret: clientSecret, redirect_uris: [`${portalUrl}/callback`],
             post_logout_redirect_uris: [`${portalUrl}/`], grant_types: ['authorization_code', 'refresh_token'],
             response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
+            // may ask for credential-scoped signing tokens (CSC oauth2code, RFC 9396 authorization_details)
+            authorization_details_types: ['credential'],
           }, {
             // the remote signing service: introspects bearer tokens, asks citizens to approve on the phone (CIBA)
             client_id: 'kyso-signing', client_name: 'Dịch vụ ký số từ xa', client_secret: signingSecret, redirect_uris: [], response_types: [],
@@ -171,7 +182,7 @@ export const command: Command = {
       const { createPortalServer } = await import('@kyso/service-portal');
       const portal = await createPortalServer({
         port: portalPort, host: opts.host, baseUrl: portalUrl, issuer: idp.issuer, clientId: 'portal-demo', clientSecret,
-        validationUrl: validation.url,
+        validationUrl: validation.url, ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
         remoteSigningUrl: `http://${opts.host}:${ports[4]}/`,
         officers: { personalNumbers: [DEMO_USERS[2]!.id], sealCredentialId: DEMO_SEAL },
         signers: {
@@ -188,6 +199,7 @@ export const command: Command = {
 
       const signing = await startDemoSigning({ port: ports[4]!, host: opts.host, issuer: idp.issuer, secret: signingSecret, pki, fixtures, tsaUrl: pkiServers.tsaUrl, crlUrl: pkiServers.crlUrl });
       closers.push(() => signing.close());
+      signingPhone = { cibaDelivered: (n) => signing.phone.cibaDelivered(n), pageOf: signing.pageOf };
 
       process.stdout.write([
         'kyso demo ready (TEST data only)',

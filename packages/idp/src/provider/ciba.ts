@@ -52,18 +52,28 @@ export function cibaFeature(deps: RouteDeps) {
       const problem = checkBindingMessage(message);
       if (problem) throw new errors.InvalidBindingMessage(problem);
     },
-    async validateRequestContext() {},
+    async validateRequestContext(_ctx: KoaContextWithOIDC, context?: string) {
+      if (context !== undefined && (context.length > 512 || /[\p{Cc}\p{Cf}]/u.test(context))) throw new errors.InvalidRequest('request_context must be at most 512 printable characters');
+    },
     async verifyUserCode(_ctx: KoaContextWithOIDC, _account: unknown, userCode?: string) {
       if (userCode) throw new errors.InvalidRequest('user_code is not supported');
     },
-    async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request: { jti: string; exp?: number; params?: Record<string, unknown> }, account: { accountId: string }, client: { clientId: string; clientName?: string }) {
+    async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request: { jti: string; exp?: number; expiration?: number; params?: Record<string, unknown> }, account: { accountId: string }, client: { clientId: string; clientName?: string }) {
       const id = randomBytes(24).toString('base64url');
-      const ttl = Math.max(1, (request.exp ?? 0) - Math.floor(Date.now() / 1000)) || deps.ttl.ciba;
+      // oidc-provider sets no `exp` on the request instance (its lifetime is `expiration`, in seconds): without
+      // this the phone page's record lived one second
+      const ttl = request.exp ? Math.max(1, request.exp - Math.floor(Date.now() / 1000)) : Math.max(1, Math.floor(request.expiration ?? deps.ttl.ciba));
       const bindingMessage = typeof request.params?.binding_message === 'string' ? request.params.binding_message : undefined;
       const level = requiredLevelOf({ acr_values: request.params?.acr_values, claims: request.params?.claims });
       await deps.records.putCiba(id, { authReqId: request.jti, accountId: account.accountId, clientId: client.clientId, bindingMessage, scope: String(request.params?.scope ?? 'openid'), level }, ttl);
       await audit(deps, ctx as unknown as Context, { type: 'ciba.requested', accountId: account.accountId, clientId: client.clientId });
-      await deps.notifyCiba({ accountId: account.accountId, clientId: client.clientId, clientName: client.clientName ?? client.clientId, bindingMessage, approvalUrl: `${deps.issuer}/ciba/${id}` });
+      const requestContext = typeof request.params?.request_context === 'string' ? request.params.request_context : undefined;
+      const delivered = await deps.notifyCiba({ accountId: account.accountId, clientId: client.clientId, clientName: client.clientName ?? client.clientId, bindingMessage, authReqId: request.jti, ...(requestContext ? { requestContext } : {}), approvalUrl: `${deps.issuer}/ciba/${id}` });
+      const detailsUrl = delivered && typeof delivered.detailsUrl === 'string' && /^https?:\/\/[^\s"'<>]{1,500}$/.test(delivered.detailsUrl) ? delivered.detailsUrl : undefined;
+      if (detailsUrl) {
+        const rec = await deps.records.getCiba(id);
+        if (rec) await deps.records.putCiba(id, { ...rec, detailsUrl }, ttl);
+      }
     },
   };
 }
@@ -85,7 +95,8 @@ export function cibaRoutes(deps: RouteDeps): Router {
 
   const show = (ctx: Context, l: NonNullable<Awaited<ReturnType<typeof load>>>, status = 200, error?: ReturnType<typeof t>, done?: 'approved' | 'denied') =>
     sendPage(ctx, status, (nonce) => cibaPage({ nonce, csrf: deps.csrf.token(ctx, `ciba:${l.id}`), action: `/ciba/${l.id}`,
-      clientName: l.clientName, bindingMessage: l.rec.bindingMessage, scopes: l.rec.scope.split(' '), error, done, needPassword: (l.rec.level ?? 0) >= 2 }));
+      clientName: l.clientName, bindingMessage: l.rec.bindingMessage, scopes: l.rec.scope.split(' '), error, done, needPassword: (l.rec.level ?? 0) >= 2,
+      ...(l.rec.detailsUrl ? { detailsUrl: l.rec.detailsUrl } : {}) }));
 
   router.get('/ciba/:id', async (ctx) => {
     const l = await load(ctx);

@@ -7,6 +7,7 @@ import { outboundFetch } from './outbound.js';
 import { GrantActors, makeFindAccount, mintedAct, SCOPE_CLAIMS, SCOPES, type GuardianGuard, type SubjectNaming } from './claims.js';
 import { guardianMayAct } from './guardians.js';
 import { cibaFeature } from './ciba.js';
+import { resourceIndicatorsFeature, richAuthorizationFeature } from './rar.js';
 import { audit, type RouteDeps } from './context.js';
 import type { KeySetManager } from './keys.js';
 import { errorPage, loggedOutPage, logoutConfirmPage } from './pages.js';
@@ -212,6 +213,9 @@ export function buildConfiguration(opts: {
         },
       },
       ciba: cibaFeature(deps) as never,
+      // CSC `oauth2code`: tokens for exactly these document digests with this credential (RFC 9396)
+      richAuthorizationRequests: richAuthorizationFeature() as never,
+      resourceIndicators: resourceIndicatorsFeature() as never,
     },
     async renderError(ctx, out) {
       sendPage(ctx as never, ctx.status >= 400 ? ctx.status : 400, (nonce) => errorPage({

@@ -12,9 +12,20 @@ export interface CibaNotification {
   clientId: string;
   clientName: string;
   bindingMessage?: string;
+  /** The CIBA request's auth_req_id (as the client knows it), to link the client's own pages to this approval. */
+  authReqId: string;
+  /** The client's `request_context` (CIBA), as sent: the notifier may turn it into a details link. */
+  requestContext?: string;
   /** Page where the citizen approves with TOTP. */
   approvalUrl: string;
 }
+
+/**
+ * What the deployment's notifier may answer: a page of the requesting service with the details of the request
+ * (e.g. the signing service's documents and digests), linked from the approval page. Only the notifier decides
+ * this (it is deployment configuration), never the client.
+ */
+export interface CibaDelivery { detailsUrl?: string }
 
 export interface RouteDeps {
   provider(): Provider;
@@ -26,7 +37,7 @@ export interface RouteDeps {
   log: Logger;
   issuer: string;
   ttl: { consent: number; ciba: number; session: number };
-  notifyCiba(n: CibaNotification): void | Promise<void>;
+  notifyCiba(n: CibaNotification): void | CibaDelivery | Promise<void | CibaDelivery>;
   /** The client's address (rate limits, audit), from `X-Forwarded-For` only as far as the trusted proxy hops go. */
   clientIp(ctx: Context): string;
   /** Signs and checks device cookies (browsers where an account logged in before). */

@@ -7,7 +7,7 @@ import type { IdpStorage, RateLimiter } from '../contracts.js';
 import { accountRoutes } from './account.js';
 import { cibaRoutes } from './ciba.js';
 import { attachProviderEvents, buildConfiguration, DEFAULT_TTL } from './configuration.js';
-import { splitLimiter, type CibaNotification, type RouteDeps } from './context.js';
+import { splitLimiter, type CibaDelivery, type CibaNotification, type RouteDeps } from './context.js';
 import { interactionRoutes, pageErrorHandler } from './interactions.js';
 import { KeySetManager, type KeySetRecord, type KeySetStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
@@ -51,7 +51,7 @@ export interface KysoIdpOptions {
    */
   outboundCa?: string[];
   /** Delivers a CIBA approval request to the citizen's phone (default: logged without secrets). */
-  notifyCiba?: (n: CibaNotification) => void | Promise<void>;
+  notifyCiba?: (n: CibaNotification) => void | CibaDelivery | Promise<void | CibaDelivery>;
 }
 
 /** A running kyso identity provider (protocol + pages), to mount in a koa app. */

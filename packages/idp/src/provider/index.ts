@@ -5,7 +5,7 @@ export * from './idp.js';
 export { checkBindingMessage, BINDING_MESSAGE_MAX } from './ciba.js';
 export { SCOPE_CLAIMS, SCOPES, accountClaims } from './claims.js';
 export { DEFAULT_TTL, buildPolicy, normalizeClient } from './configuration.js';
-export { splitLimiter, type CibaNotification } from './context.js';
+export { splitLimiter, type CibaNotification, type CibaDelivery } from './context.js';
 export { createLogger, requestContext, REDACT_PATHS, type Logger } from './logger.js';
 export { outboundFetch, refusedAddress, type OutboundOptions, type OutboundFetch } from './outbound.js';
 export { clientAddress, proxyHopsFromEnv } from './web.js';

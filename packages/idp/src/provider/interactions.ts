@@ -12,6 +12,7 @@ import { audit, type RouteDeps } from './context.js';
 import { guardianMayAct } from './guardians.js';
 import { IdpProtocolError } from './errors.js';
 import { t } from './html.js';
+import { credentialDetailsOf } from './rar.js';
 import { actorPage, consentPage, errorPage, loginPage, retryAfterText, totpPage } from './pages.js';
 import type { InteractionProgress } from './records.js';
 import { readForm, sendPage } from './web.js';
@@ -71,6 +72,7 @@ export function interactionRoutes(deps: RouteDeps): Router {
     sendPage(ctx, 200, (nonce) => consentPage({
       nonce, csrf: deps.csrf.token(ctx, d.uid), action: `/interaction/${d.uid}/consent`, abortAction: `/interaction/${d.uid}/abort`,
       clientName: name, scopes: pd.missingOIDCScope ?? String(d.params.scope ?? '').split(' '), actingFor,
+      signing: credentialDetailsOf(d.params as { authorization_details?: unknown }),
     }));
   }
 

@@ -1,5 +1,6 @@
 /** The identity provider's pages (server-rendered, no JavaScript, Vietnamese first then English). */
 import type { CitizenAccount } from '../contracts.js';
+import type { CredentialDetail } from './rar.js';
 import { alertBox, csrfField, html, Html, layout, t } from './html.js';
 
 export interface PageBase { nonce: string; csrf: string }
@@ -87,7 +88,7 @@ ${p.wards.map((w) => html`<div><input type="radio" id="for-${w.id}" name="for" v
 }
 
 /** Consent for a service: which data it receives. */
-export function consentPage(p: PageBase & { action: string; abortAction: string; clientName: string; scopes: string[]; actingFor?: string }): string {
+export function consentPage(p: PageBase & { action: string; abortAction: string; clientName: string; scopes: string[]; actingFor?: string; signing?: CredentialDetail[] }): string {
   return layout({ title: 'Chia sẻ thông tin · Share information', nonce: p.nonce, body: html`
 <h1>${t('Chia sẻ thông tin với dịch vụ', 'Share information with the service')}</h1>
 <p>${t(`Dịch vụ “${p.clientName}” yêu cầu:`, `The service “${p.clientName}” asks for:`)}</p>
@@ -95,6 +96,9 @@ ${p.actingFor ? html`<p class="note">${t(`Bạn đang đại diện cho ${p.acti
 <ul class="scopes">
 ${p.scopes.map((s) => { const d = SCOPE_TEXT[s]; return html`<li>${d ? t(d[0], d[1]) : s}</li>`; })}
 </ul>
+${p.signing?.length ? html`<h2>${t('Ký số tài liệu', 'Sign documents')}</h2>
+${p.signing.map((c) => html`<p>${t(`Chứng thư số ${c.credentialID} sẽ ký đúng các tài liệu sau, mỗi tài liệu một lần:`, `Credential ${c.credentialID} will sign exactly these documents, once each:`)}</p>
+<ul class="scopes">${c.documentDigests.map((x) => html`<li>${x.label ?? '—'}<br><code>${(Buffer.from(x.hash, 'base64').toString('hex').toUpperCase().match(/.{1,4}/g) ?? []).join(' ')}</code></li>`)}</ul>`)}` : ''}
 <p>${t('Bạn có thể thu hồi sự đồng ý này bất cứ lúc nào trên trang tài khoản.', 'You can withdraw this consent at any time from your account page.')}</p>
 <form method="post" action="${p.action}">
 ${csrfField(p.csrf)}
@@ -214,7 +218,7 @@ export function accountLoginNeeded(p: { nonce: string; loginUrl?: string }): str
 }
 
 /** CIBA approval on the phone: which service, what message, approve with TOTP. */
-export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean }): string {
+export function cibaPage(p: PageBase & { action: string; clientName: string; bindingMessage?: string; scopes: string[]; error?: Html; done?: 'approved' | 'denied'; needPassword?: boolean; detailsUrl?: string }): string {
   if (p.done) {
     return layout({ title: 'Phê duyệt · Approval', nonce: p.nonce, body: html`
 <h1>${p.done === 'approved' ? t('Đã phê duyệt', 'Approved') : t('Đã từ chối', 'Denied')}</h1>
@@ -227,6 +231,7 @@ export function cibaPage(p: PageBase & { action: string; clientName: string; bin
 <dt>${t('Nội dung xác nhận', 'Binding message')}</dt><dd><strong>${p.bindingMessage ?? '—'}</strong></dd>
 <dt>${t('Thông tin yêu cầu', 'Requested')}</dt><dd>${p.scopes.join(' ')}</dd>
 </dl>
+${p.detailsUrl ? html`<p><a href="${p.detailsUrl}" rel="noreferrer">${t('Xem chi tiết tài liệu cần ký (tên, nội dung, mã băm)', 'See the documents to sign (names, content, digests)')}</a></p>` : ''}
 <p>${t('Chỉ phê duyệt nếu nội dung trên khớp với màn hình của dịch vụ.', 'Approve only if the message above matches the one shown by the service.')}</p>
 ${alertBox(p.error)}
 <form method="post" action="${p.action}">

@@ -52,6 +52,8 @@ export interface CibaApproval {
   clientId: string;
   bindingMessage?: string;
   scope: string;
+  /** The requesting service's page with the details (from the deployment's notifier), linked from the approval page. */
+  detailsUrl?: string;
   /** Level the request asked for (`acr_values` / essential acr claim): 2 means password + TOTP on the phone. */
   level?: number;
 }

@@ -5,7 +5,7 @@
  * which may take a while: `onStatus` is told what is happening) and has it signed (signatures/signHash).
  * The SAD never leaves this object and is used once.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { HASH_OIDS, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
@@ -24,6 +24,13 @@ export interface CscBackendOptions {
   pin: string;
   /** Names shown to the citizen for what is signed (one per `sign` call, in order); default none. */
   documentName?: string;
+  /** A plain-text summary of what is signed, shown on the service's phone page (kyso extension `documentSummaries`). */
+  documentSummary?: string;
+  /**
+   * Reference of the service's phone approval page (sent as CSC `clientData`; kyso's service uses 22-64 URL-safe
+   * random characters as `/approve/<ref>`), so that a QR code can be shown before the request is made.
+   */
+  approvalRef?: string;
   /** Progress lines: "waiting for approval on the phone…", elapsed time, result. */
   onStatus?: (message: string) => void;
   /** How often the waiting status is repeated (ms, default 5000; 0 = never). */
@@ -109,7 +116,10 @@ export class CscKeyBackend implements KeyBackend {
     const hash = Buffer.from(input.digest).toString('base64');
     const timeout = o.timeoutMs ?? 180_000;
     const started = Date.now();
-    o.onStatus?.(`Đang chờ phê duyệt trên điện thoại (waiting for approval on the phone) — credential ${o.credentialId}, hash ${Buffer.from(input.digest).subarray(0, 4).toString('hex').toUpperCase()}…`);
+    // the reference of the service's phone page for this authorization (kyso: `/approve/<ref>` beside `/csc/v2/`)
+    const ref = o.approvalRef ?? randomBytes(24).toString('base64url');
+    const page = new URL(`approve/${ref}`, this.#base.replace(/csc\/v2\/?$/, '')).href;
+    o.onStatus?.(`Đang chờ phê duyệt trên điện thoại (waiting for approval on the phone) — credential ${o.credentialId}, hash ${Buffer.from(input.digest).subarray(0, 4).toString('hex').toUpperCase()}… — chi tiết / details: ${page}`);
     const every = o.statusEveryMs ?? 5000;
     const tick = every > 0 && o.onStatus ? setInterval(() => o.onStatus!(`… vẫn đang chờ phê duyệt (still waiting) ${Math.round((Date.now() - started) / 1000)} s`), every) : undefined;
     let sad: string;
@@ -117,6 +127,7 @@ export class CscKeyBackend implements KeyBackend {
       const auth = await CscKeyBackend.#call(this.#base, o.token, 'credentials/authorize', {
         credentialID: o.credentialId, numSignatures: 1, hashes: [hash], hashAlgorithmOID: HASH_OIDS[alg.hash],
         authData: [{ id: 'PIN', value: o.pin }], ...(o.documentName ? { documentNames: [o.documentName], description: o.documentName } : {}),
+        ...(o.documentSummary ? { documentSummaries: [o.documentSummary] } : {}), clientData: ref,
       }, timeout);
       if (typeof auth.SAD !== 'string') throw new SignerError('SIGN_FAILED', 'remote signing: credentials/authorize returned no SAD');
       sad = auth.SAD;
