@@ -18,11 +18,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 // package → its bundled entry points (src/X.ts → dist/NAME.js); the verifier's worker thread module is its own entry
 // (dist/worker.js, next to the bundled index.js that starts it)
+// (signer and verifier also have their halves as entries — the `./pdf` and `./xml` subpath exports — sharing one copy
+// of every module through chunks in dist/chunks/, so a class is the same class whichever entry it came through)
 const BUNDLED = {
   pdf: { index: 'src/index.ts' },
   pki: { index: 'src/index.ts' },
-  signer: { index: 'src/index.ts' },
-  verifier: { index: 'src/index.ts', worker: 'src/parallel/worker.ts' },
+  signer: { index: 'src/index.ts', pdf: 'src/pdf.ts', xml: 'src/xml.ts' },
+  verifier: { index: 'src/index.ts', pdf: 'src/pdf.ts', xml: 'src/xml.ts', worker: 'src/parallel/worker.ts' },
 };
 
 const wanted = process.argv.slice(2);
@@ -39,11 +41,13 @@ const esbuild = await import('esbuild');
 for (const [name, entries] of Object.entries(BUNDLED)) {
   if (wanted.length && !wanted.includes(name)) continue;
   const pkg = join(ROOT, 'packages', name);
+  (await import('node:fs')).rmSync(join(pkg, 'dist', 'chunks'), { recursive: true, force: true });
   await esbuild.build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([out, src]) => [out, join(pkg, src)])),
     outdir: join(pkg, 'dist'), allowOverwrite: true,
     tsconfig: join(ROOT, 'tsconfig.json'),
     bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external',
+    splitting: Object.keys(entries).length > 1, chunkNames: 'chunks/[name]-[hash]',
     sourcemap: true, sourcesContent: false, logLevel: 'warning', legalComments: 'inline',
   });
 }

@@ -305,6 +305,7 @@ export class PdfReader {
       const c = p.next();
       if (c.t !== 'num' || !t.int || !c.int || t.v < 0 || c.v < 0) throw new PdfError('PDF_XREF_BROKEN', 'bad xref subsection header', t.start);
       if (out.length + c.v > 10_000_000) throw new PdfError('PDF_LIMIT_EXCEEDED', 'xref table too large', off);
+      if (this.readTableFast(p, t.v, c.v, out)) continue;
       for (let i = 0; i < c.v; i++) {
         const a = p.next();
         const g = p.next();
@@ -320,6 +321,52 @@ export class PdfReader {
       }
     }
     return out;
+  }
+
+  /**
+   * A subsection of `count` entries in the standard 20-byte form ("oooooooooo ggggg n" + a two-byte end of line),
+   * read straight from the bytes: the same entries the tokenizer loop reads, without a token per field. False
+   * (nothing consumed) as soon as one entry has another form; the caller then reads the subsection token by token.
+   */
+  private readTableFast(p: Parser, first: number, count: number, out: [number, XrefEntry][]): boolean {
+    let pos = p.pos;
+    const head = p.src.read(pos, 4);
+    let ws = 0;
+    while (ws < head.length && (head[ws] === 0x20 || head[ws] === 0x0a || head[ws] === 0x0d)) ws++;
+    if (ws === head.length) return false;
+    pos += ws;
+    const b = p.src.read(pos, count * 20);
+    if (b.length !== count * 20) return false;
+    const start = out.length;
+    for (let i = 0, j = 0; i < count; i++, j += 20) {
+      const kind = b[j + 17];
+      const e1 = b[j + 18];
+      const e2 = b[j + 19];
+      if (b[j + 10] !== 0x20 || b[j + 16] !== 0x20 || (kind !== 0x6e && kind !== 0x66)
+        || !((e1 === 0x20 && (e2 === 0x0a || e2 === 0x0d)) || (e1 === 0x0d && e2 === 0x0a))) {
+        out.length = start;
+        return false;
+      }
+      let o = 0;
+      for (let q = j; q < j + 10; q++) {
+        const d = b[q]! - 0x30;
+        if (d < 0 || d > 9) { out.length = start; return false; }
+        o = o * 10 + d;
+      }
+      let g = 0;
+      for (let q = j + 11; q < j + 16; q++) {
+        const d = b[q]! - 0x30;
+        if (d < 0 || d > 9) { out.length = start; return false; }
+        g = g * 10 + d;
+      }
+      const num = first + i;
+      if (kind === 0x6e) {
+        if (o === 0 && num === 0) continue;
+        out.push([num, { type: 'offset', offset: o, gen: g }]);
+      } else if (num !== 0) out.push([num, { type: 'free', gen: g }]);
+    }
+    p.seek(pos + count * 20);
+    return true;
   }
 
   private readXrefStream(off: number): { dict: PdfDict; entries: [number, XrefEntry][] } {

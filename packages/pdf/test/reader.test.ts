@@ -128,6 +128,39 @@ describe('@kyso/pdf reader and incremental writer', function () {
     expectCode(() => new IncrementalWriter(r), 'PDF_XREF_BROKEN');
   });
 
+  it('reads classic xref entries of every end-of-line form, fast 20-byte form and token by token alike', () => {
+    // objects 1-4 and an xref table whose entries are written by `entry`; then each object must resolve
+    const build = (entry: (off: number, gen: number, kind: 'n' | 'f') => string): Uint8Array => {
+      const objs = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>', '(four)'];
+      let text = '%PDF-1.7\n';
+      const offs: number[] = [];
+      objs.forEach((o, i) => { offs.push(text.length); text += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+      const xref = text.length;
+      text += `xref\n0 ${objs.length + 1}\n${entry(0, 65535, 'f')}${offs.map((o) => entry(o, 0, 'n')).join('')}`;
+      text += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+      return new TextEncoder().encode(text);
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    const forms: Record<string, (o: number, g: number, k: string) => string> = {
+      'SP LF': (o, g, k) => `${pad(o, 10)} ${pad(g, 5)} ${k} \n`,
+      'SP CR': (o, g, k) => `${pad(o, 10)} ${pad(g, 5)} ${k} \r`,
+      'CR LF': (o, g, k) => `${pad(o, 10)} ${pad(g, 5)} ${k}\r\n`,
+      'LF only (19 bytes, token path)': (o, g, k) => `${pad(o, 10)} ${pad(g, 5)} ${k}\n`,
+      'short numbers (token path)': (o, g, k) => `${o} ${g} ${k}\n`,
+    };
+    for (const [name, form] of Object.entries(forms)) {
+      const r = PdfReader.open(build(form as (o: number, g: number, k: 'n' | 'f') => string));
+      try {
+        assert.equal(r.pageCount, 1, name);
+        assert.equal(r.getPage(0).mediaBox[2], 10, name);
+        const four = r.getObject(4);
+        assert.ok(four instanceof PdfString && new TextDecoder().decode(four.bytes) === 'four', name);
+      } finally { r.close(); }
+    }
+    // a letter inside an offset is refused on either path
+    expectCode(() => PdfReader.open(build((o, g, k) => `${pad(o, 10).replace(/^0/, 'x')} ${pad(g, 5)} ${k} \n`)), 'PDF_XREF_BROKEN');
+  });
+
   it('serialises names, strings and numbers that read back the same', () => {
     const r = PdfReader.open(samples.classic);
     const w = new IncrementalWriter(r);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { EXIT_CODES_HELP, nonEmpty, parseCommand, port } from '../args.js';
+import { loadPkcs12File } from '@kyso/signer/pdf';
 
 const HELP = `Usage: kyso demo [--port N] [--dir DIR] [--host H]
 
@@ -173,7 +174,6 @@ export const command: Command = {
       const validation = await createValidationServer({ port: validationPort, host: opts.host, policy: { trustAnchors: [pki.rootPem] } });
       closers.push(() => validation.close());
 
-      const { loadPkcs12File } = await import('@kyso/signer');
       const byNumber = new Map<string, (typeof pki.identities)[string]>();
       for (const id of [pki.identities.citizen1, pki.identities.citizen2]) {
         const m = /CCCD:(\d{12})/.exec(readFileSync(id.certPath, 'utf8')) ?? /CCCD:(\d{12})/.exec(Buffer.from(id.certDer).toString('latin1'));

@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { EXIT_CODES_HELP, envName, exitCodeFor, fromEnv, intRange, oneOf, parseCommand, reasonOf, url } from '../args.js';
 import { progressBar } from '../progress.js';
+import { extendPdf } from '@kyso/signer/pdf';
 
 const HELP = `Usage: kyso extend FILE... --level B-LT|B-LTA [--tsa URL] (-o OUT | --in-place)
 
@@ -61,7 +62,6 @@ export const command: Command = {
     }
     if (new Set(targets.map((t) => resolve(t))).size !== targets.length) throw new UsageError('two FILEs would be written to the same output');
     const pdfPassword = v['pdf-password-env'] ? fromEnv(v['pdf-password-env'], 'PDF password') : undefined;
-    const { extendPdf } = await import('@kyso/signer');
     const timeoutMs = (v.timeout ?? 30) * 1000;
     const bar = progressBar(files.length);
     let exit = 0;

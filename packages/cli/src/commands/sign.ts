@@ -7,9 +7,9 @@ import { EXIT_CODES_HELP, envName, fromEnv, guard, nonEmpty, oneOf, parseCommand
 import { promptSecret } from '../prompt.js';
 import { progressBar } from '../progress.js';
 import {
-  checkImage, openKeyBackend, signDetached, signPdf,
+  checkImage, openCscBackend, openKeyBackend, signDetached, signPdf,
   type HashName, type KeyBackend, type KeySource, type PadesLevel, type PdfSignatureOptions,
-} from '@kyso/signer';
+} from '@kyso/signer/pdf';
 
 /** A temp path beside `output` (same file system, so the rename is atomic). */
 const tempPathFor = (output: string): string => join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.kyso-tmp`);
@@ -219,7 +219,6 @@ async function keySource(o: Options): Promise<KeySource> {
 async function openCsc(o: Options): Promise<KeyBackend> {
   const token = fromEnv(o.tokenEnv ?? 'KYSO_CSC_TOKEN', 'bearer token of the signing service');
   const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await promptSecret('PIN', { hint: 'set it with --pin-env VAR' });
-  const { openCscBackend } = await import('@kyso/signer');
   return openCscBackend({ url: o.csc!, credentialId: o.credential!, token, pin, ...(o.input ? { documentName: basename(o.input) } : {}), onStatus: (m) => process.stderr.write(`kyso sign: ${m}\n`) });
 }
 

@@ -8,7 +8,7 @@ import { progressBar } from '../progress.js';
 import {
   loadPolicyFile, renderHtml, renderText, toJsonReport, verifyCms, verifyFiles, verifyPdf,
   type Policy, type ValidationReport,
-} from '@kyso/verifier';
+} from '@kyso/verifier/pdf';
 
 const HELP = `Usage: kyso verify FILE|DIR... [options]
 

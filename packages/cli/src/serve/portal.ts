@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../command.js';
 import { jsonLog } from './log.js';
 import { COMMON_HELP, listenWhenReady, parseServeArgs, runUntilStopped, urlOption } from './options.js';
+import { loadPkcs12File } from '@kyso/signer/pdf';
 
 export const HELP = `Usage: kyso serve portal --port N --issuer URL --client-id ID --validation-url URL --pki DIR
                          [--base-url URL] [--tsa URL] [--agency-name TEXT] [--host H] [--proxy]
@@ -39,7 +40,6 @@ export async function run(args: string[]): Promise<number> {
   let pki;
   try { pki = await loadTestPki(resolve(values.pki)); } catch (e) { throw new UsageError(`--pki ${values.pki}: not a test PKI (${(e as Error).message})`); }
   const tsaUrl = values.tsa === undefined ? `${pki.manifest.baseUrl.replace(/\/+$/, '')}/tsa` : urlOption('tsa', values.tsa);
-  const { loadPkcs12File } = await import('@kyso/signer');
   const { createPortalApp } = await import('@kyso/service-portal');
   // the citizens of the test PKI, by the personal number (CCCD) in their certificates
   const byNumber = new Map<string, (typeof pki.identities)[string]>();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../command.js';
 import { jsonLog } from './log.js';
 import { COMMON_HELP, listenWhenReady, parseServeArgs, runUntilStopped } from './options.js';
+import { loadPolicyFile } from '@kyso/verifier/pdf';
 
 export const HELP = `Usage: kyso serve verify --port N [--trust ROOT.pem ...] [--policy FILE] [--offline] [--max-mb N] [--host H] [--proxy]
 
@@ -22,7 +23,6 @@ export async function run(args: string[]): Promise<number> {
   if (!Number.isInteger(maxMb) || maxMb < 1 || maxMb > 4096) throw new UsageError(`--max-mb must be an integer 1-4096, got '${String(values['max-mb'])}'`);
   const log = jsonLog('kyso-verify');
   const { createValidationApp } = await import('@kyso/service-validation');
-  const { loadPolicyFile } = await import('@kyso/verifier');
   const policy = typeof values.policy === 'string' ? loadPolicyFile(values.policy) : {};
   const trust = (values.trust as string[] | undefined) ?? [];
   if (trust.length) {

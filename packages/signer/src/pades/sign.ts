@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IncrementalWriter, PdfArray, PdfDict, PdfError, PdfName, type PdfObject, PdfReader, PdfRef, PdfString } from '@kyso/pdf';
-import { CertInfo, type HashName, type SignatureAlgorithm } from '@kyso/pki';
+import { certInfoOf, type CertInfo, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../crypto/errors.js';
 import type { KeyBackend } from '../crypto/keys/types.js';
 import { estimateCmsSize } from '../crypto/cms/estimate.js';
@@ -136,15 +136,9 @@ function cnOf(cert: CertInfo): string | undefined {
   return m?.[1]?.replace(/\\,/g, ',');
 }
 
-const certCache = new WeakMap<Uint8Array, CertInfo>();
-/** Parsed certificate, cached per byte array (a backend's certificate is the same object on every call). */
+/** Parsed certificate (the one model of @kyso/pki, cached by content: parsed once per process). */
 function certInfo(der: Uint8Array): CertInfo {
-  let c = certCache.get(der);
-  if (!c) {
-    c = new CertInfo(der);
-    certCache.set(der, c);
-  }
-  return c;
+  return certInfoOf(der);
 }
 
 const estimateCache = new WeakMap<Uint8Array, Map<string, number>>();

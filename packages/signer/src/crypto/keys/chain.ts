@@ -1,4 +1,4 @@
-import { CertInfo } from '@kyso/pki';
+import { certInfoOf, type CertInfo } from '@kyso/pki';
 
 /**
  * Order certificates as a chain above `leaf` (issuer first, up to the root) using name matching
@@ -6,11 +6,11 @@ import { CertInfo } from '@kyso/pki';
  * (they may be useful as validation data), duplicates and the leaf itself are dropped.
  */
 export function orderChain(leaf: Uint8Array, others: Uint8Array[]): Uint8Array[] {
-  const leafInfo = new CertInfo(leaf);
+  const leafInfo = certInfoOf(leaf);
   const seen = new Set<string>([leafInfo.sha1Hex]);
   const pool: CertInfo[] = [];
   for (const d of others) {
-    const c = new CertInfo(d);
+    const c = certInfoOf(d);
     if (seen.has(c.sha1Hex)) continue;
     seen.add(c.sha1Hex);
     pool.push(c);

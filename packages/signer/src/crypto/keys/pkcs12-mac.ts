@@ -43,13 +43,24 @@ export function pkcs12MacMatches(pfx: pkijs.PFX, password: Uint8Array): boolean 
   try {
     const mac = pfx.macData;
     if (!mac || pfx.authSafe.contentType !== '1.2.840.113549.1.7.1') return false;
-    const hash = HASHES[mac.mac.digestAlgorithm.algorithmId];
-    const iterations = mac.iterations ?? 1;
-    if (!hash || !Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
     const content = (pfx.authSafe.content as { getValue(): ArrayBuffer }).getValue();
-    const key = macKey(hash, bmpPassword(password), mac.macSalt.valueBlock.valueHexView, iterations);
-    const got = createHmac(hash.name, key).update(new Uint8Array(content)).digest();
-    const want = Buffer.from(mac.mac.digest.valueBlock.valueHexView);
+    return pkcs12MacKeyMatches(mac.mac.digestAlgorithm.algorithmId, password, mac.macSalt.valueBlock.valueHexView, mac.iterations ?? 1, new Uint8Array(content), mac.mac.digest.valueBlock.valueHexView);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The same check on the MacData's parts: digest algorithm OID, salt, iteration count, the authenticated safe's
+ * bytes and the expected MAC. False when it cannot tell (unknown digest, implausible count) or on a mismatch.
+ */
+export function pkcs12MacKeyMatches(digestOid: string, password: Uint8Array, salt: Uint8Array, iterations: number, content: Uint8Array, expected: Uint8Array): boolean {
+  try {
+    const hash = HASHES[digestOid];
+    if (!hash || !Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
+    const key = macKey(hash, bmpPassword(password), salt, iterations);
+    const got = createHmac(hash.name, key).update(content).digest();
+    const want = Buffer.from(expected);
     return got.length === want.length && timingSafeEqual(got, want);
   } catch {
     return false;

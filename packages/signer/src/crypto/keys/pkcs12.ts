@@ -1,9 +1,10 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { PKCS12_PBE, pkcs12PbeDecrypt } from './pkcs12-legacy.js';
 import { pkcs12MacMatches } from './pkcs12-mac.js';
+import { openPkcs12Natively } from './pkcs12-native.js';
 import { SignerError } from '../errors.js';
 import { ensurePkijsEngine } from '../engine.js';
 import { orderChain } from './chain.js';
@@ -16,14 +17,18 @@ export interface Pkcs12Contents {
 }
 
 /**
- * Open a PKCS#12 (PFX) with PKI.js: checks the MAC with the password (wrong password →
+ * Open a PKCS#12 (PFX): with node:crypto alone when the file has the usual shape (see pkcs12-native.ts), else with
+ * PKI.js. Checks the MAC with the password (wrong password →
  * BAD_PASSWORD, missing → KEY_LOCKED), decrypts the certificate safe (PBES2, or the legacy
  * PBE-SHA1-3DES / RC2 schemes of older exports) and the shrouded key bag.
  */
 export async function parsePkcs12(data: Uint8Array, password: string | Uint8Array | undefined): Promise<Pkcs12Contents> {
-  ensurePkijsEngine();
   if (password === undefined) throw new SignerError('KEY_LOCKED', 'PKCS#12 file is password-protected: a password is required (environment or prompt)');
   const pwBytes = typeof password === 'string' ? new TextEncoder().encode(password) : password;
+  // today's usual files are opened with node:crypto alone; anything else (or any doubt) goes through PKI.js below
+  const native = openPkcs12Natively(data, pwBytes);
+  if (native) return native;
+  ensurePkijsEngine();
   const pwd = pwBytes.slice().buffer as ArrayBuffer;
   let pfx: pkijs.PFX;
   try { pfx = pkijs.PFX.fromBER(new Uint8Array(data)); } catch (e) { throw new SignerError('KEY_PARSE', `not a PKCS#12 file: ${(e as Error).message}`, { cause: e }); }
@@ -113,6 +118,10 @@ function decryptLegacySafes(safe: pkijs.AuthenticatedSafe, password: string, cau
 /** A key backend over a PKCS#12 file's key; the signer certificate is the one matching the key, the rest is chain. */
 export async function loadPkcs12Backend(data: Uint8Array, password: string | Uint8Array | undefined): Promise<SoftwareKeyBackend> {
   const { key, certificates } = await parsePkcs12(data, password);
+  // the certificate whose public key is the key's, found natively (a SoftwareKeyBackend per candidate parses each)
+  const spki = keySpki(key);
+  const own = spki && certificates.find((c) => spki.equals(certSpki(c) ?? Buffer.alloc(0)));
+  if (own) return new SoftwareKeyBackend('pkcs12', key, own, orderChain(own, certificates.filter((x) => x !== own)));
   let lastErr: unknown;
   for (const c of certificates) {
     try {
@@ -122,6 +131,13 @@ export async function loadPkcs12Backend(data: Uint8Array, password: string | Uin
     } catch (e) { lastErr = e; }
   }
   throw lastErr instanceof SignerError ? lastErr : new SignerError('KEY_CERT_MISMATCH', 'no certificate in the PKCS#12 matches its key');
+}
+
+function keySpki(key: KeyObject): Buffer | undefined {
+  try { return createPublicKey(key).export({ type: 'spki', format: 'der' }); } catch { return undefined; }
+}
+function certSpki(der: Uint8Array): Buffer | undefined {
+  try { return new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' }); } catch { return undefined; }
 }
 
 /** {@link loadPkcs12Backend} from a file path. */

@@ -1,4 +1,4 @@
-import { constants, createHash, createPrivateKey, createPublicKey, privateEncrypt, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { X509Certificate, constants, createHash, createPrivateKey, createPublicKey, privateEncrypt, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { CertInfo, HASH_LENGTHS, HASH_OIDS, OID_RSA_ENCRYPTION, algId, int, nodeHashName, nul, octets, seq, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
@@ -38,10 +38,13 @@ export function assertAlgorithmFitsKey(key: KeyAlgorithmInfo, alg: SignatureAlgo
 
 /** Throw KEY_CERT_MISMATCH unless the private key belongs to the certificate. */
 export function assertKeyMatchesCert(privateKey: KeyObject, certificate: Uint8Array): void {
-  const cert = new CertInfo(certificate);
   const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const fromCert = cert.x509.publicKey.export({ type: 'spki', format: 'der' });
-  if (!Buffer.from(fromKey).equals(Buffer.from(fromCert))) {
+  // the usual case natively; the certificate model (which says precisely what is wrong with a certificate) for the rest
+  let fromCert: Buffer | undefined;
+  try { fromCert = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' }); } catch { /* below */ }
+  if (fromCert && fromKey.equals(fromCert)) return;
+  const cert = new CertInfo(certificate);
+  if (!fromKey.equals(cert.x509.publicKey.export({ type: 'spki', format: 'der' }))) {
     throw new SignerError('KEY_CERT_MISMATCH', `the private key does not belong to the certificate of ${cert.subject}`);
   }
 }
