@@ -84,17 +84,15 @@ export function preflightPdf(input: string | Uint8Array | PdfReader, opts: { pas
 /** Parses `N G obj` at `p` of `buf` (leading white space allowed); returns [num, gen] or undefined. */
 function objHeader(buf: Buffer, p: number, end: number): [number, number] | undefined {
   while (p < end && isSpace(buf[p]!)) p++;
-  const num = (): number | undefined => {
-    let n = 0;
-    let digits = 0;
-    while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && digits < 11) { n = n * 10 + buf[p]! - 0x30; p++; digits++; }
-    return digits ? n : undefined;
-  };
-  const a = num();
-  if (a === undefined || p >= end || !isSpace(buf[p]!)) return undefined;
+  let a = 0;
+  let digits = 0;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && digits < 11) { a = a * 10 + buf[p]! - 0x30; p++; digits++; }
+  if (!digits || p >= end || !isSpace(buf[p]!)) return undefined;
   while (p < end && isSpace(buf[p]!)) p++;
-  const g = num();
-  if (g === undefined || p >= end || !isSpace(buf[p]!)) return undefined;
+  let g = 0;
+  digits = 0;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && digits < 11) { g = g * 10 + buf[p]! - 0x30; p++; digits++; }
+  if (!digits || p >= end || !isSpace(buf[p]!)) return undefined;
   while (p < end && isSpace(buf[p]!)) p++;
   if (p + 3 > end || buf[p] !== 0x6f || buf[p + 1] !== 0x62 || buf[p + 2] !== 0x6a) return undefined;
   return [a, g];
@@ -124,7 +122,10 @@ function checkEntries(reader: PdfReader, findings: PreflightFinding[]): void {
     if (e.offset < 0 || e.offset >= size) fail(`object ${num} ${e.gen} is at offset ${e.offset}, outside the file (${size} bytes)`);
     else direct.push([e.offset, num, e.gen]);
   }
-  direct.sort((x, y) => x[0] - y[0]);
+  // (writers usually number objects in file order: then the entries already are in offset order)
+  let sorted = true;
+  for (let i = 1; i < direct.length && sorted; i++) sorted = direct[i - 1]![0] <= direct[i]![0];
+  if (!sorted) direct.sort((x, y) => x[0] - y[0]);
   let winStart = -1;
   let win = Buffer.alloc(0);
   for (const [off, num, gen] of direct) {

@@ -4,6 +4,7 @@
  * same computation natively. Used as a fast path only: a file this check cannot confirm goes through PKI.js's own
  * check, so the outcome (accepted or BAD_PASSWORD) never differs.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 
@@ -31,7 +32,10 @@ function macKey(hash: { name: string; u: number; v: number }, password: Buffer, 
     return out;
   };
   let a = createHash(hash.name).update(Buffer.alloc(hash.v, 3)).update(fill(salt)).update(fill(password)).digest();
-  for (let i = 1; i < iterations; i++) a = createHash(hash.name).update(a).digest();
+  // one-shot hashing (no Hash object per round) where Node has it (20.12+)
+  const once = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => typeof a }).hash;
+  if (once) for (let i = 1; i < iterations; i++) a = once(hash.name, a, 'buffer');
+  else for (let i = 1; i < iterations; i++) a = createHash(hash.name).update(a).digest();
   return a.subarray(0, hash.u);
 }
 
