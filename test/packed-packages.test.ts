@@ -130,6 +130,33 @@ describe('published packages (npm pack → install from tarballs → use)', func
     assert.equal((await ok(process.execPath, ['verify-tampered.mjs'], app)).trim(), 'TOTAL_FAILED');
   });
 
+  it('the ./pdf and ./xml halves of the signer and verifier load alone and share classes with the whole package', async function () {
+    writeFileSync(join(app, 'halves.mjs'), [
+      "import { readFileSync } from 'node:fs';",
+      "import * as signer from '@kyso/signer';",
+      "import * as signerPdf from '@kyso/signer/pdf';",
+      "import * as signerXml from '@kyso/signer/xml';",
+      "import * as verifier from '@kyso/verifier';",
+      "import * as verifierPdf from '@kyso/verifier/pdf';",
+      "import * as verifierXml from '@kyso/verifier/xml';",
+      "const names = (m) => Object.keys(m).sort();",
+      "const union = (a, b) => [...new Set([...names(a), ...names(b)])].sort();",
+      "const backend = await signerPdf.loadPemBackend({ key: readFileSync('key.pem'), cert: readFileSync('cert.pem') });",
+      "await signerPdf.signPdf('in.pdf', 'halves.pdf', { backend });",
+      "const report = await verifierPdf.verifyPdf('halves.pdf', { trustAnchors: [readFileSync('cert.pem', 'utf8')], offline: true });",
+      "console.log(JSON.stringify({",
+      "  signerUnion: JSON.stringify(union(signerPdf, signerXml)) === JSON.stringify(names(signer)),",
+      "  verifierUnion: JSON.stringify(union(verifierPdf, verifierXml)) === JSON.stringify(names(verifier)),",
+      "  sameClass: signer.SignerError === signerPdf.SignerError && signer.signXml === signerXml.signXml && verifier.verifyXml === verifierXml.verifyXml,",
+      "  xmlHasNoPdf: !('signPdf' in signerXml) && !('verifyPdf' in verifierXml),",
+      "  indication: report.documentIndication,",
+      "}));",
+      '',
+    ].join('\n'));
+    const out = JSON.parse((await ok(process.execPath, ['halves.mjs'], app)).trim().split('\n').pop()!);
+    assert.deepEqual(out, { signerUnion: true, verifierUnion: true, sameClass: true, xmlHasNoPdf: true, indication: 'TOTAL_PASSED' });
+  });
+
   it("runs each package README's example as written (Node ESM, installed packages)", async function () {
     // the examples use in.pdf, key.pem and cert.pem made above; signer's writes signed.pdf, which verifier's reads
     for (const pkg of ['pdf', 'pki', 'signer', 'verifier', 'idp']) {
@@ -190,6 +217,12 @@ describe('published packages (npm pack → install from tarballs → use)', func
       "import { readFileSync } from 'node:fs';",
       "import { loadPemBackend, signPdf, preparePdfSignature, finalizePdfSignature, SignerError, type KeyBackend, type PadesLevel, type PdfSignatureResult } from '@kyso/signer';",
       "import { verifyPdf, renderText, type Policy, type ValidationReport, type Indication } from '@kyso/verifier';",
+      "import { signPdf as signPdfHalf, type PadesLevel as PadesLevelHalf } from '@kyso/signer/pdf';",
+      "import { signXml } from '@kyso/signer/xml';",
+      "import { verifyPdf as verifyPdfHalf } from '@kyso/verifier/pdf';",
+      "import { verifyXml } from '@kyso/verifier/xml';",
+      "const halves: [typeof signPdf, typeof verifyPdf, PadesLevelHalf] = [signPdfHalf, verifyPdfHalf, 'B-T'];",
+      "void halves; void signXml; void verifyXml;",
       "import { PdfReader, PdfError } from '@kyso/pdf';",
       "import { parseCertificate, type HashName } from '@kyso/pki';",
       "import { createStorage, type IdpStorage, type KysoIdpOptions } from '@kyso/idp';",
