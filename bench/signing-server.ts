@@ -54,10 +54,21 @@ process.stdout.write(JSON.stringify({ port: server.port, creds, caCert: Buffer.f
 // such asks) is profiled into its own file
 let session: import('node:inspector/promises').Session | undefined;
 let phase = 0;
+let lastThreads: Record<string, number> = {};
+const require = (await import('node:module')).createRequire(import.meta.url);
 process.on('SIGUSR2', () => {
   const u = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   process.stdout.write(JSON.stringify({ cpuMicros: u.user + u.system, eluIdle: elu.idle, eluActive: elu.active }) + '\n');
+  if (process.env.BENCH_DEBUG) {
+    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const now: Record<string, number> = {};
+    for (const t of readdirSync('/proc/self/task')) {
+      try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); now[`${t}:${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`] = (Number(f[11]) + Number(f[12])) * 10; } catch { /* gone */ }
+    }
+    console.error('threads ms', JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (lastThreads[k] ?? 0)]).filter(([, v]) => (v as number) > 0))));
+    lastThreads = now;
+  }
   if (process.env.BENCH_DEBUG) void (server.vault as import('@kyso/service-signing').Pkcs11Vault).pool().then((p) => console.error('pool', JSON.stringify(p.stats)));
   if (process.env.BENCH_PROF_PHASES) {
     void (async () => {

@@ -147,6 +147,27 @@ try {
 }
 `;
 
+/**
+ * The module stays loaded and initialised (OS locking) by this thread for the life of the process: the threads'
+ * own handles come and go (a pool closed, another opened), and a library unloaded under them, or initialised by
+ * two threads at once, breaks (SoftHSM2 then answers CKR_GENERAL_ERROR or loses its tokens).
+ */
+const pinned = new Map<string, unknown>();
+function pinModule(path: string): void {
+  if (pinned.has(path)) return;
+  const lib = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
+  const p = new lib.PKCS11();
+  try {
+    p.load(path);
+  } catch (e) {
+    throw new SigningError('CONFIG_INVALID', `PKCS#11 module ${path} could not be loaded: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  try { p.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK }); } catch (e) {
+    if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((e as Error).message)) throw new SigningError('CONFIG_INVALID', `PKCS#11 module ${path} could not be initialised: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  pinned.set(path, p);
+}
+
 interface Thread { worker: Worker; busy: boolean; inFlight: Job[]; /** key indexes the thread knows */ keys: Set<number> }
 
 /** The signing threads of one token. */
@@ -170,6 +191,7 @@ export class Pkcs11SigningPool {
   static async open(opts: Pkcs11PoolOptions): Promise<Pkcs11SigningPool> {
     const pool = new Pkcs11SigningPool(opts);
     const pkcs11js = createRequire(import.meta.url).resolve('pkcs11js');
+    pinModule(opts.module);
     try {
       await Promise.all(Array.from({ length: pool.threads }, () => pool.#start(pkcs11js)));
     } catch (e) {
