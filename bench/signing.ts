@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,11 +79,23 @@ async function bodies(c: Child, key: 'rsa' | 'ec', n: number): Promise<string[]>
   return out;
 }
 
+/** Busy CPU time of the whole machine (all cores, ms) from /proc/stat. */
+function machineBusy(): { busyMs: number; at: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+    return { busyMs: busy * 10, at: performance.now() };
+  } catch { return { busyMs: NaN, at: performance.now() }; }
+}
+
 async function load(c: Child, key: 'rsa' | 'ec', seconds: number, expectRate: number) {
   const list = await bodies(c, key, Math.ceil(expectRate * seconds * 1.6) + 2000);
   let next = 0;
   let ranOut = 0;
   const cpu0 = await c.cpu();
+  const machine0 = machineBusy();
+  const self0 = process.cpuUsage();
   const r = await autocannon({
     url: c.url, connections: CONNECTIONS, duration: seconds,
     requests: [{
@@ -91,10 +103,14 @@ async function load(c: Child, key: 'rsa' | 'ec', seconds: number, expectRate: nu
       setupRequest: (req: Record<string, unknown>) => { const b = list[next++]; if (!b) ranOut++; return { ...req, body: b ?? list[0] }; },
     }],
   });
+  const machine1 = machineBusy();
+  const selfUs = process.cpuUsage(self0);
   const cpu1 = await c.cpu();
   const cpuMs = (cpu1.cpuMicros - cpu0.cpuMicros) / 1000;
   const busy = (cpu1.eluActive - cpu0.eluActive) / (cpu1.eluActive - cpu0.eluActive + cpu1.eluIdle - cpu0.eluIdle);
-  return { rps: r['2xx'] / seconds, p99: r.latency.p99, p50: r.latency.p50, errors: r.non2xx + r.errors + r.timeouts, ranOut, cpuPerOp: r['2xx'] ? cpuMs / r['2xx'] : NaN, busy };
+  // what the rest of the machine used meanwhile (other users; with Redis, redis-server too), in cores
+  const others = Math.max(0, (machine1.busyMs - machine0.busyMs) - cpuMs - (selfUs.user + selfUs.system) / 1000) / ((machine1.at - machine0.at));
+  return { others, rps: r['2xx'] / seconds, p99: r.latency.p99, p50: r.latency.p50, errors: r.non2xx + r.errors + r.timeouts, ranOut, cpuPerOp: r['2xx'] ? cpuMs / r['2xx'] : NaN, busy };
 }
 
 /**
@@ -153,12 +169,12 @@ try {
         const rawRate = rw.rate;
         const name = key === 'ec' ? 'P-256' : 'RSA-2048';
         const target = key === 'ec' ? 3000 : 1000;
-        rows.push([`signHash ${name} (${store})`, svc.rps.toFixed(0), `${svc.p99} ms`, rawRate.toFixed(0), `${((svc.rps / rawRate) * 100).toFixed(0)} %`, `≥${target}/s, p99<100, ≥70 %`, `${svc.errors}${svc.ranOut ? ` (ran out: ${svc.ranOut})` : ''}`, `${svc.cpuPerOp.toFixed(2)} / ${rw.cpuPerOp.toFixed(2)} ms (${((rw.cpuPerOp / svc.cpuPerOp) * 100).toFixed(0)} %)`, `${(svc.busy * 100).toFixed(0)} %`]);
+        rows.push([`signHash ${name} (${store})`, svc.rps.toFixed(0), `${svc.p99} ms`, rawRate.toFixed(0), `${((svc.rps / rawRate) * 100).toFixed(0)} %`, `≥${target}/s, p99<100, ≥70 %`, `${svc.errors}${svc.ranOut ? ` (ran out: ${svc.ranOut})` : ''}`, `${svc.cpuPerOp.toFixed(2)} / ${rw.cpuPerOp.toFixed(2)} ms (${((rw.cpuPerOp / svc.cpuPerOp) * 100).toFixed(0)} %)`, `${(svc.busy * 100).toFixed(0)} %`, svc.others.toFixed(2)]);
         console.log(`  ${rows[rows.length - 1]!.join(' | ')}`);
       }
       if (store === STORES[0] && process.env.BENCH_PDF !== '0') {
         const ms = await wholePdf(c, 20);
-        rows.push([`whole remote PDF B-B (${store}, P-256)`, `${(1000 / ms).toFixed(1)}/s`, `${ms.toFixed(1)} ms mean`, '', '', 'human excluded', '0', '', '']);
+        rows.push([`whole remote PDF B-B (${store}, P-256)`, `${(1000 / ms).toFixed(1)}/s`, `${ms.toFixed(1)} ms mean`, '', '', 'human excluded', '0', '', '', '']);
       }
     } finally {
       c.child.kill('SIGTERM');
@@ -170,11 +186,12 @@ try {
 } finally {
   rmSync(hsmDir, { recursive: true, force: true });
 }
-const head = ['case', 'kyso signHash/s', 'p99', 'raw SoftHSM2 sign/s (peer)', 'ratio', 'target', 'errors', 'CPU per signature: service / raw (raw÷service)', 'service main thread busy'];
+const head = ['case', 'kyso signHash/s', 'p99', 'raw SoftHSM2 sign/s (peer)', 'ratio', 'target', 'errors', 'CPU per signature: service / raw (raw÷service)', 'service main thread busy', 'others\' CPU (cores)'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`\n${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP} s warm-up, ${SESSIONS} signing threads with a PKCS#11 session each (service and raw alike), loopback, ${cpus().length} cores shared by autocannon, the service${STORES.includes('redis') ? ', redis-server' : ''} and other users of the machine.`);
 console.log('CPU per signature = process CPU time (all threads) / signatures: a load-independent view of the overhead on this shared machine.');
+console.log('Others\' CPU = machine CPU (from /proc/stat) used during the measured run by everything but this benchmark and the service (redis-server included): what the service could not use.');
 console.log('Service main thread busy = event-loop utilisation during the measured run (100 %: the JavaScript thread is the bottleneck).');
 console.log(fmt(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
