@@ -21,7 +21,7 @@ import { kysoXmlSigner } from './xml-signer.js';
 export { createSigningApp, DEFAULT_LIMITS, type RateLimits, type AppControl } from './app.js';
 export { SigningService, DEFAULT_POLICY, type ServicePolicy, type XmlSigner, type SigningServiceOptions } from './service.js';
 export { MemoryStore, GENESIS, type SigningStore, type CredentialRecord, type SadGrant, type StoredAudit, type KeyRef } from './store.js';
-export { RedisStore, readAuditStream, AUDIT_STREAM_KEY, AUDIT_HEAD_KEY } from './redis-store.js';
+export { RedisStore, connectRedis, readAuditStream, AUDIT_STREAM_KEY, AUDIT_HEAD_KEY } from './redis-store.js';
 export { AuditLog, verifyAuditChain, chainHash, type AuditEvent, type AuditEntry, type AuditVerification } from './audit.js';
 export { Pkcs11Vault, SoftwareVault, type KeyVault, type KeySpec } from './keys.js';
 export { Pkcs11SigningPool, Pkcs11SignError, type Pkcs11PoolOptions, type PoolMechanism } from './pkcs11-pool.js';
