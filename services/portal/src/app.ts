@@ -146,6 +146,9 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
     async get(id: string) { const v = await store.getApplication(id); return v ? fromJson<Application>(v) : undefined; },
     async put(a: Application) { await store.putApplication(a.id, toJson(a), a.submitted); },
     async list() { return (await store.listApplications(500)).map((v) => fromJson<Application>(v)); },
+    /** One officer at a time counter-signs an application (the phone approval included: 5 minutes at most). */
+    claim: (id: string, holder: string) => store.claimApplication(id, holder, 5 * 60_000),
+    release: (id: string, holder: string) => store.releaseApplication(id, holder),
   };
   const vnTime = (d: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
   const redirectUri = `${opts.baseUrl}/callback`;
@@ -507,18 +510,31 @@ ${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang p
         const form = await readForm(ctx);
         if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
         if (app!.status === 'done') return ctx.redirect(`/officer/${app!.id}`);
+        // two officers at once: one claims the application (atomically, in the shared store), the other is told
+        const holder = `${str(s.claims.personal_number)}:${randomBytes(9).toString('base64url')}`;
+        if (!(await applications.claim(app!.id, holder))) {
+          ctx.status = 409;
+          ctx.body = page('Hồ sơ đang được xử lý', `<p class="warn">Một cán bộ khác đang ký xác nhận hồ sơ này. Vui lòng xem lại sau ít phút.
+<span class="en">Another officer is counter-signing this application right now; check again in a few minutes.</span></p><p><a href="/officer/${esc(app!.id)}">Xem hồ sơ / View the application</a> · <a href="/officer">Danh sách hồ sơ / Applications</a></p>`);
+          return;
+        }
         try {
-          const seal = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: officers.sealCredentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: `Hồ sơ ${app!.id}.pdf` });
-          const signed = await counterSign(app!.pdf, seal, str(s.claims.name));
-          app!.report = await validate(ctx, signed);
-          app!.pdf = signed;
-          app!.status = 'done';
-          await applications.put(app!);
+          // read again under the claim: another officer may have finished in between
+          const current = await applications.get(app!.id);
+          if (!current || current.status === 'done') return ctx.redirect(`/officer/${app!.id}`);
+          const seal = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: officers.sealCredentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: `Hồ sơ ${current.id}.pdf` });
+          const signed = await counterSign(current.pdf, seal, str(s.claims.name));
+          current.report = await validate(ctx, signed);
+          current.pdf = signed;
+          current.status = 'done';
+          await applications.put(current);
         } catch (e) {
           if (!(e instanceof SignerError)) throw e;
           ctx.status = 400;
           ctx.body = page('Chưa ký được', `<p class="bad">${esc(e.code === 'BAD_PIN' ? 'Mã PIN không đúng. / Wrong PIN.' : 'Không ký xác nhận được (bị từ chối, hết hạn hoặc lỗi). / Not counter-signed (refused, expired or failed).')}</p><p><a href="/officer/${esc(app!.id)}">Thử lại / Try again</a></p>`);
           return;
+        } finally {
+          await applications.release(app!.id, holder).catch(() => {});
         }
         ctx.redirect(`/officer/${app!.id}`);
         return;
