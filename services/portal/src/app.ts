@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
 import QRCode from 'qrcode';
@@ -48,6 +48,42 @@ export interface PortalOptions {
   redis?: string;
   /** Session lifetime, sliding [8 h]. */
   sessionTtlMs?: number;
+  /**
+   * Host names under which the remote signing service is reachable too: when the portal is opened under one of
+   * them (a LAN address, a public name), the QR code sends the phone to the signing service under that name (same
+   * scheme and port); any other Host header is ignored. Default {@link defaultPhoneHosts}.
+   */
+  phoneHosts?: string[];
+}
+
+/**
+ * The default allow-list for the phone link: loopback names, the host names of the portal's base URL and of the
+ * signing service, and this machine's own addresses (so a portal opened from the LAN gives the phone a LAN link).
+ */
+export function defaultPhoneHosts(baseUrl: string, signingUrl?: string): string[] {
+  const out = new Set(['localhost', '127.0.0.1', '[::1]', new URL(baseUrl).hostname.toLowerCase()]);
+  if (signingUrl) out.add(new URL(signingUrl).hostname.toLowerCase());
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4') out.add(a.address);
+      else if (!a.address.toLowerCase().startsWith('fe80')) out.add(`[${a.address.toLowerCase()}]`);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Where the phone opens the approval page: the signing service's URL, moved to the host name the portal was
+ * opened under (its `Host` header) when that name is allowed; otherwise the signing service's URL as configured.
+ */
+export function phoneLinkBase(hostHeader: string | undefined, signingUrl: string, allowed: readonly string[]): string {
+  const target = new URL(signingUrl);
+  if (!hostHeader || !/^[A-Za-z0-9.\-:[\]]{1,300}$/.test(hostHeader)) return target.href;
+  let name: string;
+  try { name = new URL(`http://${hostHeader}/`).hostname.toLowerCase(); } catch { return target.href; }
+  if (!allowed.some((h) => h.toLowerCase() === name)) return target.href;
+  target.hostname = name;
+  return target.href;
 }
 
 /** An application waiting for (or done with) the agency's counter-signature. */
@@ -142,6 +178,7 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
   const store: PortalStore = opts.store ?? (opts.redis ? new RedisPortalStore(opts.redis) : new MemoryPortalStore());
   const sessionTtl = opts.sessionTtlMs ?? 8 * 3600_000;
+  const phoneHosts = opts.phoneHosts ?? defaultPhoneHosts(opts.baseUrl, opts.remoteSigningUrl);
   const applications = {
     async get(id: string) { const v = await store.getApplication(id); return v ? fromJson<Application>(v) : undefined; },
     async put(a: Application) { await store.putApplication(a.id, toJson(a), a.submitted); },
@@ -403,7 +440,8 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (!s.claims) return ctx.redirect('/login');
       if (!s.draft) return ctx.redirect('/form');
       if (ctx.method === 'GET') {
-        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, opts.remoteSigningUrl!.replace(/\/?$/, '/')).href : undefined;
+        const signingBase = phoneLinkBase(ctx.get('host'), opts.remoteSigningUrl!, phoneHosts);
+        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, signingBase.replace(/\/?$/, '/')).href : undefined;
         const qr = phoneUrl ? await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }) : '';
         ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
 <span class="en">Check the declaration before signing.</span></p>
