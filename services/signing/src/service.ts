@@ -103,6 +103,19 @@ export class SigningService {
 
   #audit(e: AuditEvent): Promise<void> { return this.opts.audit.append(e); }
 
+  /** The key backend of a credential (the vault caches it; here the certificates are decoded once per process). */
+  #backends = new Map<string, Promise<KeyBackend>>();
+  #backend(rec: CredentialRecord): Promise<KeyBackend> {
+    let b = this.#backends.get(rec.id);
+    if (!b) {
+      b = this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+      b.catch(() => this.#backends.delete(rec.id));
+      if (this.#backends.size > 10_000) this.#backends.clear();
+      this.#backends.set(rec.id, b);
+    }
+    return b;
+  }
+
   static requireScope(caller: Caller): void {
     if (!caller.scopes.has(SCOPE_SERVICE) && !caller.scopes.has('credential')) throw insufficientScope('the token needs the "service" scope');
   }
@@ -303,7 +316,7 @@ export class SigningService {
     const hashes = canonicalHashes(body.hashes, alg.hash);
     if (body.operationMode !== undefined && body.operationMode !== 'S') throw invalidRequest('Invalid parameter operationMode: only synchronous ("S") is supported');
     await this.#authorizeHashes(caller, rec, body.SAD, hashOid, hashes, requestId);
-    const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+    const backend = await this.#backend(rec);
     let signatures: string[];
     try {
       signatures = await Promise.all(hashes.map(async (h) => Buffer.from(await backend.sign({ digest: Buffer.from(h, 'base64') }, alg)).toString('base64')));
@@ -336,7 +349,7 @@ export class SigningService {
     });
     // the SAD must have authorized the hash of each whole document (what the citizen was shown)
     await this.#authorizeHashes(caller, rec, body.SAD, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
-    const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+    const backend = await this.#backend(rec);
     const out: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kyso-signdoc-'));
     try {
