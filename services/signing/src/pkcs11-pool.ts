@@ -325,7 +325,12 @@ export class Pkcs11SigningPool {
   /** Finishes queued signatures, then ends the sessions and the threads. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#pending.size && this.#workers.length) await new Promise((r) => setTimeout(r, 5));
+    // queued signatures finish (a token that hangs is given 10 s)
+    const until = Date.now() + 10_000;
+    while (this.#pending.size && this.#workers.length && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    for (const j of this.#pending.values()) j.reject(new Pkcs11SignError('POOL_CLOSED', 'the PKCS#11 signing threads were stopped'));
+    this.#pending.clear();
+    this.#queue = [];
     const ws = this.#workers.splice(0);
     await Promise.all(ws.map(async (t) => {
       t.worker.removeAllListeners('exit');
