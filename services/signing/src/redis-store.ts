@@ -146,6 +146,36 @@ export class RedisStore implements SigningStore {
     this.redis.defineCommand('kysoAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
   }
 
+  /**
+   * The hot path's commands (rate-limit hits, SAD consumption) of all the requests handled in one turn of the
+   * event loop go out as one pipeline (one write, one read) instead of one write per request; each command is
+   * still its own atomic script. On a cluster, ioredis's per-node auto-pipelining does this (a pipeline must stay
+   * in one slot there).
+   */
+  #queue: { name: string; args: string[]; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
+  #flushScheduled = false;
+  #batched<T>(r: Redis & Record<string, (...a: unknown[]) => Promise<unknown>>, name: string, args: string[]): Promise<T> {
+    if (this.redis instanceof Cluster) return r[name]!(...args) as Promise<T>;
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ name, args, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) { this.#flushScheduled = true; setImmediate(() => this.#flush()); }
+    });
+  }
+  #flush(): void {
+    this.#flushScheduled = false;
+    const items = this.#queue.splice(0);
+    if (!items.length) return;
+    if (this.redis.status !== 'ready') { for (const it of items) it.reject(new StoreUnavailable()); return; }
+    const p = this.redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const it of items) p[it.name]!(...it.args);
+    p.exec().then((res) => {
+      items.forEach((it, i) => {
+        const [err, v] = res?.[i] ?? [new StoreUnavailable(), undefined];
+        if (err) it.reject(err); else it.resolve(v);
+      });
+    }, (e: unknown) => { for (const it of items) it.reject(e); });
+  }
+
   /** Waits until the first connection is ready (or fails). */
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.redis.status === 'ready') return;
@@ -204,7 +234,7 @@ export class RedisStore implements SigningStore {
   async consumeSad(id: string, caller: { subject: string; clientId: string }, credentialId: string, alg: string, hashes: string[], now: number) {
     return this.#run(async (r) => {
       const meta = sadKey(id);
-      return RedisStore.#result(await r.kysoConsume!(meta, `${meta}:h`, String(now), caller.subject, credentialId, alg, caller.clientId, ...hashes) as string[]);
+      return RedisStore.#result(await this.#batched<string[]>(r, 'kysoConsume', [meta, `${meta}:h`, String(now), caller.subject, credentialId, alg, caller.clientId, ...hashes]));
     });
   }
   async extendSad(oldId: string, newId: string, caller: { subject: string; clientId: string }, credentialId: string, exp: number, now: number) {
@@ -237,7 +267,7 @@ export class RedisStore implements SigningStore {
   }
   async idemAbort(key: string) { await this.#run((r) => r.del(`${P}idem:${key}`)); }
   async rateHit(key: string, windowMs: number) {
-    return this.#run(async (r) => Number(await r.kysoRate!(`${P}rate:${key}:${Math.floor(Date.now() / windowMs)}`, String(windowMs))));
+    return this.#run(async (r) => Number(await this.#batched<number>(r, 'kysoRate', [`${P}rate:${key}:${Math.floor(Date.now() / windowMs)}`, String(windowMs)])));
   }
   async auditAppend(expected: { seq: number; hash: string }, records: StoredAudit[]) {
     return this.#run(async (r) => {
