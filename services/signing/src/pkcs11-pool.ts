@@ -7,6 +7,7 @@
  * The private keys never leave the token: the workers see digests and key handles only.
  */
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HashName } from '@kyso/pki';
@@ -26,6 +27,8 @@ export interface Pkcs11PoolOptions {
   threads?: number;
   /** Most signatures one thread takes at once [32]. */
   maxBatch?: number;
+  /** Niceness of the signing threads relative to the process (Linux) [5]: the event loop keeps priority. */
+  nice?: number;
 }
 
 /** An error of one signature, with the PKCS#11 reason (`CKR_…`). */
@@ -48,6 +51,11 @@ const reason = (e) => { const m = /CKR_[A-Z_0-9]+/.exec(String(e && e.message));
 const p = new pkcs11js.PKCS11();
 let session;
 function open() {
+  // Linux: this thread runs at a lower priority than the event loop (nice +workerData.nice), so that the thread
+  // that reads requests and writes answers is not starved by signatures; they take the CPU left over
+  if (workerData.nice) {
+    try { require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), workerData.nice); } catch {}
+  }
   p.load(workerData.module);
   try { p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK }); } catch (e) { if (reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw e; }
   let slot;
@@ -203,7 +211,7 @@ export class Pkcs11SigningPool {
 
   #start(pkcs11js: string): Promise<void> {
     // execArgv [] : the worker is plain JavaScript (no loader hooks needed)
-    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin } });
+    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? 5))) } });
     const t: Thread = { worker, busy: false, inFlight: [], keys: new Set() };
     this.#workers.push(t);
     return new Promise<void>((resolve, reject) => {
