@@ -176,7 +176,7 @@ function pinModule(path: string): void {
   pinned.set(path, p);
 }
 
-interface Thread { worker: Worker; busy: boolean; inFlight: Job[]; /** key indexes the thread knows */ keys: Set<number> }
+interface Thread { worker: Worker; busy: boolean; inFlight: Job[]; /** key indexes the thread knows */ keys: Set<number>; lost: boolean }
 
 /** The signing threads of one token. */
 export class Pkcs11SigningPool {
@@ -210,30 +210,61 @@ export class Pkcs11SigningPool {
   }
 
   #start(pkcs11js: string): Promise<void> {
+    this.#pkcs11js = pkcs11js;
     // execArgv [] : the worker is plain JavaScript (no loader hooks needed)
     const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? 5))) } });
-    const t: Thread = { worker, busy: false, inFlight: [], keys: new Set() };
-    this.#workers.push(t);
+    const t: Thread = { worker, busy: false, inFlight: [], keys: new Set(), lost: false };
+    this.#starting.add(t);
     return new Promise<void>((resolve, reject) => {
-      const fail = (e: Error) => { this.#lost(t, e); reject(e); };
+      const fail = (e: Error) => { this.#starting.delete(t); this.#lost(t, e); reject(e); };
       worker.once('error', fail);
       worker.once('exit', (code) => fail(new SigningError('KEYSTORE_LOCKED', `PKCS#11 signing thread stopped (exit ${code})`)));
       worker.once('message', (m: { ready: boolean; code?: string; message?: string }) => {
-        if (!m.ready) { reject(new SigningError('KEYSTORE_LOCKED', `PKCS#11 token "${this.opts.token}": ${m.code ?? ''} ${m.message ?? ''}`.trim())); return; }
-        worker.on('message', (m: Replies) => this.#done(t, m));
+        this.#starting.delete(t);
+        if (!m.ready || this.#closed) {
+          t.lost = true; // not counted, not replaced
+          worker.removeAllListeners('exit');
+          worker.removeAllListeners('error');
+          worker.on('error', () => {});
+          void worker.terminate();
+          reject(new SigningError('KEYSTORE_LOCKED', this.#closed ? 'the PKCS#11 signing threads are stopped' : `PKCS#11 token "${this.opts.token}": ${m.code ?? ''} ${m.message ?? ''}`.trim()));
+          return;
+        }
+        this.#workers.push(t);
+        worker.on('message', (r: Replies) => this.#done(t, r));
         resolve();
         this.#pump();
       });
     });
   }
 
-  /** A thread died: its signatures fail, the others go on. */
+  #pkcs11js = '';
+  /** Threads started, not yet ready. */
+  #starting = new Set<Thread>();
+
+  /**
+   * A thread died: its signatures fail (their hashes are used up: the caller asks for a new authorization), the
+   * others go on, and a new thread takes its place (retried with a growing pause while the token cannot be opened).
+   */
   #lost(t: Thread, e: Error): void {
+    if (t.lost) return;
+    t.lost = true;
     const i = this.#workers.indexOf(t);
     if (i >= 0) this.#workers.splice(i, 1);
     for (const j of t.inFlight) { if (this.#pending.delete(j.id)) j.reject(new Pkcs11SignError('THREAD_LOST', e.message)); }
     t.inFlight = [];
-    if (!this.#workers.length) for (const j of this.#queue.splice(0)) j.reject(new Pkcs11SignError('THREAD_LOST', e.message));
+    if (!this.#workers.length) {
+      for (const j of this.#queue.splice(0)) { this.#pending.delete(j.id); j.reject(new Pkcs11SignError('THREAD_LOST', e.message)); }
+    }
+    if (!this.#closed) this.#respawn(0);
+  }
+
+  #respawn(attempt: number): void {
+    setTimeout(() => {
+      if (this.#closed) return;
+      this.stats.respawned++;
+      this.#start(this.#pkcs11js).catch(() => { if (!this.#closed) this.#respawn(attempt + 1); });
+    }, Math.min(5000, 50 * 2 ** attempt)).unref();
   }
 
   #done(t: Thread, m: Replies): void {
@@ -264,7 +295,7 @@ export class Pkcs11SigningPool {
   /** Mean time of one signature in a thread (moving average), to size batches. */
   #perSignatureMs = 1;
   /** Counters: batches sent to the threads and signatures in them. */
-  readonly stats = { messages: 0, signatures: 0 };
+  readonly stats = { messages: 0, signatures: 0, respawned: 0 };
   #scheduled = false;
 
   #schedule(): void {
@@ -318,7 +349,8 @@ export class Pkcs11SigningPool {
    * `keyId` (hex). ECDSA signatures come back DER-encoded (Ecdsa-Sig-Value).
    */
   sign(keyId: string, mech: PoolMechanism, data: Uint8Array): Promise<Uint8Array> {
-    if (this.#closed || !this.#workers.length) return Promise.reject(new Pkcs11SignError('POOL_CLOSED', 'the PKCS#11 signing threads are stopped'));
+    if (this.#closed) return Promise.reject(new Pkcs11SignError('POOL_CLOSED', 'the PKCS#11 signing threads are stopped'));
+    if (!this.#workers.length) return Promise.reject(new Pkcs11SignError('THREAD_LOST', 'no PKCS#11 signing thread is running (one is being restarted)'));
     return new Promise<Uint8Array>((resolve, reject) => {
       if (data.length > 255 || data.length === 0) { reject(new Pkcs11SignError('DATA_LEN_RANGE', 'a digest has 1 to 255 bytes')); return; }
       if (!/^[0-9a-f]{1,256}$/i.test(keyId)) { reject(new Pkcs11SignError('KEY_NOT_FOUND', 'invalid key id')); return; }
@@ -330,6 +362,14 @@ export class Pkcs11SigningPool {
     });
   }
 
+  /** Running threads. */
+  get running(): number { return this.#workers.length; }
+
+  /** Test hook: stops one thread abruptly, as a crash would. */
+  async killOneThreadForTests(): Promise<void> {
+    await this.#workers[0]?.worker.terminate();
+  }
+
   /** Finishes queued signatures, then ends the sessions and the threads. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -339,8 +379,11 @@ export class Pkcs11SigningPool {
     for (const j of this.#pending.values()) j.reject(new Pkcs11SignError('POOL_CLOSED', 'the PKCS#11 signing threads were stopped'));
     this.#pending.clear();
     this.#queue = [];
+    for (const t of this.#starting) { t.lost = true; t.worker.removeAllListeners('exit'); t.worker.removeAllListeners('error'); t.worker.on('error', () => {}); void t.worker.terminate(); }
+    this.#starting.clear();
     const ws = this.#workers.splice(0);
     await Promise.all(ws.map(async (t) => {
+      t.lost = true;
       t.worker.removeAllListeners('exit');
       t.worker.removeAllListeners('error');
       t.worker.on('error', () => {});

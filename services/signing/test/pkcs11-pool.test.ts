@@ -77,6 +77,28 @@ describe('signing service: PKCS#11 signing threads', function () {
     }
   });
 
+  it('a thread that dies fails only its own signatures and is replaced; signing goes on', async () => {
+    const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
+    try {
+      const msgs = Array.from({ length: 200 }, () => randomBytes(12));
+      const all = Promise.allSettled(msgs.map((m) => pool.sign(rsa.id, { scheme: 'RSA-PKCS1', hash: 'SHA-256' }, createHash('sha256').update(m).digest())));
+      await new Promise((r) => setTimeout(r, 20));
+      await pool.killOneThreadForTests();
+      const results = await all;
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      for (const f of failed) assert.equal(f.reason.code, 'THREAD_LOST');
+      results.forEach((r, i) => { if (r.status === 'fulfilled') assert.ok(check({ scheme: 'RSA-PKCS1', hash: 'SHA-256' }, msgs[i]!, r.value), `signature ${i}`); });
+      assert.ok(results.length - failed.length > 100, `most signatures were made (${failed.length} lost)`);
+      for (let k = 0; k < 100 && pool.running < 2; k++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(pool.running, 2, 'the lost thread was replaced');
+      assert.ok(pool.stats.respawned >= 1);
+      const msg = randomBytes(10);
+      assert.ok(check({ scheme: 'ECDSA' }, msg, await pool.sign(ec.id, { scheme: 'ECDSA' }, createHash('sha256').update(msg).digest())));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('pools close and reopen in one process; a closed pool refuses; an unknown token fails at open', async () => {
     for (let i = 0; i < 3; i++) {
       const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
