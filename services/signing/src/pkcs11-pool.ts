@@ -23,7 +23,7 @@ export interface Pkcs11PoolOptions {
   token: string;
   /** User PIN. */
   pin: string;
-  /** Signing threads, one session each [the number of CPUs, at least 2]. */
+  /** Signing threads, one session each [the number of CPUs, at least 2, at most 16]. */
   threads?: number;
   /** Most signatures one thread takes at once [32]. */
   maxBatch?: number;
@@ -191,7 +191,7 @@ export class Pkcs11SigningPool {
   #closed = false;
 
   private constructor(readonly opts: Pkcs11PoolOptions) {
-    this.threads = Math.max(1, Math.floor(opts.threads ?? Math.max(2, availableParallelism())));
+    this.threads = Math.max(1, Math.floor(opts.threads ?? Math.min(16, Math.max(2, availableParallelism()))));
     this.maxBatch = Math.max(1, opts.maxBatch ?? 32);
   }
 
