@@ -27,7 +27,7 @@ export interface Pkcs11PoolOptions {
   threads?: number;
   /** Most signatures one thread takes at once [32]. */
   maxBatch?: number;
-  /** Niceness of the signing threads relative to the process (Linux) [5]: the event loop keeps priority. */
+  /** Niceness of the signing threads relative to the process (Linux) [KYSO_SIGNING_NICE or 5]: the event loop keeps priority. */
   nice?: number;
 }
 
@@ -212,7 +212,7 @@ export class Pkcs11SigningPool {
   #start(pkcs11js: string): Promise<void> {
     this.#pkcs11js = pkcs11js;
     // execArgv [] : the worker is plain JavaScript (no loader hooks needed)
-    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? 5))) } });
+    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? Number(process.env.KYSO_SIGNING_NICE ?? 5)))) } });
     const t: Thread = { worker, busy: false, inFlight: [], keys: new Set(), lost: false };
     this.#starting.add(t);
     return new Promise<void>((resolve, reject) => {
