@@ -192,7 +192,7 @@ const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`\n${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP} s warm-up, ${SESSIONS} signing threads with a PKCS#11 session each (service and raw alike), loopback, ${cpus().length} cores shared by autocannon, the service${STORES.includes('redis') ? ', redis-server' : ''} and other users of the machine.`);
 console.log('CPU per signature = process CPU time (all threads) / signatures: a load-independent view of the overhead on this shared machine.');
 console.log('Others\' CPU = machine CPU (from /proc/stat) used during the measured run by everything but this benchmark and the service (redis-server included): what the service could not use.');
-console.log('Service main thread busy = event-loop utilisation during the measured run (100 %: the JavaScript thread is the bottleneck).');
+console.log('Service main thread busy = event-loop utilisation during the measured run (100 %: the JavaScript thread is the bottleneck; time it waited for a core counts as busy).');
 console.log(fmt(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(fmt(r));
