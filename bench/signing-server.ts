@@ -6,6 +6,7 @@
  * approval is automatic (the human is excluded from the measurement). Prints one JSON line, then serves.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { OIDS } from '@kyso/pki';
 import { encodeName, issueCertificate, keyIdentifier, randomSerial, type Issuer } from '../fixtures/src/x509-build.js';
 import { CscError, createSigningLogger, createSigningServer, enrolCredential, type Caller, type CertificateIssuer } from '@kyso/service-signing';
@@ -32,7 +33,7 @@ const caller: Caller = { subject: BENCH_SUBJECT, clientId: 'bench', scopes: new 
 const server = await createSigningServer({
   port: Number(process.env.PORT ?? 0),
   ...(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {}),
-  vault: { pkcs11: { module: '/usr/lib/softhsm/libsofthsm2.so', token: process.env.BENCH_TOKEN!, pin: process.env.BENCH_PIN!, sessionsPerKey: Number(process.env.BENCH_SESSIONS ?? 2) } },
+  vault: { pkcs11: { module: '/usr/lib/softhsm/libsofthsm2.so', token: process.env.BENCH_TOKEN!, pin: process.env.BENCH_PIN!, signingThreads: Number(process.env.BENCH_SESSIONS ?? 2) } },
   tokens: { async verify(t) { if (t !== BENCH_TOKEN) throw new CscError(401, 'invalid_token', 'unknown token'); return caller; } },
   approver: { async approve() { return { result: 'approved', acr: 'level2' }; } },
   oauth2Issuer: 'http://127.0.0.1:1',
@@ -49,5 +50,41 @@ for (const [name, key] of [['rsa', { type: 'RSA', bits: 2048 }], ['ec', { type: 
 }
 process.stdout.write(JSON.stringify({ port: server.port, creds, caCert: Buffer.from(caCert).toString('base64') }) + '\n');
 // the parent asks for this process's CPU time (user+system, all threads) around each measured run
-process.on('SIGUSR2', () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpuMicros: u.user + u.system }) + '\n'); });
+// and the event loop's utilisation (how busy the main thread was); with BENCH_PROF each measured run (between two
+// such asks) is profiled into its own file
+let session: import('node:inspector/promises').Session | undefined;
+let phase = 0;
+let lastThreads: Record<string, number> = {};
+const require = (await import('node:module')).createRequire(import.meta.url);
+process.on('SIGUSR2', () => {
+  const u = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  process.stdout.write(JSON.stringify({ cpuMicros: u.user + u.system, eluIdle: elu.idle, eluActive: elu.active }) + '\n');
+  if (process.env.BENCH_DEBUG) {
+    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const now: Record<string, number> = {};
+    for (const t of readdirSync('/proc/self/task')) {
+      try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); now[`${t}:${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`] = (Number(f[11]) + Number(f[12])) * 10; } catch { /* gone */ }
+    }
+    console.error('threads ms', JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (lastThreads[k] ?? 0)]).filter(([, v]) => (v as number) > 0))));
+    lastThreads = now;
+  }
+  if (process.env.BENCH_DEBUG) void (server.vault as import('@kyso/service-signing').Pkcs11Vault).pool().then((p) => console.error('pool', JSON.stringify(p.stats)));
+  if (process.env.BENCH_PROF_PHASES) {
+    void (async () => {
+      if (!session) {
+        const { Session } = await import('node:inspector/promises');
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+      }
+      if (phase++ % 2 === 0) await session.post('Profiler.start');
+      else {
+        const { profile } = await session.post('Profiler.stop');
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(`${process.env.BENCH_PROF_PHASES}/phase-${phase / 2}.cpuprofile`, JSON.stringify(profile));
+      }
+    })();
+  }
+});
 process.on('SIGTERM', () => { void server.close().then(() => process.exit(0)); });

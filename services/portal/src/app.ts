@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oc from 'openid-client';
 import QRCode from 'qrcode';
@@ -48,6 +48,42 @@ export interface PortalOptions {
   redis?: string;
   /** Session lifetime, sliding [8 h]. */
   sessionTtlMs?: number;
+  /**
+   * Host names under which the remote signing service is reachable too: when the portal is opened under one of
+   * them (a LAN address, a public name), the QR code sends the phone to the signing service under that name (same
+   * scheme and port); any other Host header is ignored. Default {@link defaultPhoneHosts}.
+   */
+  phoneHosts?: string[];
+}
+
+/**
+ * The default allow-list for the phone link: loopback names, the host names of the portal's base URL and of the
+ * signing service, and this machine's own addresses (so a portal opened from the LAN gives the phone a LAN link).
+ */
+export function defaultPhoneHosts(baseUrl: string, signingUrl?: string): string[] {
+  const out = new Set(['localhost', '127.0.0.1', '[::1]', new URL(baseUrl).hostname.toLowerCase()]);
+  if (signingUrl) out.add(new URL(signingUrl).hostname.toLowerCase());
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4') out.add(a.address);
+      else if (!a.address.toLowerCase().startsWith('fe80')) out.add(`[${a.address.toLowerCase()}]`);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Where the phone opens the approval page: the signing service's URL, moved to the host name the portal was
+ * opened under (its `Host` header) when that name is allowed; otherwise the signing service's URL as configured.
+ */
+export function phoneLinkBase(hostHeader: string | undefined, signingUrl: string, allowed: readonly string[]): string {
+  const target = new URL(signingUrl);
+  if (!hostHeader || !/^[A-Za-z0-9.\-:[\]]{1,300}$/.test(hostHeader)) return target.href;
+  let name: string;
+  try { name = new URL(`http://${hostHeader}/`).hostname.toLowerCase(); } catch { return target.href; }
+  if (!allowed.some((h) => h.toLowerCase() === name)) return target.href;
+  target.hostname = name;
+  return target.href;
 }
 
 /** An application waiting for (or done with) the agency's counter-signature. */
@@ -142,10 +178,14 @@ export async function createPortalApp(opts: PortalOptions): Promise<Koa> {
   const config = await oc.discovery(new URL(opts.issuer), opts.clientId, opts.clientSecret, undefined, { execute: [oc.allowInsecureRequests] });
   const store: PortalStore = opts.store ?? (opts.redis ? new RedisPortalStore(opts.redis) : new MemoryPortalStore());
   const sessionTtl = opts.sessionTtlMs ?? 8 * 3600_000;
+  const phoneHosts = opts.phoneHosts ?? defaultPhoneHosts(opts.baseUrl, opts.remoteSigningUrl);
   const applications = {
     async get(id: string) { const v = await store.getApplication(id); return v ? fromJson<Application>(v) : undefined; },
     async put(a: Application) { await store.putApplication(a.id, toJson(a), a.submitted); },
     async list() { return (await store.listApplications(500)).map((v) => fromJson<Application>(v)); },
+    /** One officer at a time counter-signs an application (the phone approval included: 5 minutes at most). */
+    claim: (id: string, holder: string) => store.claimApplication(id, holder, 5 * 60_000),
+    release: (id: string, holder: string) => store.releaseApplication(id, holder),
   };
   const vnTime = (d: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
   const redirectUri = `${opts.baseUrl}/callback`;
@@ -400,7 +440,8 @@ ${field('phone', 'Số điện thoại / Phone', str(c.phone_number))}
       if (!s.claims) return ctx.redirect('/login');
       if (!s.draft) return ctx.redirect('/form');
       if (ctx.method === 'GET') {
-        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, opts.remoteSigningUrl!.replace(/\/?$/, '/')).href : undefined;
+        const signingBase = phoneLinkBase(ctx.get('host'), opts.remoteSigningUrl!, phoneHosts);
+        const phoneUrl = s.draft!.approvalRef ? new URL(`approve/${s.draft!.approvalRef}`, signingBase.replace(/\/?$/, '/')).href : undefined;
         const qr = phoneUrl ? await QRCode.toString(phoneUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }) : '';
         ctx.body = page('Xác nhận ký tờ khai', `<p>Kiểm tra tờ khai trước khi ký: <a href="/draft.pdf">Xem tờ khai (PDF)</a>.
 <span class="en">Check the declaration before signing.</span></p>
@@ -507,18 +548,31 @@ ${phoneUrl ? `<figure class="qr"><div role="img" aria-label="Mã QR mở trang p
         const form = await readForm(ctx);
         if (!sameSecret(form.get('csrf') ?? '', s.csrf)) ctx.throw(403, 'CSRF token không hợp lệ / invalid CSRF token');
         if (app!.status === 'done') return ctx.redirect(`/officer/${app!.id}`);
+        // two officers at once: one claims the application (atomically, in the shared store), the other is told
+        const holder = `${str(s.claims.personal_number)}:${randomBytes(9).toString('base64url')}`;
+        if (!(await applications.claim(app!.id, holder))) {
+          ctx.status = 409;
+          ctx.body = page('Hồ sơ đang được xử lý', `<p class="warn">Một cán bộ khác đang ký xác nhận hồ sơ này. Vui lòng xem lại sau ít phút.
+<span class="en">Another officer is counter-signing this application right now; check again in a few minutes.</span></p><p><a href="/officer/${esc(app!.id)}">Xem hồ sơ / View the application</a> · <a href="/officer">Danh sách hồ sơ / Applications</a></p>`);
+          return;
+        }
         try {
-          const seal = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: officers.sealCredentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: `Hồ sơ ${app!.id}.pdf` });
-          const signed = await counterSign(app!.pdf, seal, str(s.claims.name));
-          app!.report = await validate(ctx, signed);
-          app!.pdf = signed;
-          app!.status = 'done';
-          await applications.put(app!);
+          // read again under the claim: another officer may have finished in between
+          const current = await applications.get(app!.id);
+          if (!current || current.status === 'done') return ctx.redirect(`/officer/${app!.id}`);
+          const seal = await CscKeyBackend.open({ url: opts.remoteSigningUrl!, credentialId: officers.sealCredentialId, token: s.accessToken ?? '', pin: form.get('pin') ?? '', documentName: `Hồ sơ ${current.id}.pdf` });
+          const signed = await counterSign(current.pdf, seal, str(s.claims.name));
+          current.report = await validate(ctx, signed);
+          current.pdf = signed;
+          current.status = 'done';
+          await applications.put(current);
         } catch (e) {
           if (!(e instanceof SignerError)) throw e;
           ctx.status = 400;
           ctx.body = page('Chưa ký được', `<p class="bad">${esc(e.code === 'BAD_PIN' ? 'Mã PIN không đúng. / Wrong PIN.' : 'Không ký xác nhận được (bị từ chối, hết hạn hoặc lỗi). / Not counter-signed (refused, expired or failed).')}</p><p><a href="/officer/${esc(app!.id)}">Thử lại / Try again</a></p>`);
           return;
+        } finally {
+          await applications.release(app!.id, holder).catch(() => {});
         }
         ctx.redirect(`/officer/${app!.id}`);
         return;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createPortalApp, type PortalOptions } from './app.js';
 import { RedisPortalStore } from './store.js';
 
-export { createPortalApp, type PortalOptions, type PortalSigners } from './app.js';
+export { createPortalApp, defaultPhoneHosts, phoneLinkBase, type PortalOptions, type PortalSigners } from './app.js';
 export { makeDeclarationPdf, type DeclarationData } from './document.js';
 export { MemoryPortalStore, RedisPortalStore, type PortalStore } from './store.js';
 

@@ -16,6 +16,13 @@ export interface PortalStore {
   getApplication(id: string): Promise<string | undefined>;
   /** Applications, oldest first (at most `limit`, newest kept). */
   listApplications(limit: number): Promise<string[]>;
+  /**
+   * Claims an application for one officer's counter-signature, atomically across instances: true for exactly one
+   * of several concurrent claimants; the claim lapses after `ttlMs` (an instance that died holding it).
+   */
+  claimApplication(id: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Releases a claim, only if `holder` still holds it. */
+  releaseApplication(id: string, holder: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +70,17 @@ export class MemoryPortalStore implements PortalStore {
   async listApplications(limit: number) {
     return [...this.#apps.values()].sort((a, b) => a.at - b.at).slice(-limit).map((a) => a.v);
   }
+  #claims = new Map<string, { holder: string; exp: number }>();
+  async claimApplication(id: string, holder: string, ttlMs: number) {
+    const now = Date.now();
+    const c = this.#claims.get(id);
+    if (c && c.exp > now) return false;
+    this.#claims.set(id, { holder, exp: now + ttlMs });
+    return true;
+  }
+  async releaseApplication(id: string, holder: string) {
+    if (this.#claims.get(id)?.holder === holder) this.#claims.delete(id);
+  }
   async close() {}
 }
 
@@ -92,6 +110,13 @@ export class RedisPortalStore implements PortalStore {
     if (!ids.length) return [];
     const vals = await this.redis.mget(ids.map((id) => `${P}app:${id}`));
     return vals.filter((v): v is string => typeof v === 'string');
+  }
+  async claimApplication(id: string, holder: string, ttlMs: number) {
+    return (await this.redis.set(`${P}claim:${id}`, holder, 'PX', Math.max(1000, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+  async releaseApplication(id: string, holder: string) {
+    // compare and delete in one step: a lapsed claim taken over by another officer is not released by this one
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, `${P}claim:${id}`, holder);
   }
   async close() { this.redis.disconnect(); }
 }

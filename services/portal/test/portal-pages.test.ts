@@ -85,6 +85,7 @@ describe('portal: clear pages, one origin, plain Vietnamese', function () {
       port, baseUrl: `http://127.0.0.1:${port}`, issuer: s.idp.issuer, clientId: 'portal-pages', clientSecret: 'portal-pages-secret-0123456789abcdef',
       validationUrl: 'http://127.0.0.1:1', remoteSigningUrl: `${s.signing.url}/`,
       officers: { personalNumbers: [], sealCredentialId: 'none' },
+      phoneHosts: ['127.0.0.1', 'localhost', 'portal.kyso.test'],
       signers: { citizen: async () => undefined, agency: async () => { throw new Error('not used'); }, agencyName: 'TEST', tsaUrl: s.tsaUrl },
     });
   });
@@ -161,6 +162,22 @@ describe('portal: clear pages, one origin, plain Vietnamese', function () {
     const form = await login(c, `${portal.url}/login`, citizen);
     const confirm = await c.post(`${portal.url}/form`, { csrf: csrfOf(form.body), address: '1 Tràng Tiền', phone: '0912345678', request: 'Đăng ký' });
     assert.equal(confirm.url, `${portal.url}/confirm`);
+    // the QR code / phone link: under the host the portal was opened with when it is allowed, never another
+    const phoneLink = async (host: string) => {
+      const html = await new Promise<string>((resolve, reject) => {
+        const u = new URL(`${portal.url}/confirm`);
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, headers: { host, cookie: [...(c.jars.get('127.0.0.1') ?? new Map<string, string>())].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body));
+        });
+        req.on('error', reject).end();
+      });
+      return /id="phone-link">([^<]+)</.exec(html)?.[1];
+    };
+    const signingPort = new URL(s.signing.url).port;
+    assert.match(await phoneLink(`127.0.0.1:${port}`) ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${signingPort}/approve/[A-Za-z0-9_-]+$`));
+    assert.match(await phoneLink(`portal.kyso.test:${port}`) ?? '', new RegExp(`^http://portal\\.kyso\\.test:${signingPort}/approve/`));
+    assert.match(await phoneLink(`evil.example:${port}`) ?? '', new RegExp(`^http://127\\.0\\.0\\.1:${signingPort}/approve/`), 'an unknown Host is not trusted');
     (s.approver as ScriptedApprover).next.push({ result: 'refused', detail: 'the citizen refused the request' });
     const refused = await c.post(`${portal.url}/confirm`, { csrf: csrfOf(confirm.body), pin: '246810', decision: 'sign' });
     assert.equal(refused.status, 400);

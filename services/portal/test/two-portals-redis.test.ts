@@ -2,11 +2,13 @@
  * No state in process memory (issue 14, point 6): two portal instances share one real Redis. A citizen logs in
  * through instance A and instance B honours her session; she submits a remotely signed application on A; the
  * officer, logged in (level 2) on B, sees it in his list and opens its PDF there; the citizen logs out on B and A
- * forgets her too.
+ * forgets her too. Two officers counter-signing the same application at once (one on A, one on B): one claims it
+ * in the shared store and seals it, the other is told another officer is at it — the seal signs once.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { startRedis, type RedisInstance } from '@kyso/fixtures';
+import { getTestPki, startRedis, type RedisInstance } from '@kyso/fixtures';
+import { createValidationServer, type ValidationServer } from '@kyso/service-validation';
 import { Browser, loginFlow, type Citizen } from '../../../packages/idp/test/provider-helpers.js';
 import { startStack, type Stack } from '../../signing/test/helpers.js';
 import { createPortalServer } from '../src/index.js';
@@ -55,9 +57,13 @@ describe('portal: two instances share sessions and applications through one Redi
   let s: Stack;
   let ports: number[];
   const portals: { url: string; close(): Promise<void> }[] = [];
+  let validation: ValidationServer;
+  /** Shared by the two tests: the application the citizen submitted, the officers and the seal. */
+  const shared: { appId?: string; officer?: Citizen; officer2?: Citizen; sealId?: string } = {};
 
   before(async () => {
     redis = await startRedis();
+    validation = await createValidationServer({ policy: { trustAnchors: [(await getTestPki()).rootPem] }, size: 1 });
     ports = [await freePort(), await freePort()];
     s = await startStack({
       clients: [{
@@ -69,6 +75,7 @@ describe('portal: two instances share sessions and applications through one Redi
   });
   after(async () => {
     for (const p of portals) await p.close();
+    await validation?.close();
     await s?.close();
     await redis?.stop();
   });
@@ -83,13 +90,15 @@ describe('portal: two instances share sessions and applications through one Redi
   it('a login on A is honoured by B; an application submitted on A is seen by the officer on B', async () => {
     const citizen = await s.citizen(2);
     const officer = await s.citizen(2);
+    const officer2 = await s.citizen(2);
     await s.enrol(citizen.id, { type: 'EC', curve: 'P-256' }, '246810');
-    const seal = await s.enrol('agency:test', { type: 'EC', curve: 'P-256' }, '135790', { kind: 'seal', users: [officer.id] });
+    const seal = await s.enrol('agency:test', { type: 'EC', curve: 'P-256' }, '135790', { kind: 'seal', users: [officer.id, officer2.id] });
+    Object.assign(shared, { officer, officer2, sealId: seal.id });
     for (const port of ports) {
       portals.push(await createPortalServer({
         port, baseUrl: `http://127.0.0.1:${port}`, issuer: s.idp.issuer, clientId: 'portal-2x', clientSecret: 'portal-2x-secret-0123456789abcdef',
-        validationUrl: 'http://127.0.0.1:1', remoteSigningUrl: `${s.signing.url}/`, redis: redis.url,
-        officers: { personalNumbers: [officer.id], sealCredentialId: seal.id },
+        validationUrl: validation.url, remoteSigningUrl: `${s.signing.url}/`, redis: redis.url,
+        officers: { personalNumbers: [officer.id, officer2.id], sealCredentialId: seal.id },
         signers: { citizen: async () => undefined, agency: async () => { throw new Error('not used'); }, agencyName: 'Sở Tư pháp (TEST)', tsaUrl: s.tsaUrl },
       }));
     }
@@ -114,6 +123,7 @@ describe('portal: two instances share sessions and applications through one Redi
     const done = await c.post(`${A}/confirm`, { csrf: csrfOf(confirm.body), pin: '246810', decision: 'sign' });
     assert.match(done.body, /chờ cán bộ tiếp nhận ký xác nhận/, done.body.slice(0, 500));
     const appId = /Mã hồ sơ \/ Application: <strong>([A-Za-z0-9_-]{12})<\/strong>/.exec(done.body)![1]!;
+    shared.appId = appId;
 
     // the officer on B sees it and opens the citizen-signed PDF there
     const o = new Client();
@@ -134,5 +144,38 @@ describe('portal: two instances share sessions and applications through one Redi
     const after = await c.req(`${A}/form`);
     assert.equal(after.status, 302);
     assert.match(after.headers.get('location') ?? '', /\/login$/);
+  });
+
+  it('two officers counter-sign the same application at once (on A and on B): one seals it, the other is told; the seal signs once', async () => {
+    const { appId, officer, officer2, sealId } = shared;
+    assert.ok(appId && officer && officer2 && sealId, 'the application of the first test');
+    const [A, B] = portals.map((p) => p.url) as [string, string];
+    const o1 = new Client();
+    const o2 = new Client();
+    await login(o1, A, officer, '/login?role=officer');
+    await login(o2, B, officer2, '/login?role=officer');
+    const r1 = await o1.follow(`${A}/officer/${appId}`);
+    const r2 = await o2.follow(`${B}/officer/${appId}`);
+    assert.match(r1.body, /Ký xác nhận bằng con dấu cơ quan/);
+    assert.match(r2.body, /Ký xác nhận bằng con dấu cơ quan/);
+    const before = (await s.signing.store.auditRead(0, 100_000)).length;
+    const [x, y] = await Promise.all([
+      o1.post(`${A}/officer/${appId}`, { csrf: csrfOf(r1.body), pin: '135790' }),
+      o2.post(`${B}/officer/${appId}`, { csrf: csrfOf(r2.body), pin: '135790' }),
+    ]);
+    const told = [x, y].filter((r) => r.status === 409);
+    const sealed = [x, y].filter((r) => r.status === 200 && /Hồ sơ đã được ký xác nhận/.test(r.body));
+    assert.equal(told.length, 1, `one officer is told another is at it: ${x.status} ${y.status}`);
+    assert.match(told[0]!.body, /Một cán bộ khác đang ký xác nhận hồ sơ này/);
+    assert.equal(sealed.length, 1, `the other sealed it: ${[x, y].map((r) => r.body.slice(0, 200)).join(' | ')}`);
+    // the seal signed once; the application is done, with two signatures
+    const records = (await s.signing.store.auditRead(before, 100_000)).map((r) => JSON.parse(r.entry) as { type: string; credentialId?: string });
+    assert.equal(records.filter((e) => e.type === 'signature.created' && e.credentialId === sealId).length, 1);
+    const pdf = Buffer.from(await (await o1.req(`${A}/officer/${appId}.pdf`)).arrayBuffer());
+    assert.equal(pdf.toString('latin1').match(/\/ByteRange/g)?.length, 2);
+    // the claim is released: a later attempt is not blocked, it just finds the application done
+    const again = await o2.post(`${B}/officer/${appId}`, { csrf: csrfOf(r2.body), pin: '135790' });
+    assert.equal(again.status, 200);
+    assert.match(again.body, /Hồ sơ đã được ký xác nhận/);
   });
 });

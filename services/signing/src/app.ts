@@ -51,15 +51,31 @@ async function readForm(ctx: Koa.Context): Promise<{ raw: string }> {
   return { raw: Buffer.concat(chunks).toString('utf8') };
 }
 
+/** The request body, at most `max` bytes (a larger one is refused: 413, and the connection closes). */
+function readBody(ctx: Koa.Context, max: number): Promise<Buffer> {
+  const req = ctx.req;
+  if (req.destroyed) return Promise.reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (e?: unknown, body?: Buffer) => {
+      req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (e) reject(e); else resolve(body!);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      // the rest is not read: the 413 goes out and the connection closes
+      if (size > max) { req.pause(); done(new CscError(413, 'invalid_request', `request body larger than ${max} bytes`, { Connection: 'close' })); return; }
+      chunks.push(c);
+    };
+    const onEnd = () => done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    const onClose = () => { if (!req.complete) done(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })); };
+    req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
+}
+
 async function readJson(ctx: Koa.Context, max: number): Promise<{ raw: Buffer; body: Record<string, unknown> }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of ctx.req) {
-    size += (c as Buffer).length;
-    if (size > max) throw new CscError(413, 'invalid_request', `request body larger than ${max} bytes`);
-    chunks.push(c as Buffer);
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = await readBody(ctx, max);
   if (raw.length === 0) return { raw, body: {} };
   if (!/json/i.test(ctx.get('content-type') || 'application/json')) throw invalidRequest('the body must be application/json');
   let body: unknown;
@@ -82,6 +98,15 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
   const app = new Koa();
   app.silent = true;
 
+  const ops: Record<string, (c: Caller, b: Record<string, unknown>, id: string) => Promise<unknown>> = {
+    'credentials/list': (c, b) => service.list(c, b),
+    'credentials/info': (c, b) => service.credentialInfo(c, b),
+    'credentials/authorize': (c, b, id) => service.authorize(c, b, id),
+    'credentials/extendTransaction': (c, b, id) => service.extendTransaction(c, b, id),
+    'signatures/signHash': (c, b, id) => service.signHash(c, b, id),
+    'signatures/signDoc': (c, b, id) => service.signDoc(c, b, id),
+  };
+
   const limit = async (key: string, windowMs: number, max: number) => {
     const n = await store.rateHit(key, windowMs);
     if (n > max) throw new CscError(429, 'too_many_requests', 'rate limit exceeded, retry later', { 'Retry-After': String(Math.max(1, Math.ceil(windowMs / 1000))) });
@@ -103,7 +128,11 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
       let err: CscError;
       if (e instanceof CscError) err = e;
       else if (e instanceof StoreUnavailable) err = new CscError(503, 'temporarily_unavailable', 'the signing service state store is unreachable; retry later', { 'Retry-After': retryAfter });
-      else {
+      else if (ctx.req.destroyed && !ctx.req.complete) {
+        // the client went away while sending its request (nothing was read, nothing was signed): not a server fault
+        log.debug({ reqId: requestId }, 'client closed the connection before sending the whole request');
+        err = new CscError(400, 'invalid_request', 'the request was not received completely');
+      } else {
         log.error({ reqId: requestId, err: (e as Error).message }, 'request failed');
         err = new CscError(500, 'server_error', `internal error (request id ${requestId})`);
       }
@@ -169,15 +198,7 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
       ctx.body = service.info();
       return;
     }
-    const ops: Record<string, (c: Caller, b: Record<string, unknown>, id: string) => Promise<unknown>> = {
-      'credentials/list': (c, b) => service.list(c, b),
-      'credentials/info': (c, b) => service.credentialInfo(c, b),
-      'credentials/authorize': (c, b, id) => service.authorize(c, b, id),
-      'credentials/extendTransaction': (c, b, id) => service.extendTransaction(c, b, id),
-      'signatures/signHash': (c, b, id) => service.signHash(c, b, id),
-      'signatures/signDoc': (c, b, id) => service.signDoc(c, b, id),
-    };
-    const op = ops[method];
+    const op = Object.hasOwn(ops, method) ? ops[method] : undefined;
     if (!op) return;
     if (ctx.method !== 'POST') throw new CscError(405, 'invalid_request', 'use POST');
     await limit(`ip:${ctx.ip}`, 1000, limits.perAddressPerSecond);

@@ -21,9 +21,10 @@ import { kysoXmlSigner } from './xml-signer.js';
 export { createSigningApp, DEFAULT_LIMITS, type RateLimits, type AppControl } from './app.js';
 export { SigningService, DEFAULT_POLICY, type ServicePolicy, type XmlSigner, type SigningServiceOptions } from './service.js';
 export { MemoryStore, GENESIS, type SigningStore, type CredentialRecord, type SadGrant, type StoredAudit, type KeyRef } from './store.js';
-export { RedisStore, readAuditStream, AUDIT_STREAM_KEY, AUDIT_HEAD_KEY } from './redis-store.js';
+export { RedisStore, connectRedis, readAuditStream, AUDIT_STREAM_KEY, AUDIT_HEAD_KEY } from './redis-store.js';
 export { AuditLog, verifyAuditChain, chainHash, type AuditEvent, type AuditEntry, type AuditVerification } from './audit.js';
 export { Pkcs11Vault, SoftwareVault, type KeyVault, type KeySpec } from './keys.js';
+export { Pkcs11SigningPool, Pkcs11SignError, type Pkcs11PoolOptions, type PoolMechanism } from './pkcs11-pool.js';
 export { enrolCredential, pinMatches, DEFAULT_PIN_HASHING, type CertificateIssuer, type CertificateSubject, type EnrolRequest, type PinHashing } from './credentials.js';
 export { PhoneApprovals, approvalPage, approvalPageOf, groupedHex, type PhoneApproval, type PhoneDocument } from './phone.js';
 export { CibaApprover, bindingMessage, type Approver, type ApprovalRequest, type ApprovalOutcome, type ApprovalDocument } from './approval.js';
@@ -32,7 +33,7 @@ export { CscError, StoreUnavailable, SigningError } from './errors.js';
 export * from './algorithms.js';
 
 /** Where keys live: a PKCS#11 token, or the encrypted software keystore. */
-export type VaultConfig = { pkcs11: { module: string; token: string; pin: string; sessionsPerKey?: number } } | { keystoreSecret: string } | { vault: KeyVault };
+export type VaultConfig = { pkcs11: { module: string; token: string; pin: string; signingThreads?: number; sessionsPerKey?: number } } | { keystoreSecret: string } | { vault: KeyVault };
 
 export interface SigningServerOptions {
   port?: number;

@@ -1,13 +1,16 @@
 /**
  * Where credential keys live. {@link Pkcs11Vault}: keys generated inside the PKCS#11 token (SoftHSM2, an HSM),
- * non-extractable and sensitive; signing uses @kyso/signer's PKCS#11 backend (raw mechanisms over the digest).
+ * non-extractable and sensitive; signing runs on worker threads with a session each (raw mechanisms over the
+ * digest, see {@link Pkcs11SigningPool}).
  * {@link SoftwareVault}: the stand-in when no HSM is configured — RSA keys generated in Node and kept only as
  * encrypted PKCS#8 (AES-256, scrypt-derived key) inside the credential record; the service says so at start.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import * as graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
-import { openPkcs11Backend, SoftwareKeyBackend, type KeyBackend } from '@kyso/signer';
+import type { HashName } from '@kyso/pki';
+import { describeKey, SignerError, SoftwareKeyBackend, type KeyAlgorithmInfo, type KeyBackend, type SignatureAlgorithm, type ToBeSigned } from '@kyso/signer';
+import { Pkcs11SigningPool, type Pkcs11SignError, type PoolMechanism } from './pkcs11-pool.js';
 import { SigningError } from './errors.js';
 import type { KeyRef } from './store.js';
 
@@ -35,23 +38,35 @@ function pkcs11Reason(e: unknown): string {
   return /CKR_[A-Z_]+/.exec(m)?.[0] ?? m.split('\n')[0]!;
 }
 
-/** Round-robin pool of backends for one key (one PKCS#11 session signs one thing at a time). */
-class BackendPool {
-  #i = 0;
-  constructor(readonly items: KeyBackend[]) {}
-  next(): KeyBackend { return this.items[this.#i++ % this.items.length]!; }
+/**
+ * A credential key in the token, signed with by the vault's signing threads ({@link Pkcs11SigningPool}): the
+ * digest goes to a thread, the signature comes back; the key stays in the token.
+ */
+class PooledPkcs11Backend implements KeyBackend {
+  readonly kind = 'pkcs11' as const;
+  readonly keyAlgorithm: KeyAlgorithmInfo;
+  constructor(readonly pool: Pkcs11SigningPool, readonly keyId: string, readonly certificate: Uint8Array, readonly chain: Uint8Array[]) {
+    this.keyAlgorithm = describeKey(new X509Certificate(certificate).publicKey);
+  }
+
+  async sign(input: ToBeSigned, alg: SignatureAlgorithm): Promise<Uint8Array> {
+    const ec = this.keyAlgorithm.type === 'EC';
+    if ((alg.scheme === 'ECDSA') !== ec) throw new SignerError('ALG_UNSUPPORTED', `${alg.scheme} does not fit the ${this.keyAlgorithm.type} key`);
+    if (input.digest.length !== HASH_BYTES[alg.hash]) throw new SignerError('ALG_UNSUPPORTED', `digest length ${input.digest.length} does not fit ${alg.hash}`);
+    const mech: PoolMechanism = alg.scheme === 'ECDSA' ? { scheme: 'ECDSA' }
+      : alg.scheme === 'RSA-PSS' ? { scheme: 'RSA-PSS', hash: alg.hash, saltLength: alg.saltLength ?? HASH_BYTES[alg.hash] }
+        : { scheme: 'RSA-PKCS1', hash: alg.hash };
+    try {
+      return await this.pool.sign(this.keyId, mech, input.digest);
+    } catch (e) {
+      throw new SignerError('SIGN_FAILED', `PKCS#11 signing with ${alg.scheme}/${alg.hash} failed: ${(e as Pkcs11SignError).code ?? (e as Error).message}`, { cause: e });
+    }
+  }
+
+  async close() { /* the vault owns the threads */ }
 }
 
-/** A key backend that spreads calls over several sessions on the same key. */
-class PooledBackend implements KeyBackend {
-  readonly kind: KeyBackend['kind'];
-  constructor(readonly pool: BackendPool) { this.kind = pool.items[0]!.kind; }
-  get certificate() { return this.pool.items[0]!.certificate; }
-  get chain() { return this.pool.items[0]!.chain; }
-  get keyAlgorithm() { return this.pool.items[0]!.keyAlgorithm; }
-  sign(...a: Parameters<KeyBackend['sign']>) { return this.pool.next().sign(...a); }
-  async close() { await Promise.all(this.pool.items.map((b) => b.close())); }
-}
+const HASH_BYTES: Record<HashName, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Keys inside a PKCS#11 token. */
 export class Pkcs11Vault implements KeyVault {
@@ -59,7 +74,13 @@ export class Pkcs11Vault implements KeyVault {
   readonly description: string;
   #backends = new Map<string, Promise<KeyBackend>>();
 
-  constructor(readonly opts: { module: string; token: string; pin: string; sessionsPerKey?: number }) {
+  #pool: Promise<Pkcs11SigningPool> | undefined;
+
+  /**
+   * @param opts.signingThreads threads signing in the token, one session each, shared by all keys [CPUs, at least
+   *   2]; `sessionsPerKey` is the older name of the same knob.
+   */
+  constructor(readonly opts: { module: string; token: string; pin: string; signingThreads?: number; sessionsPerKey?: number }) {
     this.description = `PKCS#11 token "${opts.token}" (${opts.module})`;
   }
 
@@ -130,14 +151,21 @@ export class Pkcs11Vault implements KeyVault {
     }
   }
 
+  /** The signing threads, started on first use. */
+  pool(): Promise<Pkcs11SigningPool> {
+    if (!this.#pool) {
+      this.#ensureModule(); // initialised here first, with OS locking
+      const threads = this.opts.signingThreads ?? this.opts.sessionsPerKey;
+      this.#pool = Pkcs11SigningPool.open({ module: this.opts.module, token: this.opts.token, pin: this.opts.pin, ...(threads ? { threads } : {}) });
+      this.#pool.catch(() => { this.#pool = undefined; });
+    }
+    return this.#pool;
+  }
+
   backend(ref: KeyRef, certificates: Uint8Array[]): Promise<KeyBackend> {
     let b = this.#backends.get(ref.ref);
     if (!b) {
-      this.#ensureModule(); // initialised here first, with OS locking
-      const n = Math.max(1, this.opts.sessionsPerKey ?? 2);
-      b = Promise.all(Array.from({ length: n }, () => openPkcs11Backend({
-        module: this.opts.module, token: this.opts.token, pin: this.opts.pin, keyId: ref.ref, certificate: certificates[0]!, chain: certificates.slice(1),
-      }))).then((items) => (items.length === 1 ? items[0]! : new PooledBackend(new BackendPool(items))));
+      b = this.pool().then((pool) => new PooledPkcs11Backend(pool, ref.ref, certificates[0]!, certificates.slice(1)));
       b.catch(() => this.#backends.delete(ref.ref));
       this.#backends.set(ref.ref, b);
     }
@@ -145,9 +173,10 @@ export class Pkcs11Vault implements KeyVault {
   }
 
   async close() {
-    const all = [...this.#backends.values()];
     this.#backends.clear();
-    await Promise.all(all.map(async (p) => { try { await (await p).close(); } catch { /* failed open */ } }));
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) { try { await (await pool).close(); } catch { /* failed start */ } }
   }
 }
 

@@ -1,10 +1,12 @@
 /**
- * The signing service's state in Redis (standalone; keys carry hash tags so that each Lua script touches one
- * slot). Decisions are Lua scripts (atomic). While Redis is unreachable every call fails fast with
+ * The signing service's state in Redis — standalone, Sentinel-fronted or Redis Cluster (`redis+cluster://host:port,
+ * host:port…`). Every multi-key operation names keys of one hash tag, so that it lands in one slot: a SAD's two
+ * keys and the SAD that extendTransaction puts in its place share the transaction's tag (`{tx}` in
+ * `sad:{tx}:…`), the audit stream and head share `{audit}`. Decisions are Lua scripts (atomic). While Redis is unreachable every call fails fast with
  * {@link StoreUnavailable} (no offline queue), which the HTTP layer answers with 503 + Retry-After; ioredis
  * reconnects by itself and the service recovers without a restart.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { StoreUnavailable } from './errors.js';
 import { GENESIS, type ConsumeResult, type CredentialRecord, type IdempotencyState, type SadGrant, type SigningStore, type StoredAudit } from './store.js';
 
@@ -31,7 +33,7 @@ if left == 0 then redis.call('DEL', KEYS[1]) end
 return {'ok', tostring(left)}
 `;
 
-// KEYS: old meta, old set, new meta, new set (two hash tags: standalone Redis or Sentinel, not Cluster)
+// KEYS: old meta, old set, new meta, new set (one hash tag: the transaction's)
 const EXTEND = `
 local exp = redis.call('HGET', KEYS[1], 'exp')
 if not exp then return {'unknown'} end
@@ -82,23 +84,58 @@ redis.call('SET', KEYS[2], last)
 return 1
 `;
 
+/**
+ * A SAD id is `tag:digest` (see SigningService): the tag, the transaction's, is the hash tag of its keys; an id
+ * without a tag is its own.
+ */
+function sadTag(id: string): string {
+  const i = id.indexOf(':');
+  return i > 0 ? id.slice(0, i) : id;
+}
+function sadKey(id: string): string {
+  const i = id.indexOf(':');
+  return i > 0 ? `${P}sad:{${id.slice(0, i)}}${id.slice(i)}` : `${P}sad:{${id}}`;
+}
+
+/**
+ * A client for a Redis URL: `redis://…` / `rediss://…` (standalone, or a Sentinel-managed primary), or
+ * `redis+cluster://host:port[,host:port…]` (Redis Cluster: the listed nodes are the seeds; commands are routed by
+ * slot). Options apply to every node.
+ */
+export function connectRedis(url: string, options: Record<string, unknown> = {}): Redis | Cluster {
+  const m = /^redis(s?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
+  if (!m) return new Redis(url, options);
+  const [user, password] = m[2] ? m[2].split(':').map(decodeURIComponent) as [string, string | undefined] : [undefined, undefined];
+  const nodes = m[3]!.split(',').map((hp) => {
+    const [host, port] = hp.split(':');
+    return { host: host!, port: Number(port || 6379) };
+  });
+  const { enableAutoPipelining, enableOfflineQueue, retryStrategy, lazyConnect, ...redisOptions } = options as Record<string, unknown> & { retryStrategy?: (n: number) => number };
+  return new Cluster(nodes, {
+    enableAutoPipelining: enableAutoPipelining as boolean | undefined, enableOfflineQueue: enableOfflineQueue as boolean | undefined,
+    lazyConnect: lazyConnect as boolean | undefined, ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+    redisOptions: { ...redisOptions, ...(m[1] ? { tls: {} } : {}), ...(user ? { username: user } : {}), ...(password ? { password } : {}) },
+  });
+}
+
 /** The Redis implementation of {@link SigningStore}. */
 export class RedisStore implements SigningStore {
   readonly kind = 'redis' as const;
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   #onError: (e: Error) => void;
 
   constructor(url: string, opts: { onError?: (e: Error) => void } = {}) {
     this.#onError = opts.onError ?? (() => {});
-    this.redis = new Redis(url, {
+    const options = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(50 * times, 500),
+      retryStrategy: (times: number) => Math.min(50 * times, 500),
       lazyConnect: false,
       // concurrent requests' commands share one write (many signHash calls in flight at once)
       enableAutoPipelining: true,
-    });
+    };
+    this.redis = connectRedis(url, options);
     // connection errors are expected while Redis is down; callers see StoreUnavailable
     this.redis.on('error', (e: Error) => this.#onError(e));
     this.redis.defineCommand('kysoConsume', { numberOfKeys: 2, lua: CONSUME });
@@ -107,6 +144,36 @@ export class RedisStore implements SigningStore {
     this.redis.defineCommand('kysoIdemBegin', { numberOfKeys: 1, lua: IDEM_BEGIN });
     this.redis.defineCommand('kysoRate', { numberOfKeys: 1, lua: RATE });
     this.redis.defineCommand('kysoAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
+  }
+
+  /**
+   * The hot path's commands (rate-limit hits, SAD consumption) of all the requests handled in one turn of the
+   * event loop go out as one pipeline (one write, one read) instead of one write per request; each command is
+   * still its own atomic script. On a cluster, ioredis's per-node auto-pipelining does this (a pipeline must stay
+   * in one slot there).
+   */
+  #queue: { name: string; args: string[]; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
+  #flushScheduled = false;
+  #batched<T>(r: Redis & Record<string, (...a: unknown[]) => Promise<unknown>>, name: string, args: string[]): Promise<T> {
+    if (this.redis instanceof Cluster) return r[name]!(...args) as Promise<T>;
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ name, args, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) { this.#flushScheduled = true; setImmediate(() => this.#flush()); }
+    });
+  }
+  #flush(): void {
+    this.#flushScheduled = false;
+    const items = this.#queue.splice(0);
+    if (!items.length) return;
+    if (this.redis.status !== 'ready') { for (const it of items) it.reject(new StoreUnavailable()); return; }
+    const p = this.redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const it of items) p[it.name]!(...it.args);
+    p.exec().then((res) => {
+      items.forEach((it, i) => {
+        const [err, v] = res?.[i] ?? [new StoreUnavailable(), undefined];
+        if (err) it.reject(err); else it.resolve(v);
+      });
+    }, (e: unknown) => { for (const it of items) it.reject(e); });
   }
 
   /** Waits until the first connection is ready (or fails). */
@@ -119,6 +186,7 @@ export class RedisStore implements SigningStore {
   }
 
   async #run<T>(f: (r: Redis & Record<string, (...a: unknown[]) => Promise<unknown>>) => Promise<T>): Promise<T> {
+    // (a Cluster client has the same commands, routed by slot)
     if (this.redis.status !== 'ready') throw new StoreUnavailable();
     try {
       return await f(this.redis as never);
@@ -151,7 +219,7 @@ export class RedisStore implements SigningStore {
   async putSad(id: string, g: SadGrant) {
     await this.#run(async (r) => {
       const ttl = Math.max(1, g.exp - Date.now() + 60_000);
-      const meta = `${P}sad:{${id}}`;
+      const meta = sadKey(id);
       await r.multi()
         .hset(meta, 'sub', g.subject, 'cred', g.credentialId, 'alg', g.hashAlgorithmOID, 'client', g.clientId, 'exp', String(g.exp))
         .sadd(`${meta}:h`, ...g.hashes)
@@ -165,14 +233,15 @@ export class RedisStore implements SigningStore {
   }
   async consumeSad(id: string, caller: { subject: string; clientId: string }, credentialId: string, alg: string, hashes: string[], now: number) {
     return this.#run(async (r) => {
-      const meta = `${P}sad:{${id}}`;
-      return RedisStore.#result(await r.kysoConsume!(meta, `${meta}:h`, String(now), caller.subject, credentialId, alg, caller.clientId, ...hashes) as string[]);
+      const meta = sadKey(id);
+      return RedisStore.#result(await this.#batched<string[]>(r, 'kysoConsume', [meta, `${meta}:h`, String(now), caller.subject, credentialId, alg, caller.clientId, ...hashes]));
     });
   }
   async extendSad(oldId: string, newId: string, caller: { subject: string; clientId: string }, credentialId: string, exp: number, now: number) {
     return this.#run(async (r) => {
-      const o = `${P}sad:{${oldId}}`;
-      const n = `${P}sad:{${newId}}`;
+      const o = sadKey(oldId);
+      const n = sadKey(newId);
+      if (sadTag(oldId) !== sadTag(newId)) throw new Error('extendSad: the new SAD must keep the transaction tag of the old one');
       return RedisStore.#result(await r.kysoExtend!(o, `${o}:h`, n, `${n}:h`, String(now), caller.subject, credentialId, String(exp), String(exp - now + 60_000), caller.clientId) as string[]);
     });
   }
@@ -198,7 +267,7 @@ export class RedisStore implements SigningStore {
   }
   async idemAbort(key: string) { await this.#run((r) => r.del(`${P}idem:${key}`)); }
   async rateHit(key: string, windowMs: number) {
-    return this.#run(async (r) => Number(await r.kysoRate!(`${P}rate:${key}:${Math.floor(Date.now() / windowMs)}`, String(windowMs))));
+    return this.#run(async (r) => Number(await this.#batched<number>(r, 'kysoRate', [`${P}rate:${key}:${Math.floor(Date.now() / windowMs)}`, String(windowMs)])));
   }
   async auditAppend(expected: { seq: number; hash: string }, records: StoredAudit[]) {
     return this.#run(async (r) => {
@@ -233,7 +302,7 @@ export class RedisStore implements SigningStore {
 }
 
 /** Reads audit records from a Redis stream (also used by `kyso audit verify`). */
-export async function readAuditStream(r: Redis, afterSeq: number, count: number, stream = AUDIT_STREAM): Promise<StoredAudit[]> {
+export async function readAuditStream(r: Redis | Cluster, afterSeq: number, count: number, stream = AUDIT_STREAM): Promise<StoredAudit[]> {
   const rows = await r.xrange(stream, `(${afterSeq}-1`, '+', 'COUNT', count);
   return rows.map(([, fields]) => {
     const f: Record<string, string> = {};

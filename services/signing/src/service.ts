@@ -56,7 +56,19 @@ export interface SigningServiceOptions {
 }
 
 const SCOPE_SERVICE = 'service';
-const sadId = (sad: string) => createHash('sha256').update(sad).digest('hex');
+/**
+ * A SAD is `<transaction tag>.<secret>` (opaque to callers). It is stored under `tag:SHA-256(SAD)`: the tag keeps a
+ * SAD and the one extendTransaction puts in its place together (one Redis Cluster slot); the value itself is
+ * never stored.
+ */
+const SAD_RE = /^([A-Za-z0-9_-]{16})\.[A-Za-z0-9_-]{43}$/;
+const sadTagOf = (sad: string): string | undefined => SAD_RE.exec(sad)?.[1];
+const sadId = (sad: string) => {
+  const digest = createHash('sha256').update(sad).digest('hex');
+  const tag = sadTagOf(sad);
+  return tag ? `${tag}:${digest}` : digest;
+};
+const newSad = (tag = randomBytes(12).toString('base64url')) => `${tag}.${randomBytes(32).toString('base64url')}`;
 const str = (v: unknown, name: string, max = 256): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw invalidRequest(`Missing or invalid parameter ${name}`);
   return v;
@@ -90,6 +102,19 @@ export class SigningService {
   }
 
   #audit(e: AuditEvent): Promise<void> { return this.opts.audit.append(e); }
+
+  /** The key backend of a credential (the vault caches it; here the certificates are decoded once per process). */
+  #backends = new Map<string, Promise<KeyBackend>>();
+  #backend(rec: CredentialRecord): Promise<KeyBackend> {
+    let b = this.#backends.get(rec.id);
+    if (!b) {
+      b = this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+      b.catch(() => this.#backends.delete(rec.id));
+      if (this.#backends.size > 10_000) this.#backends.clear();
+      this.#backends.set(rec.id, b);
+    }
+    return b;
+  }
 
   static requireScope(caller: Caller): void {
     if (!caller.scopes.has(SCOPE_SERVICE) && !caller.scopes.has('credential')) throw insufficientScope('the token needs the "service" scope');
@@ -227,7 +252,7 @@ export class SigningService {
       await this.#audit({ ...base, type: 'authorize.refused', result: 'refused', detail: outcome.detail });
       throw accessDenied(outcome.result === 'expired' ? `The approval expired: ${outcome.detail}` : `The citizen refused the request: ${outcome.detail}`);
     }
-    const sad = randomBytes(32).toString('base64url');
+    const sad = newSad();
     const exp = Date.now() + this.policy.sadTtlMs;
     await this.opts.store.putSad(sadId(sad), { subject: caller.subject, clientId: caller.clientId, credentialId: rec.id, hashAlgorithmOID: HASH_OID[hashName], hashes, exp });
     await this.#audit({ ...base, type: 'authorize.approved', result: 'ok', detail: `acr=${outcome.acr}` });
@@ -238,9 +263,11 @@ export class SigningService {
     SigningService.requireScope(caller);
     const rec = await this.credentialFor(caller, body.credentialID);
     const sad = str(body.SAD, 'SAD', 200);
-    const fresh = randomBytes(32).toString('base64url');
+    const tag = sadTagOf(sad);
+    const fresh = newSad(tag);
     const now = Date.now();
-    const r = await this.opts.store.extendSad(sadId(sad), sadId(fresh), caller, rec.id, now + this.policy.sadTtlMs, now);
+    // a value that is not a SAD of this service is unknown (no store lookup)
+    const r = tag ? await this.opts.store.extendSad(sadId(sad), sadId(fresh), caller, rec.id, now + this.policy.sadTtlMs, now) : { ok: false as const, reason: 'unknown' as const };
     if (!r.ok) {
       await this.#audit({ type: 'sad.refused', subject: caller.subject, service: caller.clientId, credentialId: rec.id, result: 'refused', detail: `extend: ${r.reason}`, ...(requestId ? { requestId } : {}) });
       throw sadError(r.reason);
@@ -260,7 +287,7 @@ export class SigningService {
       !!d && typeof d === 'object' && (d as { type?: unknown }).type === 'credential' && (d as { credentialID?: unknown }).credentialID === rec.id);
     if (!details.length) throw invalidRequest('Missing parameter SAD (the access token does not authorize this credential)');
     if (!caller.scopes.has('credential')) throw insufficientScope('a token authorizing hashes through authorization_details needs the "credential" scope');
-    const grantId = `oauth2code:${caller.tokenHash}`;
+    const grantId = `oauth2code-${caller.tokenHash}`; // its own hash tag (no colon)
     if (await this.opts.store.putValue(`tokgrant:${caller.tokenHash}`, '1', Math.max(1000, caller.exp * 1000 - Date.now() + 60_000), true)) {
       // first use of this token: its digests become a one-time grant, like a SAD, bound to the same checks
       const alg = details.map((d) => (typeof d.hashAlgorithmOID === 'string' ? d.hashAlgorithmOID : HASH_OID['SHA-256']));
@@ -289,7 +316,7 @@ export class SigningService {
     const hashes = canonicalHashes(body.hashes, alg.hash);
     if (body.operationMode !== undefined && body.operationMode !== 'S') throw invalidRequest('Invalid parameter operationMode: only synchronous ("S") is supported');
     await this.#authorizeHashes(caller, rec, body.SAD, hashOid, hashes, requestId);
-    const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+    const backend = await this.#backend(rec);
     let signatures: string[];
     try {
       signatures = await Promise.all(hashes.map(async (h) => Buffer.from(await backend.sign({ digest: Buffer.from(h, 'base64') }, alg)).toString('base64')));
@@ -322,7 +349,7 @@ export class SigningService {
     });
     // the SAD must have authorized the hash of each whole document (what the citizen was shown)
     await this.#authorizeHashes(caller, rec, body.SAD, HASH_OID[hashName], parsed.map((p) => p.hash), requestId);
-    const backend = await this.opts.vault.backend(rec.key, rec.certificates.map((c) => Buffer.from(c, 'base64')));
+    const backend = await this.#backend(rec);
     const out: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kyso-signdoc-'));
     try {

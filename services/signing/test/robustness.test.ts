@@ -72,6 +72,28 @@ describe('signing service: robustness and key custody', function () {
     }
   });
 
+  it('a body over the limit → 413 (the rest is not read, the connection closes); the next request is served', async () => {
+    const store = new MemoryStore();
+    const service = new SigningService({ store, vault: new SoftwareVault('a-long-enough-keystore-secret'), audit: new AuditLog(store), approver: new ScriptedApprover(), oauth2Issuer: 'x' });
+    const { app } = createSigningApp({ service, store, tokens: fixedTokens, log: pino({ level: 'silent' }) });
+    const srv = app.listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+    try {
+      // credentials/list takes at most 1 MiB
+      const big = JSON.stringify({ pad: 'x'.repeat(3 * 1024 * 1024) });
+      const r = await fetch(`${url}/csc/v2/credentials/list`, { method: 'POST', headers: { authorization: 'Bearer 001090000001', 'content-type': 'application/json' }, body: big }).catch((e: Error) => e);
+      if (r instanceof Error) assert.fail(`the 413 answer was not received: ${r.message}`);
+      assert.equal(r.status, 413);
+      assert.equal(((await r.json()) as { error: string }).error, 'invalid_request');
+      const ok = await call(url, 'credentials/list', '001090000001', {});
+      assert.equal(ok.status, 200);
+    } finally {
+      srv.close();
+      await store.close();
+    }
+  });
+
   it('store unreachable → 503 temporarily_unavailable with Retry-After, never a crash', async () => {
     const down = new Proxy(new MemoryStore(), { get(t, p) { const v = Reflect.get(t, p); return typeof v === 'function' ? async () => { throw new StoreUnavailable(); } : v; } }) as SigningStore;
     const service = new SigningService({ store: down, vault: new SoftwareVault('a-long-enough-keystore-secret'), audit: new AuditLog(down), approver: new ScriptedApprover(), oauth2Issuer: 'x' });
