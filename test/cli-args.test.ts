@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  EXIT, envName, exitCodeFor, intRange, isoTime, oneOf, parseCommand, port, reasonOf, refuseSecrets, url, wantsHelp,
+  EXIT, envName, exitCodeFor, intRange, isoTime, oneOf, parseCommand, port, reasonOf, redisUrl, refuseSecrets, url, wantsHelp,
 } from '../packages/cli/src/args.js';
 import { UsageError } from '../packages/cli/src/command.js';
 import { progressBar } from '../packages/cli/src/progress.js';
@@ -123,6 +123,12 @@ describe('shared argument parser (args.ts)', () => {
     assert.throws(() => isoTime('yesterday'), /ISO 8601/);
     assert.equal(oneOf(['SHA-256', 'SHA-384'] as const)('sha-384'), 'SHA-384');
     assert.throws(() => oneOf(['ES256'] as const, false)('es256'), /must be one of ES256/);
+    assert.equal(redisUrl()('redis://127.0.0.1:6379/2'), 'redis://127.0.0.1:6379/2');
+    assert.equal(redisUrl()('redis+cluster://127.0.0.1:7000,127.0.0.1:7001'), 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001');
+    assert.throws(() => redisUrl()('redis://127.0.0.1:7000,127.0.0.1:7001'), /several hosts need redis\+cluster/);
+    assert.throws(() => redisUrl()('rediss+cluster://u:p@a:1,b:2'), /must not carry credentials/);
+    assert.throws(() => redisUrl()('redis+cluster://a:1,b:99999'), /'b:99999' is not a host\[:port\]/);
+    assert.throws(() => redisUrl()('https://a'), /must be a redis:\/\//);
   });
 
   it('exit-code table: usage 2, failure 1, refused input 3, unreachable service 4; reasons carry the code', () => {
@@ -172,6 +178,8 @@ describe('shared argument parser through every command (spawned kyso)', function
     { name: 'demo', words: ['demo'], base: [], bad: ['--port=65533', /--port: must be a port number 0-65532/] },
     { name: 'idp', words: ['idp', 'user', 'add'], base: ['--id', '1'], bad: ['--level=3', /--level: must be an integer 1-2/] },
     { name: 'idp', words: ['idp', 'client', 'add'], base: ['--id', 'c'], bad: ['--redirect-uri=javascript:alert(1)', /--redirect-uri: a javascript: URL is not allowed/] },
+    { name: 'audit', words: ['audit', 'verify'], base: ['--file', 'audit.jsonl'], bad: ['--redis=http://127.0.0.1:6379', /--redis: must be a redis:\/\/, rediss:\/\/ or redis\+cluster:\/\/ URL/] },
+    { name: 'audit', words: ['audit', 'export'], base: [], bad: ['--redis=redis://:pw@127.0.0.1:6379', /--redis: must not carry credentials/] },
   ];
 
   it('every command: -h and --help print its usage (exit 0); an unknown option, a bad --opt=value and a secret exit 2 with one line `kyso CMD: ...`', async () => {

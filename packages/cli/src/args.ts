@@ -232,6 +232,27 @@ export function url(protocols: readonly string[] = ['http:', 'https:']): Validat
   };
 }
 
+/**
+ * A Redis URL: `redis://` or `rediss://` (host, port, database), or `redis+cluster://HOST:PORT,HOST:PORT` (also
+ * `rediss+cluster://`) for a Redis Cluster. Credentials are refused as for every URL on the command line (give
+ * them through REDIS_URL instead).
+ */
+export function redisUrl(): Validator<string> {
+  return (v) => {
+    const m = /^(rediss?)(\+cluster)?:\/\/([^/?#]*)(.*)$/.exec(v);
+    if (!m) throw new Error(`must be a redis://, rediss:// or redis+cluster:// URL, got '${v}'`);
+    if (m[3]!.includes('@')) throw new Error('must not carry credentials (user:password@): secrets never go on the command line; use REDIS_URL');
+    const hosts = m[3]!.split(',');
+    if (!m[2] && hosts.length > 1) throw new Error(`several hosts need redis+cluster://, got '${v}'`);
+    for (const h of hosts) {
+      const hm = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(h);
+      if (!hm || (hm[2] !== undefined && (Number(hm[2]) < 1 || Number(hm[2]) > 65535))) throw new Error(`'${h}' is not a host[:port]`);
+    }
+    if (m[2] && m[4] && m[4] !== '/') throw new Error('a cluster URL has no database or options');
+    return v;
+  };
+}
+
 /** The name of an environment variable (the value is read later, never printed). */
 export const envName: Validator<string> = (v) => {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new Error(`'${v}' is not an environment variable name`);

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, redisUrl, wantsHelp, type OptionSpecs } from '../args.js';
 
 const HELP = `Usage: kyso audit verify (--redis URL | --file FILE) [--json]
        kyso audit export --redis URL > FILE
@@ -10,30 +11,31 @@ Prints the number of records and the head, or names the first broken link. Exit 
   --redis URL  read the Redis stream of the signing service (REDIS_URL is used when neither option is given)
   --file FILE  read an export: one JSON object {"seq","entry","hash"} per line
   --json       print the result as JSON
-'export' writes the log from Redis as such lines.`;
+'export' writes the log from Redis as such lines.
+URL: redis://, rediss://, or redis+cluster://HOST:PORT,HOST:PORT for a Redis Cluster (credentials only through
+REDIS_URL, never on the command line). Every option takes --opt VALUE or --opt=VALUE.
+${EXIT_CODES_HELP}`;
 
 interface Args { sub: 'verify' | 'export'; redis?: string; file?: string; json: boolean }
 
-function parse(args: string[]): Args {
+const OPTIONS = {
+  redis: { type: 'string', parse: redisUrl() },
+  file: { type: 'string', parse: nonEmpty },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+/** `verify|export` then the shared parser (same `--opt=value`, messages, -h/--help and exit codes as every command). */
+function parse(args: string[]): Args | undefined {
   const [sub, ...rest] = args;
-  if (sub !== 'verify' && sub !== 'export') throw new UsageError(`expected 'verify' or 'export'\n${HELP}`);
-  const out: Args = { sub, json: false };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--redis') out.redis = value();
-    else if (a === '--file') out.file = value();
-    else if (a === '--json') out.json = true;
-    else throw new UsageError(`unknown option ${a}\n${HELP}`);
-  }
+  if (wantsHelp(args)) return undefined;
+  if (sub !== 'verify' && sub !== 'export') throw new UsageError(sub === undefined ? `expected 'verify' or 'export' (see kyso audit --help)` : `unknown sub-command '${sub}' (verify | export; see kyso audit --help)`);
+  const p = parseCommand(rest, OPTIONS, { see: 'kyso audit' });
+  if (p.help) return undefined;
+  const out: Args = { sub, json: p.values.json, ...(p.values.redis !== undefined ? { redis: p.values.redis } : {}), ...(p.values.file !== undefined ? { file: p.values.file } : {}) };
   if (out.redis && out.file) throw new UsageError('give --redis or --file, not both');
   if (!out.redis && !out.file) {
     if (process.env.REDIS_URL) out.redis = process.env.REDIS_URL;
-    else throw new UsageError(`give --redis URL or --file FILE\n${HELP}`);
+    else throw new UsageError('give --redis URL or --file FILE (see kyso audit --help)');
   }
   if (sub === 'export' && !out.redis) throw new UsageError('export reads from --redis URL');
   return out;
@@ -44,15 +46,15 @@ type Stored = { seq: number; entry: string; hash: string };
 export const command: Command = {
   summary: 'check the signing service\'s hash-chained audit log (`kyso audit verify --redis URL | --file F`)',
   async run(args) {
-    if (args.includes('--help') || args.includes('-h')) { process.stdout.write(HELP + '\n'); return 0; }
     const a = parse(args);
-    const { verifyAuditChain, readAuditStream, AUDIT_HEAD_KEY } = await import('@kyso/service-signing');
+    if (!a) { process.stdout.write(HELP + '\n'); return 0; }
+    const { verifyAuditChain, readAuditStream, connectRedis, AUDIT_HEAD_KEY } = await import('@kyso/service-signing');
     let next: (after: number) => Promise<Stored[]>;
     let head: (() => Promise<{ seq: number; hash: string } | undefined>) | undefined;
     let close = async () => {};
     if (a.redis) {
-      const { Redis } = await import('ioredis');
-      const r = new Redis(a.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, retryStrategy: () => null });
+      // redis://, rediss:// or redis+cluster://host:port,host:port (the signing service's own URL forms)
+      const r = connectRedis(a.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, retryStrategy: () => null });
       r.on('error', () => {});
       try { await r.connect(); } catch (e) { throw Object.assign(new Error(`cannot reach Redis at ${a.redis.replace(/\/\/[^@/]*@/, '//***@')}: ${(e as Error).message}`), { code: 'REDIS_UNREACHABLE' }); }
       next = (after) => readAuditStream(r, after, 1000);
