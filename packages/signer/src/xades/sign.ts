@@ -215,6 +215,22 @@ function signatureIn(text: string, sigId: string, limits?: XmlLimits): { doc: Do
  * {@link finalizeXml}.
  */
 export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions): PreparedXml {
+  return prepareXmlImpl(input, opts).prepared;
+}
+
+/**
+ * Where the signature goes in the decoded input when the output is simply `text[0, cut) + fragment + text[cut..]`
+ * (enveloped, the parent's end tag is not an empty-element tag): lets one-step signing copy the input bytes around
+ * the inserted signature instead of encoding the whole document again.
+ */
+interface Cut { text: string; offset: number }
+
+/** A document already decoded and parsed by the caller (signEdxml), so it is not parsed twice. */
+export interface ParsedXml { text: string; doc: Document }
+type Parsed = ParsedXml;
+
+function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, parsed?: Parsed): { prepared: PreparedXml; cut?: Cut } {
+  let cut: Cut | undefined;
   const mode = opts.mode ?? 'enveloped';
   const level = opts.level ?? 'B-B';
   let cert: CertInfo;
@@ -241,11 +257,12 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
   let mime = opts.mimeType ?? 'text/xml';
 
   const streamable = mode === 'enveloped' && !opts.parent && !opts.references?.length && !opts.extraReferences?.length && !opts.allowFurtherSignatures;
-  const text = mode === 'enveloped' ? decodeXml(input, opts.limits) : '';
+  const text = mode === 'enveloped' ? parsed?.text ?? decodeXml(input, opts.limits) : '';
   const streamed = streamable ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
   if (streamed) {
     // The common case (whole document, enveloped): digested as it is read, no tree built.
     const pos = streamed.end;
+    if (!pos.selfClosing) cut = { text, offset: pos.offset };
     if (pos.selfClosing) {
       before = text.slice(0, pos.offset) + '>';
       after = `</${streamed.root.tagName}>` + text.slice(pos.offset + 2);
@@ -256,11 +273,12 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
     wrap = contextWrapper(streamed.root);
     refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(streamed.digest) }));
   } else if (mode === 'enveloped') {
-    const doc = parseXml(text, opts.limits);
+    const doc = parsed?.doc ?? parseXml(text, opts.limits);
     const parent = opts.parent ? opts.parent(doc) : doc.documentElement!;
     const ids = indexIds(doc);
     if (ids.byId.has(sigId)) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
     const pos = locateEndTag(text, doc, parent);
+    if (!pos.selfClosing) cut = { text, offset: pos.offset };
     if (pos.selfClosing) {
       before = text.slice(0, pos.offset) + '>';
       after = `</${parent.tagName}>` + text.slice(pos.offset + 2);
@@ -359,7 +377,7 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
     v: 1, kind: 'kyso-xml', level, hash, signatureAlgorithm: { ...alg }, c14n: c14n.uri, sigId, before, fragment, after,
     wrapOpen: wrap.open, wrapClose: wrap.close, toBeSigned: b64(toBeSigned), certificate: b64(cert.der), chain: chain.map(b64),
   };
-  return { toBeSigned, digestToSign: hashBytes(hash, toBeSigned), signatureAlgorithm: alg, state };
+  return { prepared: { toBeSigned, digestToSign: hashBytes(hash, toBeSigned), signatureAlgorithm: alg, state }, ...(cut ? { cut } : {}) };
 }
 
 /** DER ECDSA-Sig-Value → r‖s of fixed width (XMLDSig's ECDSA format). */
@@ -411,7 +429,12 @@ function verifyValue(cert: CertInfo, alg: SignatureAlgorithm, data: Uint8Array, 
  * an ArchiveTimeStamp. Returns the signed document (UTF-8).
  */
 export async function finalizeXml(state: XmlSignState | string, signatureValue: Uint8Array, opts: XmlExtendOptions = {}): Promise<Uint8Array> {
-  const st = parseState(state);
+  return utf8Concat(await finalizeParts(parseState(state), signatureValue, opts));
+}
+
+/** {@link finalizeXml}: the output as [before, signature, after] (the signature inserted between the state's two
+ *  halves), or as one string when the whole document changed (B-LTA). */
+async function finalizeParts(st: XmlSignState, signatureValue: Uint8Array, opts: XmlExtendOptions): Promise<string[]> {
   const cert = certInfoOf(new Uint8Array(Buffer.from(st.certificate, 'base64')));
   const chain = st.chain.map((c) => new Uint8Array(Buffer.from(c, 'base64')));
   const toBeSigned = new Uint8Array(Buffer.from(st.toBeSigned, 'base64'));
@@ -425,7 +448,7 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   let fragment = st.fragment.replace(SIGVALUE, b64(value));
   const level = st.level;
-  if (level === 'XMLDSIG' || level === 'B-B') return utf8Concat([st.before, fragment, st.after]);
+  if (level === 'XMLDSIG' || level === 'B-B') return [st.before, fragment, st.after];
   if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const c14n = c14nMethod(st.c14n)!;
   const stamp = async (data: Uint8Array, what: string) => {
@@ -449,9 +472,8 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   const insertAt = fragment.lastIndexOf('</xades:QualifyingProperties>');
   fragment = fragment.slice(0, insertAt) + `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${props}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` + fragment.slice(insertAt);
-  let out = st.before + fragment + st.after;
-  if (level === 'B-LTA') out = await addArchiveTimestamp(out, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates);
-  return utf8Concat([out]);
+  if (level !== 'B-LTA') return [st.before, fragment, st.after];
+  return [await addArchiveTimestamp(st.before + fragment + st.after, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates)];
 }
 
 /** UTF-8 of the strings one after the other, written once into one buffer (no joined copy of a large document). */
@@ -513,8 +535,33 @@ export async function addArchiveTimestamp(text: string, sigId: string, c14n: C14
  * B-B/B-T/B-LT/B-LTA, enveloped (default), enveloping or detached. Returns the signed document (UTF-8).
  */
 export async function signXml(input: Uint8Array | string, opts: SignXmlOptions): Promise<Uint8Array> {
+  return signXmlImpl(input, opts);
+}
+
+/** {@link signXml} of an input the caller has already decoded and parsed (`parsed.text` is `input` decoded). Internal. */
+export async function signXmlImpl(input: Uint8Array | string, opts: SignXmlOptions, parsed?: Parsed): Promise<Uint8Array> {
   const { backend, ...rest } = opts;
-  const prepared = prepareXml(input, { ...rest, certificate: backend.certificate, chain: backend.chain });
+  const { prepared, cut } = prepareXmlImpl(input, { ...rest, certificate: backend.certificate, chain: backend.chain }, parsed);
   const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
-  return finalizeXml(prepared.state, value, opts);
+  const parts = await finalizeParts(prepared.state, value, opts);
+  if (parts.length === 3 && cut && typeof input !== 'string') return spliceBytes(input, cut, parts[1]!);
+  return utf8Concat(parts);
+}
+
+/**
+ * The signed document as the input's own bytes around the inserted signature (no encoding of the whole document):
+ * the same octets as utf8Concat([text[0, cut), fragment, text[cut..]]) (a BOM, which decodeXml drops, is dropped).
+ */
+function spliceBytes(input: Uint8Array, cut: Cut, fragment: string): Uint8Array {
+  const start = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? 3 : 0;
+  const body = input.length - start;
+  // byte length of the shorter side of the cut (the decoded text is the UTF-8 input, so the sides add up)
+  const headChars = cut.offset, tailChars = cut.text.length - cut.offset;
+  const head = headChars <= tailChars ? Buffer.byteLength(cut.text.slice(0, headChars), 'utf8') : body - Buffer.byteLength(cut.text.slice(headChars), 'utf8');
+  const frag = Buffer.from(fragment, 'utf8');
+  const out = Buffer.allocUnsafeSlow(body + frag.length);
+  out.set(input.subarray(start, start + head), 0);
+  frag.copy(out, head);
+  out.set(input.subarray(start + head), head + frag.length);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

@@ -17,6 +17,8 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 /** Characters XML 1.0 does not allow anywhere (and unpaired surrogates). */
 const BAD_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
+/** Either of the above: one pass over the text finds whether a closer look is needed. */
+const BAD_OR_SURROGATE = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/y;
 const ATTR = /[ \t\n]+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
@@ -150,7 +152,9 @@ export interface XmlScanEvents {
  * reported so far are then to be discarded). Offsets are into `input` only when it has no carriage return.
  */
 export function fastScanXml(input: string, L: FastLimits, h: XmlScanEvents): boolean {
-  if (input.charCodeAt(0) === 0xfeff || BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input))) return false;
+  if (input.charCodeAt(0) === 0xfeff) return false;
+  // one pass in the common case (neither bad characters nor surrogates); the two precise checks only when it finds one
+  if (BAD_OR_SURROGATE.test(input) && (BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input)))) return false;
   const text = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
   try {
     parse(text, L, h);

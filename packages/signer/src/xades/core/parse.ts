@@ -1,6 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { SaxesParser } from 'saxes';
+import { createRequire } from 'node:module';
 
 const BIG_TEXT = 65536;
 const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
@@ -130,6 +130,12 @@ export function scanXml(decoded: string, events: XmlScanEvents, limits: XmlLimit
   return fastScanXml(decoded, { ...DEFAULTS, ...limits }, events);
 }
 
+/** saxes, loaded on first use: plain documents never need it (the fast path), so start-up does not pay for it. */
+let saxes: typeof import('saxes') | undefined;
+function loadSaxes(): typeof import('saxes') {
+  return (saxes ??= createRequire(import.meta.url)('saxes') as typeof import('saxes'));
+}
+
 /** The strict character-by-character parse (saxes) of decoded text; the fast path's referee. */
 export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocument {
   let text = decoded;
@@ -161,7 +167,7 @@ export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocu
   let depth = 0;
   let elements = 0;
   let nsDecls = 0;
-  const p = new SaxesParser({ xmlns: true, position: true });
+  const p = new (loadSaxes().SaxesParser)({ xmlns: true, position: true });
   let problem: XmlError | undefined;
   const stop = (e: XmlError): never => { problem = e; throw e; };
   p.on('doctype', () => stop(new XmlError('XML_DTD_FORBIDDEN', 'document type declarations (DTD, entities) are not accepted')));

@@ -25,8 +25,14 @@ export interface DereferencedReference {
   /** The enveloped-signature transform removed the signature from the node-set. */
   enveloped: boolean;
   transforms: string[];
-  /** The octets the digest is computed over (the signed data after transforms). */
+  /** The octets the digest is computed over (the signed data after transforms). Empty when the context asked for
+   *  digests only and this reference's octets were digested as they were produced ({@link digest} is then set). */
   octets: Uint8Array;
+  /** Length of the signed data after transforms (the octets' length, also when they were not kept). */
+  size: number;
+  /** The digest of the signed data under the DigestMethod, when it was computed while the data was produced
+   *  (context `digestOnly`); the octets are then not kept. */
+  digest?: Uint8Array;
   digestAlgorithm?: string;
   digestMethodUri: string;
   /** DigestValue as written in the signature. */
@@ -43,6 +49,12 @@ export interface DereferenceContext {
   /** Canonicalization applied when the transforms end in a node-set (default C14N 1.0). */
   defaultC14n?: C14nMethod;
   limits?: XmlLimits;
+  /**
+   * Digest whole-document and base64-decoded data as it is produced instead of keeping it (a report-only
+   * verification of a large document: no copy of the canonical document is made). Element references keep their
+   * octets. The digest, size and every check are the same as without this option.
+   */
+  digestOnly?: boolean;
 }
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
@@ -101,7 +113,14 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
 
   const names: string[] = [];
   let enveloped = false;
-  for (const t of transforms) {
+  const digestAlg = Object.prototype.hasOwnProperty.call(DIGEST_BY_URI, digestMethodUri) ? DIGEST_BY_URI[digestMethodUri] : undefined;
+  // digest-only: the data of a whole-document reference, or the decoded bytes of a final base64 transform
+  const streamDigest = !!ctx.digestOnly && !!digestAlg;
+  let digest: Uint8Array | undefined;
+  let size = -1;
+  for (let ti = 0; ti < transforms.length; ti++) {
+    const t = transforms[ti]!;
+    const last = ti === transforms.length - 1;
     const alg = t.getAttribute('Algorithm') ?? '';
     names.push(alg);
     if (alg === TRANSFORM.enveloped) {
@@ -140,13 +159,16 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
           return { kind: 'unsupported', message: `canonicalization of octets that are not XML: ${(e as Error).message}` };
         }
       }
-      octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) });
+      const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) };
+      if (last && streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+      else octets = c14nOctets(nodeSet.root, m, o);
       nodeSet = undefined;
       continue;
     }
     if (alg === TRANSFORM.base64) {
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
-      octets = new Uint8Array(Buffer.from(text, 'base64'));
+      const decoded = Buffer.from(text, 'base64');
+      if (last && streamDigest) { digest = hashBytes(digestAlg!, decoded); size = decoded.length; } else octets = new Uint8Array(decoded);
       nodeSet = undefined;
       continue;
     }
@@ -154,13 +176,16 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
   }
   if (nodeSet) {
     const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
-    octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) });
+    const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) };
+    if (streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+    else octets = c14nOctets(nodeSet.root, m, o);
   }
+  if (digest) octets = EMPTY;
   const claimed = dv ? Buffer.from((dv.textContent ?? '').replace(/\s+/g, ''), 'base64') : undefined;
   const type = ref.getAttribute('Type');
   const id = ref.getAttribute('Id');
   return {
-    uri, target: target!, enveloped, transforms: names, octets: octets!, digestMethodUri,
+    uri, target: target!, enveloped, transforms: names, octets: octets!, size: digest ? size : octets!.length, digestMethodUri, ...(digest ? { digest } : {}),
     ...(type ? { type } : {}), ...(id ? { id } : {}), ...(element ? { element } : {}),
     ...(DIGEST_BY_URI[digestMethodUri] ? { digestAlgorithm: DIGEST_BY_URI[digestMethodUri] } : {}),
     ...(claimed ? { claimedDigest: new Uint8Array(claimed) } : {}),
@@ -178,6 +203,16 @@ export function c14nDigest(hash: string, node: Document | Element, method: C14nM
   canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
   return new Uint8Array(h.digest());
 }
+
+/** {@link c14nDigest} that also counts the canonical octets. */
+export function c14nDigestSized(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): { digest: Uint8Array; size: number } {
+  const h = createHash(nodeHash(hash));
+  let size = 0;
+  canonicalize(node, method, opts, (chunk) => { const b = Buffer.from(chunk, 'utf8'); size += b.length; h.update(b); });
+  return { digest: new Uint8Array(h.digest()), size };
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Canonical octets of a node, encoded chunk by chunk (no array of small strings for large documents). */
 export function c14nOctets(node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {

@@ -36,6 +36,11 @@ export interface XmlVerification { report: ValidationReport; signed: XmlSignedCo
  * is not acceptable XML (DTD, entities, too large or deep, malformed) gives TOTAL_FAILED / FORMAT_FAILURE.
  */
 export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<XmlVerification> {
+  return verifyXmlImpl(input, policy, opts, false);
+}
+
+/** {@link verifyXmlSigned}; `reportOnly`: large signed data is digested as it is produced, not kept (see XmlSignatureJob.digestOnly). */
+async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: VerifyXmlOptions, reportOnly: boolean): Promise<XmlVerification> {
   const resolved = resolvePolicy(policy);
   const file = opts.name ?? (typeof input === 'string' ? basename(input) : 'input.xml');
   const report: ValidationReport = {
@@ -78,7 +83,7 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
     if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
@@ -91,7 +96,7 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
 
 /** Validate the XML signatures of a document (bytes or a path) and return the report, as verifyPdf does for PDFs. */
 export async function verifyXml(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<ValidationReport> {
-  return (await verifyXmlSigned(input, policy, opts)).report;
+  return (await verifyXmlImpl(input, policy, opts, true)).report;
 }
 
 /** The policy's time bound per signature: beyond it the signature is INDETERMINATE / TRY_LATER (network waits). */
