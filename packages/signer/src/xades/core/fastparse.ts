@@ -137,8 +137,8 @@ export function fastParseXml(input: string, L: FastLimits): XmlDocument | undefi
 
 /** What the fast scanner reports, in document order (elements come unattached: a handler links them if it wants a tree). */
 export interface XmlScanEvents {
-  /** A start tag; `offset` is where its '>' is (of '/>' for an empty-element tag: the '/'). */
-  open(el: XmlElement, selfClosing: boolean, offset: number): void;
+  /** A start tag; `offset` is where its '>' is (of '/>' for an empty-element tag: the '/'), `start` where its '<' is. */
+  open(el: XmlElement, selfClosing: boolean, offset: number, start: number): void;
   /** The end tag of `el`, starting at `offset` ('</'). Not called for empty-element tags. */
   close(el: XmlElement, offset: number): void;
   /** Character data inside the document element (entities replaced, line ends normalized). */
@@ -303,7 +303,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     }
     const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
     if (cur === null) sawRoot = true;
-    h.open(el, selfClosing, selfClosing ? k - 1 : k);
+    h.open(el, selfClosing, selfClosing ? k - 1 : k, lt);
     if (!selfClosing) {
       stack.push(el);
       scopes.push(scope);

@@ -200,3 +200,5 @@ export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocu
   if (!doc.documentElement) throw new XmlError('XML_MALFORMED', 'no document element');
   return doc;
 }
+
+export type { XmlScanEvents } from './fastparse.js';

@@ -55,6 +55,9 @@ export interface DereferenceContext {
    * octets. The digest, size and every check are the same as without this option.
    */
   digestOnly?: boolean;
+  /** The data of this whole-document reference was already digested in a streaming pass over the document (the
+   *  report-only fast path, whose `doc` is a skeleton): its digest and length stand for the canonicalization. */
+  precomputed?: { ref: Element; digest: Uint8Array; size: number };
 }
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
@@ -160,7 +163,8 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
         }
       }
       const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) };
-      if (last && streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+      if (last && ctx.precomputed?.ref === ref && target! === 'document') ({ digest, size } = ctx.precomputed);
+      else if (last && streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
       else octets = c14nOctets(nodeSet.root, m, o);
       nodeSet = undefined;
       continue;
@@ -177,7 +181,8 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
   if (nodeSet) {
     const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
     const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) };
-    if (streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+    if (ctx.precomputed?.ref === ref && target! === 'document') ({ digest, size } = ctx.precomputed);
+    else if (streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
     else octets = c14nOctets(nodeSet.root, m, o);
   }
   if (digest) octets = EMPTY;

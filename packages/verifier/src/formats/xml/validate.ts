@@ -34,6 +34,8 @@ export interface XmlSignatureJob {
   /** Report only: whole-document and base64 references are digested as they are produced, their octets not kept
    *  (the handed-back `signed` entries of those references then have empty octets). Same checks and verdicts. */
   digestOnly?: boolean;
+  /** The report-only fast path's whole-document reference, digested while the document was read (see fast-path.ts). */
+  precomputed?: { ref: Element; digest: Uint8Array; size: number };
 }
 
 interface Verdict { indication: Exclude<Indication, 'TOTAL_PASSED'>; subIndication: SubIndication; block: BuildingBlock; message: string }
@@ -147,7 +149,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
       if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
-      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}) });
+      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}) });
       const uri = ref.getAttribute('URI') ?? '';
       const type = ref.getAttribute('Type') ?? undefined;
       if ('kind' in r) {

@@ -10,6 +10,7 @@ import { VALIDATOR } from '../../version.js';
 import { buildCertContext } from './pki-bridge.js';
 import { materialOf } from './extract.js';
 import { validateXmlSignature, type SignedReference } from './validate.js';
+import { fastWholeDocument, type FastWholeDocument } from './fast-path.js';
 
 /** Options of {@link verifyXml}. */
 export interface VerifyXmlOptions {
@@ -55,17 +56,21 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   };
   let doc: Document;
   let size = 0;
+  let fast: FastWholeDocument | undefined;
   try {
     const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
     size = bytes.length;
-    doc = parseXml(bytes, opts.limits);
+    // report only: one enveloped whole-document signature is checked without a tree of the document
+    fast = reportOnly ? fastWholeDocument(bytes, opts.limits) : undefined;
+    doc = fast ? fast.doc : parseXml(bytes, opts.limits);
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
     report.findings.push({ code, severity: 'error', message: (e as Error).message });
     return done([]);
   }
   const sigs: Element[] = [];
-  const ids = indexIds(doc, (e) => { if (e.namespaceURI === NS.ds && e.localName === 'Signature') sigs.push(e); });
+  const ids = fast ? fast.ids : indexIds(doc, (e) => { if (e.namespaceURI === NS.ds && e.localName === 'Signature') sigs.push(e); });
+  if (fast) sigs.push(fast.sig);
   if (ids.duplicates.size) {
     report.findings.push({ code: 'XML_DUPLICATE_ID', severity: 'warning', message: `IDs used more than once: ${[...ids.duplicates].slice(0, 5).join(', ')} (references to them are refused)` });
   }
@@ -83,7 +88,7 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
     if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
