@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signXml, type KeyBackend } from '@kyso/signer';
+import { buildEdxml, C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signEdxml, signXml, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type Policy } from '@kyso/verifier';
 import { fastWholeDocument } from '../src/formats/xml/fast-path.js';
 import { localPki } from '../../signer/test/crypto-testpki.js';
@@ -89,6 +89,25 @@ describe('XML verification fast path (report only) = full path', function () {
       const bad = signed.replace('<b/>', '<b></b><b/>');
       assert.equal(xmlsecVerify(bad, pki.rootPath).ok, false);
       assert.equal((await bothPaths(enc(bad), policy)).report.signatures[0]!.subIndication, 'HASH_FAILURE');
+    }
+  });
+
+  it('edXML messages: the report-only check of the attachments (digests reused from the references) = the full path, on intact and tampered messages', async () => {
+    const att = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 17) % 256));
+    const msg = buildEdxml({ from: { organId: 'H01' }, to: [{ organId: 'H02' }], subject: 'fast path', attachments: [{ name: 'a.pdf', data: att(3000, 1), contentType: 'application/pdf' }, { name: 'b.txt', data: att(100, 2), contentType: 'text/plain' }] });
+    const signed = Buffer.from(await signEdxml(msg, { backend: rsa })).toString();
+    const b64 = /<ContentTransferEncoded[^>]*>([^<]*)</.exec(signed)!;
+    const at = b64.index + b64[0].length - b64[1]!.length - 1;
+    const variants: [string, string, string | null][] = [
+      ['intact', signed, null],
+      ['a changed attachment character', signed.slice(0, at + 10) + (signed[at + 10] === 'A' ? 'B' : 'A') + signed.slice(at + 11), 'HASH_FAILURE'],
+      ['a character outside base64 in an attachment (lenient decoders skip it)', signed.slice(0, at + 10) + '*' + signed.slice(at + 10), 'HASH_FAILURE'],
+      ['line breaks added inside an attachment (still strict base64)', signed.slice(0, at + 8) + '\n' + signed.slice(at + 8, at + 16) + '\n' + signed.slice(at + 16), null],
+    ];
+    for (const [name, text, expected] of variants) {
+      const { report } = await bothPaths(enc(text), policy);
+      if (expected === null) assert.equal(report.documentIndication, 'TOTAL_PASSED', `${name}: ${report.signatures[0]?.message}`);
+      else assert.ok(report.signatures.some((x) => x.subIndication === expected), `${name}: ${JSON.stringify(report.signatures.map((x) => x.message))}`);
     }
   });
 

@@ -58,6 +58,9 @@ export interface DereferenceContext {
   /** The data of this whole-document reference was already digested in a streaming pass over the document (the
    *  report-only fast path, whose `doc` is a skeleton): its digest and length stand for the canonicalization. */
   precomputed?: { ref: Element; digest: Uint8Array; size: number };
+  /** With `digestOnly`: receives the digest of each element's base64-decoded text computed here, so that a later
+   *  check of the same element's data (the edXML manifest) need not decode it again. */
+  base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
 }
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
@@ -172,7 +175,14 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
     if (alg === TRANSFORM.base64) {
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
       const decoded = Buffer.from(text, 'base64');
-      if (last && streamDigest) { digest = hashBytes(digestAlg!, decoded); size = decoded.length; } else octets = new Uint8Array(decoded);
+      if (last && streamDigest) {
+        digest = hashBytes(digestAlg!, decoded);
+        size = decoded.length;
+        if (ctx.base64Digests && nodeSet && nodeSet.root.nodeType === 1) {
+          const el = nodeSet.root as Element;
+          ctx.base64Digests.set(el, [...(ctx.base64Digests.get(el) ?? []), { alg: digestAlg!, digest, size }]);
+        }
+      } else octets = new Uint8Array(decoded);
       nodeSet = undefined;
       continue;
     }

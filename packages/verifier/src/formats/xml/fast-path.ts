@@ -96,10 +96,10 @@ function plan(sig: XmlElement, ids: IdIndex): { ref: XmlElement; method: NonNull
 const reEscape = (s: string): string => s.replace(/[.\\-]/g, '\\$&');
 
 /**
- * Try the fast path on `bytes`; undefined when its preconditions do not hold (the caller then runs the full path).
+ * Try the fast path on `bytes` (or the document already decoded by decodeXml); undefined when its preconditions do not hold (the caller then runs the full path).
  * Never throws.
  */
-export function fastWholeDocument(bytes: Uint8Array, limits?: XmlLimits): FastWholeDocument | undefined {
+export function fastWholeDocument(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocument | undefined {
   try {
     return attempt(bytes, limits);
   } catch {
@@ -107,8 +107,8 @@ export function fastWholeDocument(bytes: Uint8Array, limits?: XmlLimits): FastWh
   }
 }
 
-function attempt(bytes: Uint8Array, limits?: XmlLimits): FastWholeDocument | undefined {
-  const text = decodeXml(bytes, limits);
+function attempt(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocument | undefined {
+  const text = decodeXml(bytes, limits); // (a string is the decoded document: only its size is checked)
   if (text.includes('\r')) return undefined;
   // 1. The document element's start tag (read from the head only).
   let root: XmlElement | undefined;

@@ -36,6 +36,8 @@ export interface XmlSignatureJob {
   digestOnly?: boolean;
   /** The report-only fast path's whole-document reference, digested while the document was read (see fast-path.ts). */
   precomputed?: { ref: Element; digest: Uint8Array; size: number };
+  /** Digests of base64-decoded element text computed by the references (digestOnly), for later checks. */
+  base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
 }
 
 interface Verdict { indication: Exclude<Indication, 'TOTAL_PASSED'>; subIndication: SubIndication; block: BuildingBlock; message: string }
@@ -149,7 +151,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
       if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
-      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}) });
+      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}), ...(job.base64Digests ? { base64Digests: job.base64Digests } : {}) });
       const uri = ref.getAttribute('URI') ?? '';
       const type = ref.getAttribute('Type') ?? undefined;
       if ('kind' in r) {

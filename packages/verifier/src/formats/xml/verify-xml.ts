@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
-import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
+import { NS, XmlError, decodeXml, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
@@ -61,8 +61,9 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
     const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
     size = bytes.length;
     // report only: one enveloped whole-document signature is checked without a tree of the document
-    fast = reportOnly ? fastWholeDocument(bytes, opts.limits) : undefined;
-    doc = fast ? fast.doc : parseXml(bytes, opts.limits);
+    const text = decodeXml(bytes, opts.limits); // decoded once, for both paths
+    fast = reportOnly ? fastWholeDocument(text, opts.limits) : undefined;
+    doc = fast ? fast.doc : parseXml(text, opts.limits);
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
     report.findings.push({ code, severity: 'error', message: (e as Error).message });
@@ -84,12 +85,14 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   const edxmlInfo: (EdxmlSignedInfo | undefined)[] = [];
   const reports: SignatureReport[] = [];
   const detachedSize = det && typeof det !== 'function' ? Object.values(det).reduce((n, b) => n + b.length, 0) : 0;
+  // report only: attachment digests computed by the references are reused by the edXML manifest check
+  const base64Digests = reportOnly && edxml ? new Map<Element, { alg: string; digest: Uint8Array; size: number }[]>() : undefined;
   const budget = { left: 4 * (size + detachedSize) + 1024 * 1024 };
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
-    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}), ...(base64Digests ? { base64Digests } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
+    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed, base64Digests));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
   }
