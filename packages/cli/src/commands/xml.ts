@@ -134,17 +134,23 @@ async function edxmlStatus(a: Args): Promise<number> {
  * when the scanner declines.
  */
 function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): boolean {
-  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('edXML')) return false;
-  const text = S.decodeXml(bytes);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buf.includes('edXML')) return false;
   const stop = Symbol('root found');
-  let root: import('@kyso/signer').XmlElement | undefined;
-  try {
-    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
-  } catch (e) {
-    if (e !== stop) throw e;
-  }
+  const rootOf = (text: string): import('@kyso/signer').XmlElement | undefined => {
+    let root: import('@kyso/signer').XmlElement | undefined;
+    try {
+      S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+    } catch (e) {
+      if (e !== stop) throw e;
+    }
+    return root;
+  };
+  // the document element's start tag is near the start: read only the head (the signer checks the whole input)
+  const head = buf.toString('utf8', 0, Math.min(buf.length, 1 << 16));
+  const root = rootOf(head.charCodeAt(0) === 0xfeff ? head.slice(1) : head) ?? rootOf(S.decodeXml(bytes));
   if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
-  return S.isEdxml(S.parseXml(text));
+  return S.isEdxml(S.parseXml(bytes));
 }
 
 async function sign(a: Args): Promise<number> {
