@@ -166,7 +166,44 @@ export function fastScanXml(input: string, L: FastLimits, h: XmlScanEvents): boo
 }
 
 function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
-  const n = text.length;
+  createScanner(L, h).feed(text, true);
+}
+
+/** Characters the fast path declines in a decoded piece (bad XML characters, lone surrogates, carriage returns). */
+export function fastPieceOk(t: string): boolean {
+  if (t.includes('\r')) return false;
+  return !(BAD_OR_SURROGATE.test(t) && (BAD_CHAR.test(t) || (SURROGATE.test(t) && LONE_SURROGATE.test(t))));
+}
+
+/** The fast scanner over a document given in pieces (see createScanner); undefined-free wrapper that maps BAIL to false. */
+export function fastScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, final: boolean): number | false } {
+  const sc = createScanner(L, h);
+  return {
+    feed(text, final) {
+      try { return sc.feed(text, final); } catch (e) { if (e === BAIL) return false; throw e; }
+    },
+  };
+}
+
+/** Where a start tag beginning at `lt` ends ('>' outside quoted values), or -1 if not within `text`. */
+function tagEnd(text: string, lt: number): number {
+  let q = 0;
+  for (let j = lt + 1, n = text.length; j < n; j++) {
+    const ch = text.charCodeAt(j);
+    if (q) { if (ch === q) q = 0; continue; }
+    if (ch === 0x22 || ch === 0x27) q = ch;
+    else if (ch === 0x3e) return j;
+  }
+  return -1;
+}
+
+/**
+ * The fast scanner, fed a document in pieces: `feed(window, final)` scans the complete constructs of `window` and
+ * returns how much of it it consumed; the caller puts the rest in front of the next piece. Long text is reported
+ * as it comes (in several `text` events). A piece must not contain a carriage return (the caller normalizes or
+ * declines). Throws BAIL as parse() does.
+ */
+function createScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, final: boolean): number } {
   let cur: XmlElement | null = null; // innermost open element
   let sawRoot = false;
   const stack: XmlElement[] = [];
@@ -175,30 +212,53 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
   let elements = 0;
   let nsDecls = 0;
   let rootDone = false;
-  let i = 0;
-  if (text.startsWith('<?xml', 0)) {
-    XML_DECL.lastIndex = 0;
-    if (!XML_DECL.exec(text)) throw BAIL;
-    i = XML_DECL.lastIndex;
-  }
+  let first = true;
   const names: string[] = [];
   const values: string[] = [];
   const cache = new NameCache();
+  const textRun = (raw: string): void => {
+    if (cur === null) {
+      if (!ONLY_SPACE.test(raw)) throw BAIL;
+    } else {
+      if (raw.includes(']]>')) throw BAIL;
+      h.text(raw.includes('&') ? decodeEntities(raw) : raw, false);
+    }
+  };
+  return { feed(text: string, final: boolean): number {
+  const n = text.length;
+  let i = 0;
+  if (first) {
+    // the XML declaration is read whole (wait for it)
+    if (!final && (text.length < 5 || (text.startsWith('<?xml') && text.indexOf('?>') < 0))) return 0;
+    first = false;
+    if (text.startsWith('<?xml', 0)) {
+      XML_DECL.lastIndex = 0;
+      if (!XML_DECL.exec(text)) throw BAIL;
+      i = XML_DECL.lastIndex;
+    }
+  }
   while (i < n) {
     const lt = text.indexOf('<', i);
-    const end = lt < 0 ? n : lt;
-    if (end > i) {
-      const raw = text.slice(i, end);
-      if (cur === null) {
-        if (!ONLY_SPACE.test(raw)) throw BAIL;
-      } else {
-        if (raw.includes(']]>')) throw BAIL;
-        h.text(raw.includes('&') ? decodeEntities(raw) : raw, false);
+    if (lt < 0 && !final) {
+      // text up to the end of this piece: report what cannot be the start of '&...;', ']]>' or a surrogate pair
+      let safe = n;
+      const amp = text.lastIndexOf('&');
+      if (amp >= i && text.indexOf(';', amp) < 0) safe = amp;
+      else {
+        if (safe > i && text.charCodeAt(safe - 1) === 0x5d) safe--;
+        if (safe > i && text.charCodeAt(safe - 1) === 0x5d) safe--;
       }
+      if (safe > i && (text.charCodeAt(safe - 1) & 0xfc00) === 0xd800) safe--;
+      if (safe > i) textRun(text.slice(i, safe));
+      return safe;
     }
+    const end = lt < 0 ? n : lt;
+    if (end > i) textRun(text.slice(i, end));
     if (lt < 0) break;
+    if (!final && lt + 9 > n) return lt;
     const c = text.charCodeAt(lt + 1);
     if (c === 0x2f /* / */) {
+      if (!final && text.indexOf('>', lt) < 0) return lt;
       if (cur === null) throw BAIL;
       const tn = cur.tagName;
       let e = lt + 2 + tn.length;
@@ -216,7 +276,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     if (c === 0x21 /* ! */) {
       if (text.startsWith('<!--', lt)) {
         const e = text.indexOf('-->', lt + 4);
-        if (e < 0) throw BAIL;
+        if (e < 0) { if (!final) return lt; throw BAIL; }
         const body = text.slice(lt + 4, e);
         if (body.includes('--') || body.endsWith('-')) throw BAIL;
         h.comment(body, cur !== null);
@@ -225,6 +285,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       }
       if (text.startsWith('<![CDATA[', lt) && cur !== null) {
         const e = text.indexOf(']]>', lt + 9);
+        if (e < 0 && !final) return lt;
         if (e < 0 || e === lt + 9) throw BAIL;
         h.text(text.slice(lt + 9, e), true);
         i = e + 3;
@@ -233,6 +294,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       throw BAIL; // DOCTYPE and anything else: the strict parser decides
     }
     // start tag
+    if (!final && tagEnd(text, lt) < 0) return lt;
     if (rootDone && cur === null) throw BAIL;
     let k = scanName(text, lt + 1);
     if (k < 0) throw BAIL;
@@ -311,5 +373,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       cur = el;
     } else if (cur === null) rootDone = true;
   }
-  if (stack.length || !sawRoot) throw BAIL;
+  if (final && (stack.length || !sawRoot)) throw BAIL;
+  return n;
+  } };
 }
