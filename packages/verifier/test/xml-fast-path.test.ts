@@ -6,9 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildEdxml, C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signEdxml, signXml, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type Policy } from '@kyso/verifier';
-import { fastWholeDocument } from '../src/formats/xml/fast-path.js';
+import { bytesSource, fastWholeDocument } from '../src/formats/xml/fast-path.js';
 import { localPki } from '../../signer/test/crypto-testpki.js';
 import { xmlsecSign, xmlsecVerify } from '../../signer/test/xades-helpers.js';
 
@@ -19,7 +22,14 @@ async function bothPaths(bytes: Uint8Array, policy: Policy): Promise<{ report: A
   const fastReport = await verifyXml(bytes, policy);
   const full = await verifyXmlSigned(bytes, policy);
   assert.deepEqual(fastReport, full.report, 'the fast path and the full path disagree');
-  return { report: fastReport, fast: fastWholeDocument(bytes) !== undefined };
+  // and from a file (read piece by piece, as `kyso verify FILE.xml` does)
+  const dir = mkdtempSync(join(tmpdir(), 'kyso-fast-'));
+  try {
+    const f = join(dir, 'input.xml');
+    writeFileSync(f, bytes);
+    assert.deepEqual(await verifyXml(f, policy), full.report, 'the fast path on a file and the full path disagree');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+  return { report: fastReport, fast: fastWholeDocument(bytesSource(bytes)) !== undefined };
 }
 
 /** Documents with what canonicalization must get right. */
@@ -52,7 +62,7 @@ describe('XML verification fast path (report only) = full path', function () {
       for (const c14n of METHODS) {
         for (const level of ['XMLDSIG', 'B-B'] as const) {
           const signed = await signXml(enc(doc), { backend: rsa, c14n, level });
-          const fast = fastWholeDocument(signed);
+          const fast = fastWholeDocument(bytesSource(signed));
           // names outside ASCII make the fast scanner step aside: then the fast path must not answer at all
           if (/<\/?[^\s>/]*[^\x00-\x7f]/.test(doc)) { assert.equal(fast, undefined); continue; }
           assert.ok(fast, `${c14n} ${level}: the fast path should take this document`);
@@ -76,6 +86,19 @@ describe('XML verification fast path (report only) = full path', function () {
       }
     });
   }
+
+  it('a 3 MB document of 40,000 elements (read in 1 MiB pieces): fast = full, intact and tampered', async () => {
+    const parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<records xmlns="urn:kyso:bench" xmlns:v="urn:kyso:v">\n'];
+    for (let i = 0; i < 25_000; i++) parts.push(`<rec n="${i}"><v:name>Nguyễn Văn ${i}</v:name><v:addr kind="home">Số ${i} phố Huế &amp; quận ${i % 12}</v:addr><!-- ${i} --><v:x/>😀</rec>\n`);
+    parts.push('</records>\n');
+    const signed = await signXml(enc(parts.join('')), { backend: rsa });
+    assert.ok(signed.length > 2_000_000);
+    assert.ok(fastWholeDocument(bytesSource(signed)));
+    assert.equal((await bothPaths(signed, policy)).report.documentIndication, 'TOTAL_PASSED');
+    const text = Buffer.from(signed).toString('utf8');
+    const bad = enc(text.replace('Nguyễn Văn 7777<', 'Nguyễn Văn 7778<'));
+    assert.equal((await bothPaths(bad, policy)).report.signatures[0]!.subIndication, 'HASH_FAILURE');
+  });
 
   it('xmlsec1-made enveloped signatures (c14n, exc-c14n with comments): fast = full, and a tampered byte fails in both and in xmlsec1', async () => {
     for (const c of ['http://www.w3.org/TR/2001/REC-xml-c14n-20010315', 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments']) {

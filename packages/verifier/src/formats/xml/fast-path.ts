@@ -14,9 +14,10 @@
  * undefined and the caller runs the full path, which then gives the verdict (and the precise error).
  */
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import {
   C14N, C14nDocumentStream, DIGEST_BY_URI, EDXML_NS, NS, TRANSFORM, XmlComment, XmlDocument, XmlElement, XmlText, c14nMethod, childElements,
-  decodeXml, forEachElement, indexIds, isWithin, nodeHash, onlyChild, scanXml, type IdIndex, type XmlLimits, type XmlScanEvents,
+  forEachElement, indexIds, isWithin, nodeHash, onlyChild, scanXml, XmlChunkScanner, type IdIndex, type XmlLimits,
 } from '@kyso/signer';
 
 /** The skeleton document, its signature and ID index, and the precomputed whole-document reference. */
@@ -95,57 +96,80 @@ function plan(sig: XmlElement, ids: IdIndex): { ref: XmlElement; method: NonNull
 /** Escape a qualified name for a regular expression. */
 const reEscape = (s: string): string => s.replace(/[.\\-]/g, '\\$&');
 
+/** Random access to the bytes of a document (a file read piece by piece, or bytes in memory). */
+export interface ByteSource { size: number; read(pos: number, len: number): Uint8Array }
+
+/** A ByteSource over bytes in memory. */
+export function bytesSource(b: Uint8Array): ByteSource {
+  return { size: b.length, read: (pos, len) => b.subarray(pos, Math.min(b.length, pos + len)) };
+}
+
+/** A ByteSource over an open file (`size` from fstat). */
+export function fileSource(fd: number, size: number): ByteSource {
+  return {
+    size,
+    read(pos, len) {
+      const n = Math.max(0, Math.min(len, size - pos));
+      const b = Buffer.allocUnsafe(n);
+      let got = 0;
+      while (got < n) { const r = readSync(fd, b, got, n - got, pos + got); if (r <= 0) break; got += r; }
+      return b.subarray(0, got);
+    },
+  };
+}
+
+const CHUNK = 1 << 20;
+
 /**
- * Try the fast path on `bytes` (or the document already decoded by decodeXml); undefined when its preconditions do not hold (the caller then runs the full path).
- * Never throws.
+ * Try the fast path on a document (read piece by piece: the head, the tail, then one streaming pass; never decoded
+ * whole); undefined when its preconditions do not hold (the caller then runs the full path). Never throws.
  */
-export function fastWholeDocument(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocument | undefined {
+export function fastWholeDocument(src: ByteSource, limits?: XmlLimits): FastWholeDocument | undefined {
   try {
-    return attempt(bytes, limits);
+    return attempt(src, limits);
   } catch {
     return undefined;
   }
 }
 
-function attempt(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocument | undefined {
-  const text = decodeXml(bytes, limits); // (a string is the decoded document: only its size is checked)
-  if (text.includes('\r')) return undefined;
+function attempt(src: ByteSource, limits?: XmlLimits): FastWholeDocument | undefined {
+  const size = src.size;
+  if (size > (limits?.maxBytes ?? 256 * 1024 * 1024) || size < 4) return undefined;
   // 1. The document element's start tag (read from the head only).
+  const headFull = Buffer.from(src.read(0, Math.min(size, 1 << 16))).toString('utf8');
+  const bom = headFull.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const head = headFull.slice(bom);
   let root: XmlElement | undefined;
   let rootStart = -1, rootGt = -1, rootEmpty = false;
   try {
-    scanXml(text.slice(0, Math.min(text.length, 1 << 16)), {
+    scanXml(head, {
       open(el, selfClosing, offset, start) { root = el; rootStart = start; rootGt = offset; rootEmpty = selfClosing; throw STOP; },
       close() {}, text() {}, comment() {},
     }, limits);
   } catch (e) { if (e !== STOP) throw e; }
   if (!root || rootEmpty) return undefined;
   if (root.localName === 'edXML' && root.namespaceURI === EDXML_NS) return undefined; // the edXML profile reads the whole message
-  // 2. The document element's end tag, and right before it (whitespace apart) the end tag of a *:Signature.
-  const rootEndLt = text.lastIndexOf('</' + root.tagName);
-  if (rootEndLt <= rootGt) return undefined;
-  const m = /<\/((?:[A-Za-z_][\w.-]*:)?Signature)[ \t\n]*>[ \t\n]*$/.exec(text.slice(Math.max(rootGt + 1, rootEndLt - 4096), rootEndLt));
-  if (!m) return undefined;
-  const sigQName = m[1]!;
-  const sigEndLt = rootEndLt - m[0].length;
-  const sigEndGt = text.indexOf('>', sigEndLt) + 1;
-  // 3. Its start tag: walk back over the start and end tags of that name, pairing them.
-  const tagRe = new RegExp(`<(/?)${reEscape(sigQName)}(?=[ \\t\\n/>])`, 'g');
-  const marks: { at: number; end: boolean }[] = [];
-  const region = text.slice(rootGt + 1, sigEndLt);
-  for (let t = tagRe.exec(region); t; t = tagRe.exec(region)) marks.push({ at: rootGt + 1 + t.index, end: t[1] === '/' });
-  let depth = 1;
-  let sigStart = -1;
-  for (let i = marks.length - 1; i >= 0; i--) {
-    const k = marks[i]!;
-    if (k.end) { depth++; continue; }
-    const gt = text.indexOf('>', k.at);
-    if (text.charCodeAt(gt - 1) === 0x2f) continue; // empty-element tag (a wrong guess is caught by the scan below)
-    if (--depth === 0) { sigStart = k.at; break; }
+  const rootStartTag = head.slice(rootStart, rootGt + 1);
+  const rootStartByte = Buffer.byteLength(headFull.slice(0, bom + rootStart), 'utf8');
+  // 2. In the tail: the document element's end tag, right before it (whitespace apart) the end tag of a
+  //    *:Signature, and that signature's start tag.
+  let found: { tail: string; tailByte: number; rootEndLt: number; sigStart: number; sigEndLt: number; sigEndGt: number } | undefined;
+  for (const want of [1 << 20, 16 << 20]) {
+    const tailLen = Math.min(size, want);
+    const raw = src.read(size - tailLen, tailLen);
+    let off = 0;
+    while (off < 3 && off < raw.length && (raw[off]! & 0xc0) === 0x80) off++;
+    const tail = Buffer.from(raw.buffer, raw.byteOffset + off, raw.length - off).toString('utf8');
+    found = locateSignature(tail, root.tagName);
+    if (found) { found.tailByte = size - tailLen + off; break; }
+    if (tailLen === size) break;
   }
-  if (sigStart < 0) return undefined;
-  // 4. The skeleton: the document element's start tag around the signature, as the fast scanner reads it.
-  const skeleton = fastTree(text.slice(rootStart, rootGt + 1) + text.slice(sigStart, sigEndGt) + `</${root.tagName}>`, limits);
+  if (!found) return undefined;
+  const { tail, tailByte } = found;
+  const byteAt = (k: number): number => tailByte + Buffer.byteLength(tail.slice(0, k), 'utf8');
+  const rootEndByte = byteAt(found.rootEndLt), sigStartByte = byteAt(found.sigStart), sigEndByte = byteAt(found.sigEndLt);
+  // 3. The skeleton: the document element's start tag around the signature, as the fast scanner reads it.
+  const skeleton = fastTree(rootStartTag + tail.slice(found.sigStart, found.sigEndGt) + `</${root.tagName}>`, limits);
   const sRoot = skeleton?.documentElement;
   const sig = sRoot?.firstChild;
   if (!skeleton || !sRoot || !sig || sig.nextSibling || sig.nodeType !== 1) return undefined;
@@ -160,26 +184,25 @@ function attempt(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocum
   const p = plan(sigEl, ids);
   if (!p) return undefined;
 
-  // 5. One pass over the whole document: canonical form (signature left out) into the digest, and the proof that
-  //    the skeleton is what the full parse would see.
+  // 4. One pass over the whole document, piece by piece: canonical form (signature left out) into the digest, and
+  //    the proof that the skeleton is what the full parse would see.
   const h = createHash(nodeHash(p.hash));
-  let size = 0;
-  const c14n = new C14nDocumentStream(p.method, (chunk) => { const b = Buffer.from(chunk, 'utf8'); size += b.length; h.update(b); }, p.prefixes ?? []);
+  let csize = 0;
+  const c14n = new C14nDocumentStream(p.method, (chunk) => { const b = Buffer.from(chunk, 'utf8'); csize += b.length; h.update(b); }, p.prefixes ?? []);
   let d = 0;
   let inSig = 0;
   let sigElements = 0;
   let seenSig = false, sigClosedRight = false, ok = true;
   const outsideIds = new Set<string>();
-  const events: XmlScanEvents = {
+  const scanner: XmlChunkScanner = new XmlChunkScanner({
     open(el, selfClosing, _offset, start) {
-      if (inSig) { sigElements++; if (!selfClosing) inSig++; d += selfClosing ? 0 : 1; return; }
-      if (d === 0 && start !== rootStart) ok = false;
-      if (d === 1 && start === sigStart) {
-        if (el.namespaceURI !== NS.ds || el.localName !== 'Signature' || selfClosing || seenSig) ok = false;
+      if (inSig) { sigElements++; if (!selfClosing) { inSig++; d++; } return; }
+      if (d === 0 && scanner.byteOffset(start) !== rootStartByte) ok = false;
+      if (el.namespaceURI === NS.ds && el.localName === 'Signature') {
+        if (d !== 1 || selfClosing || seenSig || scanner.byteOffset(start) !== sigStartByte) ok = false; // another signature
         seenSig = true; sigElements = 1; inSig = 1; d++;
         return;
       }
-      if (el.namespaceURI === NS.ds && el.localName === 'Signature') ok = false; // another signature
       if (d === 1 && !seenSig && el.tagName === sigEl.tagName) ok = false; // would change the signature's path
       if (d > 0) {
         for (const a of el.attributeArray) {
@@ -194,17 +217,43 @@ function attempt(bytes: Uint8Array | string, limits?: XmlLimits): FastWholeDocum
     close(el, offset) {
       d--;
       if (inSig) {
-        if (--inSig === 0 && offset === sigEndLt) sigClosedRight = true;
+        if (--inSig === 0 && scanner.byteOffset(offset) === sigEndByte) sigClosedRight = true;
         return;
       }
-      if (d === 0 && offset !== rootEndLt) ok = false;
+      if (d === 0 && scanner.byteOffset(offset) !== rootEndByte) ok = false;
       c14n.close(el);
     },
     text(data) { if (!inSig) c14n.text(data); },
     comment() { /* not part of a URI="" reference */ },
-  };
-  if (!scanXml(text, events, limits)) return undefined;
+  }, limits);
+  for (let pos = 0; pos < size && ok; pos += CHUNK) if (!scanner.push(src.read(pos, CHUNK))) return undefined;
+  if (!ok || !scanner.end()) return undefined;
   if (!ok || !seenSig || !sigClosedRight || sigElements !== skeletonSigElements) return undefined;
   c14n.end();
-  return { doc: skeleton, sig: sigEl, ids, whole: { ref: p.ref, digest: new Uint8Array(h.digest()), size } };
+  return { doc: skeleton, sig: sigEl, ids, whole: { ref: p.ref, digest: new Uint8Array(h.digest()), size: csize } };
+}
+
+/** In the tail of a document: where its end tag, the signature's end tag right before it, and that signature's start tag are. */
+function locateSignature(tail: string, rootTag: string): { tail: string; tailByte: number; rootEndLt: number; sigStart: number; sigEndLt: number; sigEndGt: number } | undefined {
+  const rootEndLt = tail.lastIndexOf('</' + rootTag);
+  if (rootEndLt < 0) return undefined;
+  const m = /<\/((?:[A-Za-z_][\w.-]*:)?Signature)[ \t\n]*>[ \t\n]*$/.exec(tail.slice(Math.max(0, rootEndLt - 4096), rootEndLt));
+  if (!m) return undefined;
+  const sigQName = m[1]!;
+  const sigEndLt = rootEndLt - m[0].length;
+  const sigEndGt = tail.indexOf('>', sigEndLt) + 1;
+  // walk back over the start and end tags of that name, pairing them
+  const tagRe = new RegExp(`<(/?)${reEscape(sigQName)}(?=[ \\t\\n/>])`, 'g');
+  const marks: { at: number; end: boolean }[] = [];
+  const region = tail.slice(0, sigEndLt);
+  for (let t = tagRe.exec(region); t; t = tagRe.exec(region)) marks.push({ at: t.index, end: t[1] === '/' });
+  let depth = 1;
+  for (let i = marks.length - 1; i >= 0; i--) {
+    const k = marks[i]!;
+    if (k.end) { depth++; continue; }
+    const gt = tail.indexOf('>', k.at);
+    if (tail.charCodeAt(gt - 1) === 0x2f) continue; // empty-element tag (a wrong guess is caught by the scan)
+    if (--depth === 0) return { tail, tailByte: 0, rootEndLt, sigStart: k.at, sigEndLt, sigEndGt };
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
-import { NS, XmlError, decodeXml, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
+import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
@@ -10,7 +11,7 @@ import { VALIDATOR } from '../../version.js';
 import { buildCertContext } from './pki-bridge.js';
 import { materialOf } from './extract.js';
 import { validateXmlSignature, type SignedReference } from './validate.js';
-import { fastWholeDocument, type FastWholeDocument } from './fast-path.js';
+import { bytesSource, fastWholeDocument, fileSource, type FastWholeDocument } from './fast-path.js';
 
 /** Options of {@link verifyXml}. */
 export interface VerifyXmlOptions {
@@ -58,12 +59,19 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   let size = 0;
   let fast: FastWholeDocument | undefined;
   try {
-    const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
-    size = bytes.length;
-    // report only: one enveloped whole-document signature is checked without a tree of the document
-    const text = decodeXml(bytes, opts.limits); // decoded once, for both paths
-    fast = reportOnly ? fastWholeDocument(text, opts.limits) : undefined;
-    doc = fast ? fast.doc : parseXml(text, opts.limits);
+    // report only: one enveloped whole-document signature is checked piece by piece, without reading the whole
+    // file into memory or building its tree (fast-path.ts); anything else, or if it declines, the full path
+    if (reportOnly && typeof input === 'string') {
+      const r = fastFromFile(input, opts.limits);
+      if (r) { fast = r.fast; size = r.size; }
+    }
+    if (fast) doc = fast.doc;
+    else {
+      const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
+      size = bytes.length;
+      fast = reportOnly && typeof input !== 'string' ? fastWholeDocument(bytesSource(bytes), opts.limits) : undefined;
+      doc = fast ? fast.doc : parseXml(bytes, opts.limits);
+    }
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
     report.findings.push({ code, severity: 'error', message: (e as Error).message });
@@ -105,6 +113,21 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
 /** Validate the XML signatures of a document (bytes or a path) and return the report, as verifyPdf does for PDFs. */
 export async function verifyXml(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<ValidationReport> {
   return (await verifyXmlImpl(input, policy, opts, true)).report;
+}
+
+/** The fast path on a file, read piece by piece; undefined if it declines or the file cannot be read (the full path then reports). */
+function fastFromFile(path: string, limits?: XmlLimits): { fast: FastWholeDocument; size: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const fast = fastWholeDocument(fileSource(fd, size), limits);
+    return fast ? { fast, size } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The policy's time bound per signature: beyond it the signature is INDETERMINATE / TRY_LATER (network waits). */
