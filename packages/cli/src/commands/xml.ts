@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
@@ -153,6 +153,32 @@ function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): bo
   return S.isEdxml(S.parseXml(bytes));
 }
 
+/**
+ * True when the file's head shows a document element that is not edXML's (so the edXML profile does not apply):
+ * read from the first 64 KiB only. False when it cannot tell (the caller reads the whole file and decides).
+ */
+function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer')): boolean {
+  let text = head.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const stop = Symbol('root found');
+  let root: { localName: string } | undefined;
+  try {
+    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  return !!root && root.localName !== 'edXML';
+}
+
+/** The first 64 KiB of a file. */
+function readHead(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.allocUnsafe(1 << 16);
+    return b.subarray(0, readSync(fd, b, 0, b.length, 0));
+  } finally { closeSync(fd); }
+}
+
 async function sign(a: Args): Promise<number> {
   checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash', '--allow-further-signatures']);
   const out = one(a, '-o') ?? need(a, '--output');
@@ -170,15 +196,25 @@ async function sign(a: Args): Promise<number> {
   const mode: XmlSignatureMode = detachedPath ? 'detached' : enveloping ? 'enveloping' : 'enveloped';
   const input = a.positional[0]!;
   let bytes: Uint8Array = new Uint8Array(0);
+  // enveloped, not an edXML message (told from the head of the file): signed as the file streams by (signXmlFile)
+  let head: Buffer | undefined;
   if (mode !== 'detached' || input !== '-') {
-    try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
+    try {
+      if (mode === 'enveloped') head = readHead(input);
+      else bytes = readFileSync(input);
+    } catch { throw new UsageError(`cannot read ${input}`); }
   }
   const source = keySource(a);
   const S = await signer();
   const { openKeyBackend, signEdxml, signXml } = S;
+  const stream = !!head && headSaysPlainXml(head, S);
+  if (head && !stream) {
+    try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
+  }
   const backend = await openKeyBackend(source);
   try {
     const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
+    if (stream) { await S.signXmlFile(input, out, common); return 0; }
     let signed: Uint8Array;
     if (mode === 'enveloped' && looksLikeEdxml(bytes, S)) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {

@@ -12,7 +12,8 @@ import { canonicalize, c14nMethod, C14nDocumentStream, inScopeNamespaces, type C
 import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, signatureMethodUri } from './core/constants.js';
 import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
 import { XmlError } from './core/errors.js';
-import { parseXml, decodeXml, scanXml, type XmlLimits } from './core/parse.js';
+import { parseXml, decodeXml, scanXml, XmlChunkScanner, type XmlLimits } from './core/parse.js';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { nodeHash } from './core/reference.js';
 import { c14nDigest, hashBytes } from './core/reference.js';
@@ -229,7 +230,11 @@ interface Cut { text: string; offset: number }
 export interface ParsedXml { text: string; doc: Document }
 type Parsed = ParsedXml;
 
-function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, parsed?: Parsed): { prepared: PreparedXml; cut?: Cut } {
+/** The whole-document digest computed by the caller as it read the document (see signXmlFile). */
+type ExternalDigest = (c14n: C14nMethod, hash: HashName, sigId: string) => { digest: Uint8Array; root: Element } | undefined;
+const EXTERNAL_DECLINED = Symbol('the document needs the in-memory path');
+
+function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, parsed?: Parsed, external?: ExternalDigest): { prepared: PreparedXml; cut?: Cut } {
   let cut: Cut | undefined;
   const mode = opts.mode ?? 'enveloped';
   const level = opts.level ?? 'B-B';
@@ -257,9 +262,16 @@ function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, par
   let mime = opts.mimeType ?? 'text/xml';
 
   const streamable = mode === 'enveloped' && !opts.parent && !opts.references?.length && !opts.extraReferences?.length && !opts.allowFurtherSignatures;
-  const text = mode === 'enveloped' ? parsed?.text ?? decodeXml(input, opts.limits) : '';
-  const streamed = streamable ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
-  if (streamed) {
+  if (external) {
+    // the document is read by the caller (signXmlFile: a file, piece by piece); only the signature is built here
+    const r = streamable ? external(c14n, hash, sigId) : undefined;
+    if (!r) throw EXTERNAL_DECLINED;
+    wrap = contextWrapper(r.root);
+    refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(r.digest) }));
+  }
+  const text = mode === 'enveloped' && !external ? parsed?.text ?? decodeXml(input, opts.limits) : '';
+  const streamed = streamable && !external ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
+  if (external) { /* done above */ } else if (streamed) {
     // The common case (whole document, enveloped): digested as it is read, no tree built.
     const pos = streamed.end;
     if (!pos.selfClosing) cut = { text, offset: pos.offset };
@@ -546,6 +558,106 @@ export async function signXmlImpl(input: Uint8Array | string, opts: SignXmlOptio
   const parts = await finalizeParts(prepared.state, value, opts);
   if (parts.length === 3 && cut && typeof input !== 'string') return spliceBytes(input, cut, parts[1]!);
   return utf8Concat(parts);
+}
+
+/**
+ * Sign an XML file into another file (one-step signing of {@link signXml}, same options and same output bytes).
+ * A whole-document enveloped signature (the default) is made without holding the document in memory: the file
+ * is read piece by piece to digest it (the fast scanner, XmlChunkScanner), then the output is written as the input's
+ * own bytes with the signature inserted before the document element's end tag. Anything else (other modes,
+ * references by ID, B-LTA, a document the fast scanner declines) reads the file whole and runs signXml. The output
+ * is written to a temporary file beside `outPath`, then renamed (never a partial file; `outPath` may be `inPath`).
+ */
+export async function signXmlFile(inPath: string, outPath: string, opts: SignXmlOptions): Promise<void> {
+  const { backend, ...rest } = opts;
+  const tmp = `${outPath}.kyso-${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(inPath, 'r');
+  let done = false;
+  try {
+    const size = fstatSync(fd).size;
+    const L = opts.limits ?? {};
+    if (size > (L.maxBytes ?? 256 * 1024 * 1024)) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes ?? 256 * 1024 * 1024} bytes`);
+    const read = (pos: number, len: number): Buffer => {
+      const b = Buffer.allocUnsafe(Math.max(0, Math.min(len, size - pos)));
+      let got = 0;
+      while (got < b.length) { const r = readSync(fd, b, got, b.length - got, pos + got); if (r <= 0) break; got += r; }
+      return b.subarray(0, got);
+    };
+    let end: { byte: number; selfClosing: boolean; tag: string } | undefined;
+    const external: ExternalDigest = (c14n, hash, sigId) => {
+      const r = streamFileDigest(read, size, c14n, hash, sigId, opts.limits);
+      if (r) end = { byte: r.endByte, selfClosing: r.selfClosing, tag: r.root.tagName };
+      return r;
+    };
+    let prepared: PreparedXml | undefined;
+    if ((opts.mode ?? 'enveloped') === 'enveloped' && opts.level !== 'B-LTA') {
+      try {
+        prepared = prepareXmlImpl(new Uint8Array(0), { ...rest, certificate: backend.certificate, chain: backend.chain }, undefined, external).prepared;
+      } catch (e) { if (e !== EXTERNAL_DECLINED) throw e; }
+    }
+    if (!prepared || !end) {
+      const signed = await signXmlImpl(read(0, size), opts);
+      writeFileSync(tmp, signed);
+    } else {
+      const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+      const parts = await finalizeParts(prepared.state, value, opts);
+      if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
+      const e = end;
+      const insert = Buffer.from(e.selfClosing ? `>${parts[1]!}</${e.tag}>` : parts[1]!, 'utf8');
+      const out = openSync(tmp, 'w');
+      try {
+        const bom = size >= 3 && read(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0; // decodeXml drops a BOM: so does the output
+        const copy = (from: number, to: number): void => { for (let p = from; p < to; p += 1 << 20) writeAll(out, read(p, Math.min(1 << 20, to - p))); };
+        copy(bom, e.byte);
+        writeAll(out, insert);
+        copy(e.selfClosing ? e.byte + 2 : e.byte, size);
+      } finally { closeSync(out); }
+    }
+    renameSync(tmp, outPath);
+    done = true;
+  } finally {
+    closeSync(fd);
+    if (!done) rmSync(tmp, { force: true });
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let o = 0; o < b.length;) o += writeSync(fd, b, o, b.length - o);
+}
+
+/**
+ * streamWholeDocument over a file read piece by piece: the whole-document digest, the document element, and the
+ * byte offset of its end tag ('</') or of the '/>' of an empty document element. Undefined when the fast scanner
+ * declines (the in-memory path then decides).
+ */
+function streamFileDigest(read: (pos: number, len: number) => Buffer, size: number, c14n: C14nMethod, hash: HashName, sigId: string, limits?: XmlLimits): { digest: Uint8Array; root: Element; endByte: number; selfClosing: boolean } | undefined {
+  const h = createHash(nodeHash(hash));
+  const c = new C14nDocumentStream(c14n, (chunk) => h.update(chunk, 'utf8'));
+  let depth = 0;
+  let root: Element | undefined;
+  let end: { byte: number; selfClosing: boolean } | undefined;
+  let clash = false;
+  const sc: XmlChunkScanner = new XmlChunkScanner({
+    open(el, selfClosing, offset) {
+      if (depth === 0) { root = el; if (selfClosing) end = { byte: sc.byteOffset(offset), selfClosing: true }; }
+      for (const a of el.attributeArray) {
+        if (a.value === sigId && (a.namespaceURI === null ? a.name === 'Id' || a.name === 'ID' || a.name === 'id' : a.namespaceURI === NS.xml && a.localName === 'id')) clash = true;
+      }
+      if (!selfClosing) depth++;
+      c.open(el, selfClosing);
+    },
+    close(el, offset) {
+      if (--depth === 0) end = { byte: sc.byteOffset(offset), selfClosing: false };
+      c.close(el);
+    },
+    text(data) { c.text(data); },
+    comment() { /* comments are not part of the reference (URI="") */ },
+  }, limits);
+  for (let p = 0; p < size; p += 1 << 20) if (!sc.push(read(p, 1 << 20))) return undefined;
+  if (!sc.end() || !root || !end) return undefined;
+  if (clash) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
+  c.end();
+  return { digest: new Uint8Array(h.digest()), root, endByte: end.byte, selfClosing: end.selfClosing };
 }
 
 /**
