@@ -577,8 +577,11 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
     const size = fstatSync(fd).size;
     const L = opts.limits ?? {};
     if (size > (L.maxBytes ?? 256 * 1024 * 1024)) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes ?? 256 * 1024 * 1024} bytes`);
+    // pieces of up to PIECE bytes are read into one reused buffer (each is consumed before the next read)
+    const scratch = Buffer.allocUnsafe(PIECE);
     const read = (pos: number, len: number): Buffer => {
-      const b = Buffer.allocUnsafe(Math.max(0, Math.min(len, size - pos)));
+      const n = Math.max(0, Math.min(len, size - pos));
+      const b = n <= PIECE ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
       let got = 0;
       while (got < b.length) { const r = readSync(fd, b, got, b.length - got, pos + got); if (r <= 0) break; got += r; }
       return b.subarray(0, got);
@@ -596,7 +599,8 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
       } catch (e) { if (e !== EXTERNAL_DECLINED) throw e; }
     }
     if (!prepared || !end) {
-      const signed = await signXmlImpl(read(0, size), opts);
+      const whole = read(0, size);
+      const signed = await signXmlImpl(size <= PIECE ? Buffer.from(whole) : whole, opts);
       writeFileSync(tmp, signed);
     } else {
       const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
@@ -606,8 +610,8 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
       const insert = Buffer.from(e.selfClosing ? `>${parts[1]!}</${e.tag}>` : parts[1]!, 'utf8');
       const out = openSync(tmp, 'w');
       try {
-        const bom = size >= 3 && read(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0; // decodeXml drops a BOM: so does the output
-        const copy = (from: number, to: number): void => { for (let p = from; p < to; p += 1 << 20) writeAll(out, read(p, Math.min(1 << 20, to - p))); };
+        const bom = size >= 3 && Buffer.from(read(0, 3)).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0; // decodeXml drops a BOM: so does the output
+        const copy = (from: number, to: number): void => { for (let p = from; p < to; p += PIECE) writeAll(out, read(p, Math.min(PIECE, to - p))); };
         copy(bom, e.byte);
         writeAll(out, insert);
         copy(e.selfClosing ? e.byte + 2 : e.byte, size);
@@ -620,6 +624,9 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
     if (!done) rmSync(tmp, { force: true });
   }
 }
+
+/** Piece size of signXmlFile's reads: their strings stay in V8's young generation (no pile of large objects). */
+const PIECE = 32 * 1024;
 
 function writeAll(fd: number, b: Uint8Array): void {
   for (let o = 0; o < b.length;) o += writeSync(fd, b, o, b.length - o);
@@ -653,7 +660,7 @@ function streamFileDigest(read: (pos: number, len: number) => Buffer, size: numb
     text(data) { c.text(data); },
     comment() { /* comments are not part of the reference (URI="") */ },
   }, limits);
-  for (let p = 0; p < size; p += 1 << 20) if (!sc.push(read(p, 1 << 20))) return undefined;
+  for (let p = 0; p < size; p += PIECE) if (!sc.push(read(p, PIECE))) return undefined;
   if (!sc.end() || !root || !end) return undefined;
   if (clash) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
   c.end();
