@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildEdxml, C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signEdxml, signXml, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type Policy } from '@kyso/verifier';
-import { bytesSource, fastWholeDocument } from '../src/formats/xml/fast-path.js';
+import { Base64Digester, bytesSource, fastEdxml, fastWholeDocument } from '../src/formats/xml/fast-path.js';
 import { localPki } from '../../signer/test/crypto-testpki.js';
 import { xmlsecSign, xmlsecVerify } from '../../signer/test/xades-helpers.js';
 
@@ -121,17 +121,48 @@ describe('XML verification fast path (report only) = full path', function () {
     const signed = Buffer.from(await signEdxml(msg, { backend: rsa })).toString();
     const b64 = /<ContentTransferEncoded[^>]*>([^<]*)</.exec(signed)!;
     const at = b64.index + b64[0].length - b64[1]!.length - 1;
-    const variants: [string, string, string | null][] = [
-      ['intact', signed, null],
-      ['a changed attachment character', signed.slice(0, at + 10) + (signed[at + 10] === 'A' ? 'B' : 'A') + signed.slice(at + 11), 'HASH_FAILURE'],
-      ['a character outside base64 in an attachment (lenient decoders skip it)', signed.slice(0, at + 10) + '*' + signed.slice(at + 10), 'HASH_FAILURE'],
-      ['line breaks added inside an attachment (still strict base64)', signed.slice(0, at + 8) + '\n' + signed.slice(at + 8, at + 16) + '\n' + signed.slice(at + 16), null],
+    const end = signed.indexOf('</ContentTransferEncoded>', at);
+    const wholeSigned = Buffer.from(await signXml(enc(msg), { backend: rsa })).toString();
+    const variants: [string, string, string | null, boolean][] = [
+      // [name, message, expected signature sub-indication (null: TOTAL_PASSED), edXML fast path answers]
+      ['intact', signed, null, true],
+      ['a changed attachment character', signed.slice(0, at + 10) + (signed[at + 10] === 'A' ? 'B' : 'A') + signed.slice(at + 11), 'HASH_FAILURE', true],
+      ['a character outside base64 in an attachment (lenient decoders skip it)', signed.slice(0, at + 10) + '*' + signed.slice(at + 10), 'HASH_FAILURE', false],
+      ['line breaks added inside an attachment (still strict base64)', signed.slice(0, at + 8) + '\n' + signed.slice(at + 8, at + 16) + '\n \t' + signed.slice(at + 16), null, true],
+      ['a comment inside an attachment', signed.slice(0, at + 8) + '<!-- x -->' + signed.slice(at + 8), null, false],
+      ['a CDATA section inside an attachment', signed.slice(0, at + 8) + '<![CDATA[' + signed.slice(at + 8, at + 12) + ']]>' + signed.slice(at + 12), null, false],
+      ['padding in the middle of an attachment', signed.slice(0, at + 8) + '==' + signed.slice(at + 8), 'HASH_FAILURE', false],
+      ['an empty element inside an attachment (no text: the digests still match)', signed.slice(0, end) + '<x/>' + signed.slice(end), null, false],
+      ['an attachment removed', signed.replace(/<Attachment>(?:(?!<\/Attachment>)[\s\S])*<\/Attachment>/, ''), 'SIGNED_DATA_NOT_FOUND', true],
+      ['the message signed as a whole (URI="", not the edXML profile): the attachments are read through the document', wholeSigned, 'SIGNED_DATA_NOT_FOUND', false],
     ];
-    for (const [name, text, expected] of variants) {
+    for (const [name, text, expected, fastEdx] of variants) {
+      assert.equal(fastEdxml(bytesSource(enc(text))) !== undefined, fastEdx, `${name}: edXML fast path`);
       const { report } = await bothPaths(enc(text), policy);
       if (expected === null) assert.equal(report.documentIndication, 'TOTAL_PASSED', `${name}: ${report.signatures[0]?.message}`);
       else assert.ok(report.signatures.some((x) => x.subIndication === expected), `${name}: ${JSON.stringify(report.signatures.map((x) => x.message))}`);
     }
+  });
+
+  it('Base64Digester (attachments digested piece by piece) = Node\'s decoder on the whole text, for strict base64 cut anywhere', () => {
+    for (let n = 0; n < 300; n++) {
+      const raw = Buffer.from(Array.from({ length: n * 7 % 200 }, (_, i) => (i * 131 + n) % 256));
+      let b64 = raw.toString('base64');
+      if (n % 3 === 0) b64 = b64.replace(/=+$/, ''); // unpadded
+      if (n % 5 === 0) b64 = b64.replace(/(.{7})/g, '$1\n  ');
+      const cut = [n % 11 + 1, n % 3 + 1];
+      const d = new Base64Digester(['SHA-256']);
+      for (let p = 0, k = 0; p < b64.length; p += cut[k++ % 2]!) assert.ok(d.push(b64.slice(p, p + cut[k % 2]!)) || true);
+      const r = d.end();
+      const whole = Buffer.from(b64, 'base64');
+      assert.equal(r.size, whole.length, `${n}`);
+      assert.deepEqual(Buffer.from(r.digests.get('SHA-256')!), createHash('sha256').update(whole).digest(), `${n}`);
+    }
+    const big = Buffer.alloc(300_000, 7).toString('base64');
+    const d = new Base64Digester(['SHA-256', 'SHA-512']);
+    for (let p = 0; p < big.length; p += 4097) assert.ok(d.push(big.slice(p, p + 4097)));
+    assert.deepEqual(Buffer.from(d.end().digests.get('SHA-512')!), createHash('sha512').update(Buffer.from(big, 'base64')).digest());
+    for (const bad of ['AB*C', 'AB=C', 'A===', 'QQ==QQ']) { const x = new Base64Digester(['SHA-256']); let ok = true; for (const ch of bad) ok = x.push(ch) && ok; assert.equal(ok, false, bad); }
   });
 
   describe('attacks and hostile input: the fast path steps aside (or agrees), the verdict is the full path\'s', () => {

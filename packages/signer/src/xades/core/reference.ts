@@ -4,6 +4,7 @@ import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
 import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
 import { parseXml, type XmlLimits } from './parse.js';
+import { XmlError } from './errors.js';
 
 /** Node hash name of a hash ('SHA-256' → 'sha256'). */
 export function nodeHash(h: string): string { return h.replace('-', '').toLowerCase(); }
@@ -61,7 +62,13 @@ export interface DereferenceContext {
   /** With `digestOnly`: receives the digest of each element's base64-decoded text computed here, so that a later
    *  check of the same element's data (the edXML manifest) need not decode it again. */
   base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
+  /** With `digestOnly`: elements whose text was base64-decoded and digested while the document was read (the
+   *  report-only edXML fast path, whose tree leaves that text out): their digests (by hash name) and decoded size. */
+  streamedBase64?: ReadonlyMap<Element, StreamedBase64>;
 }
+
+/** What a streaming reader computed over one element's base64 text: digests of the decoded bytes, and their length. */
+export interface StreamedBase64 { digests: ReadonlyMap<string, Uint8Array>; size: number }
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
 function parseSameDocumentUri(uri: string): { whole: true; comments: boolean } | { id: string; comments: boolean } | undefined {
@@ -173,6 +180,17 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
       continue;
     }
     if (alg === TRANSFORM.base64) {
+      const pre = last && streamDigest && nodeSet && nodeSet.root.nodeType === 1 ? ctx.streamedBase64?.get(nodeSet.root as Element) : undefined;
+      if (pre) {
+        const d = pre.digests.get(digestAlg!);
+        if (!d) throw new XmlError('XML_INPUT', 'internal: no streamed digest for this reference');
+        digest = d;
+        size = pre.size;
+        const el = nodeSet!.root as Element;
+        ctx.base64Digests?.set(el, [...(ctx.base64Digests.get(el) ?? []), { alg: digestAlg!, digest, size }]);
+        nodeSet = undefined;
+        continue;
+      }
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
       const decoded = Buffer.from(text, 'base64');
       if (last && streamDigest) {

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import {
   C14N, C14nDocumentStream, DIGEST_BY_URI, EDXML_NS, NS, TRANSFORM, XmlComment, XmlDocument, XmlElement, XmlText, c14nMethod, childElements,
-  forEachElement, indexIds, isWithin, nodeHash, onlyChild, scanXml, XmlChunkScanner, type IdIndex, type XmlLimits,
+  forEachElement, indexIds, isWithin, nodeHash, onlyChild, scanXml, XmlChunkScanner, type IdIndex, type StreamedBase64, type XmlLimits,
 } from '@kyso/signer';
 
 /** The skeleton document, its signature and ID index, and the precomputed whole-document reference. */
@@ -261,4 +261,172 @@ function locateSignature(tail: string, rootTag: string): { tail: string; tailByt
     if (--depth === 0) return { tail, tailByte: 0, rootEndLt, sigStart: k.at, sigEndLt, sigEndGt };
   }
   return undefined;
+}
+
+// ---- edXML: the tree without the attachments' text, digested as it streams by --------------------------------
+
+/** The edXML fast path's result: the message's tree (attachment text left out) and the attachments' digests. */
+export interface FastEdxml { doc: XmlDocument; streamed: Map<XmlElement, StreamedBase64> }
+
+/** Strict base64 (alphabet, ASCII whitespace, up to two '=' at the end) decoded and digested piece by piece. */
+export class Base64Digester {
+  #acc = '';
+  #pad = 0;
+  #size = 0;
+  readonly #hashes: [string, ReturnType<typeof createHash>][];
+  constructor(algs: Iterable<string>) { this.#hashes = [...algs].map((a) => [a, createHash(nodeHash(a))]); }
+  /** Add text; false if it is not strict base64 (then the caller gives up). */
+  push(s: string): boolean {
+    if (!/^[A-Za-z0-9+/= \t\n]*$/.test(s)) return false;
+    const clean = s.includes(' ') || s.includes('\t') || s.includes('\n') ? s.replace(/[ \t\n]+/g, '') : s;
+    const eq = clean.indexOf('=');
+    if (this.#pad > 0 || eq >= 0) {
+      const tail = this.#pad > 0 ? clean : clean.slice(eq);
+      if (!/^=*$/.test(tail)) return false;
+      this.#pad += tail.length;
+      if (this.#pad > 2) return false;
+    }
+    this.#acc += clean;
+    if (this.#acc.length >= 1 << 16 && this.#pad === 0) {
+      const n = this.#acc.length - (this.#acc.length % 4);
+      this.#update(Buffer.from(this.#acc.slice(0, n), 'base64'));
+      this.#acc = this.#acc.slice(n);
+    }
+    return true;
+  }
+  /** The digests of the decoded bytes, and their length. */
+  end(): StreamedBase64 {
+    this.#update(Buffer.from(this.#acc, 'base64'));
+    this.#acc = '';
+    return { digests: new Map(this.#hashes.map(([a, h]) => [a, new Uint8Array(h.digest())])), size: this.#size };
+  }
+  #update(b: Buffer): void { this.#size += b.length; for (const [, h] of this.#hashes) h.update(b); }
+}
+
+/** Digest algorithms the message names (ds:DigestMethod Algorithm, edXML manifest DigestMethod text), by hash name. */
+function digestAlgorithmsIn(doc: XmlDocument): Set<string> {
+  const out = new Set<string>();
+  const add = (uri: string | null | undefined): void => { if (uri && Object.prototype.hasOwnProperty.call(DIGEST_BY_URI, uri)) out.add(DIGEST_BY_URI[uri]!); };
+  forEachElement(doc, (e) => {
+    if (e.localName !== 'DigestMethod') return;
+    add(e.getAttribute('Algorithm'));
+    add((e.textContent ?? '').trim());
+  });
+  return out;
+}
+
+/** Same-document reference forms (as dereference reads them): the ID, 'whole', or undefined (not same-document). */
+function sameDocumentTarget(uri: string): string | 'whole' | undefined {
+  if (uri === '' || uri === '#xpointer(/)') return 'whole';
+  const xp = /^#xpointer\(id\((['"])([^'"]+)\1\)\)$/.exec(uri);
+  if (xp) return xp[2]!;
+  if (uri.startsWith('#') && uri.length > 1 && !uri.includes('(')) return decodeURIComponent(uri.slice(1));
+  return undefined;
+}
+
+/**
+ * Report-only fast path for an edXML message (kyso's profile, or any signature that reads the attachments only
+ * through base64 references): the message is read piece by piece; its tree is built without the text of the
+ * attachments (AttachmentEncoded/Attachment/ContentTransferEncoded), which is base64-decoded and digested as it
+ * streams by. Undefined (the full path runs) unless that tree gives the same report: the attachments are strict
+ * base64, no signature reads them otherwise (whole-document or enveloping references, references to an ancestor,
+ * transforms other than base64 alone, archive timestamps), and every digest algorithm needed was computed.
+ * Never throws.
+ */
+export function fastEdxml(src: ByteSource, limits?: XmlLimits): FastEdxml | undefined {
+  try {
+    return attemptEdxml(src, limits);
+  } catch {
+    return undefined;
+  }
+}
+
+function attemptEdxml(src: ByteSource, limits?: XmlLimits): FastEdxml | undefined {
+  const size = src.size;
+  if (size > (limits?.maxBytes ?? 256 * 1024 * 1024) || size < 4) return undefined;
+  const doc = new XmlDocument();
+  let cur: XmlDocument | XmlElement = doc;
+  let pending: string[] = [];
+  const flush = (): void => { if (pending.length) { cur.append(new XmlText(pending.length === 1 ? pending[0]! : pending.join(''))); pending = []; } };
+  const streamed = new Map<XmlElement, StreamedBase64>();
+  let algs: Set<string> | undefined;
+  let b64: Base64Digester | undefined;
+  let b64El: XmlElement | undefined;
+  let ok = true;
+  const scanner = new XmlChunkScanner({
+    open(el, selfClosing) {
+      flush();
+      if (b64) { ok = false; return; } // markup inside an attachment
+      cur.append(el);
+      if (cur === doc) {
+        doc.documentElement = el;
+        if (el.localName !== 'edXML' || el.namespaceURI !== EDXML_NS) ok = false;
+      }
+      if (selfClosing) return;
+      const parent = cur;
+      cur = el;
+      if (el.localName === 'ContentTransferEncoded' && parent.nodeType === 1 && (parent as XmlElement).localName === 'Attachment') {
+        const ae = parent.parentNode;
+        if (ae && ae.nodeType === 1 && (ae as XmlElement).localName === 'AttachmentEncoded' && ae.parentNode === doc.documentElement) {
+          algs ??= digestAlgorithmsIn(doc);
+          b64 = new Base64Digester(algs);
+          b64El = el;
+        }
+      }
+    },
+    close(el) {
+      if (b64 && el === b64El) { streamed.set(el, b64.end()); b64 = undefined; b64El = undefined; }
+      flush();
+      cur = (el.parentNode ?? doc) as XmlDocument | XmlElement;
+    },
+    text(data, cdata) {
+      if (b64) { if (cdata || !b64.push(data)) ok = false; return; }
+      if (cdata) { flush(); cur.append(new XmlText(data, true)); } else pending.push(data);
+    },
+    comment(data) {
+      flush();
+      if (b64) { ok = false; return; }
+      cur.append(new XmlComment(data));
+    },
+  }, limits);
+  const CH = CHUNK;
+  for (let pos = 0; pos < size && ok; pos += CH) if (!scanner.push(src.read(pos, CH))) return undefined;
+  if (!ok || !scanner.end() || !doc.documentElement) return undefined;
+  if (!streamed.size) return undefined;
+  // every digest algorithm the message names was computed (the first attachment came after all of them)
+  const computed = algs ?? new Set<string>();
+  for (const a of digestAlgorithmsIn(doc)) if (!computed.has(a)) return undefined;
+  // no signature reads the attachments other than by a base64 reference to the element itself
+  const ids = indexIds(doc);
+  const isStreamedOrAncestor = (el: XmlElement): 'self' | 'ancestor' | undefined => {
+    if (streamed.has(el)) return 'self';
+    for (const s of streamed.keys()) if (isWithin(s, el)) return 'ancestor';
+    return undefined;
+  };
+  let fine = true;
+  forEachElement(doc, (e) => {
+    if (e.localName === 'ArchiveTimeStamp') { fine = false; return true; }
+    if (e.namespaceURI !== NS.ds || e.localName !== 'Reference') return false;
+    const uri = e.getAttribute('URI');
+    if (uri === null) return false;
+    let target: string | 'whole' | undefined;
+    try { target = sameDocumentTarget(uri); } catch { return false; }
+    if (target === undefined) return false; // detached, or a form dereference refuses: no document content read
+    if (target === 'whole') { fine = false; return true; }
+    if (ids.duplicates.has(target)) return false;
+    const el = ids.byId.get(target);
+    if (!el) return false;
+    const rel = isStreamedOrAncestor(el);
+    if (rel === 'ancestor') { fine = false; return true; }
+    if (rel === 'self') {
+      const dm = onlyChild(e, NS.ds, 'DigestMethod')?.getAttribute('Algorithm') ?? '';
+      if (!Object.prototype.hasOwnProperty.call(DIGEST_BY_URI, dm) || !computed.has(DIGEST_BY_URI[dm]!)) { fine = false; return true; }
+      const ts = childElements(e, NS.ds, 'Transforms');
+      const t = ts.length === 1 ? childElements(ts[0]!) : [];
+      if (ts.length !== 1 || t.length !== 1 || t[0]!.namespaceURI !== NS.ds || t[0]!.localName !== 'Transform' || t[0]!.getAttribute('Algorithm') !== TRANSFORM.base64) { fine = false; return true; }
+    }
+    return false;
+  });
+  if (!fine) return undefined;
+  return { doc, streamed };
 }

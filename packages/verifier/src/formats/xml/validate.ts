@@ -2,7 +2,7 @@ import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
 import {
   C14N, DIGEST_BY_URI, NS, SIGNATURE_METHODS, SIGNED_PROPERTIES_TYPE, c14nMethod, canonicalize, childElements, decodeBase64, dereference,
-  hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex,
+  hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex, type StreamedBase64,
 } from '@kyso/signer';
 import type { ResolvedPolicy } from '../../policy.js';
 import type { BuildingBlock, CheckResult, Indication, SignatureLevel, SignatureReport, SubIndication, XmlCoverage } from '../../report/model.js';
@@ -38,6 +38,8 @@ export interface XmlSignatureJob {
   precomputed?: { ref: Element; digest: Uint8Array; size: number };
   /** Digests of base64-decoded element text computed by the references (digestOnly), for later checks. */
   base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
+  /** The edXML fast path's attachments, digested while the document was read (their text is not in the tree). */
+  streamedBase64?: ReadonlyMap<Element, StreamedBase64>;
 }
 
 interface Verdict { indication: Exclude<Indication, 'TOTAL_PASSED'>; subIndication: SubIndication; block: BuildingBlock; message: string }
@@ -151,7 +153,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
       if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
-      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}), ...(job.base64Digests ? { base64Digests: job.base64Digests } : {}) });
+      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}), ...(job.base64Digests ? { base64Digests: job.base64Digests } : {}), ...(job.streamedBase64 ? { streamedBase64: job.streamedBase64 } : {}) });
       const uri = ref.getAttribute('URI') ?? '';
       const type = ref.getAttribute('Type') ?? undefined;
       if ('kind' in r) {

@@ -11,7 +11,7 @@ import { VALIDATOR } from '../../version.js';
 import { buildCertContext } from './pki-bridge.js';
 import { materialOf } from './extract.js';
 import { validateXmlSignature, type SignedReference } from './validate.js';
-import { bytesSource, fastWholeDocument, fileSource, type FastWholeDocument } from './fast-path.js';
+import { bytesSource, fastEdxml, fastWholeDocument, fileSource, type FastEdxml, type FastWholeDocument } from './fast-path.js';
 
 /** Options of {@link verifyXml}. */
 export interface VerifyXmlOptions {
@@ -58,19 +58,23 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   let doc: Document;
   let size = 0;
   let fast: FastWholeDocument | undefined;
+  let edx: FastEdxml | undefined;
   try {
     // report only: one enveloped whole-document signature is checked piece by piece, without reading the whole
     // file into memory or building its tree (fast-path.ts); anything else, or if it declines, the full path
     if (reportOnly && typeof input === 'string') {
       const r = fastFromFile(input, opts.limits);
-      if (r) { fast = r.fast; size = r.size; }
+      if (r) { fast = r.fast; edx = r.edx; size = r.size; }
     }
-    if (fast) doc = fast.doc;
+    if (fast || edx) doc = fast ? fast.doc : edx!.doc;
     else {
       const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
       size = bytes.length;
-      fast = reportOnly && typeof input !== 'string' ? fastWholeDocument(bytesSource(bytes), opts.limits) : undefined;
-      doc = fast ? fast.doc : parseXml(bytes, opts.limits);
+      if (reportOnly && typeof input !== 'string') {
+        fast = fastWholeDocument(bytesSource(bytes), opts.limits);
+        if (!fast) edx = fastEdxml(bytesSource(bytes), opts.limits);
+      }
+      doc = fast ? fast.doc : edx ? edx.doc : parseXml(bytes, opts.limits);
     }
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
@@ -99,8 +103,8 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}), ...(base64Digests ? { base64Digests } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
-    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed, base64Digests));
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}), ...(base64Digests ? { base64Digests } : {}), ...(edx ? { streamedBase64: edx.streamed } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
+    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed, base64Digests, edx?.streamed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
   }
@@ -116,13 +120,15 @@ export async function verifyXml(input: Uint8Array | string, policy: Policy = {},
 }
 
 /** The fast path on a file, read piece by piece; undefined if it declines or the file cannot be read (the full path then reports). */
-function fastFromFile(path: string, limits?: XmlLimits): { fast: FastWholeDocument; size: number } | undefined {
+function fastFromFile(path: string, limits?: XmlLimits): { fast?: FastWholeDocument; edx?: FastEdxml; size: number } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
     const fast = fastWholeDocument(fileSource(fd, size), limits);
-    return fast ? { fast, size } : undefined;
+    if (fast) return { fast, size };
+    const edx = fastEdxml(fileSource(fd, size), limits);
+    return edx ? { edx, size } : undefined;
   } catch {
     return undefined;
   } finally {
