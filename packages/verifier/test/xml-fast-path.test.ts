@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildEdxml, C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signEdxml, signXml, type KeyBackend } from '@kyso/signer';
+import { Base64Digester, buildEdxml, C14N, c14nMethod, c14nOctets, descendants, loadPemFiles, NS, parseXml, signEdxml, signXml, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type Policy } from '@kyso/verifier';
-import { Base64Digester, bytesSource, fastEdxml, fastWholeDocument } from '../src/formats/xml/fast-path.js';
+import { bytesSource, fastEdxml, fastWholeDocument } from '../src/formats/xml/fast-path.js';
 import { localPki } from '../../signer/test/crypto-testpki.js';
 import { xmlsecSign, xmlsecVerify } from '../../signer/test/xades-helpers.js';
 

@@ -5,6 +5,7 @@ import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
 import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
 import { parseXml, type XmlLimits } from './parse.js';
 import { XmlError } from './errors.js';
+import type { StreamedBase64 } from './stream-tree.js';
 
 /** Node hash name of a hash ('SHA-256' → 'sha256'). */
 export function nodeHash(h: string): string { return h.replace('-', '').toLowerCase(); }
@@ -67,8 +68,6 @@ export interface DereferenceContext {
   streamedBase64?: ReadonlyMap<Element, StreamedBase64>;
 }
 
-/** What a streaming reader computed over one element's base64 text: digests of the decoded bytes, and their length. */
-export interface StreamedBase64 { digests: ReadonlyMap<string, Uint8Array>; size: number }
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
 function parseSameDocumentUri(uri: string): { whole: true; comments: boolean } | { id: string; comments: boolean } | undefined {

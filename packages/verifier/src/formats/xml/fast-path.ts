@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import {
   C14N, C14nDocumentStream, DIGEST_BY_URI, EDXML_NS, NS, TRANSFORM, XmlComment, XmlDocument, XmlElement, XmlText, c14nMethod, childElements,
-  forEachElement, indexIds, isWithin, nodeHash, onlyChild, scanXml, XmlChunkScanner, type IdIndex, type StreamedBase64, type XmlLimits,
+  forEachElement, indexIds, isEdxmlAttachmentText, isWithin, nodeHash, onlyChild, readTreeStreaming, scanXml, XmlChunkScanner, type IdIndex, type StreamedBase64, type XmlLimits,
 } from '@kyso/signer';
 
 /** The skeleton document, its signature and ID index, and the precomputed whole-document reference. */
@@ -268,41 +268,6 @@ function locateSignature(tail: string, rootTag: string): { tail: string; tailByt
 /** The edXML fast path's result: the message's tree (attachment text left out) and the attachments' digests. */
 export interface FastEdxml { doc: XmlDocument; streamed: Map<XmlElement, StreamedBase64> }
 
-/** Strict base64 (alphabet, ASCII whitespace, up to two '=' at the end) decoded and digested piece by piece. */
-export class Base64Digester {
-  #acc = '';
-  #pad = 0;
-  #size = 0;
-  readonly #hashes: [string, ReturnType<typeof createHash>][];
-  constructor(algs: Iterable<string>) { this.#hashes = [...algs].map((a) => [a, createHash(nodeHash(a))]); }
-  /** Add text; false if it is not strict base64 (then the caller gives up). */
-  push(s: string): boolean {
-    if (!/^[A-Za-z0-9+/= \t\n]*$/.test(s)) return false;
-    const clean = s.includes(' ') || s.includes('\t') || s.includes('\n') ? s.replace(/[ \t\n]+/g, '') : s;
-    const eq = clean.indexOf('=');
-    if (this.#pad > 0 || eq >= 0) {
-      const tail = this.#pad > 0 ? clean : clean.slice(eq);
-      if (!/^=*$/.test(tail)) return false;
-      this.#pad += tail.length;
-      if (this.#pad > 2) return false;
-    }
-    this.#acc += clean;
-    if (this.#acc.length >= 1 << 16 && this.#pad === 0) {
-      const n = this.#acc.length - (this.#acc.length % 4);
-      this.#update(Buffer.from(this.#acc.slice(0, n), 'base64'));
-      this.#acc = this.#acc.slice(n);
-    }
-    return true;
-  }
-  /** The digests of the decoded bytes, and their length. */
-  end(): StreamedBase64 {
-    this.#update(Buffer.from(this.#acc, 'base64'));
-    this.#acc = '';
-    return { digests: new Map(this.#hashes.map(([a, h]) => [a, new Uint8Array(h.digest())])), size: this.#size };
-  }
-  #update(b: Buffer): void { this.#size += b.length; for (const [, h] of this.#hashes) h.update(b); }
-}
-
 /** Digest algorithms the message names (ds:DigestMethod Algorithm, edXML manifest DigestMethod text), by hash name. */
 function digestAlgorithmsIn(doc: XmlDocument): Set<string> {
   const out = new Set<string>();
@@ -344,54 +309,15 @@ export function fastEdxml(src: ByteSource, limits?: XmlLimits): FastEdxml | unde
 function attemptEdxml(src: ByteSource, limits?: XmlLimits): FastEdxml | undefined {
   const size = src.size;
   if (size > (limits?.maxBytes ?? 256 * 1024 * 1024) || size < 4) return undefined;
-  const doc = new XmlDocument();
-  let cur: XmlDocument | XmlElement = doc;
-  let pending: string[] = [];
-  const flush = (): void => { if (pending.length) { cur.append(new XmlText(pending.length === 1 ? pending[0]! : pending.join(''))); pending = []; } };
-  const streamed = new Map<XmlElement, StreamedBase64>();
   let algs: Set<string> | undefined;
-  let b64: Base64Digester | undefined;
-  let b64El: XmlElement | undefined;
-  let ok = true;
-  const scanner = new XmlChunkScanner({
-    open(el, selfClosing) {
-      flush();
-      if (b64) { ok = false; return; } // markup inside an attachment
-      cur.append(el);
-      if (cur === doc) {
-        doc.documentElement = el;
-        if (el.localName !== 'edXML' || el.namespaceURI !== EDXML_NS) ok = false;
-      }
-      if (selfClosing) return;
-      const parent = cur;
-      cur = el;
-      if (el.localName === 'ContentTransferEncoded' && parent.nodeType === 1 && (parent as XmlElement).localName === 'Attachment') {
-        const ae = parent.parentNode;
-        if (ae && ae.nodeType === 1 && (ae as XmlElement).localName === 'AttachmentEncoded' && ae.parentNode === doc.documentElement) {
-          algs ??= digestAlgorithmsIn(doc);
-          b64 = new Base64Digester(algs);
-          b64El = el;
-        }
-      }
-    },
-    close(el) {
-      if (b64 && el === b64El) { streamed.set(el, b64.end()); b64 = undefined; b64El = undefined; }
-      flush();
-      cur = (el.parentNode ?? doc) as XmlDocument | XmlElement;
-    },
-    text(data, cdata) {
-      if (b64) { if (cdata || !b64.push(data)) ok = false; return; }
-      if (cdata) { flush(); cur.append(new XmlText(data, true)); } else pending.push(data);
-    },
-    comment(data) {
-      flush();
-      if (b64) { ok = false; return; }
-      cur.append(new XmlComment(data));
-    },
-  }, limits);
-  const CH = CHUNK;
-  for (let pos = 0; pos < size && ok; pos += CH) if (!scanner.push(src.read(pos, CH))) return undefined;
-  if (!ok || !scanner.end() || !doc.documentElement) return undefined;
+  const r = readTreeStreaming((pos, len) => src.read(pos, len), size, CHUNK, {
+    stream: isEdxmlAttachmentText,
+    algorithms: (doc) => (algs ??= digestAlgorithmsIn(doc)),
+    ...(limits ? { limits } : {}),
+  });
+  if (!r) return undefined;
+  const { doc, streamed } = r;
+  if (doc.documentElement!.localName !== 'edXML' || doc.documentElement!.namespaceURI !== EDXML_NS) return undefined;
   if (!streamed.size) return undefined;
   // every digest algorithm the message names was computed (the first attachment came after all of them)
   const computed = algs ?? new Set<string>();
