@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPemFiles, signXml, signXmlFile, type KeyBackend, type SignXmlOptions } from '@kyso/signer';
+import { buildEdxml, loadPemFiles, signEdxml, signEdxmlFile, signXml, signXmlFile, type KeyBackend, type SignXmlOptions } from '@kyso/signer';
 import { localPki } from './crypto-testpki.js';
 import { xmlsecVerify } from './xades-helpers.js';
 
@@ -69,6 +69,30 @@ describe('signXmlFile: streamed whole-document signing = signXml, byte for byte'
     await same('<r><a Id="x">1</a></r>', { references: [{ id: 'x' }] });
     await same('<r><a>1</a></r>', { mode: 'enveloping' });
     await same('<r><a>1</a></r>', { allowFurtherSignatures: true });
+  });
+
+  it('edXML messages: signEdxmlFile (attachments digested as they stream by) = signEdxml, byte for byte', async () => {
+    const att = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 17) % 256));
+    const msg = Buffer.from(buildEdxml({ from: { organId: 'H01' }, to: [{ organId: 'H02' }], subject: 'Văn bản ký số', attachments: [{ name: 'a.pdf', data: att(200_000, 1), contentType: 'application/pdf' }, { name: 'b.txt', data: att(10, 2), contentType: 'text/plain' }, { name: 'c.bin', data: att(1, 3), contentType: 'application/octet-stream' }] }));
+    const text = msg.toString('utf8');
+    const b64at = text.indexOf('>', text.indexOf('<ContentTransferEncoded')) + 1;
+    const variants: [string, Buffer][] = [
+      ['as built', msg],
+      ['line breaks in an attachment', Buffer.from(text.slice(0, b64at + 8) + '\n  ' + text.slice(b64at + 8, b64at + 80) + '\n' + text.slice(b64at + 80))],
+      ['a character outside base64 in an attachment (in-memory path)', Buffer.from(text.slice(0, b64at + 8) + '*' + text.slice(b64at + 8))],
+    ];
+    for (const [name, m] of variants) {
+      for (const extra of [{}, { allowFurtherSignatures: true }, { level: 'XMLDSIG' as const, c14n: 'c14n11' }]) {
+        const opts = { backend: rsa, id: 'S1', signingTime, ...extra };
+        const expected = Buffer.from(await signEdxml(new Uint8Array(m), opts));
+        const inPath = join(dir, 'msg.xml'), outPath = join(dir, 'msg-signed.xml');
+        writeFileSync(inPath, m);
+        await signEdxmlFile(inPath, outPath, opts);
+        assert.ok(readFileSync(outPath).equals(expected), `${name} ${JSON.stringify(extra)}: streamed output differs`);
+        await signEdxmlFile(inPath, inPath, opts);
+        assert.ok(readFileSync(inPath).equals(expected), `${name}: in place`);
+      }
+    }
   });
 
   it('errors are those of signXml, and nothing is written', async () => {

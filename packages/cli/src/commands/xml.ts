@@ -170,6 +170,20 @@ function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer')): boole
   return !!root && root.localName !== 'edXML';
 }
 
+/** True when the file's head shows an edXML document element (QCVN 102 namespace). */
+function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer')): boolean {
+  let text = head.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const stop = Symbol('root found');
+  let root: { localName: string; namespaceURI: string | null } | undefined;
+  try {
+    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  return !!root && root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+}
+
 /** The first 64 KiB of a file. */
 function readHead(path: string): Buffer {
   const fd = openSync(path, 'r');
@@ -208,13 +222,16 @@ async function sign(a: Args): Promise<number> {
   const S = await signer();
   const { openKeyBackend, signEdxml, signXml } = S;
   const stream = !!head && headSaysPlainXml(head, S);
-  if (head && !stream) {
+  // an edXML message (told from the head): signed as the file streams by too (signEdxmlFile)
+  const edxmlHead = !!head && !stream && headSaysEdxml(head, S);
+  if (head && !stream && !edxmlHead) {
     try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
   }
   const backend = await openKeyBackend(source);
   try {
     const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
     if (stream) { await S.signXmlFile(input, out, common); return 0; }
+    if (edxmlHead) { await S.signEdxmlFile(input, out, common); return 0; }
     let signed: Uint8Array;
     if (mode === 'enveloped' && looksLikeEdxml(bytes, S)) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {

@@ -13,6 +13,7 @@ import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, si
 import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 import { parseXml, decodeXml, scanXml, XmlChunkScanner, type XmlLimits } from './core/parse.js';
+import { isEdxmlAttachmentText, readTreeStreaming, type StreamedBase64 } from './core/stream-tree.js';
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { nodeHash } from './core/reference.js';
@@ -227,7 +228,13 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
 interface Cut { text: string; offset: number }
 
 /** A document already decoded and parsed by the caller (signEdxml), so it is not parsed twice. */
-export interface ParsedXml { text: string; doc: Document }
+export interface ParsedXml {
+  text: string;
+  doc: Document;
+  /** The document was read piece by piece (readTreeStreaming): these elements' text is not in `doc`, their
+   *  digests are; `text` is empty and the caller places the signature (no before/after in the state). */
+  streamed?: ReadonlyMap<Element, StreamedBase64>;
+}
 type Parsed = ParsedXml;
 
 /** The whole-document digest computed by the caller as it read the document (see signXmlFile). */
@@ -289,9 +296,10 @@ function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, par
     const parent = opts.parent ? opts.parent(doc) : doc.documentElement!;
     const ids = indexIds(doc);
     if (ids.byId.has(sigId)) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
-    const pos = locateEndTag(text, doc, parent);
-    if (!pos.selfClosing) cut = { text, offset: pos.offset };
-    if (pos.selfClosing) {
+    // a document read piece by piece (signEdxmlFile): its caller writes the output around the signature
+    const pos = parsed?.streamed ? { offset: 0, selfClosing: false } : locateEndTag(text, doc, parent);
+    if (!pos.selfClosing && !parsed?.streamed) cut = { text, offset: pos.offset };
+    if (parsed?.streamed) { /* before and after stay empty */ } else if (pos.selfClosing) {
       before = text.slice(0, pos.offset) + '>';
       after = `</${parent.tagName}>` + text.slice(pos.offset + 2);
     } else {
@@ -304,8 +312,11 @@ function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, par
       const el = ids.byId.get(r.id);
       if (!el) throw new XmlError('XML_INPUT', `no element with ID ${r.id}`);
       if (r.transform === 'base64') {
-        const data = Buffer.from(el.textContent ?? '', 'base64');
-        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
+        // (text digested as the document streamed by, or decoded here)
+        const pre = parsed?.streamed?.get(el);
+        const digest = pre ? pre.digests.get(hash) : hashBytes(hash, Buffer.from(el.textContent ?? '', 'base64'));
+        if (!digest) throw new XmlError('XML_INPUT', `internal: ${r.id} was not digested with ${hash}`);
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(digest) }));
         return;
       }
       if (r.transform === 'subtract-signatures') {
@@ -570,22 +581,7 @@ export async function signXmlImpl(input: Uint8Array | string, opts: SignXmlOptio
  */
 export async function signXmlFile(inPath: string, outPath: string, opts: SignXmlOptions): Promise<void> {
   const { backend, ...rest } = opts;
-  const tmp = `${outPath}.kyso-${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(inPath, 'r');
-  let done = false;
-  try {
-    const size = fstatSync(fd).size;
-    const L = opts.limits ?? {};
-    if (size > (L.maxBytes ?? 256 * 1024 * 1024)) throw new XmlError('XML_TOO_LARGE', `document larger than ${L.maxBytes ?? 256 * 1024 * 1024} bytes`);
-    // pieces of up to PIECE bytes are read into one reused buffer (each is consumed before the next read)
-    const scratch = Buffer.allocUnsafe(PIECE);
-    const read = (pos: number, len: number): Buffer => {
-      const n = Math.max(0, Math.min(len, size - pos));
-      const b = n <= PIECE ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
-      let got = 0;
-      while (got < b.length) { const r = readSync(fd, b, got, b.length - got, pos + got); if (r <= 0) break; got += r; }
-      return b.subarray(0, got);
-    };
+  await withFiles(inPath, outPath, opts.limits, async (read, size, tmp) => {
     let end: { byte: number; selfClosing: boolean; tag: string } | undefined;
     const external: ExternalDigest = (c14n, hash, sigId) => {
       const r = streamFileDigest(read, size, c14n, hash, sigId, opts.limits);
@@ -599,24 +595,74 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
       } catch (e) { if (e !== EXTERNAL_DECLINED) throw e; }
     }
     if (!prepared || !end) {
-      const whole = read(0, size);
-      const signed = await signXmlImpl(size <= PIECE ? Buffer.from(whole) : whole, opts);
-      writeFileSync(tmp, signed);
-    } else {
-      const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
-      const parts = await finalizeParts(prepared.state, value, opts);
-      if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
-      const e = end;
-      const insert = Buffer.from(e.selfClosing ? `>${parts[1]!}</${e.tag}>` : parts[1]!, 'utf8');
-      const out = openSync(tmp, 'w');
-      try {
-        const bom = size >= 3 && Buffer.from(read(0, 3)).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0; // decodeXml drops a BOM: so does the output
-        const copy = (from: number, to: number): void => { for (let p = from; p < to; p += PIECE) writeAll(out, read(p, Math.min(PIECE, to - p))); };
-        copy(bom, e.byte);
-        writeAll(out, insert);
-        copy(e.selfClosing ? e.byte + 2 : e.byte, size);
-      } finally { closeSync(out); }
+      const all = read(0, size);
+      writeFileSync(tmp, await signXmlImpl(size <= PIECE ? Buffer.from(all) : all, opts));
+      return;
     }
+    const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+    const parts = await finalizeParts(prepared.state, value, opts);
+    if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
+    const e = end as { byte: number; selfClosing: boolean; tag: string };
+    writeAround(read, size, tmp, e.byte, e.selfClosing, parts[1]!, e.tag);
+  });
+}
+
+/**
+ * The engine of signEdxmlFile (edxml.ts): `whole` signs the whole message in memory (the fallback), `profile`
+ * gives the edXML profile's options for the message's tree. Internal.
+ */
+export async function signEdxmlFileWith(inPath: string, outPath: string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>,
+  whole: (message: Uint8Array) => Promise<Uint8Array>, profile: (doc: Document) => Pick<SignXmlOptions, 'mode' | 'parent' | 'references'>): Promise<void> {
+  const { backend } = opts;
+  await withFiles(inPath, outPath, opts.limits, async (read, size, tmp) => {
+    let prepared: PreparedXml | undefined;
+    let end: number | undefined;
+    if (opts.level !== 'B-LTA') {
+      // the hash the signature will use (as prepareXml chooses it), to digest the attachments with
+      let cert: CertInfo;
+      try { cert = certInfoOf(backend.certificate); } catch (e) { throw new SignerError('CERT_PARSE', `signer certificate: ${(e as Error).message}`, { cause: e }); }
+      const hash = (opts.signatureAlgorithm ?? defaultSignatureAlgorithm(describeKey(cert.publicKey), opts.hash)).hash;
+      const ends = new Map<Element, number>();
+      const r = readTreeStreaming(read, size, PIECE, {
+        stream: isEdxmlAttachmentText, algorithms: () => [hash],
+        onClose: (el, at) => { if (el.localName === 'edXMLHeader') ends.set(el, at); },
+        ...(opts.limits ? { limits: opts.limits } : {}),
+      });
+      if (r && r.streamed.size) {
+        const o = { ...opts, ...profile(r.doc) };
+        const header = o.parent!(r.doc);
+        end = ends.get(header);
+        if (end !== undefined) prepared = prepareXmlImpl(new Uint8Array(0), { ...o, certificate: backend.certificate, chain: backend.chain }, { text: '', doc: r.doc, streamed: r.streamed }).prepared;
+      }
+    }
+    if (!prepared || end === undefined) {
+      const all = read(0, size);
+      writeFileSync(tmp, await whole(size <= PIECE ? Buffer.from(all) : all));
+      return;
+    }
+    const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+    const parts = await finalizeParts(prepared.state, value, opts);
+    if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
+    writeAround(read, size, tmp, end, false, parts[1]!, '');
+  });
+}
+
+/** Open `inPath`, give `fn` a reader, its size and a temporary output path beside `outPath`; rename at the end. */
+async function withFiles(inPath: string, outPath: string, limits: XmlLimits | undefined, fn: (read: (pos: number, len: number) => Buffer, size: number, tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${outPath}.kyso-${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(inPath, 'r');
+  let done = false;
+  try {
+    const size = fstatSync(fd).size;
+    const max = limits?.maxBytes ?? 256 * 1024 * 1024;
+    if (size > max) throw new XmlError('XML_TOO_LARGE', `document larger than ${max} bytes`);
+    const scratch = Buffer.allocUnsafe(PIECE);
+    // pieces of up to PIECE bytes are read into one reused buffer (each is consumed before the next read)
+    const read = (pos: number, len: number): Buffer => {
+      const n = Math.max(0, Math.min(len, size - pos));
+      return readInto(fd, n <= PIECE ? scratch.subarray(0, n) : Buffer.allocUnsafe(n), pos);
+    };
+    await fn(read, size, tmp);
     renameSync(tmp, outPath);
     done = true;
   } finally {
@@ -625,7 +671,26 @@ export async function signXmlFile(inPath: string, outPath: string, opts: SignXml
   }
 }
 
-/** Piece size of signXmlFile's reads: their strings stay in V8's young generation (no pile of large objects). */
+function readInto(fd: number, b: Buffer, pos: number): Buffer {
+  let got = 0;
+  while (got < b.length) { const r = readSync(fd, b, got, b.length - got, pos + got); if (r <= 0) break; got += r; }
+  return b.subarray(0, got);
+}
+
+/** Write the input's bytes (a BOM dropped, as decodeXml does) with `insert` (+ `closeTag`) put at byte `at` to `tmp`; `selfClosing`: `at` is the '/' of '/>'. */
+function writeAround(read: (pos: number, len: number) => Buffer, size: number, tmp: string, at: number, selfClosing: boolean, fragment: string, tag: string): void {
+  const insert = Buffer.from(selfClosing ? `>${fragment}</${tag}>` : fragment, 'utf8');
+  const out = openSync(tmp, 'w');
+  try {
+    const bom = size >= 3 && Buffer.from(read(0, 3)).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0;
+    const copy = (from: number, to: number): void => { for (let p = from; p < to; p += PIECE) writeAll(out, read(p, Math.min(PIECE, to - p))); };
+    copy(bom, at);
+    writeAll(out, insert);
+    copy(selfClosing ? at + 2 : at, size);
+  } finally { closeSync(out); }
+}
+
+/** Piece size of the file signers' reads: their strings stay in V8's young generation (no pile of large objects). */
 const PIECE = 32 * 1024;
 
 function writeAll(fd: number, b: Uint8Array): void {
