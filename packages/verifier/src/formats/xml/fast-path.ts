@@ -183,9 +183,13 @@ function attempt(src: ByteSource, limits?: XmlLimits): FastWholeDocument | undef
   const ids = indexIds(skeleton);
   if (ids.duplicates.size) return undefined;
   let skeletonSigElements = 1; // the signature, then its descendants
-  let archive = false;
-  forEachElement(sigEl, (e) => { skeletonSigElements++; if (e.localName === 'ArchiveTimeStamp') archive = true; });
-  if (archive) return undefined;
+  let archive = false, nested = false;
+  forEachElement(sigEl, (e) => {
+    skeletonSigElements++;
+    if (e.localName === 'ArchiveTimeStamp') archive = true;
+    if (e.namespaceURI === NS.ds && e.localName === 'Signature') nested = true; // the full path reports each signature
+  });
+  if (archive || nested) return undefined;
   const p = plan(sigEl, ids);
   if (!p) return undefined;
 
