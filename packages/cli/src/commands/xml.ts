@@ -2,10 +2,10 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer';
+import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer/xml';
 
 /** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
-const signer = () => import('@kyso/signer');
+const signer = () => import('@kyso/signer/xml');
 import type { Policy, ValidationReport } from '@kyso/verifier';
 
 const HELP = `Usage:
@@ -133,12 +133,12 @@ async function edxmlStatus(a: Args): Promise<number> {
  * "edXML" (names cannot be escaped), and the fast scanner stops at the document element; the full parse runs only
  * when the scanner declines.
  */
-function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): boolean {
+function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer/xml')): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!buf.includes('edXML')) return false;
   const stop = Symbol('root found');
-  const rootOf = (text: string): import('@kyso/signer').XmlElement | undefined => {
-    let root: import('@kyso/signer').XmlElement | undefined;
+  const rootOf = (text: string): import('@kyso/signer/xml').XmlElement | undefined => {
+    let root: import('@kyso/signer/xml').XmlElement | undefined;
     try {
       S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
     } catch (e) {
@@ -157,7 +157,7 @@ function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): bo
  * True when the file's head shows a document element that is not edXML's (so the edXML profile does not apply):
  * read from the first 64 KiB only. False when it cannot tell (the caller reads the whole file and decides).
  */
-function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer')): boolean {
+function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
   let text = head.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const stop = Symbol('root found');
@@ -171,7 +171,7 @@ function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer')): boole
 }
 
 /** True when the file's head shows an edXML document element (QCVN 102 namespace). */
-function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer')): boolean {
+function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
   let text = head.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const stop = Symbol('root found');
