@@ -6,7 +6,7 @@ import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/si
 
 /** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
 const signer = () => import('@kyso/signer/xml');
-import type { Policy, ValidationReport } from '@kyso/verifier';
+import type { Policy, ValidationReport } from '@kyso/verifier/xml';
 
 const HELP = `Usage:
   kyso xml edxml --from ORG --to ORG [--to ORG...] --subject TEXT --attach FILE... -o MSG.xml [message options]
@@ -250,7 +250,7 @@ async function sign(a: Args): Promise<number> {
  */
 export async function verifyXmlFile(path: string, policy: Policy, dataPath?: string): Promise<ValidationReport> {
   const detached = dataPath ? (uri: string) => (basename(uri) === basename(dataPath) ? new Uint8Array(readFileSync(dataPath)) : undefined) : undefined;
-  const { verifyXml } = await import('@kyso/verifier');
+  const { verifyXml } = await import('@kyso/verifier/xml');
   return verifyXml(path, policy, { name: basename(path), ...(detached ? { detached } : {}) });
 }
 
