@@ -13,6 +13,8 @@ const DOCS = [
   '<!-- before -->\n<doc>\n  <!-- inside --><t>a &lt; b &amp;&amp; c &gt; d &#x1F600; &#233;</t>\n\t<c><![CDATA[<not markup> & ]] ]]></c>   \n  <e>&#x41;&#66;&quot;&apos;</e>\n</doc>\n<!-- after -->\n',
   '<doc xml:lang="vi"><p q="Xin chào thế giới 😀">Nguyễn Văn A — ký số ✓ 𝄞</p><e a=\'"\' b="\'"/></doc>',
   '\uFEFF<r>bom</r>',
+  // long qualified names and attribute lists: cut anywhere (after a prefix's ':', inside a value holding '>')
+  '<averyveryverylongprefix:root xmlns:averyveryverylongprefix="urn:l"><averyveryverylongprefix:child averyveryverylongprefix:attribute="a &gt; b > c" other=\'x"y\'>t</averyveryverylongprefix:child></averyveryverylongprefix:root>',
   '<r>' + 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo='.repeat(50) + '<i n="1"/>' + 'x]]y]'.repeat(10) + '</r>',
   // declined by the fast path (the strict parser decides): both ways must agree
   '<!DOCTYPE r><r/>',

@@ -293,91 +293,92 @@ function createScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, fi
       }
       throw BAIL; // DOCTYPE and anything else: the strict parser decides
     }
-    // start tag
-    // (a tag cut by the end of this piece fails somewhere inside: it is then read again with the next piece)
-    const nsBefore = nsDecls, elementsBefore = elements;
-    try {
-      if (rootDone && cur === null) throw BAIL;
-      let k = scanName(text, lt + 1);
-      if (k < 0) throw BAIL;
-      const tq = cache.at(text, lt + 1, k);
-      const tagName = tq.name;
-      names.length = 0;
-      values.length = 0;
-      let declScope: Scope | undefined;
-      for (;;) {
-        const ch = text.charCodeAt(k);
-        if (ch === 0x3e /* > */ || ch === 0x2f /* / */) break;
-        ATTR.lastIndex = k;
-        const am = ATTR.exec(text);
-        if (!am) break;
-        k = ATTR.lastIndex;
-        const name = am[1]!;
-        let v = am[2] ?? am[3]!;
-        if (v.includes('\t') || v.includes('\n')) v = v.replace(/[\t\n]/g, ' ');
-        if (v.includes('&')) v = decodeEntities(v);
-        names.push(name);
-        values.push(v);
-        if (name === 'xmlns' || name.startsWith('xmlns:')) {
-          const p = name === 'xmlns' ? '' : name.slice(6);
-          if (p === 'xml' || p === 'xmlns' || v === XML_NS || v === XMLNS_NS || v !== v.trim() || (p !== '' && v === '')) throw BAIL;
-          if (++nsDecls > L.maxNamespaceDeclarations) throw BAIL;
-          declScope ??= Object.create(scope) as Scope;
-          if (Object.prototype.hasOwnProperty.call(declScope, p)) throw BAIL; // duplicate declaration
-          declScope[p] = v;
-        }
-      }
-      for (let ch = text.charCodeAt(k); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++k));
-      let selfClosing = false;
-      if (text.charCodeAt(k) === 0x2f) { selfClosing = true; k++; }
-      if (text.charCodeAt(k) !== 0x3e) throw BAIL;
-      i = k + 1;
-      if (names.length > L.maxAttributes) throw BAIL;
-      if (++elements > L.maxElements) throw BAIL;
-      if (stack.length + 1 > L.maxDepth) throw BAIL;
-      const here = declScope ?? scope;
-      const prefix = tq.prefix, local = tq.local;
-      let uri: string | undefined;
-      if (prefix !== null) {
-        if (prefix === 'xmlns') throw BAIL;
-        uri = here[prefix];
-        if (!uri) throw BAIL;
-      } else {
-        uri = here[''];
-      }
-      const attrs: XmlAttr[] = names.length ? new Array(names.length) : EMPTY;
-      for (let a = 0; a < names.length; a++) {
-        const q = cache.of(names[a]!);
-        if (q.prefix === null) {
-          attrs[a] = new XmlAttr(q.name, null, q.name, q.name === 'xmlns' ? XMLNS_NS : null, values[a]!);
-        } else {
-          const au = here[q.prefix];
-          if (!au) throw BAIL;
-          attrs[a] = new XmlAttr(q.name, q.prefix, q.local, au, values[a]!);
-        }
-      }
-      // duplicates: by qualified name, and by expanded name for prefixed attributes
-      if (attrs.length > 1) {
-        const seen = new Set<string>();
-        for (const a of attrs) {
-          const key = a.prefix === null ? a.name : `{${a.namespaceURI}}${a.localName}`;
-          if (seen.has(key)) throw BAIL;
-          seen.add(key);
-        }
-      }
-      const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
-      if (cur === null) sawRoot = true;
-      h.open(el, selfClosing, selfClosing ? k - 1 : k, lt);
-      if (!selfClosing) {
-        stack.push(el);
-        scopes.push(scope);
-        scope = here;
-        cur = el;
-      } else if (cur === null) rootDone = true;
-    } catch (e) {
-      if (e === BAIL && !final && tagEnd(text, lt) < 0) { nsDecls = nsBefore; elements = elementsBefore; return lt; }
-      throw e;
+    // start tag (one cut by the end of this piece is read again with the next piece: see the '>' check below)
+    if (rootDone && cur === null) throw BAIL;
+    const nsBefore = nsDecls;
+    let k = scanName(text, lt + 1);
+    if (k < 0) {
+      if (!final && tagEnd(text, lt) < 0) return lt; // a name cut after its prefix's ':'
+      throw BAIL;
     }
+    const tq = cache.at(text, lt + 1, k);
+    const tagName = tq.name;
+    names.length = 0;
+    values.length = 0;
+    let declScope: Scope | undefined;
+    for (;;) {
+      const ch = text.charCodeAt(k);
+      if (ch === 0x3e /* > */ || ch === 0x2f /* / */) break;
+      ATTR.lastIndex = k;
+      const am = ATTR.exec(text);
+      if (!am) break;
+      k = ATTR.lastIndex;
+      const name = am[1]!;
+      let v = am[2] ?? am[3]!;
+      if (v.includes('\t') || v.includes('\n')) v = v.replace(/[\t\n]/g, ' ');
+      if (v.includes('&')) v = decodeEntities(v);
+      names.push(name);
+      values.push(v);
+      if (name === 'xmlns' || name.startsWith('xmlns:')) {
+        const p = name === 'xmlns' ? '' : name.slice(6);
+        if (p === 'xml' || p === 'xmlns' || v === XML_NS || v === XMLNS_NS || v !== v.trim() || (p !== '' && v === '')) throw BAIL;
+        if (++nsDecls > L.maxNamespaceDeclarations) throw BAIL;
+        declScope ??= Object.create(scope) as Scope;
+        if (Object.prototype.hasOwnProperty.call(declScope, p)) throw BAIL; // duplicate declaration
+        declScope[p] = v;
+      }
+    }
+    for (let ch = text.charCodeAt(k); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++k));
+    let selfClosing = false;
+    if (text.charCodeAt(k) === 0x2f) { selfClosing = true; k++; }
+    if (text.charCodeAt(k) !== 0x3e) {
+      // not at its '>': malformed, or (not the last piece) the tag goes on in the next piece
+      if (!final && (k >= n || tagEnd(text, lt) < 0)) { nsDecls = nsBefore; return lt; }
+      throw BAIL;
+    }
+    i = k + 1;
+    if (names.length > L.maxAttributes) throw BAIL;
+    if (++elements > L.maxElements) throw BAIL;
+    if (stack.length + 1 > L.maxDepth) throw BAIL;
+    const here = declScope ?? scope;
+    const prefix = tq.prefix, local = tq.local;
+    let uri: string | undefined;
+    if (prefix !== null) {
+      if (prefix === 'xmlns') throw BAIL;
+      uri = here[prefix];
+      if (!uri) throw BAIL;
+    } else {
+      uri = here[''];
+    }
+    const attrs: XmlAttr[] = names.length ? new Array(names.length) : EMPTY;
+    for (let a = 0; a < names.length; a++) {
+      const q = cache.of(names[a]!);
+      if (q.prefix === null) {
+        attrs[a] = new XmlAttr(q.name, null, q.name, q.name === 'xmlns' ? XMLNS_NS : null, values[a]!);
+      } else {
+        const au = here[q.prefix];
+        if (!au) throw BAIL;
+        attrs[a] = new XmlAttr(q.name, q.prefix, q.local, au, values[a]!);
+      }
+    }
+    // duplicates: by qualified name, and by expanded name for prefixed attributes
+    if (attrs.length > 1) {
+      const seen = new Set<string>();
+      for (const a of attrs) {
+        const key = a.prefix === null ? a.name : `{${a.namespaceURI}}${a.localName}`;
+        if (seen.has(key)) throw BAIL;
+        seen.add(key);
+      }
+    }
+    const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
+    if (cur === null) sawRoot = true;
+    h.open(el, selfClosing, selfClosing ? k - 1 : k, lt);
+    if (!selfClosing) {
+      stack.push(el);
+      scopes.push(scope);
+      scope = here;
+      cur = el;
+    } else if (cur === null) rootDone = true;
   }
   if (final && (stack.length || !sawRoot)) throw BAIL;
   return n;
