@@ -1,8 +1,8 @@
 /**
- * @kyso/signer/xml — XML signatures only: XMLDSig and XAdES B-B … B-LTA (enveloped, enveloping, detached;
- * two-step), the safe parser and canonicalizer, and edXML messages (QCVN 102:2016). The same names as
- * `@kyso/signer`, without the PDF signer.
- *
- *   import { signXml } from '@kyso/signer/xml';
+ * `@kyso/signer/xml`: the XML signatures (XMLDSig, XAdES, edXML) and the key backends, without the PDF signer —
+ * what `kyso xml` loads (a smaller start than the whole package). Everything here is also exported by the package root.
  */
 export * from './xades/index.js';
+export { openKeyBackend, type KeySource } from './crypto/keys/open.js';
+export { type KeyBackend } from './crypto/keys/types.js';
+export type { HashName, SignatureAlgorithm } from '@kyso/pki';

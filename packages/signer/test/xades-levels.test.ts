@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { loadPemFiles, signXml, type KeyBackend, type XadesLevel } from '@kyso/signer';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildEdxml, loadPemFiles, signEdxmlFile, signXml, signXmlFile, type KeyBackend, type XadesLevel } from '@kyso/signer';
 import { verifyXml, type Fetcher } from '@kyso/verifier';
 import { startOpensslServices, type OpensslServices } from './crypto-testpki.js';
 import { tamper, xmlsecVerify } from './xades-helpers.js';
@@ -41,6 +43,27 @@ describe('XAdES B-T, B-LT, B-LTA (openssl-backed TSA / OCSP / CRL)', function ()
       if (level === 'B-LTA') assert.ok(s.checks.some((c) => c.check === 'archive-timestamp' && c.status === 'passed'), JSON.stringify(s.checks));
     });
   }
+
+  it('signXmlFile / signEdxmlFile (the file streams by; B-LTA reads it whole) at every level: xmlsec1 and kyso accept, at the level asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-levels-file-'));
+    try {
+      const msg = buildEdxml({ from: { organId: 'H01' }, to: [{ organId: 'H02' }], subject: 'mức', attachments: [{ name: 'a.pdf', data: Buffer.alloc(5000, 7), contentType: 'application/pdf' }] });
+      writeFileSync(join(dir, 'doc.xml'), DOC);
+      writeFileSync(join(dir, 'msg.xml'), msg);
+      for (const level of ['B-T', 'B-LT', 'B-LTA'] as XadesLevel[]) {
+        await signXmlFile(join(dir, 'doc.xml'), join(dir, `doc-${level}.xml`), { backend: good, level, tsa: { url: svc.tsaUrl } });
+        await signEdxmlFile(join(dir, 'msg.xml'), join(dir, `msg-${level}.xml`), { backend: good, level, tsa: { url: svc.tsaUrl } });
+        for (const f of [`doc-${level}.xml`, `msg-${level}.xml`]) {
+          const out = readFileSync(join(dir, f));
+          const x = xmlsecVerify(out, svc.rootPath, f.startsWith('msg') ? { idAttrs: ['http://www.mic.gov.vn/TBT/QCVN_102_2016:edXMLEnvelope', 'http://www.mic.gov.vn/TBT/QCVN_102_2016:ContentTransferEncoded'] } : {});
+          assert.ok(x.ok, `${f}: ${x.out}`);
+          const r = await verifyXml(join(dir, f), { trustAnchors: [root] });
+          assert.equal(r.documentIndication, 'TOTAL_PASSED', `${f}: ${r.signatures[0]?.message}`);
+          assert.equal(r.signatures[0]!.level, expected[level]);
+        }
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 
   it('B-LT and B-LTA validate offline from the embedded values alone; B-T offline cannot (TRY_LATER)', async () => {
     let calls = 0;

@@ -1,7 +1,8 @@
 /**
- * @kyso/verifier/xml — validation of XML signatures (XMLDSig, XAdES B-B … B-LTA, edXML) through the same report
- * model and policy as PDFs, and ETSI TS 119 612 trusted lists. The same names as `@kyso/verifier`'s XML half.
- *
- *   import { verifyXml } from '@kyso/verifier/xml';
+ * `@kyso/verifier/xml`: XML signature validation (XMLDSig, XAdES, edXML, trusted lists) without the PDF and CMS
+ * validators — what `kyso verify FILE.xml` needs (a smaller start than the whole package). Everything here is also
+ * exported by the package root.
  */
 export * from './formats/xml/index.js';
+export { resolvePolicy, loadPolicyFile, policyFromJson, type Policy, type ResolvedPolicy } from './policy.js';
+export type { ValidationReport, SignatureReport } from './report/model.js';

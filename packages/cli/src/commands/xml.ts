@@ -1,12 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer';
+import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer/xml';
 
 /** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
-const signer = () => import('@kyso/signer');
-import type { Policy, ValidationReport } from '@kyso/verifier';
+const signer = () => import('@kyso/signer/xml');
+import type { Policy, ValidationReport } from '@kyso/verifier/xml';
 
 const HELP = `Usage:
   kyso xml edxml --from ORG --to ORG [--to ORG...] --subject TEXT --attach FILE... -o MSG.xml [message options]
@@ -133,18 +133,64 @@ async function edxmlStatus(a: Args): Promise<number> {
  * "edXML" (names cannot be escaped), and the fast scanner stops at the document element; the full parse runs only
  * when the scanner declines.
  */
-function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer')): boolean {
-  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('edXML')) return false;
-  const text = S.decodeXml(bytes);
+function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer/xml')): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buf.includes('edXML')) return false;
   const stop = Symbol('root found');
-  let root: import('@kyso/signer').XmlElement | undefined;
+  const rootOf = (text: string): import('@kyso/signer/xml').XmlElement | undefined => {
+    let root: import('@kyso/signer/xml').XmlElement | undefined;
+    try {
+      S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+    } catch (e) {
+      if (e !== stop) throw e;
+    }
+    return root;
+  };
+  // the document element's start tag is near the start: read only the head (the signer checks the whole input)
+  const head = buf.toString('utf8', 0, Math.min(buf.length, 1 << 16));
+  const root = rootOf(head.charCodeAt(0) === 0xfeff ? head.slice(1) : head) ?? rootOf(S.decodeXml(bytes));
+  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+  return S.isEdxml(S.parseXml(bytes));
+}
+
+/**
+ * True when the file's head shows a document element that is not edXML's (so the edXML profile does not apply):
+ * read from the first 64 KiB only. False when it cannot tell (the caller reads the whole file and decides).
+ */
+function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
+  let text = head.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const stop = Symbol('root found');
+  let root: { localName: string } | undefined;
   try {
     S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
   } catch (e) {
     if (e !== stop) throw e;
   }
-  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
-  return S.isEdxml(S.parseXml(text));
+  return !!root && root.localName !== 'edXML';
+}
+
+/** True when the file's head shows an edXML document element (QCVN 102 namespace). */
+function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
+  let text = head.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const stop = Symbol('root found');
+  let root: { localName: string; namespaceURI: string | null } | undefined;
+  try {
+    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  return !!root && root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+}
+
+/** The first 64 KiB of a file. */
+function readHead(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.allocUnsafe(1 << 16);
+    return b.subarray(0, readSync(fd, b, 0, b.length, 0));
+  } finally { closeSync(fd); }
 }
 
 async function sign(a: Args): Promise<number> {
@@ -164,15 +210,28 @@ async function sign(a: Args): Promise<number> {
   const mode: XmlSignatureMode = detachedPath ? 'detached' : enveloping ? 'enveloping' : 'enveloped';
   const input = a.positional[0]!;
   let bytes: Uint8Array = new Uint8Array(0);
+  // enveloped, not an edXML message (told from the head of the file): signed as the file streams by (signXmlFile)
+  let head: Buffer | undefined;
   if (mode !== 'detached' || input !== '-') {
-    try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
+    try {
+      if (mode === 'enveloped') head = readHead(input);
+      else bytes = readFileSync(input);
+    } catch { throw new UsageError(`cannot read ${input}`); }
   }
   const source = keySource(a);
   const S = await signer();
   const { openKeyBackend, signEdxml, signXml } = S;
+  const stream = !!head && headSaysPlainXml(head, S);
+  // an edXML message (told from the head): signed as the file streams by too (signEdxmlFile)
+  const edxmlHead = !!head && !stream && headSaysEdxml(head, S);
+  if (head && !stream && !edxmlHead) {
+    try { bytes = readFileSync(input); } catch { throw new UsageError(`cannot read ${input}`); }
+  }
   const backend = await openKeyBackend(source);
   try {
     const common = { backend, level, ...(a.flags.has('--allow-further-signatures') ? { allowFurtherSignatures: true } : {}), ...(hash ? { hash } : {}), ...(one(a, '--c14n') ? { c14n: one(a, '--c14n')! } : {}), ...(tsa ? { tsa: { url: tsa } } : {}) };
+    if (stream) { await S.signXmlFile(input, out, common); return 0; }
+    if (edxmlHead) { await S.signEdxmlFile(input, out, common); return 0; }
     let signed: Uint8Array;
     if (mode === 'enveloped' && looksLikeEdxml(bytes, S)) signed = await signEdxml(bytes, common);
     else if (mode === 'detached') {
@@ -191,7 +250,7 @@ async function sign(a: Args): Promise<number> {
  */
 export async function verifyXmlFile(path: string, policy: Policy, dataPath?: string): Promise<ValidationReport> {
   const detached = dataPath ? (uri: string) => (basename(uri) === basename(dataPath) ? new Uint8Array(readFileSync(dataPath)) : undefined) : undefined;
-  const { verifyXml } = await import('@kyso/verifier');
+  const { verifyXml } = await import('@kyso/verifier/xml');
   return verifyXml(path, policy, { name: basename(path), ...(detached ? { detached } : {}) });
 }
 

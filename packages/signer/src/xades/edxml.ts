@@ -4,7 +4,7 @@ import { DIGEST_URI, NS } from './core/constants.js';
 import { childElements } from './core/dom.js';
 import { XmlError } from './core/errors.js';
 import { xmlText } from './core/dom.js';
-import { signXml, type SignXmlOptions } from './sign.js';
+import { signEdxmlFileWith, signXmlImpl, type SignXmlOptions } from './sign.js';
 import { decodeXml, parseXml } from './core/parse.js';
 
 /** The edXML namespace (QCVN 102:2016/BTTTT). */
@@ -125,7 +125,10 @@ export function isEdxml(doc: Document): boolean {
  * (remote, HSM) signing of edXML; signEdxml is the one-step form.
  */
 export function edxmlSignOptions(message: Uint8Array | string, allowFurtherSignatures = false): Pick<SignXmlOptions, 'mode' | 'parent' | 'references'> {
-  const doc = parseXml(message);
+  return edxmlSignOptionsOf(parseXml(message), allowFurtherSignatures);
+}
+
+function edxmlSignOptionsOf(doc: Document, allowFurtherSignatures: boolean): Pick<SignXmlOptions, 'mode' | 'parent' | 'references'> {
   edxmlHeader(doc);
   const attIds: string[] = [];
   for (const ae of childElements(doc.documentElement!).filter((c) => c.localName === 'AttachmentEncoded')) {
@@ -148,8 +151,20 @@ export function edxmlSignOptions(message: Uint8Array | string, allowFurtherSigna
  * decoded bytes (ContentTransferEncoded by Id, base64 transform).
  */
 export async function signEdxml(message: Uint8Array | string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<Uint8Array> {
-  const text = decodeXml(message); // UTF-8 checked here, once
-  return signXml(text, { ...opts, ...edxmlSignOptions(text, opts.allowFurtherSignatures) });
+  const text = decodeXml(message, opts.limits); // UTF-8 checked here, once
+  const doc = parseXml(text, opts.limits); // parsed once: the profile's references are read from it, and the signer uses it
+  return signXmlImpl(message, { ...opts, ...edxmlSignOptionsOf(doc, opts.allowFurtherSignatures ?? false) }, { text, doc });
 }
 
 export { NS as XML_NS };
+
+/**
+ * {@link signEdxml} from a file to a file without holding the message in memory: the file is read piece by piece
+ * into a tree without the attachments' text, which is decoded and digested as it streams by; the output is the
+ * input's bytes with the signature inserted at the end of edXML:edXMLHeader (written to a temporary file beside
+ * `outPath`, then renamed). Falls back to signEdxml on the whole file when that does not apply (attachments that are
+ * not strict base64, a document the fast scanner declines, B-LTA). The output bytes are signEdxml's.
+ */
+export async function signEdxmlFile(inPath: string, outPath: string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>): Promise<void> {
+  return signEdxmlFileWith(inPath, outPath, opts, (m) => signEdxml(m, opts), (doc) => edxmlSignOptionsOf(doc, opts.allowFurtherSignatures ?? false));
+}

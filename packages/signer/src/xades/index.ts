@@ -10,3 +10,4 @@ export * from './sign.js';
 export { locateEndTag, type EndTagPosition } from './locate.js';
 export * from './edxml.js';
 export * from './core/model.js';
+export * from './core/stream-tree.js';

@@ -12,7 +12,9 @@ import { canonicalize, c14nMethod, C14nDocumentStream, inScopeNamespaces, type C
 import { C14N, C14N_NAMES, DIGEST_URI, NS, SIGNED_PROPERTIES_TYPE, TRANSFORM, signatureMethodUri } from './core/constants.js';
 import { childElements, descendants, indexIds, xmlAttr, xmlText } from './core/dom.js';
 import { XmlError } from './core/errors.js';
-import { parseXml, decodeXml, scanXml, type XmlLimits } from './core/parse.js';
+import { parseXml, decodeXml, scanXml, XmlChunkScanner, type XmlLimits } from './core/parse.js';
+import { isEdxmlAttachmentText, readTreeStreaming, type StreamedBase64 } from './core/stream-tree.js';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { nodeHash } from './core/reference.js';
 import { c14nDigest, hashBytes } from './core/reference.js';
@@ -215,6 +217,32 @@ function signatureIn(text: string, sigId: string, limits?: XmlLimits): { doc: Do
  * {@link finalizeXml}.
  */
 export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions): PreparedXml {
+  return prepareXmlImpl(input, opts).prepared;
+}
+
+/**
+ * Where the signature goes in the decoded input when the output is simply `text[0, cut) + fragment + text[cut..]`
+ * (enveloped, the parent's end tag is not an empty-element tag): lets one-step signing copy the input bytes around
+ * the inserted signature instead of encoding the whole document again.
+ */
+interface Cut { text: string; offset: number }
+
+/** A document already decoded and parsed by the caller (signEdxml), so it is not parsed twice. */
+export interface ParsedXml {
+  text: string;
+  doc: Document;
+  /** The document was read piece by piece (readTreeStreaming): these elements' text is not in `doc`, their
+   *  digests are; `text` is empty and the caller places the signature (no before/after in the state). */
+  streamed?: ReadonlyMap<Element, StreamedBase64>;
+}
+type Parsed = ParsedXml;
+
+/** The whole-document digest computed by the caller as it read the document (see signXmlFile). */
+type ExternalDigest = (c14n: C14nMethod, hash: HashName, sigId: string) => { digest: Uint8Array; root: Element } | undefined;
+const EXTERNAL_DECLINED = Symbol('the document needs the in-memory path');
+
+function prepareXmlImpl(input: Uint8Array | string, opts: PrepareXmlOptions, parsed?: Parsed, external?: ExternalDigest): { prepared: PreparedXml; cut?: Cut } {
+  let cut: Cut | undefined;
   const mode = opts.mode ?? 'enveloped';
   const level = opts.level ?? 'B-B';
   let cert: CertInfo;
@@ -241,11 +269,19 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
   let mime = opts.mimeType ?? 'text/xml';
 
   const streamable = mode === 'enveloped' && !opts.parent && !opts.references?.length && !opts.extraReferences?.length && !opts.allowFurtherSignatures;
-  const text = mode === 'enveloped' ? decodeXml(input, opts.limits) : '';
-  const streamed = streamable ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
-  if (streamed) {
+  if (external) {
+    // the document is read by the caller (signXmlFile: a file, piece by piece); only the signature is built here
+    const r = streamable ? external(c14n, hash, sigId) : undefined;
+    if (!r) throw EXTERNAL_DECLINED;
+    wrap = contextWrapper(r.root);
+    refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(r.digest) }));
+  }
+  const text = mode === 'enveloped' && !external ? parsed?.text ?? decodeXml(input, opts.limits) : '';
+  const streamed = streamable && !external ? streamWholeDocument(text, c14n, hash, sigId, opts.limits) : undefined;
+  if (external) { /* done above */ } else if (streamed) {
     // The common case (whole document, enveloped): digested as it is read, no tree built.
     const pos = streamed.end;
+    if (!pos.selfClosing) cut = { text, offset: pos.offset };
     if (pos.selfClosing) {
       before = text.slice(0, pos.offset) + '>';
       after = `</${streamed.root.tagName}>` + text.slice(pos.offset + 2);
@@ -256,12 +292,14 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
     wrap = contextWrapper(streamed.root);
     refs.push(referenceXml({ id: mainRefId, uri: '', transforms: transformXml([TRANSFORM.enveloped], c14n), hash, digest: b64(streamed.digest) }));
   } else if (mode === 'enveloped') {
-    const doc = parseXml(text, opts.limits);
+    const doc = parsed?.doc ?? parseXml(text, opts.limits);
     const parent = opts.parent ? opts.parent(doc) : doc.documentElement!;
     const ids = indexIds(doc);
     if (ids.byId.has(sigId)) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
-    const pos = locateEndTag(text, doc, parent);
-    if (pos.selfClosing) {
+    // a document read piece by piece (signEdxmlFile): its caller writes the output around the signature
+    const pos = parsed?.streamed ? { offset: 0, selfClosing: false } : locateEndTag(text, doc, parent);
+    if (!pos.selfClosing && !parsed?.streamed) cut = { text, offset: pos.offset };
+    if (parsed?.streamed) { /* before and after stay empty */ } else if (pos.selfClosing) {
       before = text.slice(0, pos.offset) + '>';
       after = `</${parent.tagName}>` + text.slice(pos.offset + 2);
     } else {
@@ -274,8 +312,11 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
       const el = ids.byId.get(r.id);
       if (!el) throw new XmlError('XML_INPUT', `no element with ID ${r.id}`);
       if (r.transform === 'base64') {
-        const data = Buffer.from(el.textContent ?? '', 'base64');
-        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(hashBytes(hash, data)) }));
+        // (text digested as the document streamed by, or decoded here)
+        const pre = parsed?.streamed?.get(el);
+        const digest = pre ? pre.digests.get(hash) : hashBytes(hash, Buffer.from(el.textContent ?? '', 'base64'));
+        if (!digest) throw new XmlError('XML_INPUT', `internal: ${r.id} was not digested with ${hash}`);
+        refs.push(referenceXml({ id: `${sigId}-ref-${i}`, uri: `#${r.id}`, transforms: `<ds:Transforms><ds:Transform Algorithm="${TRANSFORM.base64}"/></ds:Transforms>`, hash, digest: b64(digest) }));
         return;
       }
       if (r.transform === 'subtract-signatures') {
@@ -359,7 +400,7 @@ export function prepareXml(input: Uint8Array | string, opts: PrepareXmlOptions):
     v: 1, kind: 'kyso-xml', level, hash, signatureAlgorithm: { ...alg }, c14n: c14n.uri, sigId, before, fragment, after,
     wrapOpen: wrap.open, wrapClose: wrap.close, toBeSigned: b64(toBeSigned), certificate: b64(cert.der), chain: chain.map(b64),
   };
-  return { toBeSigned, digestToSign: hashBytes(hash, toBeSigned), signatureAlgorithm: alg, state };
+  return { prepared: { toBeSigned, digestToSign: hashBytes(hash, toBeSigned), signatureAlgorithm: alg, state }, ...(cut ? { cut } : {}) };
 }
 
 /** DER ECDSA-Sig-Value → r‖s of fixed width (XMLDSig's ECDSA format). */
@@ -411,7 +452,12 @@ function verifyValue(cert: CertInfo, alg: SignatureAlgorithm, data: Uint8Array, 
  * an ArchiveTimeStamp. Returns the signed document (UTF-8).
  */
 export async function finalizeXml(state: XmlSignState | string, signatureValue: Uint8Array, opts: XmlExtendOptions = {}): Promise<Uint8Array> {
-  const st = parseState(state);
+  return utf8Concat(await finalizeParts(parseState(state), signatureValue, opts));
+}
+
+/** {@link finalizeXml}: the output as [before, signature, after] (the signature inserted between the state's two
+ *  halves), or as one string when the whole document changed (B-LTA). */
+async function finalizeParts(st: XmlSignState, signatureValue: Uint8Array, opts: XmlExtendOptions): Promise<string[]> {
   const cert = certInfoOf(new Uint8Array(Buffer.from(st.certificate, 'base64')));
   const chain = st.chain.map((c) => new Uint8Array(Buffer.from(c, 'base64')));
   const toBeSigned = new Uint8Array(Buffer.from(st.toBeSigned, 'base64'));
@@ -425,7 +471,7 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   let fragment = st.fragment.replace(SIGVALUE, b64(value));
   const level = st.level;
-  if (level === 'XMLDSIG' || level === 'B-B') return utf8Concat([st.before, fragment, st.after]);
+  if (level === 'XMLDSIG' || level === 'B-B') return [st.before, fragment, st.after];
   if (!opts.tsa?.url) throw new SignerError('TSA_FAILED', `level ${level} needs a TSA URL`);
   const c14n = c14nMethod(st.c14n)!;
   const stamp = async (data: Uint8Array, what: string) => {
@@ -449,9 +495,8 @@ export async function finalizeXml(state: XmlSignState | string, signatureValue: 
   }
   const insertAt = fragment.lastIndexOf('</xades:QualifyingProperties>');
   fragment = fragment.slice(0, insertAt) + `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${props}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` + fragment.slice(insertAt);
-  let out = st.before + fragment + st.after;
-  if (level === 'B-LTA') out = await addArchiveTimestamp(out, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates);
-  return utf8Concat([out]);
+  if (level !== 'B-LTA') return [st.before, fragment, st.after];
+  return [await addArchiveTimestamp(st.before + fragment + st.after, st.sigId, c14n, st.hash, opts, tok.signerCertificate ? [tok.signerCertificate, ...tok.certificates] : tok.certificates)];
 }
 
 /** UTF-8 of the strings one after the other, written once into one buffer (no joined copy of a large document). */
@@ -513,8 +558,194 @@ export async function addArchiveTimestamp(text: string, sigId: string, c14n: C14
  * B-B/B-T/B-LT/B-LTA, enveloped (default), enveloping or detached. Returns the signed document (UTF-8).
  */
 export async function signXml(input: Uint8Array | string, opts: SignXmlOptions): Promise<Uint8Array> {
+  return signXmlImpl(input, opts);
+}
+
+/** {@link signXml} of an input the caller has already decoded and parsed (`parsed.text` is `input` decoded). Internal. */
+export async function signXmlImpl(input: Uint8Array | string, opts: SignXmlOptions, parsed?: Parsed): Promise<Uint8Array> {
   const { backend, ...rest } = opts;
-  const prepared = prepareXml(input, { ...rest, certificate: backend.certificate, chain: backend.chain });
+  const { prepared, cut } = prepareXmlImpl(input, { ...rest, certificate: backend.certificate, chain: backend.chain }, parsed);
   const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
-  return finalizeXml(prepared.state, value, opts);
+  const parts = await finalizeParts(prepared.state, value, opts);
+  if (parts.length === 3 && cut && typeof input !== 'string') return spliceBytes(input, cut, parts[1]!);
+  return utf8Concat(parts);
+}
+
+/**
+ * Sign an XML file into another file (one-step signing of {@link signXml}, same options and same output bytes).
+ * A whole-document enveloped signature (the default) is made without holding the document in memory: the file
+ * is read piece by piece to digest it (the fast scanner, XmlChunkScanner), then the output is written as the input's
+ * own bytes with the signature inserted before the document element's end tag. Anything else (other modes,
+ * references by ID, B-LTA, a document the fast scanner declines) reads the file whole and runs signXml. The output
+ * is written to a temporary file beside `outPath`, then renamed (never a partial file; `outPath` may be `inPath`).
+ */
+export async function signXmlFile(inPath: string, outPath: string, opts: SignXmlOptions): Promise<void> {
+  const { backend, ...rest } = opts;
+  await withFiles(inPath, outPath, opts.limits, async (read, size, tmp) => {
+    let end: { byte: number; selfClosing: boolean; tag: string } | undefined;
+    const external: ExternalDigest = (c14n, hash, sigId) => {
+      const r = streamFileDigest(read, size, c14n, hash, sigId, opts.limits);
+      if (r) end = { byte: r.endByte, selfClosing: r.selfClosing, tag: r.root.tagName };
+      return r;
+    };
+    let prepared: PreparedXml | undefined;
+    if ((opts.mode ?? 'enveloped') === 'enveloped' && opts.level !== 'B-LTA') {
+      try {
+        prepared = prepareXmlImpl(new Uint8Array(0), { ...rest, certificate: backend.certificate, chain: backend.chain }, undefined, external).prepared;
+      } catch (e) { if (e !== EXTERNAL_DECLINED) throw e; }
+    }
+    if (!prepared || !end) {
+      const all = read(0, size);
+      writeFileSync(tmp, await signXmlImpl(size <= PIECE ? Buffer.from(all) : all, opts));
+      return;
+    }
+    const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+    const parts = await finalizeParts(prepared.state, value, opts);
+    if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
+    const e = end as { byte: number; selfClosing: boolean; tag: string };
+    writeAround(read, size, tmp, e.byte, e.selfClosing, parts[1]!, e.tag);
+  });
+}
+
+/**
+ * The engine of signEdxmlFile (edxml.ts): `whole` signs the whole message in memory (the fallback), `profile`
+ * gives the edXML profile's options for the message's tree. Internal.
+ */
+export async function signEdxmlFileWith(inPath: string, outPath: string, opts: Omit<SignXmlOptions, 'mode' | 'parent' | 'references' | 'extraReferences'>,
+  whole: (message: Uint8Array) => Promise<Uint8Array>, profile: (doc: Document) => Pick<SignXmlOptions, 'mode' | 'parent' | 'references'>): Promise<void> {
+  const { backend } = opts;
+  await withFiles(inPath, outPath, opts.limits, async (read, size, tmp) => {
+    let prepared: PreparedXml | undefined;
+    let end: number | undefined;
+    if (opts.level !== 'B-LTA') {
+      // the hash the signature will use (as prepareXml chooses it), to digest the attachments with
+      let cert: CertInfo;
+      try { cert = certInfoOf(backend.certificate); } catch (e) { throw new SignerError('CERT_PARSE', `signer certificate: ${(e as Error).message}`, { cause: e }); }
+      const hash = (opts.signatureAlgorithm ?? defaultSignatureAlgorithm(describeKey(cert.publicKey), opts.hash)).hash;
+      const ends = new Map<Element, number>();
+      const r = readTreeStreaming(read, size, PIECE, {
+        stream: isEdxmlAttachmentText, algorithms: () => [hash],
+        onClose: (el, at) => { if (el.localName === 'edXMLHeader') ends.set(el, at); },
+        ...(opts.limits ? { limits: opts.limits } : {}),
+      });
+      if (r && r.streamed.size) {
+        const o = { ...opts, ...profile(r.doc) };
+        const header = o.parent!(r.doc);
+        end = ends.get(header);
+        if (end !== undefined) prepared = prepareXmlImpl(new Uint8Array(0), { ...o, certificate: backend.certificate, chain: backend.chain }, { text: '', doc: r.doc, streamed: r.streamed }).prepared;
+      }
+    }
+    if (!prepared || end === undefined) {
+      const all = read(0, size);
+      writeFileSync(tmp, await whole(size <= PIECE ? Buffer.from(all) : all));
+      return;
+    }
+    const value = await backend.sign({ data: prepared.toBeSigned, digest: prepared.digestToSign }, prepared.signatureAlgorithm);
+    const parts = await finalizeParts(prepared.state, value, opts);
+    if (parts.length !== 3) throw new XmlError('XML_INPUT', 'unexpected signing state');
+    writeAround(read, size, tmp, end, false, parts[1]!, '');
+  });
+}
+
+/** Open `inPath`, give `fn` a reader, its size and a temporary output path beside `outPath`; rename at the end. */
+async function withFiles(inPath: string, outPath: string, limits: XmlLimits | undefined, fn: (read: (pos: number, len: number) => Buffer, size: number, tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${outPath}.kyso-${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(inPath, 'r');
+  let done = false;
+  try {
+    const size = fstatSync(fd).size;
+    const max = limits?.maxBytes ?? 256 * 1024 * 1024;
+    if (size > max) throw new XmlError('XML_TOO_LARGE', `document larger than ${max} bytes`);
+    const scratch = Buffer.allocUnsafe(PIECE);
+    // pieces of up to PIECE bytes are read into one reused buffer (each is consumed before the next read)
+    const read = (pos: number, len: number): Buffer => {
+      const n = Math.max(0, Math.min(len, size - pos));
+      return readInto(fd, n <= PIECE ? scratch.subarray(0, n) : Buffer.allocUnsafe(n), pos);
+    };
+    await fn(read, size, tmp);
+    renameSync(tmp, outPath);
+    done = true;
+  } finally {
+    closeSync(fd);
+    if (!done) rmSync(tmp, { force: true });
+  }
+}
+
+function readInto(fd: number, b: Buffer, pos: number): Buffer {
+  let got = 0;
+  while (got < b.length) { const r = readSync(fd, b, got, b.length - got, pos + got); if (r <= 0) break; got += r; }
+  return b.subarray(0, got);
+}
+
+/** Write the input's bytes (a BOM dropped, as decodeXml does) with `insert` (+ `closeTag`) put at byte `at` to `tmp`; `selfClosing`: `at` is the '/' of '/>'. */
+function writeAround(read: (pos: number, len: number) => Buffer, size: number, tmp: string, at: number, selfClosing: boolean, fragment: string, tag: string): void {
+  const insert = Buffer.from(selfClosing ? `>${fragment}</${tag}>` : fragment, 'utf8');
+  const out = openSync(tmp, 'w');
+  try {
+    const bom = size >= 3 && Buffer.from(read(0, 3)).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0;
+    const copy = (from: number, to: number): void => { for (let p = from; p < to; p += PIECE) writeAll(out, read(p, Math.min(PIECE, to - p))); };
+    copy(bom, at);
+    writeAll(out, insert);
+    copy(selfClosing ? at + 2 : at, size);
+  } finally { closeSync(out); }
+}
+
+/** Piece size of the file signers' reads: their strings stay in V8's young generation (no pile of large objects). */
+const PIECE = 32 * 1024;
+
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let o = 0; o < b.length;) o += writeSync(fd, b, o, b.length - o);
+}
+
+/**
+ * streamWholeDocument over a file read piece by piece: the whole-document digest, the document element, and the
+ * byte offset of its end tag ('</') or of the '/>' of an empty document element. Undefined when the fast scanner
+ * declines (the in-memory path then decides).
+ */
+function streamFileDigest(read: (pos: number, len: number) => Buffer, size: number, c14n: C14nMethod, hash: HashName, sigId: string, limits?: XmlLimits): { digest: Uint8Array; root: Element; endByte: number; selfClosing: boolean } | undefined {
+  const h = createHash(nodeHash(hash));
+  const c = new C14nDocumentStream(c14n, (chunk) => h.update(chunk, 'utf8'));
+  let depth = 0;
+  let root: Element | undefined;
+  let end: { byte: number; selfClosing: boolean } | undefined;
+  let clash = false;
+  const sc: XmlChunkScanner = new XmlChunkScanner({
+    open(el, selfClosing, offset) {
+      if (depth === 0) { root = el; if (selfClosing) end = { byte: sc.byteOffset(offset), selfClosing: true }; }
+      for (const a of el.attributeArray) {
+        if (a.value === sigId && (a.namespaceURI === null ? a.name === 'Id' || a.name === 'ID' || a.name === 'id' : a.namespaceURI === NS.xml && a.localName === 'id')) clash = true;
+      }
+      if (!selfClosing) depth++;
+      c.open(el, selfClosing);
+    },
+    close(el, offset) {
+      if (--depth === 0) end = { byte: sc.byteOffset(offset), selfClosing: false };
+      c.close(el);
+    },
+    text(data) { c.text(data); },
+    comment() { /* comments are not part of the reference (URI="") */ },
+  }, limits);
+  for (let p = 0; p < size; p += PIECE) if (!sc.push(read(p, PIECE))) return undefined;
+  if (!sc.end() || !root || !end) return undefined;
+  if (clash) throw new XmlError('XML_INPUT', `ID ${sigId} already exists in the document`);
+  c.end();
+  return { digest: new Uint8Array(h.digest()), root, endByte: end.byte, selfClosing: end.selfClosing };
+}
+
+/**
+ * The signed document as the input's own bytes around the inserted signature (no encoding of the whole document):
+ * the same octets as utf8Concat([text[0, cut), fragment, text[cut..]]) (a BOM, which decodeXml drops, is dropped).
+ */
+function spliceBytes(input: Uint8Array, cut: Cut, fragment: string): Uint8Array {
+  const start = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? 3 : 0;
+  const body = input.length - start;
+  // byte length of the shorter side of the cut (the decoded text is the UTF-8 input, so the sides add up)
+  const headChars = cut.offset, tailChars = cut.text.length - cut.offset;
+  const head = headChars <= tailChars ? Buffer.byteLength(cut.text.slice(0, headChars), 'utf8') : body - Buffer.byteLength(cut.text.slice(headChars), 'utf8');
+  const frag = Buffer.from(fragment, 'utf8');
+  const out = Buffer.allocUnsafeSlow(body + frag.length);
+  out.set(input.subarray(start, start + head), 0);
+  frag.copy(out, head);
+  out.set(input.subarray(start + head), head + frag.length);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

@@ -51,9 +51,14 @@ export function base64Text(el: Element | undefined): string {
   return (el?.textContent ?? '').replace(/[\s]+/g, '');
 }
 
+/** Whether `s` is strict base64 (whitespace allowed), as {@link decodeBase64} accepts it. */
+export function isStrictBase64(s: string): boolean {
+  return /^[A-Za-z0-9+/\s]*(=\s*){0,2}$/.test(s);
+}
+
 /** Decode strict base64 (whitespace allowed); undefined if it is not base64. */
 export function decodeBase64(s: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/\s]*(=\s*){0,2}$/.test(s)) return undefined;
+  if (!isStrictBase64(s)) return undefined;
   // Node's decoder skips the whitespace itself (no stripped copy of large attachments).
   return new Uint8Array(Buffer.from(s, 'base64'));
 }

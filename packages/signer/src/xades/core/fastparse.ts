@@ -17,6 +17,8 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 /** Characters XML 1.0 does not allow anywhere (and unpaired surrogates). */
 const BAD_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
+/** Either of the above: one pass over the text finds whether a closer look is needed. */
+const BAD_OR_SURROGATE = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/y;
 const ATTR = /[ \t\n]+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
@@ -135,8 +137,8 @@ export function fastParseXml(input: string, L: FastLimits): XmlDocument | undefi
 
 /** What the fast scanner reports, in document order (elements come unattached: a handler links them if it wants a tree). */
 export interface XmlScanEvents {
-  /** A start tag; `offset` is where its '>' is (of '/>' for an empty-element tag: the '/'). */
-  open(el: XmlElement, selfClosing: boolean, offset: number): void;
+  /** A start tag; `offset` is where its '>' is (of '/>' for an empty-element tag: the '/'), `start` where its '<' is. */
+  open(el: XmlElement, selfClosing: boolean, offset: number, start: number): void;
   /** The end tag of `el`, starting at `offset` ('</'). Not called for empty-element tags. */
   close(el: XmlElement, offset: number): void;
   /** Character data inside the document element (entities replaced, line ends normalized). */
@@ -150,7 +152,9 @@ export interface XmlScanEvents {
  * reported so far are then to be discarded). Offsets are into `input` only when it has no carriage return.
  */
 export function fastScanXml(input: string, L: FastLimits, h: XmlScanEvents): boolean {
-  if (input.charCodeAt(0) === 0xfeff || BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input))) return false;
+  if (input.charCodeAt(0) === 0xfeff) return false;
+  // one pass in the common case (neither bad characters nor surrogates); the two precise checks only when it finds one
+  if (BAD_OR_SURROGATE.test(input) && (BAD_CHAR.test(input) || (SURROGATE.test(input) && LONE_SURROGATE.test(input)))) return false;
   const text = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
   try {
     parse(text, L, h);
@@ -162,7 +166,44 @@ export function fastScanXml(input: string, L: FastLimits, h: XmlScanEvents): boo
 }
 
 function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
-  const n = text.length;
+  createScanner(L, h).feed(text, true);
+}
+
+/** Characters the fast path declines in a decoded piece (bad XML characters, lone surrogates, carriage returns). */
+export function fastPieceOk(t: string): boolean {
+  if (t.includes('\r')) return false;
+  return !(BAD_OR_SURROGATE.test(t) && (BAD_CHAR.test(t) || (SURROGATE.test(t) && LONE_SURROGATE.test(t))));
+}
+
+/** The fast scanner over a document given in pieces (see createScanner); undefined-free wrapper that maps BAIL to false. */
+export function fastScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, final: boolean): number | false } {
+  const sc = createScanner(L, h);
+  return {
+    feed(text, final) {
+      try { return sc.feed(text, final); } catch (e) { if (e === BAIL) return false; throw e; }
+    },
+  };
+}
+
+/** Where a start tag beginning at `lt` ends ('>' outside quoted values), or -1 if not within `text`. */
+function tagEnd(text: string, lt: number): number {
+  let q = 0;
+  for (let j = lt + 1, n = text.length; j < n; j++) {
+    const ch = text.charCodeAt(j);
+    if (q) { if (ch === q) q = 0; continue; }
+    if (ch === 0x22 || ch === 0x27) q = ch;
+    else if (ch === 0x3e) return j;
+  }
+  return -1;
+}
+
+/**
+ * The fast scanner, fed a document in pieces: `feed(window, final)` scans the complete constructs of `window` and
+ * returns how much of it it consumed; the caller puts the rest in front of the next piece. Long text is reported
+ * as it comes (in several `text` events). A piece must not contain a carriage return (the caller normalizes or
+ * declines). Throws BAIL as parse() does.
+ */
+function createScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, final: boolean): number } {
   let cur: XmlElement | null = null; // innermost open element
   let sawRoot = false;
   const stack: XmlElement[] = [];
@@ -171,30 +212,53 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
   let elements = 0;
   let nsDecls = 0;
   let rootDone = false;
-  let i = 0;
-  if (text.startsWith('<?xml', 0)) {
-    XML_DECL.lastIndex = 0;
-    if (!XML_DECL.exec(text)) throw BAIL;
-    i = XML_DECL.lastIndex;
-  }
+  let first = true;
   const names: string[] = [];
   const values: string[] = [];
   const cache = new NameCache();
+  const textRun = (raw: string): void => {
+    if (cur === null) {
+      if (!ONLY_SPACE.test(raw)) throw BAIL;
+    } else {
+      if (raw.includes(']]>')) throw BAIL;
+      h.text(raw.includes('&') ? decodeEntities(raw) : raw, false);
+    }
+  };
+  return { feed(text: string, final: boolean): number {
+  const n = text.length;
+  let i = 0;
+  if (first) {
+    // the XML declaration is read whole (wait for it)
+    if (!final && (text.length < 5 || (text.startsWith('<?xml') && text.indexOf('?>') < 0))) return 0;
+    first = false;
+    if (text.startsWith('<?xml', 0)) {
+      XML_DECL.lastIndex = 0;
+      if (!XML_DECL.exec(text)) throw BAIL;
+      i = XML_DECL.lastIndex;
+    }
+  }
   while (i < n) {
     const lt = text.indexOf('<', i);
-    const end = lt < 0 ? n : lt;
-    if (end > i) {
-      const raw = text.slice(i, end);
-      if (cur === null) {
-        if (!ONLY_SPACE.test(raw)) throw BAIL;
-      } else {
-        if (raw.includes(']]>')) throw BAIL;
-        h.text(raw.includes('&') ? decodeEntities(raw) : raw, false);
+    if (lt < 0 && !final) {
+      // text up to the end of this piece: report what cannot be the start of '&...;', ']]>' or a surrogate pair
+      let safe = n;
+      const amp = text.lastIndexOf('&');
+      if (amp >= i && text.indexOf(';', amp) < 0) safe = amp;
+      else {
+        if (safe > i && text.charCodeAt(safe - 1) === 0x5d) safe--;
+        if (safe > i && text.charCodeAt(safe - 1) === 0x5d) safe--;
       }
+      if (safe > i && (text.charCodeAt(safe - 1) & 0xfc00) === 0xd800) safe--;
+      if (safe > i) textRun(text.slice(i, safe));
+      return safe;
     }
+    const end = lt < 0 ? n : lt;
+    if (end > i) textRun(text.slice(i, end));
     if (lt < 0) break;
+    if (!final && lt + 9 > n) return lt;
     const c = text.charCodeAt(lt + 1);
     if (c === 0x2f /* / */) {
+      if (!final && text.indexOf('>', lt) < 0) return lt;
       if (cur === null) throw BAIL;
       const tn = cur.tagName;
       let e = lt + 2 + tn.length;
@@ -212,7 +276,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     if (c === 0x21 /* ! */) {
       if (text.startsWith('<!--', lt)) {
         const e = text.indexOf('-->', lt + 4);
-        if (e < 0) throw BAIL;
+        if (e < 0) { if (!final) return lt; throw BAIL; }
         const body = text.slice(lt + 4, e);
         if (body.includes('--') || body.endsWith('-')) throw BAIL;
         h.comment(body, cur !== null);
@@ -221,6 +285,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       }
       if (text.startsWith('<![CDATA[', lt) && cur !== null) {
         const e = text.indexOf(']]>', lt + 9);
+        if (e < 0 && !final) return lt;
         if (e < 0 || e === lt + 9) throw BAIL;
         h.text(text.slice(lt + 9, e), true);
         i = e + 3;
@@ -228,10 +293,14 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       }
       throw BAIL; // DOCTYPE and anything else: the strict parser decides
     }
-    // start tag
+    // start tag (one cut by the end of this piece is read again with the next piece: see the '>' check below)
     if (rootDone && cur === null) throw BAIL;
+    const nsBefore = nsDecls;
     let k = scanName(text, lt + 1);
-    if (k < 0) throw BAIL;
+    if (k < 0) {
+      if (!final && tagEnd(text, lt) < 0) return lt; // a name cut after its prefix's ':'
+      throw BAIL;
+    }
     const tq = cache.at(text, lt + 1, k);
     const tagName = tq.name;
     names.length = 0;
@@ -262,7 +331,11 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     for (let ch = text.charCodeAt(k); ch === 0x20 || ch === 0x9 || ch === 0xa; ch = text.charCodeAt(++k));
     let selfClosing = false;
     if (text.charCodeAt(k) === 0x2f) { selfClosing = true; k++; }
-    if (text.charCodeAt(k) !== 0x3e) throw BAIL;
+    if (text.charCodeAt(k) !== 0x3e) {
+      // not at its '>': malformed, or (not the last piece) the tag goes on in the next piece
+      if (!final && (k >= n || tagEnd(text, lt) < 0)) { nsDecls = nsBefore; return lt; }
+      throw BAIL;
+    }
     i = k + 1;
     if (names.length > L.maxAttributes) throw BAIL;
     if (++elements > L.maxElements) throw BAIL;
@@ -299,7 +372,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
     }
     const el = new XmlElement(tagName, prefix, local, uri ? uri : null, attrs);
     if (cur === null) sawRoot = true;
-    h.open(el, selfClosing, selfClosing ? k - 1 : k);
+    h.open(el, selfClosing, selfClosing ? k - 1 : k, lt);
     if (!selfClosing) {
       stack.push(el);
       scopes.push(scope);
@@ -307,5 +380,7 @@ function parse(text: string, L: FastLimits, h: XmlScanEvents): void {
       cur = el;
     } else if (cur === null) rootDone = true;
   }
-  if (stack.length || !sawRoot) throw BAIL;
+  if (final && (stack.length || !sawRoot)) throw BAIL;
+  return n;
+  } };
 }

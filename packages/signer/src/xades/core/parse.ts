@@ -1,12 +1,12 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { SaxesParser } from 'saxes';
+import { createRequire } from 'node:module';
 
 const BIG_TEXT = 65536;
 const BIG_RUN = /[A-Za-z0-9+/=\r\n\t ]*/y;
 import { XmlAttr, XmlComment, XmlDocument, XmlElement, XmlPI, XmlText } from './model.js';
 import { XmlError } from './errors.js';
-import { fastParseXml, fastScanXml, type XmlScanEvents } from './fastparse.js';
+import { fastParseXml, fastPieceOk, fastScanXml, fastScanner, type XmlScanEvents } from './fastparse.js';
 
 /** Limits applied before and while parsing untrusted XML. */
 export interface XmlLimits {
@@ -130,6 +130,12 @@ export function scanXml(decoded: string, events: XmlScanEvents, limits: XmlLimit
   return fastScanXml(decoded, { ...DEFAULTS, ...limits }, events);
 }
 
+/** saxes, loaded on first use: plain documents never need it (the fast path), so start-up does not pay for it. */
+let saxes: typeof import('saxes') | undefined;
+function loadSaxes(): typeof import('saxes') {
+  return (saxes ??= createRequire(import.meta.url)('saxes') as typeof import('saxes'));
+}
+
 /** The strict character-by-character parse (saxes) of decoded text; the fast path's referee. */
 export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocument {
   let text = decoded;
@@ -161,7 +167,7 @@ export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocu
   let depth = 0;
   let elements = 0;
   let nsDecls = 0;
-  const p = new SaxesParser({ xmlns: true, position: true });
+  const p = new (loadSaxes().SaxesParser)({ xmlns: true, position: true });
   let problem: XmlError | undefined;
   const stop = (e: XmlError): never => { problem = e; throw e; };
   p.on('doctype', () => stop(new XmlError('XML_DTD_FORBIDDEN', 'document type declarations (DTD, entities) are not accepted')));
@@ -193,4 +199,91 @@ export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocu
   }
   if (!doc.documentElement) throw new XmlError('XML_MALFORMED', 'no document element');
   return doc;
+}
+
+export type { XmlScanEvents } from './fastparse.js';
+
+/**
+ * The fast scanner over a document read in pieces of bytes (a file, chunk by chunk): UTF-8 decoded piece by
+ * piece, never the whole document at once. `push` each piece in order, then `end()`; both return false as soon as
+ * the document needs the strict parser ({@link parseXml} then decides whether it is acceptable: DTD, processing
+ * instruction, carriage return, non-ASCII name, a construct longer than 8 MiB, invalid UTF-8, another encoding...)
+ * and the events reported so far are to be discarded. Offsets in the events are into the current window:
+ * {@link byteOffset} turns them into byte offsets of the input.
+ */
+export class XmlChunkScanner {
+  readonly #scan: ReturnType<typeof fastScanner>;
+  #pending: Uint8Array = new Uint8Array(0);
+  #carry = '';
+  #carryBytes = 0;
+  #carryBase = 0;
+  #window = '';
+  #windowBase = 0;
+  #windowBytes = 0;
+  #first = true;
+  #failed = false;
+  #declChecked = false;
+  constructor(events: XmlScanEvents, limits: XmlLimits = {}) {
+    this.#scan = fastScanner({ ...DEFAULTS, ...limits }, events);
+  }
+  /** Byte offset in the input of position `k` of the window the current event comes from. */
+  byteOffset(k: number): number {
+    const w = this.#window;
+    return k <= w.length / 2 ? this.#windowBase + Buffer.byteLength(w.slice(0, k), 'utf8')
+      : this.#windowBase + this.#windowBytes - Buffer.byteLength(w.slice(k), 'utf8');
+  }
+  /** Scan the next piece of the input; false if the fast path declines the document. */
+  push(piece: Uint8Array): boolean {
+    if (this.#failed) return false;
+    let b = this.#pending.length ? Buffer.concat([this.#pending, piece]) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    if (this.#first) {
+      if (b.length < 4) { this.#pending = new Uint8Array(b); return true; }
+      this.#first = false;
+      if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe) || b[0] === 0) return this.#fail();
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) { b = b.subarray(3); this.#carryBase = 3; }
+    }
+    // decode up to the last complete UTF-8 sequence
+    let cut = b.length;
+    let k = cut - 1;
+    while (k >= 0 && cut - k <= 3 && (b[k]! & 0xc0) === 0x80) k--;
+    if (k >= 0) {
+      const lead = b[k]!;
+      const len = lead < 0xc0 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+      if (k + len > b.length) cut = k;
+    }
+    const body = b.subarray(0, cut);
+    this.#pending = new Uint8Array(b.subarray(cut));
+    if (!isUtf8(body)) return this.#fail();
+    const t = body.toString('utf8');
+    if (!fastPieceOk(t)) return this.#fail();
+    return this.#feed(this.#carry + t, this.#carryBytes + body.length, false);
+  }
+  /** The input is complete; false if the fast path declines the document. */
+  end(): boolean {
+    if (this.#failed) return false;
+    if (this.#pending.length) {
+      if (this.#first) { const p = this.#pending; this.#pending = new Uint8Array(0); this.#first = false; if (p.length && (p[0] === 0xfe || p[0] === 0xff || p[0] === 0)) return this.#fail(); if (!isUtf8(p)) return this.#fail(); const t = Buffer.from(p).toString('utf8'); if (!fastPieceOk(t)) return this.#fail(); return this.#feed(this.#carry + t, this.#carryBytes + p.length, true); }
+      return this.#fail(); // a truncated UTF-8 sequence
+    }
+    return this.#feed(this.#carry, this.#carryBytes, true);
+  }
+  #feed(window: string, windowBytes: number, final: boolean): boolean {
+    if (!this.#declChecked && (final || window.includes('>'))) {
+      // as decodeXml: an encoding declaration must name UTF-8
+      this.#declChecked = true;
+      const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(window);
+      if (decl && !/^utf-?8$/i.test(decl[1]!)) return this.#fail();
+    }
+    this.#window = window;
+    this.#windowBase = this.#carryBase;
+    this.#windowBytes = windowBytes;
+    const used = this.#scan.feed(window, final);
+    if (used === false) return this.#fail();
+    this.#carry = window.slice(used);
+    if (this.#carry.length > 8 * 1024 * 1024) return this.#fail();
+    this.#carryBytes = this.#carry.length ? Buffer.byteLength(this.#carry, 'utf8') : 0;
+    this.#carryBase = this.#windowBase + windowBytes - this.#carryBytes;
+    return true;
+  }
+  #fail(): false { this.#failed = true; return false; }
 }

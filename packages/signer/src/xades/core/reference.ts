@@ -4,6 +4,8 @@ import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
 import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
 import { parseXml, type XmlLimits } from './parse.js';
+import { XmlError } from './errors.js';
+import type { StreamedBase64 } from './stream-tree.js';
 
 /** Node hash name of a hash ('SHA-256' → 'sha256'). */
 export function nodeHash(h: string): string { return h.replace('-', '').toLowerCase(); }
@@ -25,8 +27,14 @@ export interface DereferencedReference {
   /** The enveloped-signature transform removed the signature from the node-set. */
   enveloped: boolean;
   transforms: string[];
-  /** The octets the digest is computed over (the signed data after transforms). */
+  /** The octets the digest is computed over (the signed data after transforms). Empty when the context asked for
+   *  digests only and this reference's octets were digested as they were produced ({@link digest} is then set). */
   octets: Uint8Array;
+  /** Length of the signed data after transforms (the octets' length, also when they were not kept). */
+  size: number;
+  /** The digest of the signed data under the DigestMethod, when it was computed while the data was produced
+   *  (context `digestOnly`); the octets are then not kept. */
+  digest?: Uint8Array;
   digestAlgorithm?: string;
   digestMethodUri: string;
   /** DigestValue as written in the signature. */
@@ -43,7 +51,23 @@ export interface DereferenceContext {
   /** Canonicalization applied when the transforms end in a node-set (default C14N 1.0). */
   defaultC14n?: C14nMethod;
   limits?: XmlLimits;
+  /**
+   * Digest whole-document and base64-decoded data as it is produced instead of keeping it (a report-only
+   * verification of a large document: no copy of the canonical document is made). Element references keep their
+   * octets. The digest, size and every check are the same as without this option.
+   */
+  digestOnly?: boolean;
+  /** The data of this whole-document reference was already digested in a streaming pass over the document (the
+   *  report-only fast path, whose `doc` is a skeleton): its digest and length stand for the canonicalization. */
+  precomputed?: { ref: Element; digest: Uint8Array; size: number };
+  /** With `digestOnly`: receives the digest of each element's base64-decoded text computed here, so that a later
+   *  check of the same element's data (the edXML manifest) need not decode it again. */
+  base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
+  /** With `digestOnly`: elements whose text was base64-decoded and digested while the document was read (the
+   *  report-only edXML fast path, whose tree leaves that text out): their digests (by hash name) and decoded size. */
+  streamedBase64?: ReadonlyMap<Element, StreamedBase64>;
 }
+
 
 /** Same-document reference forms kyso resolves: "", "#id", "#xpointer(/)", "#xpointer(id('id'))". */
 function parseSameDocumentUri(uri: string): { whole: true; comments: boolean } | { id: string; comments: boolean } | undefined {
@@ -101,7 +125,14 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
 
   const names: string[] = [];
   let enveloped = false;
-  for (const t of transforms) {
+  const digestAlg = Object.prototype.hasOwnProperty.call(DIGEST_BY_URI, digestMethodUri) ? DIGEST_BY_URI[digestMethodUri] : undefined;
+  // digest-only: the data of a whole-document reference, or the decoded bytes of a final base64 transform
+  const streamDigest = !!ctx.digestOnly && !!digestAlg;
+  let digest: Uint8Array | undefined;
+  let size = -1;
+  for (let ti = 0; ti < transforms.length; ti++) {
+    const t = transforms[ti]!;
+    const last = ti === transforms.length - 1;
     const alg = t.getAttribute('Algorithm') ?? '';
     names.push(alg);
     if (alg === TRANSFORM.enveloped) {
@@ -140,13 +171,35 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
           return { kind: 'unsupported', message: `canonicalization of octets that are not XML: ${(e as Error).message}` };
         }
       }
-      octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) });
+      const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}), ...(prefixes ? { inclusivePrefixes: prefixes } : {}) };
+      if (last && ctx.precomputed?.ref === ref && target! === 'document') ({ digest, size } = ctx.precomputed);
+      else if (last && streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+      else octets = c14nOctets(nodeSet.root, m, o);
       nodeSet = undefined;
       continue;
     }
     if (alg === TRANSFORM.base64) {
+      const pre = last && streamDigest && nodeSet && nodeSet.root.nodeType === 1 ? ctx.streamedBase64?.get(nodeSet.root as Element) : undefined;
+      if (pre) {
+        const d = pre.digests.get(digestAlg!);
+        if (!d) throw new XmlError('XML_INPUT', 'internal: no streamed digest for this reference');
+        digest = d;
+        size = pre.size;
+        const el = nodeSet!.root as Element;
+        ctx.base64Digests?.set(el, [...(ctx.base64Digests.get(el) ?? []), { alg: digestAlg!, digest, size }]);
+        nodeSet = undefined;
+        continue;
+      }
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
-      octets = new Uint8Array(Buffer.from(text, 'base64'));
+      const decoded = Buffer.from(text, 'base64');
+      if (last && streamDigest) {
+        digest = hashBytes(digestAlg!, decoded);
+        size = decoded.length;
+        if (ctx.base64Digests && nodeSet && nodeSet.root.nodeType === 1) {
+          const el = nodeSet.root as Element;
+          ctx.base64Digests.set(el, [...(ctx.base64Digests.get(el) ?? []), { alg: digestAlg!, digest, size }]);
+        }
+      } else octets = new Uint8Array(decoded);
       nodeSet = undefined;
       continue;
     }
@@ -154,13 +207,17 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
   }
   if (nodeSet) {
     const m = ctx.defaultC14n ?? c14nMethod(C14N.c14n10)!;
-    octets = c14nOctets(nodeSet.root, m, { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) });
+    const o = { comments: m.comments && nodeSet.comments, ...(nodeSet.exclude ? { exclude: nodeSet.exclude } : {}) };
+    if (ctx.precomputed?.ref === ref && target! === 'document') ({ digest, size } = ctx.precomputed);
+    else if (streamDigest && target! === 'document') ({ digest, size } = c14nDigestSized(digestAlg!, nodeSet.root, m, o));
+    else octets = c14nOctets(nodeSet.root, m, o);
   }
+  if (digest) octets = EMPTY;
   const claimed = dv ? Buffer.from((dv.textContent ?? '').replace(/\s+/g, ''), 'base64') : undefined;
   const type = ref.getAttribute('Type');
   const id = ref.getAttribute('Id');
   return {
-    uri, target: target!, enveloped, transforms: names, octets: octets!, digestMethodUri,
+    uri, target: target!, enveloped, transforms: names, octets: octets!, size: digest ? size : octets!.length, digestMethodUri, ...(digest ? { digest } : {}),
     ...(type ? { type } : {}), ...(id ? { id } : {}), ...(element ? { element } : {}),
     ...(DIGEST_BY_URI[digestMethodUri] ? { digestAlgorithm: DIGEST_BY_URI[digestMethodUri] } : {}),
     ...(claimed ? { claimedDigest: new Uint8Array(claimed) } : {}),
@@ -178,6 +235,16 @@ export function c14nDigest(hash: string, node: Document | Element, method: C14nM
   canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
   return new Uint8Array(h.digest());
 }
+
+/** {@link c14nDigest} that also counts the canonical octets. */
+export function c14nDigestSized(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): { digest: Uint8Array; size: number } {
+  const h = createHash(nodeHash(hash));
+  let size = 0;
+  canonicalize(node, method, opts, (chunk) => { const b = Buffer.from(chunk, 'utf8'); size += b.length; h.update(b); });
+  return { digest: new Uint8Array(h.digest()), size };
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Canonical octets of a node, encoded chunk by chunk (no array of small strings for large documents). */
 export function c14nOctets(node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {

@@ -1,7 +1,8 @@
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
-import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, parseXml } from '@kyso/signer';
+import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, isStrictBase64, parseXml } from '@kyso/signer';
 import type { SignatureReport, SubIndication } from '../../report/model.js';
 import type { SignedReference } from './validate.js';
+import type { StreamedBase64 } from '@kyso/signer';
 
 /** What an edXML message says, read from the SIGNED envelope octets (never from the document itself). */
 export interface EdxmlSignedInfo {
@@ -31,7 +32,8 @@ function worsen(r: SignatureReport, indication: 'TOTAL_FAILED' | 'INDETERMINATE'
  * root's child (enveloped), and every AttachmentEncoded/Attachment matches the digest of its manifest entry in the
  * signed envelope (and no attachment is unlisted, no listed one missing). Returns what the signed envelope says.
  */
-export function checkEdxmlSignature(doc: Document, sig: Element, report: SignatureReport, signed: SignedReference[]): EdxmlSignedInfo | undefined {
+export function checkEdxmlSignature(doc: Document, sig: Element, report: SignatureReport, signed: SignedReference[],
+  known?: ReadonlyMap<Element, readonly { alg: string; digest: Uint8Array; size: number }[]>, streamed?: ReadonlyMap<Element, StreamedBase64>): EdxmlSignedInfo | undefined {
   const root = doc.documentElement!;
   const header = sig.parentNode as Element | null;
   const env = header?.parentNode as Element | null;
@@ -70,13 +72,24 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   for (const ae of childElements(root).filter((c) => c.localName === 'AttachmentEncoded')) {
     for (const a of childElements(ae).filter((c) => c.localName === 'Attachment')) {
       const cid = (childElements(a).find((c) => c.localName === 'ContentId')?.textContent ?? '').trim();
-      const data = decodeBase64(childElements(a).find((c) => c.localName === 'ContentTransferEncoded')?.textContent ?? '');
+      const cte = childElements(a).find((c) => c.localName === 'ContentTransferEncoded');
       const entry = listed.get(cid);
+      // the digest a reference already computed over the same element's decoded text (same data: strict base64
+      // decodes alike either way), else decode here
+      // (the edXML fast path read the attachment as it streamed by: strict base64, digested, not in the tree)
+      const st = cte && streamed ? streamed.get(cte) : undefined;
+      const b64 = st ? '' : cte?.textContent ?? '';
+      const strict = st ? true : isStrictBase64(b64);
+      const stDigest = st && entry?.alg ? st.digests.get(entry.alg) : undefined;
+      if (st && entry?.alg && !stDigest) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: internal: no digest for ${entry.alg}`); continue; }
+      const hit = stDigest ? { digest: stDigest, size: st!.size } : cte && strict && entry?.alg ? known?.get(cte)?.find((k) => k.alg === entry.alg) : undefined;
+      const data = hit || !strict ? undefined : new Uint8Array(Buffer.from(b64, 'base64')); // = decodeBase64(b64)
       if (seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid} appears twice`); continue; }
       seen.add(cid);
       if (!entry) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)} is not listed in the signed manifest`); continue; }
-      const good = !!data && !!entry.alg && !!entry.digest && Buffer.from(hashBytes(entry.alg, data)).equals(Buffer.from(entry.digest));
-      info.attachments.push({ contentId: cid, ...(entry.name ? { name: entry.name } : {}), size: data?.length ?? 0, digestOk: good });
+      const good = hit ? !!entry.digest && Buffer.from(hit.digest).equals(Buffer.from(entry.digest))
+        : !!data && !!entry.alg && !!entry.digest && Buffer.from(hashBytes(entry.alg, data)).equals(Buffer.from(entry.digest));
+      info.attachments.push({ contentId: cid, ...(entry.name ? { name: entry.name } : {}), size: hit ? hit.size : st ? st.size : data?.length ?? 0, digestOk: good });
       if (!good) { ok = false; worsen(report, 'TOTAL_FAILED', 'HASH_FAILURE', `edXML: attachment ${cid} does not match the digest in the signed manifest`); }
     }
   }

@@ -2,7 +2,7 @@ import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
 import {
   C14N, DIGEST_BY_URI, NS, SIGNATURE_METHODS, SIGNED_PROPERTIES_TYPE, c14nMethod, canonicalize, childElements, decodeBase64, dereference,
-  hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex,
+  hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex, type StreamedBase64,
 } from '@kyso/signer';
 import type { ResolvedPolicy } from '../../policy.js';
 import type { BuildingBlock, CheckResult, Indication, SignatureLevel, SignatureReport, SubIndication, XmlCoverage } from '../../report/model.js';
@@ -31,6 +31,15 @@ export interface XmlSignatureJob {
   detached?: (uri: string) => Uint8Array | undefined;
   /** Shared budget of octets all references of the document may produce (bounds the work on hostile input). */
   budget: { left: number };
+  /** Report only: whole-document and base64 references are digested as they are produced, their octets not kept
+   *  (the handed-back `signed` entries of those references then have empty octets). Same checks and verdicts. */
+  digestOnly?: boolean;
+  /** The report-only fast path's whole-document reference, digested while the document was read (see fast-path.ts). */
+  precomputed?: { ref: Element; digest: Uint8Array; size: number };
+  /** Digests of base64-decoded element text computed by the references (digestOnly), for later checks. */
+  base64Digests?: Map<Element, { alg: string; digest: Uint8Array; size: number }[]>;
+  /** The edXML fast path's attachments, digested while the document was read (their text is not in the tree). */
+  streamedBase64?: ReadonlyMap<Element, StreamedBase64>;
 }
 
 interface Verdict { indication: Exclude<Indication, 'TOTAL_PASSED'>; subIndication: SubIndication; block: BuildingBlock; message: string }
@@ -144,7 +153,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
       if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
-      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}) });
+      const r = dereference(ref, { doc, signature: sig, ids, ...(job.detached ? { detached: job.detached } : {}), ...(job.digestOnly ? { digestOnly: true } : {}), ...(job.precomputed ? { precomputed: job.precomputed } : {}), ...(job.base64Digests ? { base64Digests: job.base64Digests } : {}), ...(job.streamedBase64 ? { streamedBase64: job.streamedBase64 } : {}) });
       const uri = ref.getAttribute('URI') ?? '';
       const type = ref.getAttribute('Type') ?? undefined;
       if ('kind' in r) {
@@ -154,7 +163,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
         hashOk = false;
         continue;
       }
-      job.budget.left -= r.octets.length;
+      job.budget.left -= r.size;
       const el = r.element;
       const isSp = type === SIGNED_PROPERTIES_TYPE || (!!el && el.namespaceURI === NS.xades && el.localName === 'SignedProperties');
       // Placement rules against wrapping.
@@ -196,8 +205,8 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
       digestAlgs.add(r.digestAlgorithm);
       const dvEl = onlyChild(ref, NS.ds, 'DigestValue');
       const claimedDigest = strictBase64(dvEl);
-      const ok = !!claimedDigest && Buffer.from(hashBytes(r.digestAlgorithm, r.octets)).equals(Buffer.from(claimedDigest));
-      coverage.references.push({ uri, ...(type ? { type } : {}), target: isSp ? 'signed-properties' : r.target, ...(el ? { path: pathOf(el) } : {}), transforms: r.transforms, digestAlgorithm: r.digestAlgorithm, intact: ok, size: r.octets.length });
+      const ok = !!claimedDigest && Buffer.from(r.digest ?? hashBytes(r.digestAlgorithm, r.octets)).equals(Buffer.from(claimedDigest));
+      coverage.references.push({ uri, ...(type ? { type } : {}), target: isSp ? 'signed-properties' : r.target, ...(el ? { path: pathOf(el) } : {}), transforms: r.transforms, digestAlgorithm: r.digestAlgorithm, intact: ok, size: r.size });
       if (!ok) {
         reject('reference', 'CV', 'TOTAL_FAILED', 'HASH_FAILURE', `reference ${JSON.stringify(uri.slice(0, 80))}: the ${r.digestAlgorithm} digest does not match ${claimedDigest ? '' : '(DigestValue is not plain base64)'}`.trim());
         hashOk = false;

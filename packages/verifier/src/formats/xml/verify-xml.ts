@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
@@ -10,6 +11,7 @@ import { VALIDATOR } from '../../version.js';
 import { buildCertContext } from './pki-bridge.js';
 import { materialOf } from './extract.js';
 import { validateXmlSignature, type SignedReference } from './validate.js';
+import { bytesSource, fastEdxml, fastWholeDocument, fileSource, type FastEdxml, type FastWholeDocument } from './fast-path.js';
 
 /** Options of {@link verifyXml}. */
 export interface VerifyXmlOptions {
@@ -36,6 +38,11 @@ export interface XmlVerification { report: ValidationReport; signed: XmlSignedCo
  * is not acceptable XML (DTD, entities, too large or deep, malformed) gives TOTAL_FAILED / FORMAT_FAILURE.
  */
 export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<XmlVerification> {
+  return verifyXmlImpl(input, policy, opts, false);
+}
+
+/** {@link verifyXmlSigned}; `reportOnly`: large signed data is digested as it is produced, not kept (see XmlSignatureJob.digestOnly). */
+async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: VerifyXmlOptions, reportOnly: boolean): Promise<XmlVerification> {
   const resolved = resolvePolicy(policy);
   const file = opts.name ?? (typeof input === 'string' ? basename(input) : 'input.xml');
   const report: ValidationReport = {
@@ -50,17 +57,33 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
   };
   let doc: Document;
   let size = 0;
+  let fast: FastWholeDocument | undefined;
+  let edx: FastEdxml | undefined;
   try {
-    const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
-    size = bytes.length;
-    doc = parseXml(bytes, opts.limits);
+    // report only: one enveloped whole-document signature is checked piece by piece, without reading the whole
+    // file into memory or building its tree (fast-path.ts); anything else, or if it declines, the full path
+    if (reportOnly && typeof input === 'string') {
+      const r = fastFromFile(input, opts.limits);
+      if (r) { fast = r.fast; edx = r.edx; size = r.size; }
+    }
+    if (fast || edx) doc = fast ? fast.doc : edx!.doc;
+    else {
+      const bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
+      size = bytes.length;
+      if (reportOnly && typeof input !== 'string') {
+        fast = fastWholeDocument(bytesSource(bytes), opts.limits);
+        if (!fast) edx = fastEdxml(bytesSource(bytes), opts.limits);
+      }
+      doc = fast ? fast.doc : edx ? edx.doc : parseXml(bytes, opts.limits);
+    }
   } catch (e) {
     const code = e instanceof XmlError ? e.code : 'INPUT_UNREADABLE';
     report.findings.push({ code, severity: 'error', message: (e as Error).message });
     return done([]);
   }
   const sigs: Element[] = [];
-  const ids = indexIds(doc, (e) => { if (e.namespaceURI === NS.ds && e.localName === 'Signature') sigs.push(e); });
+  const ids = fast ? fast.ids : indexIds(doc, (e) => { if (e.namespaceURI === NS.ds && e.localName === 'Signature') sigs.push(e); });
+  if (fast) sigs.push(fast.sig);
   if (ids.duplicates.size) {
     report.findings.push({ code: 'XML_DUPLICATE_ID', severity: 'warning', message: `IDs used more than once: ${[...ids.duplicates].slice(0, 5).join(', ')} (references to them are refused)` });
   }
@@ -74,12 +97,14 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
   const edxmlInfo: (EdxmlSignedInfo | undefined)[] = [];
   const reports: SignatureReport[] = [];
   const detachedSize = det && typeof det !== 'function' ? Object.values(det).reduce((n, b) => n + b.length, 0) : 0;
+  // report only: attachment digests computed by the references are reused by the edXML manifest check
+  const base64Digests = reportOnly && edxml ? new Map<Element, { alg: string; digest: Uint8Array; size: number }[]>() : undefined;
   const budget = { left: 4 * (size + detachedSize) + 1024 * 1024 };
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
-    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
-    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed));
+    const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}), ...(base64Digests ? { base64Digests } : {}), ...(edx ? { streamedBase64: edx.streamed } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
+    if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed, base64Digests, edx?.streamed));
     reports.push(r.report);
     signed.push({ field, references: r.signed });
   }
@@ -91,7 +116,24 @@ export async function verifyXmlSigned(input: Uint8Array | string, policy: Policy
 
 /** Validate the XML signatures of a document (bytes or a path) and return the report, as verifyPdf does for PDFs. */
 export async function verifyXml(input: Uint8Array | string, policy: Policy = {}, opts: VerifyXmlOptions = {}): Promise<ValidationReport> {
-  return (await verifyXmlSigned(input, policy, opts)).report;
+  return (await verifyXmlImpl(input, policy, opts, true)).report;
+}
+
+/** The fast path on a file, read piece by piece; undefined if it declines or the file cannot be read (the full path then reports). */
+function fastFromFile(path: string, limits?: XmlLimits): { fast?: FastWholeDocument; edx?: FastEdxml; size: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const fast = fastWholeDocument(fileSource(fd, size), limits);
+    if (fast) return { fast, size };
+    const edx = fastEdxml(fileSource(fd, size), limits);
+    return edx ? { edx, size } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The policy's time bound per signature: beyond it the signature is INDETERMINATE / TRY_LATER (network waits). */
