@@ -5,10 +5,15 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { intRange, isoTime, parseCommand } from '../args.js';
 import { progressBar } from '../progress.js';
-import {
-  loadPolicyFile, renderHtml, renderText, toJsonReport, verifyCms, verifyFiles, verifyPdf,
-  type Policy, type ValidationReport,
-} from '@kyso/verifier/pdf';
+import type { Policy, ValidationReport } from '@kyso/verifier';
+
+// The verifier's halves are loaded on demand: PDF and CMS validation for .pdf/.p7s files and folders, XML validation
+// for .xml files (both export the policy loader and the report renderers), so `kyso verify x.xml` never loads the PDF
+// validator and `kyso verify x.pdf` never loads the XML one.
+let pdfHalf: Promise<typeof import('@kyso/verifier/pdf')> | undefined;
+const pdfVerifier = () => (pdfHalf ??= import('@kyso/verifier/pdf'));
+const xmlVerifier = () => import('@kyso/verifier/xml');
+const isXml = (path: string): boolean => /\.xml$/i.test(path);
 
 const HELP = `Usage: kyso verify FILE|DIR... [options]
 
@@ -72,7 +77,7 @@ function parseArgs(args: string[]): Options | 'help' {
   };
 }
 
-async function buildPolicy(o: Options): Promise<Policy> {
+async function buildPolicy(o: Options, loadPolicyFile: (path: string) => Policy): Promise<Policy> {
   const p: Policy = o.policy ? loadPolicyFile(o.policy) : {};
   if (o.trust.length) {
     const anchors = [...(p.trustAnchors ?? [])];
@@ -100,10 +105,10 @@ async function verifyOne(path: string, policy: Policy, dataOpt: string | undefin
     let data = dataOpt;
     const sibling = path.replace(/\.(p7s|p7m|cms)$/i, '');
     if (data === undefined && existsSync(sibling)) data = sibling;
-    return verifyCms(path, data, policy, { name: basename(path) });
+    return (await pdfVerifier()).verifyCms(path, data, policy, { name: basename(path) });
   }
-  if (/\.xml$/i.test(path)) return (await import('./xml.js')).verifyXmlFile(path, policy, dataOpt);
-  return verifyPdf(path, policy, { name: basename(path) });
+  if (isXml(path)) return (await import('./xml.js')).verifyXmlFile(path, policy, dataOpt);
+  return (await pdfVerifier()).verifyPdf(path, policy, { name: basename(path) });
 }
 
 function summaryTable(reports: ValidationReport[]): string {
@@ -127,7 +132,10 @@ export const command: Command = {
       return 0;
     }
     if (o.data !== undefined && !existsSync(o.data)) throw new UsageError(`--data ${o.data}: no such file`);
-    const policy = await buildPolicy(o);
+    // the policy loader and the renderers from the half the inputs need (the XML one only when every input is .xml)
+    const half = o.inputs.every(isXml) ? await xmlVerifier() : await pdfVerifier();
+    const { renderHtml, renderText, toJsonReport } = half;
+    const policy = await buildPolicy(o, half.loadPolicyFile);
     const reports: ValidationReport[] = [];
     let sawDir = false;
     for (const input of o.inputs) {
@@ -142,7 +150,7 @@ export const command: Command = {
         const files = (await readdir(input)).filter((f) => /\.(pdf|p7s)$/i.test(f)).sort().map((f) => join(input, f));
         if (files.length === 0) process.stderr.write(`kyso verify: ${input}: no .pdf or .p7s file\n`);
         const bar = progressBar(files.length);
-        const rs = await verifyFiles(files, policy, {
+        const rs = await (await pdfVerifier()).verifyFiles(files, policy, {
           concurrency: o.concurrency,
           ...(o.workers !== undefined ? { workers: o.workers } : {}),
           dataFor: (f) => { const s = f.replace(/\.(p7s|p7m|cms)$/i, ''); return s !== f && existsSync(s) ? s : undefined; },
