@@ -178,6 +178,9 @@ describe('shared argument parser through every command (spawned kyso)', function
     { name: 'demo', words: ['demo'], base: [], bad: ['--port=65533', /--port: must be a port number 0-65532/] },
     { name: 'idp', words: ['idp', 'user', 'add'], base: ['--id', '1'], bad: ['--level=3', /--level: must be an integer 1-2/] },
     { name: 'idp', words: ['idp', 'client', 'add'], base: ['--id', 'c'], bad: ['--redirect-uri=javascript:alert(1)', /--redirect-uri: a javascript: URL is not allowed/] },
+    { name: 'xml', words: ['xml', 'sign'], base: ['IN.xml', '-o', 'OUT.xml', '--p12', 'k.p12'], bad: ['--level=B-X', /--level: must be one of XMLDSIG, B-B, B-T, B-LT, B-LTA/] },
+    { name: 'xml', words: ['xml', 'edxml'], base: ['--from', 'A', '--to', 'B', '--subject', 'S', '-o', 'M.xml'], bad: ['--attach=', /--attach: /] },
+    { name: 'xml', words: ['xml', 'edxml-status'], base: ['--from', 'A', '-o', 'S.xml'], bad: ['--from=', /--from: /] },
     { name: 'audit', words: ['audit', 'verify'], base: ['--file', 'audit.jsonl'], bad: ['--redis=http://127.0.0.1:6379', /--redis: must be a redis:\/\/, rediss:\/\/ or redis\+cluster:\/\/ URL/] },
     { name: 'audit', words: ['audit', 'export'], base: [], bad: ['--redis=redis://:pw@127.0.0.1:6379', /--redis: must not carry credentials/] },
   ];

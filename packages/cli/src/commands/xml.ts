@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES_HELP, envName, fromEnv, nonEmpty, oneOf, parseCommand, url, wantsHelp, type OptionSpecs } from '../args.js';
 import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer/xml';
 
 /** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
@@ -30,25 +31,60 @@ Signing options:
   --allow-further-signatures   co-signing: leave every ds:Signature out of the document reference (XPath Filter 2),
                          so later enveloped signatures by other signers keep this one valid
 An edXML message (QCVN 102:2016) is signed after kyso's edXML profile: XAdES in edXML:edXMLHeader over the
-envelope and each attachment.`;
+envelope and each attachment. Every option takes --opt VALUE or --opt=VALUE; passwords and PINs are refused on the
+command line (use --password-env / --pin-env VAR or the prompt).
+${EXIT_CODES_HELP}`;
 
 type Args = { flags: Map<string, string[]>; positional: string[] };
-const BOOLEAN = new Set(['--enveloping', '--allow-further-signatures', '-h', '--help']);
 
-function parse(args: string[]): Args {
+// The options of each subcommand, read by the shared parser (same --opt=value, messages, -h/--help, refusal of
+// secrets and exit codes as every kyso command); the values then sit in `flags` under their --names.
+const KEY_OPTIONS = {
+  p12: { type: 'string', parse: nonEmpty }, key: { type: 'string', parse: nonEmpty }, cert: { type: 'string', parse: nonEmpty },
+  chain: { type: 'string', parse: nonEmpty }, 'pkcs11-module': { type: 'string', parse: nonEmpty }, 'pkcs11-token': { type: 'string', parse: nonEmpty },
+  'pkcs11-key': { type: 'string', parse: nonEmpty }, 'password-env': { type: 'string', parse: envName }, 'pin-env': { type: 'string', parse: envName },
+} as const satisfies OptionSpecs;
+const SUBCOMMANDS = {
+  sign: {
+    positionals: { min: 1, max: 1, name: 'IN.xml' },
+    options: {
+      ...KEY_OPTIONS, output: { type: 'string', short: 'o', parse: nonEmpty },
+      level: { type: 'string', parse: oneOf(['XMLDSIG', 'B-B', 'B-T', 'B-LT', 'B-LTA'] as const) }, tsa: { type: 'string', parse: url() },
+      enveloping: { type: 'boolean' }, detached: { type: 'string', parse: nonEmpty },
+      c14n: { type: 'string', parse: oneOf(['c14n', 'c14n-with-comments', 'c14n11', 'c14n11-with-comments', 'exc-c14n', 'exc-c14n-with-comments'] as const) },
+      hash: { type: 'string', parse: oneOf(['SHA-256', 'SHA-384', 'SHA-512'] as const) }, 'allow-further-signatures': { type: 'boolean' },
+    },
+  },
+  edxml: {
+    positionals: { min: 0, max: 0 },
+    options: {
+      from: { type: 'string', parse: nonEmpty }, to: { type: 'string', multiple: true, parse: nonEmpty }, subject: { type: 'string', parse: nonEmpty },
+      attach: { type: 'string', multiple: true, parse: nonEmpty }, output: { type: 'string', short: 'o', parse: nonEmpty },
+      'from-name': { type: 'string' }, 'to-name': { type: 'string', multiple: true }, 'code-number': { type: 'string' }, 'code-notation': { type: 'string' },
+      place: { type: 'string' }, 'type-name': { type: 'string' }, signer: { type: 'string' }, position: { type: 'string' },
+      'document-id': { type: 'string', parse: nonEmpty }, content: { type: 'string' },
+    },
+  },
+  'edxml-status': {
+    positionals: { min: 0, max: 0 },
+    options: {
+      from: { type: 'string', parse: nonEmpty }, 'for-org': { type: 'string', parse: nonEmpty }, 'document-id': { type: 'string', parse: nonEmpty },
+      'status-code': { type: 'string', parse: nonEmpty }, description: { type: 'string' }, output: { type: 'string', short: 'o', parse: nonEmpty },
+    },
+  },
+} as const satisfies Record<string, { positionals: { min: number; max: number; name?: string }; options: OptionSpecs }>;
+
+/** The arguments of one subcommand through the shared parser; undefined for -h/--help. */
+function parse(sub: keyof typeof SUBCOMMANDS, args: string[]): Args | undefined {
+  const spec = SUBCOMMANDS[sub];
+  const p = parseCommand(args, spec.options as OptionSpecs, { positionals: spec.positionals, see: 'kyso xml' });
+  if (p.help) return undefined;
   const flags = new Map<string, string[]>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--password' || a === '--pin') throw new UsageError(`${a} is not accepted: secrets never go on the command line; use ${a === '--pin' ? '--pin-env' : '--password-env'} VAR`);
-    if (a.startsWith('-') && a !== '-') {
-      if (BOOLEAN.has(a)) { flags.set(a, ['']); continue; }
-      const v = args[++i];
-      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${a} needs a value`);
-      flags.set(a, [...(flags.get(a) ?? []), v]);
-    } else positional.push(a);
+  for (const [k, v] of Object.entries(p.values as Record<string, unknown>)) {
+    if (v === undefined || v === false) continue;
+    flags.set(`--${k}`, v === true ? [''] : Array.isArray(v) ? v.map(String) : [String(v)]);
   }
-  return { flags, positional };
+  return { flags, positional: p.positionals };
 }
 
 function one(a: Args, k: string): string | undefined {
@@ -57,16 +93,9 @@ function one(a: Args, k: string): string | undefined {
   return v?.[0];
 }
 function need(a: Args, k: string): string { const v = one(a, k); if (v === undefined) throw new UsageError(`missing ${k}`); return v; }
-function checkKnown(a: Args, known: string[]): void {
-  for (const k of a.flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown option ${k} (see kyso xml --help)`);
-}
 function env(name: string, what: string): string {
-  const v = process.env[name];
-  if (v === undefined) throw new UsageError(`environment variable ${name} (${what}) is not set`);
-  return v;
+  return fromEnv(name, what);
 }
-
-const KEY_FLAGS = ['--p12', '--key', '--cert', '--chain', '--pkcs11-module', '--pkcs11-token', '--pkcs11-key', '--password-env', '--pin-env'];
 
 function keySource(a: Args): KeySource {
   const p12 = one(a, '--p12'), key = one(a, '--key'), cert = one(a, '--cert'), mod = one(a, '--pkcs11-module');
@@ -88,8 +117,7 @@ function keySource(a: Args): KeySource {
 const MIME: Record<string, string> = { pdf: 'application/pdf', xml: 'text/xml', txt: 'text/plain', doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', zip: 'application/zip', png: 'image/png', jpg: 'image/jpeg' };
 
 async function edxml(a: Args): Promise<number> {
-  checkKnown(a, ['--from', '--to', '--subject', '--attach', '-o', '--output', '--from-name', '--to-name', '--code-number', '--code-notation', '--place', '--type-name', '--signer', '--position', '--document-id', '--content']);
-  const out = one(a, '-o') ?? need(a, '--output');
+  const out = need(a, '--output');
   const to = a.flags.get('--to') ?? [];
   if (!to.length) throw new UsageError('missing --to ORG');
   const toNames = a.flags.get('--to-name') ?? [];
@@ -118,8 +146,7 @@ async function edxml(a: Args): Promise<number> {
 }
 
 async function edxmlStatus(a: Args): Promise<number> {
-  checkKnown(a, ['--from', '--for-org', '--document-id', '--status-code', '--description', '-o', '--output']);
-  const out = one(a, '-o') ?? need(a, '--output');
+  const out = need(a, '--output');
   const { buildEdxmlStatus } = await signer();
   writeFileSync(out, buildEdxmlStatus({
     from: { organId: need(a, '--from') }, responseFor: { organId: need(a, '--for-org'), documentId: need(a, '--document-id') },
@@ -194,16 +221,12 @@ function readHead(path: string): Buffer {
 }
 
 async function sign(a: Args): Promise<number> {
-  checkKnown(a, [...KEY_FLAGS, '-o', '--output', '--level', '--tsa', '--enveloping', '--detached', '--c14n', '--hash', '--allow-further-signatures']);
-  const out = one(a, '-o') ?? need(a, '--output');
+  const out = need(a, '--output');
   if (a.positional.length !== 1) throw new UsageError('one input file expected: kyso xml sign IN.xml -o OUT.xml KEY');
   const level = (one(a, '--level') ?? 'B-B') as XadesLevel;
-  if (!['XMLDSIG', 'B-B', 'B-T', 'B-LT', 'B-LTA'].includes(level)) throw new UsageError('--level must be one of XMLDSIG, B-B, B-T, B-LT, B-LTA');
   const tsa = one(a, '--tsa');
   if (level !== 'B-B' && level !== 'XMLDSIG' && !tsa) throw new UsageError(`--level ${level} needs --tsa URL`);
-  if (tsa && !/^https?:\/\//i.test(tsa)) throw new UsageError('--tsa must be an http(s) URL');
   const hash = one(a, '--hash') as HashName | undefined;
-  if (hash && !['SHA-256', 'SHA-384', 'SHA-512'].includes(hash)) throw new UsageError('--hash must be SHA-256, SHA-384 or SHA-512');
   const detachedPath = one(a, '--detached');
   const enveloping = a.flags.has('--enveloping');
   if (detachedPath && enveloping) throw new UsageError('--enveloping and --detached exclude each other');
@@ -259,9 +282,13 @@ export const command: Command = {
   summary: 'XML signatures: build edXML messages, sign XML (XMLDSig / XAdES B-B..B-LTA)',
   async run(args) {
     const [sub, ...rest] = args;
-    if (!sub || sub === '-h' || sub === '--help') { process.stdout.write(HELP + '\n'); return sub ? 0 : 2; }
-    const a = parse(rest);
-    if (a.flags.has('--help') || a.flags.has('-h')) { process.stdout.write(HELP + '\n'); return 0; }
+    if (!sub || wantsHelp([sub])) { process.stdout.write(HELP + '\n'); return sub ? 0 : 2; }
+    if (!(sub in SUBCOMMANDS)) {
+      if (wantsHelp(rest)) { process.stdout.write(HELP + '\n'); return 0; }
+      throw new UsageError(`unknown sub-command '${sub}' (edxml, edxml-status, sign; see kyso xml --help)`);
+    }
+    const a = parse(sub as keyof typeof SUBCOMMANDS, rest);
+    if (!a) { process.stdout.write(HELP + '\n'); return 0; }
     switch (sub) {
       case 'edxml': return edxml(a);
       case 'edxml-status': return edxmlStatus(a);
