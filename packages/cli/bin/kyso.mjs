@@ -1,6 +1,5 @@
-#!/usr/bin/env -S node --min-semi-space-size=16
-// The kyso command line (the installed `kyso` enters through kyso.cjs, which answers --version itself; the shebangs
-// set 16 MB semi-spaces, see there; run as `node kyso.mjs`, Node's defaults apply).
+#!/usr/bin/env node
+// The kyso command line (the installed `kyso` enters through kyso.cjs, which answers --version itself).
 // Installed (under node_modules), it runs the compiled JavaScript in ../dist. In a checkout of the kyso repository
 // it runs the TypeScript sources through tsx, with the `kyso-source` export condition so the other @kyso packages
 // resolve to their sources too (no build step needed). KYSO_RUN=dist|src overrides the choice (bench/cli.ts
