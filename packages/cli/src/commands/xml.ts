@@ -155,51 +155,10 @@ async function edxmlStatus(a: Args): Promise<number> {
   return 0;
 }
 
-/**
- * Whether the document element is edXML's, without parsing the whole document: an edXML root's name is literally
- * "edXML" (names cannot be escaped), and the fast scanner stops at the document element; the full parse runs only
- * when the scanner declines.
- */
-function looksLikeEdxml(bytes: Uint8Array, S: typeof import('@kyso/signer/xml')): boolean {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!buf.includes('edXML')) return false;
-  const stop = Symbol('root found');
-  const rootOf = (text: string): import('@kyso/signer/xml').XmlElement | undefined => {
-    let root: import('@kyso/signer/xml').XmlElement | undefined;
-    try {
-      S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
-    } catch (e) {
-      if (e !== stop) throw e;
-    }
-    return root;
-  };
-  // the document element's start tag is near the start: read only the head (the signer checks the whole input)
-  const head = buf.toString('utf8', 0, Math.min(buf.length, 1 << 16));
-  const root = rootOf(head.charCodeAt(0) === 0xfeff ? head.slice(1) : head) ?? rootOf(S.decodeXml(bytes));
-  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
-  return S.isEdxml(S.parseXml(bytes));
-}
+type XmlSigner = typeof import('@kyso/signer/xml');
 
-/**
- * True when the file's head shows a document element that is not edXML's (so the edXML profile does not apply):
- * read from the first 64 KiB only. False when it cannot tell (the caller reads the whole file and decides).
- */
-function headSaysPlainXml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
-  let text = head.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const stop = Symbol('root found');
-  let root: { localName: string } | undefined;
-  try {
-    S.scanXml(text, { open(el) { root = el; throw stop; }, close() {}, text() {}, comment() {} });
-  } catch (e) {
-    if (e !== stop) throw e;
-  }
-  return !!root && root.localName !== 'edXML';
-}
-
-/** True when the file's head shows an edXML document element (QCVN 102 namespace). */
-function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer/xml')): boolean {
-  let text = head.toString('utf8');
+/** The document element as the fast scanner sees it in `text` (a BOM skipped), or undefined when it declines. */
+function documentElement(text: string, S: XmlSigner): { localName: string; namespaceURI: string | null } | undefined {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const stop = Symbol('root found');
   let root: { localName: string; namespaceURI: string | null } | undefined;
@@ -208,6 +167,34 @@ function headSaysEdxml(head: Buffer, S: typeof import('@kyso/signer/xml')): bool
   } catch (e) {
     if (e !== stop) throw e;
   }
+  return root;
+}
+
+/**
+ * Whether the document element is edXML's, without parsing the whole document: an edXML root's name is literally
+ * "edXML" (names cannot be escaped), and the fast scanner stops at the document element (first in the head, the
+ * start tag being near the start; then in the whole text); the full parse runs only when the scanner declines.
+ */
+function looksLikeEdxml(bytes: Uint8Array, S: XmlSigner): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buf.includes('edXML')) return false;
+  const root = documentElement(buf.toString('utf8', 0, Math.min(buf.length, 1 << 16)), S) ?? documentElement(S.decodeXml(bytes), S);
+  if (root) return root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
+  return S.isEdxml(S.parseXml(bytes));
+}
+
+/**
+ * True when the file's head shows a document element that is not edXML's (so the edXML profile does not apply):
+ * read from the first 64 KiB only. False when it cannot tell (the caller reads the whole file and decides).
+ */
+function headSaysPlainXml(head: Buffer, S: XmlSigner): boolean {
+  const root = documentElement(head.toString('utf8'), S);
+  return !!root && root.localName !== 'edXML';
+}
+
+/** True when the file's head shows an edXML document element (QCVN 102 namespace). */
+function headSaysEdxml(head: Buffer, S: XmlSigner): boolean {
+  const root = documentElement(head.toString('utf8'), S);
   return !!root && root.localName === 'edXML' && root.namespaceURI === S.EDXML_NS;
 }
 
