@@ -136,7 +136,7 @@ describe('shared argument parser (args.ts)', () => {
     const coded = (code: string) => Object.assign(new Error(`${code} happened\nsecond line`), { code });
     assert.equal(exitCodeFor(new UsageError('x')), 2);
     for (const c of ['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_NOT_PDF']) assert.equal(exitCodeFor(coded(c)), 3, c);
-    for (const c of ['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE']) assert.equal(exitCodeFor(coded(c)), 4, c);
+    for (const c of ['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE', 'CSC_UNREACHABLE', 'REDIS_UNREACHABLE']) assert.equal(exitCodeFor(coded(c)), 4, c);
     for (const c of ['BAD_PASSWORD', 'CERT_EXPIRED', 'TSA_FAILED', 'PDF_ENCRYPTED']) assert.equal(exitCodeFor(coded(c)), 1, c);
     assert.equal(exitCodeFor(new Error('plain')), 1);
     assert.equal(reasonOf(coded('PDF_DAMAGED')), 'PDF_DAMAGED: PDF_DAMAGED happened');
@@ -219,6 +219,15 @@ describe('shared argument parser through every command (spawned kyso)', function
       });
     }
     await limited(3, jobs);
+  });
+
+  it('an unreachable signing service or Redis exits 4 with its code (CSC_UNREACHABLE, REDIS_UNREACHABLE)', async () => {
+    const csc = await kyso(['sign', join(dir, 'a.pdf'), '-o', join(dir, 'out.pdf'), '--csc', 'http://127.0.0.1:1/csc/v2', '--credential', 'c1', '--pin-env', 'KYSO_TEST_PIN'], { KYSO_CSC_TOKEN: 'tok', KYSO_TEST_PIN: '123456' });
+    assert.equal(csc.code, 4, csc.stderr);
+    assert.match(csc.stderr, /^kyso sign: CSC_UNREACHABLE: remote signing/m);
+    const redis = await kyso(['audit', 'verify', '--redis', 'redis://127.0.0.1:1']);
+    assert.equal(redis.code, 4, redis.stderr);
+    assert.match(redis.stderr, /^kyso audit: REDIS_UNREACHABLE: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/m);
   });
 
   it('extend: its own usage rules (level required, -o xor --in-place, -o folder for several FILEs, never -o onto the input)', async () => {

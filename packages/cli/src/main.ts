@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
+import { exitCodeFor } from './args.js';
 
 /** Sub-commands, loaded lazily so `kyso --help` stays fast. Each module exports `command`. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -54,6 +55,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as { code?: string; message?: string };
     process.stderr.write(`kyso ${first}: ${e.code ? e.code + ': ' : ''}${e.message ?? String(err)}\n`);
-    return 1;
+    return exitCodeFor(err); // the shared table: refused input 3, unreachable service 4, else 1
   }
 }

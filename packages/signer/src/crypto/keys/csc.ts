@@ -89,7 +89,7 @@ export class CscKeyBackend implements KeyBackend {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
-      throw new SignerError('SIGN_FAILED', `remote signing (${method}): the service at ${new URL(base).origin} did not answer (${(e as Error).name === 'TimeoutError' ? 'timeout' : (e as Error).message})`, { cause: e });
+      throw new SignerError('CSC_UNREACHABLE', `remote signing (${method}): the service at ${new URL(base).origin} did not answer (${(e as Error).name === 'TimeoutError' ? 'timeout' : (e as Error).message})`, { cause: e });
     }
     let json: Record<string, unknown>;
     try { json = await res.json() as Record<string, unknown>; } catch { throw new SignerError('SIGN_FAILED', `remote signing (${method}): HTTP ${res.status} without a JSON body`); }
