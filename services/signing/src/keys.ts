@@ -10,7 +10,7 @@ import * as graphene from 'graphene-pk11';
 import pkcs11js from 'pkcs11js';
 import type { HashName } from '@kyso/pki';
 import { describeKey, SignerError, SoftwareKeyBackend, type KeyAlgorithmInfo, type KeyBackend, type SignatureAlgorithm, type ToBeSigned } from '@kyso/signer';
-import { Pkcs11SigningPool, type Pkcs11SignError, type PoolMechanism } from './pkcs11-pool.js';
+import { Pkcs11SigningPool, acquirePkcs11Module, releasePkcs11Module, type Pkcs11SignError, type PoolMechanism } from './pkcs11-pool.js';
 import { SigningError } from './errors.js';
 import type { KeyRef } from './store.js';
 
@@ -86,17 +86,29 @@ export class Pkcs11Vault implements KeyVault {
 
   #module: graphene.Module | undefined;
 
+  /** This vault holds a reference in the process-wide module registry (released at close). */
+  #acquired = false;
+
   /**
-   * A short RW session for key generation. The library stays initialised for the life of the process: the
-   * signing backends (@kyso/signer) share the same Cryptoki instance, and finalising it would end their sessions.
+   * A short RW session for key generation. The library stays initialised while the vault or its signing threads
+   * use it; after the last user in the process, it is finalised, so that a later C_Initialize reads the token
+   * configuration afresh.
    */
   #ensureModule(): graphene.Module {
     if (!this.#module) {
-      const mod = graphene.Module.load(this.opts.module, 'kyso-signing');
-      // OS locking: signatures run on worker threads over several sessions at once
-      try { mod.initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK }); } catch (e) {
-        if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw new SigningError('KEY_GENERATION_FAILED', `PKCS#11 module ${this.opts.module}: ${pkcs11Reason(e)}`, { cause: e });
+      // the Cryptoki instance is initialised (OS locking: signatures run on worker threads over several sessions at
+      // once) by the process-wide registry the signing threads use too, and finalised when its last user is done
+      try { acquirePkcs11Module(this.opts.module); } catch (e) {
+        throw new SigningError('KEY_GENERATION_FAILED', `PKCS#11 module ${this.opts.module}: ${(e as Error).message}`, { cause: e });
       }
+      const mod = graphene.Module.load(this.opts.module, 'kyso-signing');
+      try { mod.initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK }); } catch (e) {
+        if (pkcs11Reason(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+          releasePkcs11Module(this.opts.module);
+          throw new SigningError('KEY_GENERATION_FAILED', `PKCS#11 module ${this.opts.module}: ${pkcs11Reason(e)}`, { cause: e });
+        }
+      }
+      this.#acquired = true;
       this.#module = mod;
     }
     return this.#module;
@@ -177,6 +189,8 @@ export class Pkcs11Vault implements KeyVault {
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool) { try { await (await pool).close(); } catch { /* failed start */ } }
+    this.#module = undefined;
+    if (this.#acquired) { this.#acquired = false; releasePkcs11Module(this.opts.module); }
   }
 }
 

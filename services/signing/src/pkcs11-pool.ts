@@ -156,13 +156,16 @@ try {
 `;
 
 /**
- * The module stays loaded and initialised (OS locking) by this thread for the life of the process: the threads'
- * own handles come and go (a pool closed, another opened), and a library unloaded under them, or initialised by
- * two threads at once, breaks (SoftHSM2 then answers CKR_GENERAL_ERROR or loses its tokens).
+ * The module stays loaded and initialised (OS locking) by this thread while any pool or vault uses it: the threads' own
+ * handles come and go (a pool closed, another opened), and a library unloaded under them, or initialised by two
+ * threads at once, breaks (SoftHSM2 then answers CKR_GENERAL_ERROR or loses its tokens). When the last user is done
+ * (a pool's threads ended, the vault closed), the module is finalised if this registry initialised it, so that a later C_Initialize (by a
+ * pool or by @kyso/signer) reads the token configuration afresh instead of a stale one kept for the process.
  */
-const pinned = new Map<string, unknown>();
-function pinModule(path: string): void {
-  if (pinned.has(path)) return;
+const pinned = new Map<string, { p: { C_Finalize(): void }; users: number; owns: boolean }>();
+export function acquirePkcs11Module(path: string): void {
+  const hit = pinned.get(path);
+  if (hit) { hit.users++; return; }
   const lib = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
   const p = new lib.PKCS11();
   try {
@@ -170,10 +173,19 @@ function pinModule(path: string): void {
   } catch (e) {
     throw new SigningError('CONFIG_INVALID', `PKCS#11 module ${path} could not be loaded: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
+  let owns = true;
   try { p.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK }); } catch (e) {
     if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((e as Error).message)) throw new SigningError('CONFIG_INVALID', `PKCS#11 module ${path} could not be initialised: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    owns = false;
   }
-  pinned.set(path, p);
+  pinned.set(path, { p, users: 1, owns });
+}
+/** One user of this module (a pool whose threads have all ended, a vault that closed) is done with it. */
+export function releasePkcs11Module(path: string): void {
+  const hit = pinned.get(path);
+  if (!hit || --hit.users > 0) return;
+  pinned.delete(path);
+  if (hit.owns) { try { hit.p.C_Finalize(); } catch { /* already finalised */ } }
 }
 
 interface Thread { worker: Worker; busy: boolean; inFlight: Job[]; /** key indexes the thread knows */ keys: Set<number>; lost: boolean }
@@ -189,6 +201,7 @@ export class Pkcs11SigningPool {
   #keyIndex = new Map<string, number>();
   #next = 1;
   #closed = false;
+  #unpinned = false;
 
   private constructor(readonly opts: Pkcs11PoolOptions) {
     this.threads = Math.max(1, Math.floor(opts.threads ?? Math.min(16, Math.max(2, availableParallelism()))));
@@ -199,7 +212,7 @@ export class Pkcs11SigningPool {
   static async open(opts: Pkcs11PoolOptions): Promise<Pkcs11SigningPool> {
     const pool = new Pkcs11SigningPool(opts);
     const pkcs11js = createRequire(import.meta.url).resolve('pkcs11js');
-    pinModule(opts.module);
+    acquirePkcs11Module(opts.module);
     try {
       await Promise.all(Array.from({ length: pool.threads }, () => pool.#start(pkcs11js)));
     } catch (e) {
@@ -379,7 +392,7 @@ export class Pkcs11SigningPool {
     for (const j of this.#pending.values()) j.reject(new Pkcs11SignError('POOL_CLOSED', 'the PKCS#11 signing threads were stopped'));
     this.#pending.clear();
     this.#queue = [];
-    for (const t of this.#starting) { t.lost = true; t.worker.removeAllListeners('exit'); t.worker.removeAllListeners('error'); t.worker.on('error', () => {}); void t.worker.terminate(); }
+    const starting = [...this.#starting].map((t) => { t.lost = true; t.worker.removeAllListeners('exit'); t.worker.removeAllListeners('error'); t.worker.on('error', () => {}); return t.worker.terminate(); });
     this.#starting.clear();
     const ws = this.#workers.splice(0);
     await Promise.all(ws.map(async (t) => {
@@ -392,5 +405,7 @@ export class Pkcs11SigningPool {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
       await t.worker.terminate();
     }));
+    await Promise.all(starting);
+    if (!this.#unpinned) { this.#unpinned = true; releasePkcs11Module(this.opts.module); }
   }
 }
