@@ -1,8 +1,8 @@
-import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
-import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, isStrictBase64, parseXml } from '@kyso/signer';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer/xml';
+import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, isStrictBase64, parseXml } from '@kyso/signer/xml';
 import type { SignatureReport, SubIndication } from '../../report/model.js';
 import type { SignedReference } from './validate.js';
-import type { StreamedBase64 } from '@kyso/signer';
+import type { StreamedBase64 } from '@kyso/signer/xml';
 
 /** What an edXML message says, read from the SIGNED envelope octets (never from the document itself). */
 export interface EdxmlSignedInfo {

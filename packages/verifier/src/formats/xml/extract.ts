@@ -1,5 +1,5 @@
-import type { XmlElement as Element } from '@kyso/signer';
-import { NS, childElements, decodeBase64, onlyChild, qualifyingPropertiesOf } from '@kyso/signer';
+import type { XmlElement as Element } from '@kyso/signer/xml';
+import { NS, childElements, decodeBase64, onlyChild, qualifyingPropertiesOf } from '@kyso/signer/xml';
 
 /** Validation material carried by an XML signature (KeyInfo, CertificateValues, RevocationValues, TimeStampValidationData). */
 export interface XmlMaterial { certs: Uint8Array[]; crls: Uint8Array[]; ocsps: Uint8Array[] }

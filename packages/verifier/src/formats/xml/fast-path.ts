@@ -18,7 +18,7 @@ import { readSync } from 'node:fs';
 import {
   C14N, C14nDocumentStream, DIGEST_BY_URI, EDXML_NS, NS, TRANSFORM, XmlComment, XmlDocument, XmlElement, XmlText, c14nMethod, childElements,
   forEachElement, indexIds, isEdxmlAttachmentText, isWithin, nodeHash, onlyChild, readTreeStreaming, scanXml, XmlChunkScanner, type IdIndex, type StreamedBase64, type XmlLimits,
-} from '@kyso/signer';
+} from '@kyso/signer/xml';
 
 /** The skeleton document, its signature and ID index, and the precomputed whole-document reference. */
 export interface FastWholeDocument {

@@ -1,5 +1,5 @@
-import { childElements, decodeBase64, parseXml } from '@kyso/signer';
-import type { XmlElement as Element } from '@kyso/signer';
+import { childElements, decodeBase64, parseXml } from '@kyso/signer/xml';
+import type { XmlElement as Element } from '@kyso/signer/xml';
 import { VerifierError } from '../../errors.js';
 import type { Policy } from '../../policy.js';
 import type { ValidationReport } from '../../report/model.js';

@@ -1,9 +1,9 @@
 import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer/xml';
 import {
   C14N, DIGEST_BY_URI, NS, SIGNATURE_METHODS, SIGNED_PROPERTIES_TYPE, c14nMethod, canonicalize, childElements, decodeBase64, dereference,
   hashBytes, isWithin, onlyChild, pathOf, qualifyingPropertiesOf, xadesArchiveTimestampInput, type C14nMethod, type DereferencedReference, type IdIndex, type StreamedBase64,
-} from '@kyso/signer';
+} from '@kyso/signer/xml';
 import type { ResolvedPolicy } from '../../policy.js';
 import type { BuildingBlock, CheckResult, Indication, SignatureLevel, SignatureReport, SubIndication, XmlCoverage } from '../../report/model.js';
 import {

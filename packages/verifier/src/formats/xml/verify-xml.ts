@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer';
-import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer';
+import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer/xml';
+import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer/xml';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
