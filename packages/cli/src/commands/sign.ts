@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { EXIT_CODES_HELP, envName, fromEnv, guard, nonEmpty, oneOf, parseCommand, reasonOf, url, type OptionSpecs } from '../args.js';
 import { promptSecret } from '../prompt.js';
+import { keySourceFrom } from '../key-source.js';
 import { progressBar } from '../progress.js';
 import {
   checkImage, openCscBackend, openKeyBackend, signDetached, signPdf,
@@ -202,17 +203,8 @@ function parseSignArgs(args: string[]): Options | 'help' {
   return o;
 }
 
-async function keySource(o: Options): Promise<KeySource> {
-  if (o.pkcs11Module) {
-    const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await promptSecret('PIN', { hint: 'set it with --pin-env VAR' });
-    return { type: 'pkcs11', module: o.pkcs11Module, token: o.pkcs11Token!, keyLabel: o.pkcs11Key!, pin };
-  }
-  let password: string | undefined;
-  if (o.passwordEnv) password = fromEnv(o.passwordEnv, 'password');
-  else if (o.p12 && process.stdin.isTTY) password = await promptSecret('Password', { hint: 'set it with --password-env VAR' });
-  else if (o.key && process.stdin.isTTY && isEncryptedPem(o.key)) password = await promptSecret('Password', { hint: 'set it with --password-env VAR' });
-  if (o.p12) return { type: 'pkcs12', path: o.p12, ...(password !== undefined ? { password } : {}) };
-  return { type: 'pem', keyPath: o.key!, certPath: o.cert!, ...(o.chain ? { chainPath: o.chain } : {}), ...(password !== undefined ? { password } : {}) };
+function keySource(o: Options): Promise<KeySource> {
+  return keySourceFrom(o);
 }
 
 /** The remote key of a CSC service; approval status lines go to stderr. */
@@ -220,14 +212,6 @@ async function openCsc(o: Options): Promise<KeyBackend> {
   const token = fromEnv(o.tokenEnv ?? 'KYSO_CSC_TOKEN', 'bearer token of the signing service');
   const pin = o.pinEnv ? fromEnv(o.pinEnv, 'PIN') : await promptSecret('PIN', { hint: 'set it with --pin-env VAR' });
   return openCscBackend({ url: o.csc!, credentialId: o.credential!, token, pin, ...(o.input ? { documentName: basename(o.input) } : {}), onStatus: (m) => process.stderr.write(`kyso sign: ${m}\n`) });
-}
-
-function isEncryptedPem(path: string): boolean {
-  try {
-    return /ENCRYPTED/.test(readFileSync(path, 'latin1').slice(0, 4096));
-  } catch {
-    return false;
-  }
 }
 
 const images = new Map<string, Uint8Array>();

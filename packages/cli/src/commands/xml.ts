@@ -2,7 +2,8 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { EXIT_CODES_HELP, envName, fromEnv, nonEmpty, oneOf, parseCommand, url, wantsHelp, type OptionSpecs } from '../args.js';
+import { keySourceFrom } from '../key-source.js';
+import { EXIT_CODES_HELP, envName, nonEmpty, oneOf, parseCommand, url, wantsHelp, type OptionSpecs } from '../args.js';
 import type { HashName, KeySource, XadesLevel, XmlSignatureMode } from '@kyso/signer/xml';
 
 /** The signer, loaded when a subcommand runs (help and usage errors stay instant). */
@@ -93,25 +94,17 @@ function one(a: Args, k: string): string | undefined {
   return v?.[0];
 }
 function need(a: Args, k: string): string { const v = one(a, k); if (v === undefined) throw new UsageError(`missing ${k}`); return v; }
-function env(name: string, what: string): string {
-  return fromEnv(name, what);
-}
-
-function keySource(a: Args): KeySource {
+function keySource(a: Args): Promise<KeySource> {
   const p12 = one(a, '--p12'), key = one(a, '--key'), cert = one(a, '--cert'), mod = one(a, '--pkcs11-module');
   const kinds = [p12 ? 1 : 0, key || cert ? 1 : 0, mod || one(a, '--pkcs11-token') || one(a, '--pkcs11-key') ? 1 : 0].reduce((x, y) => x + y, 0);
   if (kinds !== 1) throw new UsageError('give exactly one key: --p12 FILE | --key KEY.pem --cert CERT.pem | --pkcs11-module SO --pkcs11-token LABEL --pkcs11-key LABEL');
-  const pw = one(a, '--password-env');
-  const password = pw ? env(pw, 'password') : undefined;
-  if (mod) {
-    const pinEnv = one(a, '--pin-env');
-    if (!pinEnv) throw new UsageError('PKCS#11 needs --pin-env VAR');
-    return { type: 'pkcs11', module: mod, token: need(a, '--pkcs11-token'), keyLabel: need(a, '--pkcs11-key'), pin: env(pinEnv, 'PIN') };
-  }
-  if (p12) return { type: 'pkcs12', path: p12, ...(password !== undefined ? { password } : {}) };
-  if (!key || !cert) throw new UsageError('--key and --cert go together');
-  const chain = one(a, '--chain');
-  return { type: 'pem', keyPath: key, certPath: cert, ...(chain ? { chainPath: chain } : {}), ...(password !== undefined ? { password } : {}) };
+  if (mod) { need(a, '--pkcs11-token'); need(a, '--pkcs11-key'); }
+  if (!mod && !p12 && (!key || !cert)) throw new UsageError('--key and --cert go together');
+  // the same secrets rules and prompt as kyso sign
+  return keySourceFrom({
+    p12, key, cert, chain: one(a, '--chain'), pkcs11Module: mod, pkcs11Token: one(a, '--pkcs11-token'), pkcs11Key: one(a, '--pkcs11-key'),
+    passwordEnv: one(a, '--password-env'), pinEnv: one(a, '--pin-env'),
+  });
 }
 
 const MIME: Record<string, string> = { pdf: 'application/pdf', xml: 'text/xml', txt: 'text/plain', doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', zip: 'application/zip', png: 'image/png', jpg: 'image/jpeg' };
@@ -228,7 +221,7 @@ async function sign(a: Args): Promise<number> {
       else bytes = readFileSync(input);
     } catch { throw new UsageError(`cannot read ${input}`); }
   }
-  const source = keySource(a);
+  const source = await keySource(a);
   const S = await signer();
   const { openKeyBackend, signEdxml, signXml } = S;
   const stream = !!head && headSaysPlainXml(head, S);
