@@ -17,7 +17,8 @@ const isXml = (path: string): boolean => /\.xml$/i.test(path);
 
 const HELP = `Usage: kyso verify FILE|DIR... [options]
 
-Validates signed PDFs (PAdES, adbe.pkcs7.*) and detached CMS (.p7s) and prints an ETSI EN 319 102-1 report.
+Validates signed PDFs (PAdES, adbe.pkcs7.*), detached CMS (.p7s) and XML signatures (.xml: XMLDSig, XAdES,
+edXML messages) and prints an ETSI EN 319 102-1 report (the same JSON shape for every format).
 Exit code 0 iff every file's every signature is TOTAL_PASSED, 1 otherwise, 2 on usage errors.
 
 Options:
@@ -27,7 +28,8 @@ Options:
   --offline              never use the network (no OCSP / CRL / AIA fetch)
   --policy FILE          validation policy JSON (trustAnchors, allowedDigests, minRsaBits, revocationRequired,
                          validationTime, offline, ...); --trust and --offline add to it
-  --data FILE            the signed data of a .p7s (default: the .p7s path without its extension)
+  --data FILE            the signed data of a .p7s (default: the .p7s path without its extension), or the detached
+                         file an XML signature references (matched by base name)
   --at ISO-TIME          validation time (default now)
   --no-revocation        do not require revocation status (soft-fail)
   --concurrency N        files in flight per thread for folders (default 2)
