@@ -159,8 +159,10 @@ describe('published packages (npm pack → install from tarballs → use)', func
 
   it("runs each package README's example as written (Node ESM, installed packages)", async function () {
     // the examples use in.pdf, key.pem and cert.pem made above; signer's writes signed.pdf, which verifier's reads
-    for (const pkg of ['pdf', 'pki', 'signer', 'verifier', 'idp']) {
-      const readme = readFileSync(join(ROOT, 'packages', pkg, 'README.md'), 'utf8');
+    // (the validation service's example posts signed.pdf to an installed, compiled service: its worker processes
+    // must start from dist/)
+    for (const pkg of ['pdf', 'pki', 'signer', 'verifier', 'idp', 'validation']) {
+      const readme = readFileSync(join(ROOT, pkg === 'validation' ? 'services' : 'packages', pkg, 'README.md'), 'utf8');
       const at = readme.indexOf('## Example');
       assert.ok(at >= 0, `packages/${pkg}/README.md has no "## Example" section`);
       const code = /```js\n([\s\S]*?)\n```/.exec(readme.slice(at))?.[1];
@@ -168,7 +170,7 @@ describe('published packages (npm pack → install from tarballs → use)', func
       writeFileSync(join(app, `readme-${pkg}.mjs`), code + '\n');
       const out = await ok(process.execPath, [`readme-${pkg}.mjs`], app);
       assert.ok(out.trim().length > 0, `${pkg} example printed nothing`);
-      if (pkg === 'signer' || pkg === 'verifier') assert.match(out, /TOTAL_PASSED/);
+      if (pkg === 'signer' || pkg === 'verifier' || pkg === 'validation') assert.match(out, /TOTAL_PASSED/);
       if (pkg === 'pdf') assert.match(out, /updated\.pdf: 2 revision\(s\)/);
     }
   });

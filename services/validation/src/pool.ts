@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Policy, ValidationReport } from '@kyso/verifier';
@@ -61,7 +62,9 @@ export class ValidationPool {
   }
 
   #spawn(): Slot {
-    const boot = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
+    // compiled (dist/, installed): the worker module itself; from the sources: the boot file that registers tsx
+    const compiled = new URL('./worker.js', import.meta.url);
+    const boot = fileURLToPath(existsSync(compiled) ? compiled : new URL('./worker-boot.mjs', import.meta.url));
     const child = fork(boot, [], {
       execArgv: [`--max-old-space-size=${this.#memoryMb}`, '--max-semi-space-size=16'],
       serialization: 'advanced',

@@ -494,7 +494,8 @@ export interface FinalizePdfOptions {
   output?: string;
   /** Key the state was sealed with (`stateKey` of prepare); required for a sealed state, and then only sealed states are accepted. */
   stateKey?: Uint8Array;
-  /** @internal one-shot signPdf: the input was digested moments ago in this process; only its size is checked again. */
+  /** @internal one-shot signPdf: the input is copied by the kernel instead of read through this process; the copy's
+   *  SHA-256 is still checked against the state (so it cannot be used to finalize another document). */
   trustedInput?: boolean;
 }
 
@@ -618,6 +619,21 @@ function writeSigned(target: string, input: string | Uint8Array, st: PdfSignatur
       h?.update(input);
       s256?.update(input);
       writeAll(out, input, 0);
+    }
+    if (trusted) {
+      // one-shot: what goes out must be the document that was prepared and signed, even if the input changed
+      // while the key was signing (a remote approval can take minutes): its SHA-256 is checked on the bytes written
+      const sha = createHash('sha256');
+      if (typeof input === 'string') {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size)));
+        for (let p = 0; p < size; ) {
+          const n = readSync(out, buf, 0, Math.min(buf.length, size - p), p);
+          if (n <= 0) throw new PadesError('OUTPUT_FAILED', `short read of the copy of ${input}`);
+          sha.update(buf.subarray(0, n));
+          p += n;
+        }
+      } else sha.update(input);
+      if (sha.digest('hex') !== st.base.sha256) throw new PadesError('STATE_TAMPERED', 'the document changed while it was being signed (its SHA-256 is not the one prepared); nothing was written');
     }
     if (h) {
       if ((s256 ?? h.copy()).digest('hex') !== st.base.sha256) throw new PadesError('STATE_TAMPERED', 'the document given to finalize is not the one prepared (SHA-256 differs)');
