@@ -173,6 +173,36 @@ describe('PAdES extension to B-LT / B-LTA (kyso and @signpdf signatures)', funct
     assert.equal(existsSync(join(dir, 'x.pdf')), false);
     noTemp(dir);
   });
+
+  it('refuses a document whose signature is broken (a signed byte changed, or the signature value altered): no archive timestamp for it', async () => {
+    const bt = join(dir, 'bt-broken-src.pdf');
+    await signPdf(input, bt, { backend: good, level: 'B-T', tsa: { url: svc.tsaUrl } });
+    const b = readFileSync(bt);
+    // a byte of the signed header comment (covered by the ByteRange; the file still parses)
+    const content = Buffer.from(b);
+    const at = content.indexOf('\n%') + 2;
+    content[at] ^= 0x01;
+    writeFileSync(join(dir, 'broken-content.pdf'), content);
+    await assert.rejects(extendPdf(join(dir, 'broken-content.pdf'), join(dir, 'y.pdf'), { level: 'B-LTA', tsa: { url: svc.tsaUrl } }),
+      (e: unknown) => hasCode(e, 'EXTEND_FAILED') && /not intact/.test((e as Error).message) && /message-digest/.test((e as Error).message));
+    // the last bytes of the signature value inside /Contents (hex), the digest still matching
+    const sigValue = Buffer.from(b);
+    const contentsEnd = sigValue.indexOf('>', sigValue.indexOf('/Contents <') + 11);
+    let p = contentsEnd - 1;
+    while (sigValue[p] === 0x30) p--; // skip the zero padding
+    const cms = Buffer.from(sigValue.subarray(sigValue.indexOf('/Contents <') + 11, p + 1).toString('latin1'), 'hex');
+    // flip a byte of the RSA signature value: the last OCTET STRING before the unsigned attributes; find it as the
+    // 256-byte value following "04 82 01 00"
+    const sigAt = cms.indexOf(Buffer.from([0x04, 0x82, 0x01, 0x00]));
+    assert.ok(sigAt > 0, 'RSA-2048 signature value found');
+    cms[sigAt + 10] ^= 0x01;
+    Buffer.from(cms.toString('hex'), 'latin1').copy(sigValue, sigValue.indexOf('/Contents <') + 11);
+    writeFileSync(join(dir, 'broken-sig.pdf'), sigValue);
+    await assert.rejects(extendPdf(join(dir, 'broken-sig.pdf'), join(dir, 'y.pdf'), { level: 'B-LT', tsa: { url: svc.tsaUrl } }),
+      (e: unknown) => hasCode(e, 'EXTEND_FAILED') && /does not verify/.test((e as Error).message));
+    assert.equal(existsSync(join(dir, 'y.pdf')), false);
+    noTemp(dir);
+  });
 });
 
 describe('kyso extend (CLI)', function () {

@@ -17,8 +17,11 @@
  */
 import { copyFileSync, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import * as asn1js from 'asn1js';
-import { PdfReader } from '@kyso/pdf';
-import type { TimestampRequestOptions } from '@kyso/pki';
+import { PdfReader, digestByteRange } from '@kyso/pdf';
+import {
+  certInfoOf, checkMessageDigestSync, identifySigner, parseSignedData as parseCms, signerDigestAlg, verifySignedAttributes,
+  type TimestampRequestOptions,
+} from '@kyso/pki';
 import { parseSignedData } from '../crypto/cms/signed-data.js';
 import { OID } from '../crypto/cms/oids.js';
 import { addDocumentTimestampInPlace } from './doc-timestamp.js';
@@ -107,6 +110,48 @@ function survey(path: string, password: string | undefined): Survey {
 }
 
 /**
+ * Refuses to extend a document whose signatures are already broken: a signature (PAdES or adbe.pkcs7.detached) whose
+ * message-digest does not match its ByteRange, whose signed attributes do not verify with its signer's key, or whose
+ * CMS cannot be read. Validation data and archive timestamps would otherwise give a forged or damaged signature
+ * long-term evidence. (Whether it is trusted is the verifier's business; this is only its integrity.)
+ */
+async function assertSignaturesIntact(path: string, password: string | undefined): Promise<void> {
+  const r = PdfReader.open(path, password !== undefined ? { password } : {});
+  const broken: string[] = [];
+  try {
+    for (const f of r.fields()) {
+      if (f.fieldType !== 'Sig') continue;
+      const v = r.dict(f.dict.get('V'));
+      if (!v || v.getName('Type') === 'DocTimeStamp') continue;
+      const sub = v.getName('SubFilter');
+      if (sub !== 'ETSI.CAdES.detached' && sub !== 'adbe.pkcs7.detached') continue; // other forms: not judged here
+      const br = r.array(v.get('ByteRange'))?.items.map((x) => r.resolve(x));
+      const value = listSignatureValues(r).find((s) => s.fieldName === f.fullName);
+      if (!value || !br || br.length !== 4 || !br.every((x) => typeof x === 'number')) { broken.push(`${f.fullName} (no readable ByteRange or /Contents)`); continue; }
+      try {
+        const cms = parseCms(value.cms);
+        const si = cms.signedData.signerInfos[0];
+        if (!si || cms.signedData.signerInfos.length !== 1) { broken.push(`${f.fullName} (not one SignerInfo)`); continue; }
+        if (!si.signedAttrs) continue; // a bare signature over the content digest: not judged here
+        const digest = await digestByteRange(path, br as number[], signerDigestAlg(si));
+        const md = checkMessageDigestSync(si, () => digest);
+        if (md.status !== 'match') { broken.push(`${f.fullName} (${md.message ?? md.status})`); continue; }
+        const signer = identifySigner(si, cms.certificates.map((c) => certInfoOf(c)));
+        if (!signer) { broken.push(`${f.fullName} (its signer's certificate is not in the signature)`); continue; }
+        if (!verifySignedAttributes(si, signer)) broken.push(`${f.fullName} (the signature value does not verify with ${signer.subject}'s key)`);
+      } catch (err) {
+        broken.push(`${f.fullName} (its CMS cannot be read: ${(err as Error).message})`);
+      }
+    }
+  } finally {
+    r.close();
+  }
+  if (broken.length) {
+    throw new PadesError('EXTEND_FAILED', `refusing to extend: signature ${broken.join('; ')} is not intact, and validation data or an archive timestamp would give it long-term evidence`);
+  }
+}
+
+/**
  * Extends every signature of `input` to `level` and writes `output` (may equal `input`: the file
  * is replaced atomically). Errors: PDF_DAMAGED (refused input), EXTEND_FAILED (no signature, no
  * TSA where one is needed), LTV_FAILED / REVOCATION_UNREACHABLE, TSA_FAILED / TSA_UNREACHABLE.
@@ -116,6 +161,7 @@ export async function extendPdf(input: string, output: string, opts: ExtendPdfOp
   if (!existsSync(input)) throw new PadesError('EXTEND_FAILED', `${input} not found`);
   const pre = preflightPdf(input, opts.pdfPassword !== undefined ? { password: opts.pdfPassword } : {});
   if (!pre.ok) throw damagedError(pre.findings, input);
+  await assertSignaturesIntact(input, opts.pdfPassword);
   const before = survey(input, opts.pdfPassword);
   if (before.signatures === 0 && before.docTimestamps === 0) throw new PadesError('EXTEND_FAILED', `${input} has no signature to extend`);
   const needTsa = opts.level === 'B-LTA' || before.untimed.length > 0;
