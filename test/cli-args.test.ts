@@ -230,6 +230,16 @@ describe('shared argument parser through every command (spawned kyso)', function
     assert.match(redis.stderr, /^kyso audit: REDIS_UNREACHABLE: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/m);
   });
 
+  it('a URL option carrying credentials is refused (exit 2) by every service, without echoing the secret', async () => {
+    for (const svc of ['portal', 'signing']) {
+      const more = svc === 'portal' ? ['--validation-url', 'http://127.0.0.1:2', '--pki', dir] : [];
+      const r = await kyso(['serve', svc, '--port', '0', '--issuer', 'http://u:S3cretPw@127.0.0.1:1', '--client-id', 'c', ...more]);
+      assert.equal(r.code, 2, `${svc}: ${r.stderr}`);
+      assert.match(r.stderr, /--issuer: must not carry credentials/, svc);
+      assert.ok(!r.stderr.includes('S3cretPw') && !r.stdout.includes('S3cretPw'), `${svc}: the secret is not echoed`);
+    }
+  });
+
   it('extend: its own usage rules (level required, -o xor --in-place, -o folder for several FILEs, never -o onto the input)', async () => {
     const a = join(dir, 'a.pdf');
     const cases: [string[], RegExp][] = [

@@ -1,5 +1,5 @@
 /** Options shared by every `kyso serve <service>`, and the run loop of a service process. */
-import { EXIT_CODES_HELP, nonEmpty, parseCommand, port, type OptionSpecs } from '../args.js';
+import { EXIT_CODES_HELP, nonEmpty, parseCommand, port, url, type OptionSpecs } from '../args.js';
 import { UsageError } from '../command.js';
 import type { JsonLog } from './log.js';
 
@@ -39,10 +39,8 @@ export function parseServeArgs<E extends Extra>(args: string[], extra: E, help: 
 /** An http(s) URL option, or a UsageError naming it. */
 export function urlOption(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} URL is required`);
-  let u: URL;
-  try { u = new URL(value); } catch { throw new UsageError(`--${name} must be an http(s) URL, got '${value}'`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--${name} must be an http(s) URL, got '${value}'`);
-  return value.replace(/\/+$/, '');
+  // the shared URL validator: http(s) only, and no credentials on the command line (they would be echoed)
+  try { return url()(value).replace(/\/+$/, ''); } catch (e) { throw new UsageError(`--${name}: ${(e as Error).message}`); }
 }
 
 /** Prints the listening line, waits for SIGINT / SIGTERM, then closes the service. */
