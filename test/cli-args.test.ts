@@ -108,6 +108,8 @@ describe('shared argument parser (args.ts)', () => {
     }
     assert.throws(() => refuseSecrets(['--password', 'x'], specs), /use --password-env VAR or the prompt/);
     assert.throws(() => refuseSecrets(['--pin', 'x'], { 'pin-env': { type: 'string' } }), /never put a PIN .*use --pin-env VAR/);
+    assert.throws(() => refuseSecrets(['--pkcs11-pin=1234'], { 'pin-env': { type: 'string' } }), /never put a PIN .*use --pin-env VAR/);
+    assert.throws(() => refuseSecrets(['--so-pin', '1234'], {}), /never put a PIN on the command line/);
     // after `--` it is data, not an option
     assert.doesNotThrow(() => refuseSecrets(['--', '--password']));
     // lookalikes are not secrets

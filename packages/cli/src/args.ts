@@ -75,18 +75,18 @@ export type ParsedValues<S extends OptionSpecs> = { [K in keyof S]: S[K] extends
 export type Parsed<S extends OptionSpecs> = { help: true } | { help: false; values: ParsedValues<S>; positionals: string[] };
 
 /** Names that carry a secret: never accepted on the command line, whatever the command. */
-const SECRET_OPTION = /^--?(password|passwd|pass|pin|secret|client-secret|otp|totp|totp-secret|token|passphrase|key-password|pdf-password|api-key)(=|$)/i;
+const SECRET_OPTION = /^--?(password|passwd|pass|pin|pkcs11-pin|user-pin|so-pin|secret|client-secret|otp|totp|totp-secret|token|passphrase|key-password|pdf-password|api-key)(=|$)/i;
 
 /** Where a refused secret should come from instead. */
 function secretAdvice(name: string, specs: OptionSpecs): string {
   const n = name.replace(/^-+/, '').toLowerCase();
-  const env = [`${n}-env`, n === 'pin' ? 'pin-env' : 'password-env'].find((c) => c in specs);
+  const env = [`${n}-env`, n === 'pin' || n.endsWith('-pin') ? 'pin-env' : 'password-env'].find((c) => c in specs);
   return env ? `use --${env} VAR or the prompt` : 'use the environment variable or the prompt named in --help';
 }
 
 function secretKind(name: string): string {
   const n = name.replace(/^-+/, '').toLowerCase();
-  if (n === 'pin') return 'PIN';
+  if (n === 'pin' || n.endsWith('-pin')) return 'PIN';
   if (/secret/.test(n)) return 'secret';
   if (/token|otp|api-key/.test(n)) return 'token or one-time code';
   return 'password';

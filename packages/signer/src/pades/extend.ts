@@ -160,7 +160,7 @@ export async function extendPdf(input: string, output: string, opts: ExtendPdfOp
   if (opts.level !== 'B-LT' && opts.level !== 'B-LTA') throw new PadesError('EXTEND_FAILED', `extension goes to B-LT or B-LTA, not ${String(opts.level)}`);
   if (!existsSync(input)) throw new PadesError('EXTEND_FAILED', `${input} not found`);
   const pre = preflightPdf(input, opts.pdfPassword !== undefined ? { password: opts.pdfPassword } : {});
-  if (!pre.ok) throw damagedError(pre.findings, input);
+  if (!pre.ok) throw damagedError(pre.findings, input, 'extend');
   await assertSignaturesIntact(input, opts.pdfPassword);
   const before = survey(input, opts.pdfPassword);
   if (before.signatures === 0 && before.docTimestamps === 0) throw new PadesError('EXTEND_FAILED', `${input} has no signature to extend`);

@@ -144,8 +144,11 @@ function checkEntries(reader: PdfReader, findings: PreflightFinding[]): void {
 }
 
 /** The PDF_DAMAGED error for a list of findings. */
-export function damagedError(findings: PreflightFinding[], what = 'the input'): PadesError {
-  return new PadesError('PDF_DAMAGED', `${what} is damaged: ${findings.map((f) => f.message).join('; ')}. Refusing to sign it as it is; ask for a repair (repair: true / kyso sign --repair) to rewrite it into a sound file first`);
+export function damagedError(findings: PreflightFinding[], what = 'the input', action: 'sign' | 'extend' = 'sign'): PadesError {
+  const advice = action === 'sign'
+    ? 'Refusing to sign it as it is; ask for a repair (repair: true / kyso sign --repair) to rewrite it into a sound file first'
+    : 'Refusing to extend it: its signatures cannot be given long-term evidence over damaged data (a repair rewrites the file, which ends the signatures it carries)';
+  return new PadesError('PDF_DAMAGED', `${what} is damaged: ${findings.map((f) => f.message).join('; ')}. ${advice}`);
 }
 
 /** Refuses a damaged input with `PDF_DAMAGED` (the findings in the message and a hint at the repair option). */
