@@ -138,7 +138,7 @@ describe('shared argument parser (args.ts)', () => {
     const coded = (code: string) => Object.assign(new Error(`${code} happened\nsecond line`), { code });
     assert.equal(exitCodeFor(new UsageError('x')), 2);
     for (const c of ['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_NOT_PDF']) assert.equal(exitCodeFor(coded(c)), 3, c);
-    for (const c of ['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE', 'CSC_UNREACHABLE', 'REDIS_UNREACHABLE']) assert.equal(exitCodeFor(coded(c)), 4, c);
+    for (const c of ['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE', 'CSC_UNREACHABLE', 'REDIS_UNREACHABLE', 'IDP_STORAGE_UNAVAILABLE']) assert.equal(exitCodeFor(coded(c)), 4, c);
     for (const c of ['BAD_PASSWORD', 'CERT_EXPIRED', 'TSA_FAILED', 'PDF_ENCRYPTED']) assert.equal(exitCodeFor(coded(c)), 1, c);
     assert.equal(exitCodeFor(new Error('plain')), 1);
     assert.equal(reasonOf(coded('PDF_DAMAGED')), 'PDF_DAMAGED: PDF_DAMAGED happened');
@@ -223,13 +223,16 @@ describe('shared argument parser through every command (spawned kyso)', function
     await limited(3, jobs);
   });
 
-  it('an unreachable signing service or Redis exits 4 with its code (CSC_UNREACHABLE, REDIS_UNREACHABLE)', async () => {
+  it('an unreachable signing service or Redis exits 4 with its code (CSC_UNREACHABLE, REDIS_UNREACHABLE, IDP_STORAGE_UNAVAILABLE)', async () => {
     const csc = await kyso(['sign', join(dir, 'a.pdf'), '-o', join(dir, 'out.pdf'), '--csc', 'http://127.0.0.1:1/csc/v2', '--credential', 'c1', '--pin-env', 'KYSO_TEST_PIN'], { KYSO_CSC_TOKEN: 'tok', KYSO_TEST_PIN: '123456' });
     assert.equal(csc.code, 4, csc.stderr);
     assert.match(csc.stderr, /^kyso sign: CSC_UNREACHABLE: remote signing/m);
     const redis = await kyso(['audit', 'verify', '--redis', 'redis://127.0.0.1:1']);
     assert.equal(redis.code, 4, redis.stderr);
     assert.match(redis.stderr, /^kyso audit: REDIS_UNREACHABLE: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/m);
+    const idp = await kyso(['idp', 'user', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    assert.equal(idp.code, 4, idp.stderr);
+    assert.match(idp.stderr, /^kyso idp: IDP_STORAGE_UNAVAILABLE: cannot connect to Redis/m);
   });
 
   it('a URL option carrying credentials is refused (exit 2) by every service, without echoing the secret', async () => {

@@ -4,13 +4,14 @@
  * terminal it says where the secret belongs.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localPki } from '../packages/signer/test/crypto-testpki.js';
 import { xmlsecVerify } from '../packages/signer/test/xades-helpers.js';
+import { answerPrompt } from '../packages/signer/test/pty.js';
 
 const KYSO = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages/cli/bin/kyso.mjs');
 
@@ -26,23 +27,9 @@ describe('kyso xml sign: secrets as kyso sign takes them (environment or hidden 
 
   it('prompts for the PKCS#12 password on a terminal without echoing it; the signature verifies in xmlsec1', async () => {
     const out = join(dir, 'prompted.xml');
-    const cmd = [process.execPath, KYSO, 'xml', 'sign', join(dir, 'in.xml'), '-o', out, '--p12', pki.leaves.rsa.p12Path].map((x) => `'${x}'`).join(' ');
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let seen = '';
-    let sent = false;
-    const code = await new Promise<number>((res, rej) => {
-      child.on('error', rej);
-      child.stdout.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (!sent && seen.includes('Password: ')) {
-          sent = true;
-          child.stdin.write(pki.password + '\r');
-        }
-      });
-      child.on('close', (c) => res(c ?? -1));
-    });
+    const { code, seen, answered } = await answerPrompt([process.execPath, KYSO, 'xml', 'sign', join(dir, 'in.xml'), '-o', out, '--p12', pki.leaves.rsa.p12Path], 'Password: ', pki.password);
     assert.equal(code, 0, seen);
-    assert.ok(sent, `no prompt: ${seen}`);
+    assert.ok(answered, `no prompt: ${seen}`);
     assert.ok(!seen.slice(seen.indexOf('Password: ') + 10).includes(pki.password), 'password echoed');
     assert.equal(xmlsecVerify(readFileSync(out), pki.rootPath).ok, true);
   });

@@ -24,10 +24,10 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INPUT_REFUSED: 3, SERVICE_UNRE
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 failure (one-line reason with its code on stderr), 2 usage error,
   3 input refused (damaged or unsupported input: PDF_DAMAGED, IMAGE_UNSUPPORTED, RECT_OUTSIDE_PAGE),
   4 a network service (TSA, OCSP, CRL, CSC signing service, Redis) could not be reached (TSA_UNREACHABLE,
-  REVOCATION_UNREACHABLE, CSC_UNREACHABLE, REDIS_UNREACHABLE).`;
+  REVOCATION_UNREACHABLE, CSC_UNREACHABLE, REDIS_UNREACHABLE, IDP_STORAGE_UNAVAILABLE).`;
 
 const INPUT_CODES = new Set(['PDF_DAMAGED', 'IMAGE_UNSUPPORTED', 'RECT_OUTSIDE_PAGE', 'PDF_BAD_STRUCTURE', 'PDF_XREF_BROKEN', 'PDF_TRUNCATED', 'PDF_NOT_PDF']);
-const SERVICE_CODES = new Set(['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE', 'CSC_UNREACHABLE', 'REDIS_UNREACHABLE']);
+const SERVICE_CODES = new Set(['TSA_UNREACHABLE', 'REVOCATION_UNREACHABLE', 'CSC_UNREACHABLE', 'REDIS_UNREACHABLE', 'IDP_STORAGE_UNAVAILABLE']);
 
 /** Exit code for an error thrown by a command (UsageError → 2, typed input / service codes → 3 / 4, else 1). */
 export function exitCodeFor(err: unknown): number {

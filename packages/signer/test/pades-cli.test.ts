@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { answerPrompt } from './pty.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,22 +36,8 @@ describe('kyso sign (CLI)', function () {
 
   it('prompts for the password on a terminal without echoing it (pty through script(1))', async () => {
     const out = join(dir, 'prompted.pdf');
-    const { spawn } = await import('node:child_process');
-    const cmd = [process.execPath, resolve(import.meta.dirname, '../../cli/bin/kyso.mjs'), 'sign', samples.classic, '-o', out, '--p12', pki.p12, '--offline'].map((x) => `'${x}'`).join(' ');
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let seen = '';
-    let sent = false;
-    const code = await new Promise<number>((res, rej) => {
-      child.on('error', rej);
-      child.stdout.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (!sent && seen.includes('Password: ')) {
-          sent = true;
-          child.stdin.write(pki.p12Password + '\r');
-        }
-      });
-      child.on('close', (c) => res(c ?? -1));
-    });
+    const argv = [process.execPath, resolve(import.meta.dirname, '../../cli/bin/kyso.mjs'), 'sign', samples.classic, '-o', out, '--p12', pki.p12, '--offline'];
+    const { code, seen } = await answerPrompt(argv, 'Password: ', pki.p12Password);
     assert.equal(code, 0, seen);
     const afterPrompt = seen.slice(seen.indexOf('Password: ') + 'Password: '.length);
     assert.ok(!afterPrompt.includes(pki.p12Password), `password echoed: ${JSON.stringify(afterPrompt)}`);
