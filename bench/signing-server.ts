@@ -48,7 +48,30 @@ for (const [name, key] of [['rsa', { type: 'RSA', bits: 2048 }], ['ec', { type: 
   });
   creds[name] = { id: rec.id, keyId: rec.key.ref, certificate: rec.certificates[0]! };
 }
-process.stdout.write(JSON.stringify({ port: server.port, creds, caCert: Buffer.from(caCert).toString('base64') }) + '\n');
+// The ceiling (not kyso's service): a bare node:http server that parses the same signHash body and signs through the
+// same signing threads (same pool, same sessions, same keys) with no Koa, token, SAD, rate limit, idempotency or
+// audit: what any Node.js HTTP front end to these threads can reach on this machine under the same load.
+let ceilingPort = 0;
+if (process.env.BENCH_CEILING === '1') {
+  const { createServer } = await import('node:http');
+  const pool = await (server.vault as import('@kyso/service-signing').Pkcs11Vault).pool();
+  const byCred = new Map(Object.values(creds).map((c) => [c.id, c.keyId]));
+  const ceiling = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const b = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { credentialID: string; hashes: string[]; signAlgo: string };
+      const mech = b.signAlgo === OIDS.ecPublicKey || b.signAlgo === '1.2.840.10045.4.3.2' ? { scheme: 'ECDSA' as const } : { scheme: 'RSA-PKCS1' as const, hash: 'SHA-256' as const };
+      void Promise.all(b.hashes.map((h) => pool.sign(byCred.get(b.credentialID)!, mech, Buffer.from(h, 'base64')))).then((sigs) => {
+        const body = JSON.stringify({ signatures: sigs.map((x) => Buffer.from(x).toString('base64')) });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      }, () => { res.writeHead(500).end(); });
+    });
+  });
+  await new Promise<void>((r) => ceiling.listen(0, '127.0.0.1', r));
+  ceilingPort = (ceiling.address() as import('node:net').AddressInfo).port;
+}
+process.stdout.write(JSON.stringify({ port: server.port, ceilingPort, creds, caCert: Buffer.from(caCert).toString('base64') }) + '\n');
 // the parent asks for this process's CPU time (user+system, all threads) around each measured run
 // and the event loop's utilisation (how busy the main thread was); with BENCH_PROF each measured run (between two
 // such asks) is profiled into its own file

@@ -39,11 +39,11 @@ writeFileSync(join(hsmDir, 'softhsm2.conf'), `directories.tokendir = ${join(hsmD
 process.env.SOFTHSM2_CONF = join(hsmDir, 'softhsm2.conf');
 execFileSync('softhsm2-util', ['--init-token', '--free', '--label', TOKEN, '--pin', PIN, '--so-pin', '87654321'], { stdio: 'ignore' });
 
-interface Child { child: ChildProcess; url: string; creds: Record<'rsa' | 'ec', { id: string; keyId: string; certificate: string }>; cpu(): Promise<{ cpuMicros: number; eluIdle: number; eluActive: number }> }
+interface Child { child: ChildProcess; url: string; ceilingUrl: string; creds: Record<'rsa' | 'ec', { id: string; keyId: string; certificate: string }>; cpu(): Promise<{ cpuMicros: number; eluIdle: number; eluActive: number }> }
 
 async function startChild(redisUrl?: string): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), join(import.meta.dirname, 'signing-server.ts')], {
-    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_PIN: PIN, BENCH_SESSIONS: String(SESSIONS), ...(redisUrl ? { REDIS_URL: redisUrl } : { REDIS_URL: '' }) },
+    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_PIN: PIN, BENCH_SESSIONS: String(SESSIONS), BENCH_CEILING: redisUrl ? '0' : '1', ...(redisUrl ? { REDIS_URL: redisUrl } : { REDIS_URL: '' }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout! });
@@ -56,9 +56,9 @@ async function startChild(redisUrl?: string): Promise<Child> {
   };
   const exited = new Promise<never>((_, reject) => child.once('exit', (c) => reject(new Error(`signing server exited (${c})`))));
   exited.catch(() => {});
-  const info = JSON.parse(await Promise.race([nextLine(), exited])) as { port: number; creds: Child['creds'] };
+  const info = JSON.parse(await Promise.race([nextLine(), exited])) as { port: number; ceilingPort: number; creds: Child['creds'] };
   const cpu = async () => { child.kill('SIGUSR2'); return JSON.parse(await nextLine()) as { cpuMicros: number; eluIdle: number; eluActive: number }; };
-  return { child, url: `http://127.0.0.1:${info.port}`, creds: info.creds, cpu };
+  return { child, url: `http://127.0.0.1:${info.port}`, ceilingUrl: `http://127.0.0.1:${info.ceilingPort}`, creds: info.creds, cpu };
 }
 
 async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
@@ -89,7 +89,7 @@ function machineBusy(): { busyMs: number; at: number } {
   } catch { return { busyMs: NaN, at: performance.now() }; }
 }
 
-async function load(c: Child, key: 'rsa' | 'ec', seconds: number, expectRate: number) {
+async function load(c: Child, key: 'rsa' | 'ec', seconds: number, expectRate: number, url = c.url) {
   const list = await bodies(c, key, Math.ceil(expectRate * seconds * 1.6) + 2000);
   let next = 0;
   let ranOut = 0;
@@ -97,7 +97,7 @@ async function load(c: Child, key: 'rsa' | 'ec', seconds: number, expectRate: nu
   const machine0 = machineBusy();
   const self0 = process.cpuUsage();
   const r = await autocannon({
-    url: c.url, connections: CONNECTIONS, duration: seconds,
+    url, connections: CONNECTIONS, duration: seconds,
     requests: [{
       method: 'POST', path: '/csc/v2/signatures/signHash', headers: { authorization: `Bearer ${BEARER}`, 'content-type': 'application/json' },
       setupRequest: (req: Record<string, unknown>) => { const b = list[next++]; if (!b) ranOut++; return { ...req, body: b ?? list[0] }; },
@@ -164,6 +164,8 @@ try {
         const rawSeconds = Math.max(1, Math.min(SECONDS, 4) / 2);
         const rw1 = await raw(c, key, rawSeconds);
         const svc = await load(c, key, SECONDS, key === 'ec' ? 8000 : 2500);
+        // the ceiling: a bare node:http server on the same signing threads (see bench/signing-server.ts), same load
+        const ceil = store === 'memory' ? await load(c, key, SECONDS, key === 'ec' ? 8000 : 2500, c.ceilingUrl) : undefined;
         const rw2 = await raw(c, key, rawSeconds);
         const rw = { rate: (rw1.rate + rw2.rate) / 2, cpuPerOp: (rw1.cpuPerOp + rw2.cpuPerOp) / 2 };
         const rawRate = rw.rate;
@@ -171,6 +173,10 @@ try {
         const target = key === 'ec' ? 3000 : 1000;
         rows.push([`signHash ${name} (${store})`, svc.rps.toFixed(0), `${svc.p99} ms`, rawRate.toFixed(0), `${((svc.rps / rawRate) * 100).toFixed(0)} %`, `≥${target}/s, p99<100, ≥70 %`, `${svc.errors}${svc.ranOut ? ` (ran out: ${svc.ranOut})` : ''}`, `${svc.cpuPerOp.toFixed(2)} / ${rw.cpuPerOp.toFixed(2)} ms (${((rw.cpuPerOp / svc.cpuPerOp) * 100).toFixed(0)} %)`, `${(svc.busy * 100).toFixed(0)} %`, svc.others.toFixed(2)]);
         console.log(`  ${rows[rows.length - 1]!.join(' | ')}`);
+        if (ceil) {
+          rows.push([`  ceiling: bare node:http + same threads, ${name}`, ceil.rps.toFixed(0), `${ceil.p99} ms`, rawRate.toFixed(0), `${((ceil.rps / rawRate) * 100).toFixed(0)} %`, 'not kyso: the limit', `${ceil.errors}`, `${ceil.cpuPerOp.toFixed(2)} / ${rw.cpuPerOp.toFixed(2)} ms (${((rw.cpuPerOp / ceil.cpuPerOp) * 100).toFixed(0)} %)`, `${(ceil.busy * 100).toFixed(0)} %`, ceil.others.toFixed(2)]);
+          console.log(`  ${rows[rows.length - 1]!.join(' | ')}`);
+        }
       }
       if (store === STORES[0] && process.env.BENCH_PDF !== '0') {
         const ms = await wholePdf(c, 20);
@@ -192,6 +198,7 @@ const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`\n${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP} s warm-up, ${SESSIONS} signing threads with a PKCS#11 session each (service and raw alike), loopback, ${cpus().length} cores shared by autocannon, the service${STORES.includes('redis') ? ', redis-server' : ''} and other users of the machine.`);
 console.log('CPU per signature = process CPU time (all threads) / signatures: a load-independent view of the overhead on this shared machine.');
 console.log('Others\' CPU = machine CPU (from /proc/stat) used during the measured run by everything but this benchmark and the service (redis-server included): what the service could not use.');
+console.log('Ceiling = a bare node:http server (no Koa, token, SAD, rate limit, idempotency or audit) that signs each request\'s hashes through the same signing threads, under the same load: the best ratio any Node.js HTTP front end reaches here.');
 console.log('Service main thread busy = event-loop utilisation during the measured run (100 %: the JavaScript thread is the bottleneck; time it waited for a core counts as busy).');
 console.log(fmt(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));

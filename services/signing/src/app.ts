@@ -128,7 +128,7 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
       let err: CscError;
       if (e instanceof CscError) err = e;
       else if (e instanceof StoreUnavailable) err = new CscError(503, 'temporarily_unavailable', 'the signing service state store is unreachable; retry later', { 'Retry-After': retryAfter });
-      else if (ctx.req.destroyed && !ctx.req.complete) {
+      else if (ctx.req.destroyed && (!ctx.req.complete || (e as { code?: string }).code === 'ECONNRESET')) {
         // the client went away while sending its request (nothing was read, nothing was signed): not a server fault
         log.debug({ reqId: requestId }, 'client closed the connection before sending the whole request');
         err = new CscError(400, 'invalid_request', 'the request was not received completely');
