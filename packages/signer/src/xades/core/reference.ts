@@ -240,7 +240,13 @@ export function c14nDigest(hash: string, node: Document | Element, method: C14nM
 export function c14nDigestSized(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): { digest: Uint8Array; size: number } {
   const h = createHash(nodeHash(hash));
   let size = 0;
-  canonicalize(node, method, opts, (chunk) => { const b = Buffer.from(chunk, 'utf8'); size += b.length; h.update(b); });
+  // chunks of ~64k UTF-16 units, encoded into one reused buffer (3 bytes per unit at most)
+  const scratch = Buffer.allocUnsafe(1 << 18);
+  canonicalize(node, method, opts, (chunk) => {
+    const b = chunk.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(chunk, 'utf8')) : Buffer.from(chunk, 'utf8');
+    size += b.length;
+    h.update(b);
+  });
   return { digest: new Uint8Array(h.digest()), size };
 }
 

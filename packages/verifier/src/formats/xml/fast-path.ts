@@ -197,7 +197,14 @@ function attempt(src: ByteSource, limits?: XmlLimits): FastWholeDocument | undef
   //    the proof that the skeleton is what the full parse would see.
   const h = createHash(nodeHash(p.hash));
   let csize = 0;
-  const c14n = new C14nDocumentStream(p.method, (chunk) => { const b = Buffer.from(chunk, 'utf8'); csize += b.length; h.update(b); }, p.prefixes ?? []);
+  // the canonical text comes in chunks of ~64k UTF-16 units: encoded into one reused buffer (3 bytes per unit at
+  // most), not a new Buffer per chunk
+  const scratch = Buffer.allocUnsafe(1 << 18);
+  const c14n = new C14nDocumentStream(p.method, (chunk) => {
+    const b = chunk.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(chunk, 'utf8')) : Buffer.from(chunk, 'utf8');
+    csize += b.length;
+    h.update(b);
+  }, p.prefixes ?? []);
   let d = 0;
   let inSig = 0;
   let sigElements = 0;
