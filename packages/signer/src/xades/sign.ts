@@ -17,7 +17,7 @@ import { isEdxmlAttachmentText, readTreeStreaming, type StreamedBase64 } from '.
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { nodeHash } from './core/reference.js';
-import { c14nDigest, hashBytes } from './core/reference.js';
+import { c14nDigest, hashBytes, utf8HashSink } from './core/reference.js';
 import { xadesArchiveTimestampInput, qualifyingPropertiesOf, xadesSignatureTimestampInput } from './core/archive.js';
 import { locateEndTag, type EndTagPosition } from './locate.js';
 
@@ -178,7 +178,7 @@ function contextWrapper(parent: Element | undefined): { open: string; close: str
 function streamWholeDocument(text: string, c14n: C14nMethod, hash: HashName, sigId: string, limits?: XmlLimits): { digest: Uint8Array; root: Element; end: EndTagPosition } | undefined {
   if (text.includes('\r')) return undefined;
   const h = createHash(nodeHash(hash));
-  const c = new C14nDocumentStream(c14n, (chunk) => h.update(chunk, 'utf8'));
+  const c = new C14nDocumentStream(c14n, utf8HashSink(h).sink);
   let depth = 0;
   let root: Element | undefined;
   let end: EndTagPosition | undefined;
@@ -704,7 +704,7 @@ function writeAll(fd: number, b: Uint8Array): void {
  */
 function streamFileDigest(read: (pos: number, len: number) => Buffer, size: number, c14n: C14nMethod, hash: HashName, sigId: string, limits?: XmlLimits): { digest: Uint8Array; root: Element; endByte: number; selfClosing: boolean } | undefined {
   const h = createHash(nodeHash(hash));
-  const c = new C14nDocumentStream(c14n, (chunk) => h.update(chunk, 'utf8'));
+  const c = new C14nDocumentStream(c14n, utf8HashSink(h).sink);
   let depth = 0;
   let root: Element | undefined;
   let end: { byte: number; selfClosing: boolean } | undefined;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { XmlDocument as Document, XmlElement as Element } from './model.js';
 import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './c14n.js';
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
@@ -229,25 +229,37 @@ export function hashBytes(hash: string, data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash(nodeHash(hash)).update(data).digest());
 }
 
+/**
+ * A sink for canonical text into a hash: the chunks (~64k UTF-16 units each) are encoded into one reused buffer
+ * (3 bytes per unit at most), about twice as fast as hashing the string itself or a new Buffer per chunk.
+ * `size` counts the octets.
+ */
+export function utf8HashSink(h: Hash): { sink: (chunk: string) => void; size: () => number } {
+  const scratch = Buffer.allocUnsafe(1 << 18);
+  let size = 0;
+  return {
+    sink(chunk) {
+      const b = chunk.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(chunk, 'utf8')) : Buffer.from(chunk, 'utf8');
+      size += b.length;
+      h.update(b);
+    },
+    size: () => size,
+  };
+}
+
 /** Digest of the canonical form of a node, streamed into the hash (no copy of the canonical text is kept). */
 export function c14nDigest(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): Uint8Array {
   const h = createHash(nodeHash(hash));
-  canonicalize(node, method, opts, (chunk) => h.update(chunk, 'utf8'));
+  canonicalize(node, method, opts, utf8HashSink(h).sink);
   return new Uint8Array(h.digest());
 }
 
 /** {@link c14nDigest} that also counts the canonical octets. */
 export function c14nDigestSized(hash: string, node: Document | Element, method: C14nMethod, opts: Parameters<typeof canonicalize>[2] = {}): { digest: Uint8Array; size: number } {
   const h = createHash(nodeHash(hash));
-  let size = 0;
-  // chunks of ~64k UTF-16 units, encoded into one reused buffer (3 bytes per unit at most)
-  const scratch = Buffer.allocUnsafe(1 << 18);
-  canonicalize(node, method, opts, (chunk) => {
-    const b = chunk.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(chunk, 'utf8')) : Buffer.from(chunk, 'utf8');
-    size += b.length;
-    h.update(b);
-  });
-  return { digest: new Uint8Array(h.digest()), size };
+  const out = utf8HashSink(h);
+  canonicalize(node, method, opts, out.sink);
+  return { digest: new Uint8Array(h.digest()), size: out.size() };
 }
 
 const EMPTY = new Uint8Array(0);
