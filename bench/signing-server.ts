@@ -50,19 +50,29 @@ for (const [name, key] of [['rsa', { type: 'RSA', bits: 2048 }], ['ec', { type: 
 }
 // The ceiling (not kyso's service): a bare node:http server that parses the same signHash body and signs through the
 // same signing threads (same pool, same sessions, same keys) with no Koa, token, SAD, rate limit, idempotency or
-// audit: what any Node.js HTTP front end to these threads can reach on this machine under the same load.
+// hash-chained audit (with Redis: one SREM and one XADD per request, the least shared state a second instance needs):
+// what any Node.js HTTP front end to these threads can reach on this machine under the same load.
 let ceilingPort = 0;
 if (process.env.BENCH_CEILING === '1') {
   const { createServer } = await import('node:http');
   const pool = await (server.vault as import('@kyso/service-signing').Pkcs11Vault).pool();
   const byCred = new Map(Object.values(creds).map((c) => [c.id, c.keyId]));
+  // with Redis, the least state work the issue requires per signature, on its own auto-pipelined connection: the
+  // single use of the hash (one atomic SREM) before signing, one audit record (XADD) after it
+  const { connectRedis } = await import('@kyso/service-signing');
+  const redis = process.env.REDIS_URL ? connectRedis(process.env.REDIS_URL, { enableAutoPipelining: true }) : undefined;
+  if (redis) await redis.sadd('ceiling:hashes', 'x');
   const ceiling = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const b = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { credentialID: string; hashes: string[]; signAlgo: string };
       const mech = b.signAlgo === OIDS.ecPublicKey || b.signAlgo === '1.2.840.10045.4.3.2' ? { scheme: 'ECDSA' as const } : { scheme: 'RSA-PKCS1' as const, hash: 'SHA-256' as const };
-      void Promise.all(b.hashes.map((h) => pool.sign(byCred.get(b.credentialID)!, mech, Buffer.from(h, 'base64')))).then((sigs) => {
+      const sign = () => Promise.all(b.hashes.map((h) => pool.sign(byCred.get(b.credentialID)!, mech, Buffer.from(h, 'base64'))));
+      const signed = redis
+        ? redis.srem('ceiling:used', b.hashes[0]!).then(sign).then(async (sigs) => { await redis.xadd('ceiling:audit', 'MAXLEN', '~', '100000', '*', 'e', JSON.stringify({ c: b.credentialID, h: b.hashes })); return sigs; })
+        : sign();
+      void signed.then((sigs) => {
         const body = JSON.stringify({ signatures: sigs.map((x) => Buffer.from(x).toString('base64')) });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
       }, () => { res.writeHead(500).end(); });
