@@ -94,6 +94,34 @@ describe('signing service: robustness and key custody', function () {
     }
   });
 
+  it('a client that goes away mid-request is not a server error: nothing logged at error level, the next request is served', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+    // the token check takes a while (an introspection call): the whole request has arrived, the client is gone
+    // by the time its body is read
+    const slowTokens = { async verify(t: string) { await new Promise((r) => setTimeout(r, 30)); return caller(t); } };
+    const server = await createSigningServer({ vault: { keystoreSecret: 'a-long-enough-keystore-secret' }, tokens: slowTokens, approver: new ScriptedApprover(), oauth2Issuer: 'http://127.0.0.1:1', logger });
+    try {
+      const { port } = new URL(server.url);
+      const { connect } = await import('node:net');
+      const send = (body: string, declared: number) => new Promise<void>((resolve) => {
+        const sock = connect(Number(port), '127.0.0.1', () => {
+          sock.write(`POST /csc/v2/signatures/signHash HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer 001090000001\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${body}`);
+          setImmediate(() => { sock.destroy(); resolve(); });
+        });
+        sock.on('error', () => resolve());
+      });
+      // the body cut short, and whole requests whose connection closes at once (before or while they are read)
+      await send('{"credentialID":', 500);
+      for (let i = 0; i < 20; i++) await send('{"credentialID":"x","SAD":"y","hashes":["z"]}', 45);
+      await new Promise((r) => setTimeout(r, 200));
+      const errors = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+      assert.deepEqual(errors, [], 'no error-level log line for clients that went away');
+      const r = await call(server.url, 'credentials/list', '001090000001', {});
+      assert.equal(r.status, 200);
+    } finally { await server.close(); }
+  });
+
   it('store unreachable → 503 temporarily_unavailable with Retry-After, never a crash', async () => {
     const down = new Proxy(new MemoryStore(), { get(t, p) { const v = Reflect.get(t, p); return typeof v === 'function' ? async () => { throw new StoreUnavailable(); } : v; } }) as SigningStore;
     const service = new SigningService({ store: down, vault: new SoftwareVault('a-long-enough-keystore-secret'), audit: new AuditLog(down), approver: new ScriptedApprover(), oauth2Issuer: 'x' });
