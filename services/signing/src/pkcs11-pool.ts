@@ -68,10 +68,12 @@ const HASH = { 'SHA-256': [pkcs11js.CKM_SHA256, pkcs11js.CKG_MGF1_SHA256, '30313
   'SHA-384': [pkcs11js.CKM_SHA384, pkcs11js.CKG_MGF1_SHA384, '3041300d060960864801650304020205000430'],
   'SHA-512': [pkcs11js.CKM_SHA512, pkcs11js.CKG_MGF1_SHA512, '3051300d060960864801650304020305000440'] };
 for (const k of Object.keys(HASH)) HASH[k][2] = Buffer.from(HASH[k][2], 'hex');
+// key handles by CKA_ID (hex), bounded: a service with a key per citizen signs with many keys over its life
 const keys = new Map();
 function keyHandle(id) {
   let h = keys.get(id);
   if (h) return h;
+  if (keys.size >= 4096) keys.clear();
   p.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') }]);
   try { h = p.C_FindObjects(session, 2); } finally { p.C_FindObjectsFinal(session); }
   if (h.length !== 1) { const e = new Error(h.length ? 'several private keys with id ' + id : 'no private key with id ' + id); e.ckr = 'KEY_NOT_FOUND'; throw e; }
@@ -92,7 +94,6 @@ function ecdsaDer(raw) {
   return Buffer.concat([body.length < 128 ? Buffer.from([0x30, body.length]) : Buffer.from([0x30, 0x81, body.length]), body]);
 }
 const out = Buffer.alloc(1024);
-const keyIds = [];
 const MECH = ['ECDSA', 'RSA-PKCS1', 'RSA-PSS'];
 const HASHES = ['SHA-256', 'SHA-384', 'SHA-512'];
 function signOne(key, scheme, hash, salt, digest) {
@@ -113,30 +114,32 @@ function signOne(key, scheme, hash, salt, digest) {
     return scheme === 'ECDSA' ? ecdsaDer(sig) : sig;
   }
 }
-// in: { keys?: [index, CKA_ID hex][], jobs: bytes } with per job: id u32 | key u16 | mechanism u8 | hash u8 |
-// salt u8 | length u8 | digest; out: { b: bytes, errors: [id, code, message][], elapsed ms, last } with per
-// signature: id u32 | length u16 (0: failed, see errors) | signature
+// in: { jobs: bytes } with per job: id u32 | key length u8 | key (CKA_ID bytes) | mechanism u8 | hash u8 | salt u8 |
+// length u8 | digest; out: { b: bytes, errors: [id, code, message][], elapsed ms, last } with per signature:
+// id u32 | length u16 (0: failed, see errors) | signature
 parentPort.on('message', (m) => {
   if (m === 'close') { try { p.C_CloseSession(session); } catch {} parentPort.close(); return; }
-  if (m.keys) for (const [i, id] of m.keys) keyIds[i] = id;
   const jobs = Buffer.from(m.jobs.buffer, m.jobs.byteOffset, m.jobs.byteLength);
   // replies go back at the end of the batch (about 2 ms of work), or every 2 ms when the thread is slowed down
   // (a busy machine): one message for many ECDSA signatures or a couple of RSA ones
   let parts = [], errors = [], since = performance.now();
   for (let o = 0; o < jobs.length;) {
-    const id = jobs.readUInt32LE(o), key = keyIds[jobs.readUInt16LE(o + 4)], len = jobs[o + 9];
-    const digest = jobs.subarray(o + 10, o + 10 + len);
+    const id = jobs.readUInt32LE(o), kl = jobs[o + 4];
+    const key = jobs.toString('hex', o + 5, o + 5 + kl);
+    o += 5 + kl;
+    const len = jobs[o + 3];
+    const digest = jobs.subarray(o + 4, o + 4 + len);
     const head = Buffer.alloc(6);
     head.writeUInt32LE(id, 0);
     try {
-      const sig = signOne(key, MECH[jobs[o + 6]], HASHES[jobs[o + 7]], jobs[o + 8], digest);
+      const sig = signOne(key, MECH[jobs[o]], HASHES[jobs[o + 1]], jobs[o + 2], digest);
       head.writeUInt16LE(sig.length, 4);
       parts.push(head, Buffer.from(sig));
     } catch (e) {
       parts.push(head);
       errors.push([id, (e && e.ckr) || reason(e), String(e && e.message).split('\n')[0]]);
     }
-    o += 10 + len;
+    o += 4 + len;
     const now = performance.now();
     if (o < jobs.length && now - since >= 2) {
       const b = new Uint8Array(Buffer.concat(parts));
@@ -148,6 +151,7 @@ parentPort.on('message', (m) => {
   parentPort.postMessage({ b, errors, elapsed: performance.now() - since, last: true }, [b.buffer]);
 });
 try {
+  if (workerData.failStart) process.exit(3); // test hook: a thread that dies before it is ready
   open();
   parentPort.postMessage({ ready: true });
 } catch (e) {
@@ -192,9 +196,32 @@ export function releasePkcs11Module(path: string): void {
  * A signing thread. It holds up to two batches: the one it signs and the next one, already in its message queue,
  * so that it never waits for the event loop between batches (that round trip left RSA threads idle 20-30 % of the time).
  */
-interface Thread { worker: Worker; /** batches sent and not yet answered in full, oldest first */ batches: Job[][]; /** key indexes the thread knows */ keys: Set<number>; lost: boolean }
+interface Thread { worker: Worker; /** batches sent and not yet answered in full, oldest first */ batches: Job[][]; lost: boolean }
 /** Batches a thread holds at once: the one being signed and the next. */
 const DEPTH = 2;
+
+/** A batch for a thread (see the worker's message format): each job carries its key's CKA_ID bytes. */
+function encodeBatch(batch: Job[]): Uint8Array {
+  let size = 0;
+  for (const j of batch) size += 9 + j.key.length / 2 + j.data.length;
+  const buf = Buffer.allocUnsafeSlow(size);
+  let o = 0;
+  for (const j of batch) {
+    buf.writeUInt32LE(j.id, o);
+    const kl = buf.write(j.key, o + 5, 'hex');
+    buf[o + 4] = kl;
+    o += 5 + kl;
+    buf[o] = MECH_CODE[j.mech.scheme];
+    buf[o + 1] = j.mech.scheme === 'ECDSA' ? 0 : HASH_CODE[j.mech.hash];
+    if (j.mech.scheme === 'RSA-PSS' && !(Number.isInteger(j.mech.saltLength) && j.mech.saltLength >= 0 && j.mech.saltLength <= 255)) throw new Error('PSS salt length out of range');
+    buf[o + 2] = j.mech.scheme === 'RSA-PSS' ? j.mech.saltLength : 0;
+    buf[o + 3] = j.data.length;
+    buf.set(j.data, o + 4);
+    o += 4 + j.data.length;
+  }
+  if (o !== size) throw new Error('batch size mismatch');
+  return new Uint8Array(buf.buffer, 0, size);
+}
 
 /** The signing threads of one token. */
 export class Pkcs11SigningPool {
@@ -203,8 +230,6 @@ export class Pkcs11SigningPool {
   #workers: Thread[] = [];
   #queue: Job[] = [];
   #pending = new Map<number, Job>();
-  /** CKA_ID (hex) → small index sent with each job. */
-  #keyIndex = new Map<string, number>();
   #next = 1;
   #closed = false;
   #unpinned = false;
@@ -231,11 +256,19 @@ export class Pkcs11SigningPool {
   #start(pkcs11js: string): Promise<void> {
     this.#pkcs11js = pkcs11js;
     // execArgv [] : the worker is plain JavaScript (no loader hooks needed)
-    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? Number(process.env.KYSO_SIGNING_NICE ?? 5)))) } });
-    const t: Thread = { worker, batches: [], keys: new Set(), lost: false };
+    const failStart = this.#failStarts > 0 ? (this.#failStarts--, true) : false;
+    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { pkcs11js, failStart, module: this.opts.module, token: this.opts.token, pin: this.opts.pin, nice: Math.max(0, Math.min(19, os.getPriority() + (this.opts.nice ?? Number(process.env.KYSO_SIGNING_NICE ?? 5)))) } });
+    const t: Thread = { worker, batches: [], lost: false };
     this.#starting.add(t);
     return new Promise<void>((resolve, reject) => {
-      const fail = (e: Error) => { this.#starting.delete(t); this.#lost(t, e); reject(e); };
+      let ready = false;
+      // a thread that dies once ready is lost (its signatures fail, one replacement is started); one that dies
+      // before it is ready only fails this start: whoever started it (open, or #respawn) decides what next
+      const fail = (e: Error) => {
+        this.#starting.delete(t);
+        if (ready) this.#lost(t, e);
+        else { t.lost = true; reject(e); }
+      };
       worker.once('error', fail);
       worker.once('exit', (code) => fail(new SigningError('KEYSTORE_LOCKED', `PKCS#11 signing thread stopped (exit ${code})`)));
       worker.once('message', (m: { ready: boolean; code?: string; message?: string }) => {
@@ -249,6 +282,7 @@ export class Pkcs11SigningPool {
           reject(new SigningError('KEYSTORE_LOCKED', this.#closed ? 'the PKCS#11 signing threads are stopped' : `PKCS#11 token "${this.opts.token}": ${m.code ?? ''} ${m.message ?? ''}`.trim()));
           return;
         }
+        ready = true;
         this.#workers.push(t);
         worker.on('message', (r: Replies) => this.#done(t, r));
         resolve();
@@ -281,6 +315,8 @@ export class Pkcs11SigningPool {
   #respawn(attempt: number): void {
     setTimeout(() => {
       if (this.#closed) return;
+      // never more threads than configured (running, and starting)
+      if (this.#workers.length + this.#starting.size >= this.threads) return;
       this.stats.respawned++;
       this.#start(this.#pkcs11js).catch(() => { if (!this.#closed) this.#respawn(attempt + 1); });
     }, Math.min(5000, 50 * 2 ** attempt)).unref();
@@ -341,29 +377,18 @@ export class Pkcs11SigningPool {
       const t = idle[k]!;
       const share = Math.min(cap, Math.ceil(this.#queue.length / (idle.length - k)));
       const batch = this.#queue.splice(0, share);
+      let jobs: Uint8Array;
+      try {
+        jobs = encodeBatch(batch);
+      } catch (e) {
+        // never thrown out of a timer callback: the batch fails, the pool goes on
+        for (const j of batch) { if (this.#pending.delete(j.id)) j.reject(new Pkcs11SignError('SIGN_FAILED', `job could not be encoded: ${(e as Error).message}`)); }
+        continue;
+      }
       t.batches.push(batch);
       this.stats.messages++;
       this.stats.signatures += batch.length;
-      let size = 0;
-      for (const j of batch) size += 10 + j.data.length;
-      const buf = Buffer.allocUnsafeSlow(size);
-      let o = 0;
-      const keys: [number, string][] = [];
-      for (const j of batch) {
-        let ki = this.#keyIndex.get(j.key);
-        if (ki === undefined) { ki = this.#keyIndex.size; this.#keyIndex.set(j.key, ki); }
-        if (!t.keys.has(ki)) { t.keys.add(ki); keys.push([ki, j.key]); }
-        buf.writeUInt32LE(j.id, o);
-        buf.writeUInt16LE(ki, o + 4);
-        buf[o + 6] = MECH_CODE[j.mech.scheme];
-        buf[o + 7] = j.mech.scheme === 'ECDSA' ? 0 : HASH_CODE[j.mech.hash];
-        buf[o + 8] = j.mech.scheme === 'RSA-PSS' ? j.mech.saltLength : 0;
-        buf[o + 9] = j.data.length;
-        buf.set(j.data, o + 10);
-        o += 10 + j.data.length;
-      }
-      const jobs = new Uint8Array(buf.buffer, 0, size);
-      t.worker.postMessage(keys.length ? { keys, jobs } : { jobs }, [buf.buffer]);
+      t.worker.postMessage({ jobs }, [jobs.buffer]);
     }
   }
 
@@ -376,7 +401,7 @@ export class Pkcs11SigningPool {
     if (!this.#workers.length) return Promise.reject(new Pkcs11SignError('THREAD_LOST', 'no PKCS#11 signing thread is running (one is being restarted)'));
     return new Promise<Uint8Array>((resolve, reject) => {
       if (data.length > 255 || data.length === 0) { reject(new Pkcs11SignError('DATA_LEN_RANGE', 'a digest has 1 to 255 bytes')); return; }
-      if (!/^[0-9a-f]{1,256}$/i.test(keyId)) { reject(new Pkcs11SignError('KEY_NOT_FOUND', 'invalid key id')); return; }
+      if (!/^(?:[0-9a-f]{2}){1,128}$/i.test(keyId)) { reject(new Pkcs11SignError('KEY_NOT_FOUND', 'invalid key id')); return; }
       const j: Job = { id: this.#next, key: keyId, mech, data, resolve, reject };
       this.#next = this.#next >= 0xffffffff ? 1 : this.#next + 1;
       this.#pending.set(j.id, j);
@@ -387,6 +412,10 @@ export class Pkcs11SigningPool {
 
   /** Running threads. */
   get running(): number { return this.#workers.length; }
+
+  #failStarts = 0;
+  /** Test hook: the next `n` threads started die before they are ready. */
+  failStartsForTests(n: number): void { this.#failStarts = n; }
 
   /** Test hook: stops one thread abruptly, as a crash would. */
   async killOneThreadForTests(): Promise<void> {

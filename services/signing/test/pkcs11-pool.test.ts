@@ -99,6 +99,48 @@ describe('signing service: PKCS#11 signing threads', function () {
     }
   });
 
+  it('more than 65,536 distinct keys over the life of a pool (a key per citizen): no crash, every call answered', async () => {
+    const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => { uncaught.push(e); };
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      // 70,000 key ids the token does not hold: each answered KEY_NOT_FOUND (nothing is kept per key id but a
+      // bounded handle cache), then real keys still sign
+      for (let base = 0; base < 70_000; base += 5_000) {
+        const rs = await Promise.allSettled(Array.from({ length: 5_000 }, () => pool.sign(randomBytes(20).toString('hex'), { scheme: 'ECDSA' }, randomBytes(32))));
+        assert.ok(rs.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'KEY_NOT_FOUND'));
+      }
+      const msg = randomBytes(10);
+      assert.ok(check({ scheme: 'ECDSA' }, msg, await pool.sign(ec.id, { scheme: 'ECDSA' }, createHash('sha256').update(msg).digest())));
+      assert.ok(check({ scheme: 'RSA-PSS', hash: 'SHA-256', saltLength: 32 }, msg, await pool.sign(rsa.id, { scheme: 'RSA-PSS', hash: 'SHA-256', saltLength: 32 }, createHash('sha256').update(msg).digest())));
+      // a job that cannot be encoded (salt length beyond one octet) fails alone
+      await assert.rejects(pool.sign(rsa.id, { scheme: 'RSA-PSS', hash: 'SHA-256', saltLength: 300 }, randomBytes(32)), (e: { code?: string }) => e.code === 'SIGN_FAILED');
+      await assert.rejects(pool.sign('abc', { scheme: 'ECDSA' }, randomBytes(32)), (e: { code?: string }) => e.code === 'KEY_NOT_FOUND', 'an odd-length key id is refused');
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await pool.close();
+    }
+  });
+
+  it('a replacement thread that dies before it is ready is retried one at a time: the pool never grows past its size', async () => {
+    const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
+    try {
+      pool.failStartsForTests(3);
+      await pool.killOneThreadForTests();
+      for (let k = 0; k < 300 && pool.running < 2; k++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(pool.running, 2, 'back to two threads once starts succeed again');
+      // one start per retry: 3 failed starts and the one that worked (each failure used to start two)
+      assert.equal(pool.stats.respawned, 4);
+      const msg = randomBytes(10);
+      assert.ok(check({ scheme: 'ECDSA' }, msg, await pool.sign(ec.id, { scheme: 'ECDSA' }, createHash('sha256').update(msg).digest())));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('pools close and reopen in one process; a closed pool refuses; an unknown token fails at open', async () => {
     for (let i = 0; i < 3; i++) {
       const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
