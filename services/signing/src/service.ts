@@ -222,8 +222,14 @@ export class SigningService {
     }
     const pin = SigningService.pinOf(body);
     if (pin === undefined) throw invalidRequest('Missing parameter PIN (authData id "PIN")');
+    // the attempt is counted (atomically) before the PIN is checked, so that parallel guesses cannot all be checked
+    // against a counter read before any of them failed; a right PIN clears the count
+    const count = await this.opts.store.pinFailure(rec.id, this.policy.pinLockMs);
+    if (count > this.policy.maxPinAttempts) {
+      await this.#audit({ ...base, type: 'authorize.refused', result: 'refused', detail: 'credential locked' });
+      throw new CscError(403, 'access_denied', 'Credential locked: too many wrong PINs (Chứng thư đang bị khóa do nhập sai mã PIN quá số lần cho phép)');
+    }
     if (!(await pinMatches(rec, pin))) {
-      const count = await this.opts.store.pinFailure(rec.id, this.policy.pinLockMs);
       const left = Math.max(0, this.policy.maxPinAttempts - count);
       await this.#audit({ ...base, type: left === 0 ? 'pin.locked' : 'pin.wrong', result: 'refused', detail: `wrong PIN ${count}/${this.policy.maxPinAttempts}` });
       if (left === 0) throw new CscError(403, 'access_denied', 'Credential locked: too many wrong PINs (Chứng thư đang bị khóa do nhập sai mã PIN quá số lần cho phép)');
