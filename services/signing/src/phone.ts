@@ -58,7 +58,9 @@ export class PhoneApprovals {
       if (await this.store.putValue(key(wanted), JSON.stringify(r), this.ttlMs, true)) return r;
       const old = await this.get(wanted);
       if (old && old.subject === a.subject && old.clientId === a.clientId && old.status !== 'pending') {
-        // the same citizen and service try again (e.g. after a refusal) with the same QR code
+        // the same citizen and service try again (e.g. after a refusal) with the same QR code: a new request,
+        // which the earlier refusal does not refuse
+        await this.store.putValue(`refused:${wanted}`, '0', this.ttlMs + 60_000);
         await this.store.putValue(key(wanted), JSON.stringify(r), this.ttlMs);
         return r;
       }
