@@ -206,9 +206,11 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
     if (!m) throw invalidToken('missing bearer token (Authorization: Bearer …)');
     const caller = await tokens.verify(m[1]!);
     const signing = method.startsWith('signatures/');
-    const { raw, body } = await readJson(ctx, signing ? maxBody : 1024 * 1024);
+    // rate limits before the body is read (a flood of large bodies is refused before it is buffered); only signDoc
+    // carries documents, every other body is small
     if (signing) await limit(`sign:${caller.subject}`, 1000, limits.signPerSecond);
     if (method === 'credentials/authorize') await limit(`auth:${caller.subject}`, 60_000, limits.authorizePerMinute);
+    const { raw, body } = await readJson(ctx, method === 'signatures/signDoc' ? maxBody : 1024 * 1024);
     const requestId = ctx.state.requestId as string;
     const idemKey = ctx.get('idempotency-key');
     if (!signing || !idemKey) {
@@ -231,8 +233,13 @@ export function createSigningApp(opts: AppOptions): { app: Koa; control: AppCont
     }
     try {
       const result = await op(caller, body, requestId);
-      await store.idemFinish(key, fp, 200, JSON.stringify(result), idemTtl);
+      // signed and audited: the signatures go back even if the replay record cannot be written (a retry then
+      // finds the hashes used up, but this answer is not lost)
+      await store.idemFinish(key, fp, 200, JSON.stringify(result), idemTtl).catch((err: unknown) => {
+        log.warn({ reqId: requestId, err: (err as Error).message }, 'idempotency record not written; the answer is returned anyway');
+      });
       ctx.body = result;
+      return;
     } catch (e) {
       if (e instanceof CscError && e.status < 500) {
         // a definite refusal is remembered too (the retry gets the same answer)

@@ -88,10 +88,65 @@ describe('signing service: robustness and key custody', function () {
       assert.equal(((await r.json()) as { error: string }).error, 'invalid_request');
       const ok = await call(url, 'credentials/list', '001090000001', {});
       assert.equal(ok.status, 200);
+      // signHash carries hashes only: 1 MiB at most too (only signDoc takes documents)
+      const r2 = await fetch(`${url}/csc/v2/signatures/signHash`, { method: 'POST', headers: { authorization: 'Bearer 001090000001', 'content-type': 'application/json' }, body: big }).catch((e: Error) => e);
+      if (r2 instanceof Error) assert.fail(`the 413 answer was not received: ${r2.message}`);
+      assert.equal(r2.status, 413);
     } finally {
       srv.close();
       await store.close();
     }
+  });
+
+  it('signing calls over the rate limit are refused before their body is read', async () => {
+    const store = new MemoryStore();
+    const service = new SigningService({ store, vault: new SoftwareVault('a-long-enough-keystore-secret'), audit: new AuditLog(store), approver: new ScriptedApprover(), oauth2Issuer: 'x' });
+    const { app } = createSigningApp({ service, store, tokens: fixedTokens, log: pino({ level: 'silent' }), limits: { signPerSecond: 1 } });
+    const srv = app.listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+    try {
+      // a body that is never sent: the 429 must come without it
+      const { connect } = await import('node:net');
+      const ask = () => new Promise<string>((resolve) => {
+        const sock = connect(Number(new URL(url).port), '127.0.0.1', () => {
+          sock.write('POST /csc/v2/signatures/signDoc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer 001090000009\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{');
+        });
+        let got = '';
+        sock.on('data', (c) => { got += String(c); if (/\r\n\r\n/.test(got)) { sock.destroy(); resolve(got.split('\r\n')[0]!); } });
+        sock.on('error', () => resolve(got));
+        setTimeout(() => { sock.destroy(); resolve(got.split('\r\n')[0] ?? ''); }, 1500);
+      });
+      // two calls in the same second: the first is within the limit and waits for its body (cut off after 1.5 s),
+      // the second is over it
+      const first = ask();
+      await new Promise((r) => setTimeout(r, 100));
+      const second = await ask();
+      assert.match(second, / 429 /, 'over the limit: 429 at once, without the 50 MB body');
+      assert.equal(await first, '', 'the first call waits for its body');
+    } finally {
+      srv.close();
+      await store.close();
+    }
+  });
+
+  it('a signature made and audited is returned even if its idempotency record cannot be written', async () => {
+    const st = await startStack();
+    try {
+      const alice = await st.citizen(1);
+      const token = await st.tokenFor(alice);
+      const cred = await st.enrol(alice.id, { type: 'RSA', bits: 2048 });
+      const x = h();
+      const a = await st.call('credentials/authorize', token, { credentialID: cred.id, numSignatures: 1, hashes: [x], hashAlgorithmOID: SHA256, authData: [{ id: 'PIN', value: '246810' }] });
+      const body = { credentialID: cred.id, SAD: a.body.SAD, hashes: [x], signAlgo: RSA, hashAlgorithmOID: SHA256 };
+      const store = st.signing.store as unknown as { idemFinish: (...a: unknown[]) => Promise<void> };
+      const orig = store.idemFinish.bind(store);
+      let once = true;
+      store.idemFinish = async (...args) => { if (once) { once = false; throw new StoreUnavailable(); } return orig(...args); };
+      const first = await st.call('signatures/signHash', token, body, { 'Idempotency-Key': 'k-1' });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal((first.body.signatures as string[]).length, 1);
+    } finally { await st.close(); }
   });
 
   it('a client that goes away mid-request is not a server error: nothing logged at error level, the next request is served', async () => {
