@@ -65,7 +65,10 @@ export function signatureAlgorithm(key: KeyRef, signAlgo: unknown, hashAlgorithm
     const ph = HASH_BY_OID.get(p.hashAlgorithm.algorithmId);
     if (!ph) throw invalidRequest('signAlgoParams: the hash must be SHA-256, SHA-384 or SHA-512 (the SHA-1 default is refused)');
     const h = pick(ph);
-    const mgfHash = p.maskGenAlgorithm.algorithmParams ? new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId : undefined;
+    let mgfHash: string | undefined;
+    try {
+      mgfHash = p.maskGenAlgorithm.algorithmParams ? new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams }).algorithmId : undefined;
+    } catch { throw invalidRequest('Invalid parameter signAlgoParams: the MGF1 parameter is not an AlgorithmIdentifier'); }
     if (p.maskGenAlgorithm.algorithmId !== '1.2.840.113549.1.1.8' || HASH_BY_OID.get(mgfHash ?? '') !== h) throw invalidRequest('signAlgoParams: MGF1 with the same hash is required');
     if (p.trailerField !== 1) throw invalidRequest('signAlgoParams: trailerField must be 1');
     if (p.saltLength < 0 || p.saltLength > 64) throw invalidRequest('signAlgoParams: saltLength out of range');

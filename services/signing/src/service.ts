@@ -344,7 +344,8 @@ export class SigningService {
     const parsed = docs.map((d: Record<string, unknown>, i: number) => {
       const b64 = str(d?.document, `documents[${i}].document`, 70_000_000);
       const bytes = Buffer.from(b64, 'base64');
-      const level = LEVELS[String(d.conformance_level ?? 'Ades-B-B').toLowerCase()];
+      const lk = String(d.conformance_level ?? 'Ades-B-B').toLowerCase();
+      const level = Object.hasOwn(LEVELS, lk) ? LEVELS[lk] : undefined;
       if (!level) throw invalidRequest(`Invalid parameter documents[${i}].conformance_level`);
       const format = String(d.signature_format ?? 'P');
       if (format !== 'P' && format !== 'X') throw invalidRequest(`Invalid parameter documents[${i}].signature_format: P (PAdES) or X (XAdES)`);

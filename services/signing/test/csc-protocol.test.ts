@@ -183,6 +183,21 @@ for (const backend of ['memory', 'redis'] as const) describe(`signing service: C
     const xsad = await sad(aliceToken, aliceEc, [h256(x)]);
     await refused(s.call('signatures/signHash', aliceToken, { credentialID: aliceEc.id, SAD: xsad, hashes: [h256(x)], hashAlgorithmOID: SHA256, signAlgo: RSA }), 400, 'invalid_request', /signAlgo/);
     await refused(s.call('signatures/signHash', aliceToken, { credentialID: aliceRsa.id, SAD: xsad, hashes: [h256(x)], signAlgo: PSS }), 400, 'invalid_request', /signAlgoParams/);
+    // an MGF1 parameter that is not an AlgorithmIdentifier: 400, not 500
+    const bad = new pkijs.RSASSAPSSParams({ hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA256 }), maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.8', algorithmParams: new asn1js.Integer({ value: 5 }) }), saltLength: 32 });
+    await refused(s.call('signatures/signHash', aliceToken, { credentialID: aliceRsa.id, SAD: xsad, hashes: [h256(x)], signAlgo: PSS, signAlgoParams: Buffer.from(bad.toSchema().toBER(false)).toString('base64') }), 400, 'invalid_request', /MGF1/);
+  });
+
+  it('signDoc: a conformance level named like an Object property ("constructor", "__proto__") is refused before the SAD is used', async () => {
+    const pdf = Buffer.from(await makeBasicPdf());
+    const digest = createHash('sha256').update(pdf).digest('base64');
+    const docSad = await sad(aliceToken, aliceRsa, [digest]);
+    for (const lvl of ['constructor', '__proto__', 'hasOwnProperty']) {
+      await refused(s.call('signatures/signDoc', aliceToken, { credentialID: aliceRsa.id, SAD: docSad, documents: [{ document: pdf.toString('base64'), conformance_level: lvl, signature_format: 'P' }] }), 400, 'invalid_request', /conformance_level/);
+    }
+    // the SAD was not used up: the document still signs with it
+    const ok = await s.call('signatures/signDoc', aliceToken, { credentialID: aliceRsa.id, SAD: docSad, documents: [{ document: pdf.toString('base64'), conformance_level: 'Ades-B-B', signature_format: 'P' }] });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body).slice(0, 300));
   });
 
   it('authorize checks numSignatures = number of hashes, hash sizes and the hash algorithm', async () => {
