@@ -293,15 +293,34 @@ export class SigningService {
       !!d && typeof d === 'object' && (d as { type?: unknown }).type === 'credential' && (d as { credentialID?: unknown }).credentialID === rec.id);
     if (!details.length) throw invalidRequest('Missing parameter SAD (the access token does not authorize this credential)');
     if (!caller.scopes.has('credential')) throw insufficientScope('a token authorizing hashes through authorization_details needs the "credential" scope');
-    const grantId = `oauth2code-${caller.tokenHash}`; // its own hash tag (no colon)
-    if (await this.opts.store.putValue(`tokgrant:${caller.tokenHash}`, '1', Math.max(1000, caller.exp * 1000 - Date.now() + 60_000), true)) {
-      // first use of this token: its digests become a one-time grant, like a SAD, bound to the same checks
-      const alg = details.map((d) => (typeof d.hashAlgorithmOID === 'string' ? d.hashAlgorithmOID : HASH_OID['SHA-256']));
-      if (new Set(alg).size !== 1) throw invalidRequest('authorization_details name several hash algorithms for one credential');
-      const digests = details.flatMap((d) => (Array.isArray(d.documentDigests) ? d.documentDigests : []).map((x: { hash?: unknown }) => x?.hash));
-      const granted = canonicalHashes(digests, hashOfOid(alg[0]));
-      await this.opts.store.putSad(grantId, { subject: caller.subject, clientId: caller.clientId, credentialId: rec.id, hashAlgorithmOID: alg[0]!, hashes: [...new Set(granted)], exp: caller.exp * 1000 });
+    // one grant per token and credential (a token may name several credentials); its own hash tag (no colon)
+    const credTag = createHash('sha256').update(rec.id).digest('hex').slice(0, 24);
+    const grantId = `oauth2code-${caller.tokenHash}-${credTag}`;
+    // the token's digests for this credential, checked before anything is recorded
+    const alg = details.map((d) => (typeof d.hashAlgorithmOID === 'string' ? d.hashAlgorithmOID : HASH_OID['SHA-256']));
+    if (new Set(alg).size !== 1) throw invalidRequest('authorization_details name several hash algorithms for one credential');
+    const digests = details.flatMap((d) => (Array.isArray(d.documentDigests) ? d.documentDigests : []).map((x: { hash?: unknown }) => x?.hash));
+    const granted = canonicalHashes(digests, hashOfOid(alg[0]));
+    const marker = `tokgrant:${caller.tokenHash}:${credTag}`;
+    if (await this.opts.store.putValue(marker, '1', Math.max(1000, caller.exp * 1000 - Date.now() + 60_000), true)) {
+      // first use of this token for this credential: its digests become a one-time grant, like a SAD, bound to the
+      // same checks (created once: a second grant would make used digests signable again)
+      try {
+        await this.opts.store.putSad(grantId, { subject: caller.subject, clientId: caller.clientId, credentialId: rec.id, hashAlgorithmOID: alg[0]!, hashes: [...new Set(granted)], exp: caller.exp * 1000 });
+      } catch (e) {
+        // not recorded: the next call may try again (the marker expires at once)
+        await this.opts.store.putValue(marker, '0', 1).catch(() => {});
+        throw e;
+      }
       await this.#audit({ type: 'authorize.approved', subject: caller.subject, service: caller.clientId, credentialId: rec.id, hashes: granted, result: 'ok', detail: 'oauth2code: authorization_details of the access token (level 2 at the identity provider)', ...(requestId ? { requestId } : {}) });
+      return this.#consume(caller, rec, grantId, hashOid, hashes, requestId);
+    }
+    // another call is creating the grant right now (the token's first uses in parallel): wait for it, briefly
+    for (let i = 0; i < 40; i++) {
+      const r = await this.opts.store.consumeSad(grantId, caller, rec.id, hashOid, hashes, Date.now());
+      if (r.ok) return;
+      if (r.reason !== 'unknown') break;
+      await new Promise((res) => setTimeout(res, 25));
     }
     return this.#consume(caller, rec, grantId, hashOid, hashes, requestId);
   }

@@ -85,6 +85,36 @@ describe('signing service: oauth2code — a credential-scoped token from the aut
     assert.equal((await s.call('signatures/signHash', r.token, { credentialID: cred.id, hashes: [h2], signAlgo: ECDSA_SHA256 })).status, 400);
   });
 
+  it('first uses of the token in parallel (each for its own named digest) both sign', async () => {
+    const c = await s.citizen(2);
+    const cred = await s.enrol(c.id, { type: 'EC', curve: 'P-256' }, '112233');
+    const [h1, h2] = [digest(), digest()];
+    const r = await codeFlow(c, [{ type: 'credential', credentialID: cred.id, hashAlgorithmOID: SHA256, documentDigests: [{ hash: h1, label: 'a.pdf' }, { hash: h2, label: 'b.pdf' }] }]);
+    assert.ok(r.token, String(r.error));
+    const [a, b] = await Promise.all([h1, h2].map((h) => s.call('signatures/signHash', r.token!, { credentialID: cred.id, hashes: [h], signAlgo: ECDSA_SHA256 })));
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+  });
+
+  it('authorization_details naming two credentials: each credential signs its own digest, not the other\'s', async () => {
+    const c = await s.citizen(2);
+    const c1 = await s.enrol(c.id, { type: 'EC', curve: 'P-256' }, '112233');
+    const c2 = await s.enrol(c.id, { type: 'EC', curve: 'P-256' }, '112233');
+    const [h1, h2] = [digest(), digest()];
+    const r = await codeFlow(c, [
+      { type: 'credential', credentialID: c1.id, hashAlgorithmOID: SHA256, documentDigests: [{ hash: h1, label: 'a.pdf' }] },
+      { type: 'credential', credentialID: c2.id, hashAlgorithmOID: SHA256, documentDigests: [{ hash: h2, label: 'b.pdf' }] }]);
+    assert.ok(r.token, `the identity provider issued the token (${r.error ?? ''})`);
+    const cross = await s.call('signatures/signHash', r.token!, { credentialID: c1.id, hashes: [h2], signAlgo: ECDSA_SHA256 });
+    assert.equal(cross.status, 400, 'a digest named for the other credential is refused');
+    const a = await s.call('signatures/signHash', r.token!, { credentialID: c1.id, hashes: [h1], signAlgo: ECDSA_SHA256 });
+    const b = await s.call('signatures/signHash', r.token!, { credentialID: c2.id, hashes: [h2], signAlgo: ECDSA_SHA256 });
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    const again = await s.call('signatures/signHash', r.token!, { credentialID: c2.id, hashes: [h2], signAlgo: ECDSA_SHA256 });
+    assert.equal(again.status, 400, 'each digest once');
+  });
+
   it('a signature made with the token verifies against the credential certificate', async () => {
     const c = await s.citizen(2);
     const cred = await s.enrol(c.id, { type: 'EC', curve: 'P-256' }, '112233');
