@@ -63,6 +63,20 @@ describe('CSC client (SDK backend) against kyso\'s signing service', function ()
     await assert.rejects(signPdf(input, join(dir, 'x.pdf'), { backend: b }), (e: unknown) => e instanceof SignerError && e.code === 'BAD_PIN');
     await assert.rejects(CscKeyBackend.open({ url: s.signing.url, credentialId: 'nope', token, pin: '1' }), (e: unknown) => e instanceof SignerError && e.code === 'KEY_NOT_FOUND');
     await assert.rejects(CscKeyBackend.open({ url: 'file:///etc/passwd', credentialId: 'x', token, pin: '1' }), (e: unknown) => e instanceof SignerError);
+    // the token and PIN never go out in clear: plain http only to this machine, no credentials in the URL
+    let fetched = 0;
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (...a: Parameters<typeof fetch>) => { fetched++; return realFetch(...a); }) as typeof fetch;
+    try {
+      for (const url of ['http://signing.example.gov.vn/csc/v2', 'http://10.0.0.5:8443/', 'http://[2001:db8::1]/']) {
+        await assert.rejects(CscKeyBackend.open({ url, credentialId: cred.id, token, pin: '1' }), (e: unknown) => e instanceof SignerError && /https/.test(e.message) && !e.message.includes(token), url);
+      }
+      await assert.rejects(CscKeyBackend.open({ url: s.signing.url.replace('http://', 'http://u:secret@'), credentialId: cred.id, token, pin: '1' }), (e: unknown) => e instanceof SignerError && !e.message.includes('secret'));
+      assert.equal(fetched, 0, 'nothing was sent');
+    } finally { globalThis.fetch = realFetch; }
+    // loopback names and addresses are this machine
+    const viaLocalhost = await CscKeyBackend.open({ url: s.signing.url.replace('127.0.0.1', 'localhost'), credentialId: cred.id, token, pin: '000000' });
+    await viaLocalhost.close?.();
   });
 });
 

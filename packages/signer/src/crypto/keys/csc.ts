@@ -37,6 +37,17 @@ export interface CscBackendOptions {
   statusEveryMs?: number;
   /** Longest wait for one call (ms, default 180 000: the citizen's approval is in it). */
   timeoutMs?: number;
+  /**
+   * Allow plain `http://` to a host other than this machine (default false: the bearer token and the PIN would
+   * cross the network in clear; `http://` to a loopback address is always allowed).
+   */
+  allowInsecureHttp?: boolean;
+}
+
+/** A loopback host name or address (plain HTTP to it does not leave the machine). */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 const SIGN_ALGO: Record<SignatureAlgorithm['scheme'], string> = {
@@ -71,10 +82,14 @@ export class CscKeyBackend implements KeyBackend {
     this.keyAlgorithm = describeKey(new X509Certificate(certificate).publicKey);
   }
 
-  static #baseOf(url: string): string {
+  static #baseOf(url: string, allowInsecureHttp = false): string {
     let u: URL;
-    try { u = new URL(url); } catch { throw new SignerError('KEY_NOT_FOUND', `CSC service URL is not a URL: ${url}`); }
+    try { u = new URL(url); } catch { throw new SignerError('KEY_NOT_FOUND', 'the CSC service URL is not a URL'); }
     if (!/^https?:$/.test(u.protocol)) throw new SignerError('KEY_NOT_FOUND', 'the CSC service URL must be http(s)');
+    if (u.username || u.password) throw new SignerError('KEY_NOT_FOUND', 'the CSC service URL must not carry credentials (the bearer token is given apart)');
+    if (u.protocol === 'http:' && !allowInsecureHttp && !isLoopback(u.hostname)) {
+      throw new SignerError('KEY_NOT_FOUND', `the CSC service URL must be https: plain http to ${u.host} would send the bearer token and the PIN in clear (http is allowed to this machine only)`);
+    }
     const path = u.pathname.replace(/\/+$/, '');
     u.pathname = /\/csc\/v2$/.test(path) ? `${path}/` : `${path}/csc/v2/`;
     u.search = ''; u.hash = '';
@@ -99,7 +114,7 @@ export class CscKeyBackend implements KeyBackend {
 
   /** Reads the credential (certificate chain, key) from the service. */
   static async open(opts: CscBackendOptions): Promise<CscKeyBackend> {
-    const base = CscKeyBackend.#baseOf(opts.url);
+    const base = CscKeyBackend.#baseOf(opts.url, opts.allowInsecureHttp);
     const info = await CscKeyBackend.#call(base, opts.token, 'credentials/info', { credentialID: opts.credentialId, certificates: 'chain', certInfo: false, authInfo: true }, 30_000);
     const certs = ((info.cert as { certificates?: unknown } | undefined)?.certificates ?? []) as unknown[];
     if (!Array.isArray(certs) || certs.length === 0 || !certs.every((c) => typeof c === 'string')) throw new SignerError('CERT_PARSE', 'remote signing: credentials/info returned no certificate');
