@@ -99,7 +99,8 @@ describe('signing service: PKCS#11 signing threads', function () {
     }
   });
 
-  it('more than 65,536 distinct keys over the life of a pool (a key per citizen): no crash, every call answered', async () => {
+  it('more than 65,536 distinct keys over the life of a pool (a key per citizen): no crash, every call answered', async function () {
+    this.timeout(300_000); // 70,000 key lookups in SoftHSM2: ~10 s on a quiet machine
     const pool = await Pkcs11SigningPool.open({ module: hsm.module, token: hsm.token, pin: hsm.pin, threads: 2 });
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => { uncaught.push(e); };
