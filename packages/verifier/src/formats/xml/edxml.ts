@@ -37,8 +37,19 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   const root = doc.documentElement!;
   const header = sig.parentNode as Element | null;
   const env = header?.parentNode as Element | null;
-  if (!header || header.namespaceURI !== EDXML_NS || header.localName !== 'edXMLHeader' || !env || env.localName !== 'edXMLEnvelope' || env.parentNode !== root) {
+  if (!header || header.namespaceURI !== EDXML_NS || header.localName !== 'edXMLHeader' || !env || env.namespaceURI !== EDXML_NS || env.localName !== 'edXMLEnvelope' || env.parentNode !== root) {
     worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', 'edXML: the signature is not in edXML:edXMLHeader of the message envelope');
+    return undefined;
+  }
+  // the message outside the signed envelope: exactly the structure the profile defines, nothing a consumer could
+  // read instead of (or besides) the signed content
+  const shape = messageStructure(root);
+  if ('problems' in shape) {
+    for (const p of shape.problems) worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: ${p}`);
+    return undefined;
+  }
+  if (shape.envelope !== env || childElements(env, EDXML_NS, 'edXMLHeader').length !== 1) {
+    worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', 'edXML: the signature is not in the one edXML:edXMLHeader of the message envelope');
     return undefined;
   }
   const envRef = signed.find((s) => s.target === 'element' && s.path === '/edXML[1]/edXML:edXMLEnvelope[1]');
@@ -49,16 +60,23 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   let signedEnv: Document;
   try { signedEnv = parseXml(envRef.octets); } catch (e) { worsen(report, 'TOTAL_FAILED', 'FORMAT_FAILURE', `edXML: signed envelope unreadable: ${(e as Error).message}`); return undefined; }
   const se = signedEnv.documentElement!;
+  const ambiguous = signedEnvelopeProblems(se);
+  if (ambiguous.length) {
+    for (const p of ambiguous) worsen(report, 'TOTAL_FAILED', 'FORMAT_FAILURE', `edXML: signed envelope: ${p}`);
+    return undefined;
+  }
   const sh = childElements(se, EDXML_NS, 'edXMLHeader')[0];
   const mh = sh ? childElements(sh, EDXML_NS, 'MessageHeader')[0] : undefined;
   const body = childElements(se, EDXML_NS, 'edXMLBody')[0];
   const manifest = body ? childElements(body, EDXML_NS, 'edXMLManifest')[0] : undefined;
-  const listed = new Map<string, { alg?: string; digest?: Uint8Array; name?: string }>();
+  const listed = new Map<string, { alg?: string; digest?: Uint8Array; name?: string; contentType?: string }>();
   for (const r of manifest ? childElements(manifest, EDXML_NS, 'Reference') : []) {
     const cid = text(r, 'ContentId') ?? '';
     const alg = DIGEST_BY_URI[text(r, 'DigestMethod') ?? ''];
     const d = decodeBase64(text(r, 'DigestValue') ?? '');
-    listed.set(cid, { ...(alg ? { alg } : {}), ...(d ? { digest: d } : {}), ...(text(r, 'AttachmentName') ? { name: text(r, 'AttachmentName')! } : {}) });
+    const name = text(r, 'AttachmentName');
+    const ct = text(r, 'ContentType');
+    listed.set(cid, { ...(alg ? { alg } : {}), ...(d ? { digest: d } : {}), ...(name ? { name } : {}), ...(ct !== undefined ? { contentType: ct } : {}) });
   }
   const info: EdxmlSignedInfo = {
     ...(mh && childElements(mh, EDXML_NS, 'From')[0] ? { from: text(childElements(mh, EDXML_NS, 'From')[0], 'OrganId')! } : {}),
@@ -69,20 +87,21 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   };
   const seen = new Set<string>();
   let ok = true;
-  for (const ae of childElements(root).filter((c) => c.localName === 'AttachmentEncoded')) {
-    for (const a of childElements(ae).filter((c) => c.localName === 'Attachment')) {
-      const cid = (childElements(a).find((c) => c.localName === 'ContentId')?.textContent ?? '').trim();
-      const cte = childElements(a).find((c) => c.localName === 'ContentTransferEncoded');
+  {
+    for (const { cid, cte, name, contentType } of shape.attachments) {
       const entry = listed.get(cid);
+      // what a consumer reads beside the data (unsigned copies) says what the signed manifest says
+      if (entry && name !== undefined && name !== (entry.name ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: AttachmentName differs from the signed manifest`); continue; }
+      if (entry && contentType !== undefined && contentType !== (entry.contentType ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: ContentType differs from the signed manifest`); continue; }
       // the digest a reference already computed over the same element's decoded text (same data: strict base64
       // decodes alike either way), else decode here
       // (the edXML fast path read the attachment as it streamed by: strict base64, digested, not in the tree)
-      const st = cte && streamed ? streamed.get(cte) : undefined;
-      const b64 = st ? '' : cte?.textContent ?? '';
+      const st = streamed ? streamed.get(cte) : undefined;
+      const b64 = st ? '' : cte.textContent ?? '';
       const strict = st ? true : isStrictBase64(b64);
       const stDigest = st && entry?.alg ? st.digests.get(entry.alg) : undefined;
       if (st && entry?.alg && !stDigest) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: internal: no digest for ${entry.alg}`); continue; }
-      const hit = stDigest ? { digest: stDigest, size: st!.size } : cte && strict && entry?.alg ? known?.get(cte)?.find((k) => k.alg === entry.alg) : undefined;
+      const hit = stDigest ? { digest: stDigest, size: st!.size } : strict && entry?.alg ? known?.get(cte)?.find((k) => k.alg === entry.alg) : undefined;
       const data = hit || !strict ? undefined : new Uint8Array(Buffer.from(b64, 'base64')); // = decodeBase64(b64)
       if (seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid} appears twice`); continue; }
       seen.add(cid);
@@ -96,4 +115,132 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   for (const cid of listed.keys()) if (!seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid} listed in the manifest is missing`); }
   if (ok) report.checks.push({ check: 'edxml-profile', block: 'CV', status: 'passed', message: `edXML: envelope signed, ${info.attachments.length} attachment(s) match the signed manifest` });
   return info;
+}
+
+// ---- the message's structure (QCVN 102 as kyso's profile writes it; README "edXML signature profile") ----------
+
+const TEXT = 3, CDATA = 4, ELEMENT = 1, COMMENT = 8;
+const XML_SPACE = /^[ \t\r\n]*$/;
+const MAX_PROBLEMS = 5;
+
+/** One attachment of a well-formed message: its ContentId, the ContentTransferEncoded element and the unsigned copies of name and type. */
+interface AttachmentShape { cid: string; cte: Element; name?: string; contentType?: string }
+
+const label = (n: Element): string => (n.namespaceURI === EDXML_NS ? n.localName : `{${n.namespaceURI ?? ''}}${n.localName}`);
+
+/**
+ * Only element children and whitespace (comments allowed) between them: text, CDATA or processing instructions
+ * there would be content outside the signed structure. Returns the element children.
+ */
+function elementsOnly(p: Element, where: string, problems: string[]): Element[] {
+  const out: Element[] = [];
+  for (let c = p.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT) out.push(c as Element);
+    else if (c.nodeType === COMMENT) continue;
+    else if ((c.nodeType === TEXT || c.nodeType === CDATA) && XML_SPACE.test((c as unknown as { data: string }).data)) continue;
+    else problems.push(`${where} holds ${c.nodeType === TEXT || c.nodeType === CDATA ? 'text' : 'a processing instruction'} outside its elements`);
+  }
+  return out;
+}
+
+/** The text of an element that holds text only (no elements, comments or processing instructions); undefined otherwise. */
+function textOnly(e: Element): string | undefined {
+  const parts: string[] = [];
+  for (let c = e.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== TEXT && c.nodeType !== CDATA) return undefined;
+    parts.push((c as unknown as { data: string }).data);
+  }
+  return parts.join('');
+}
+
+const ATTACHMENT_FIELDS = new Set(['ContentId', 'AttachmentName', 'ContentType', 'ContentTransferEncoded']);
+
+/**
+ * The message outside the envelope, checked against the profile: the root holds exactly one
+ * edXML:edXMLEnvelope, then at most one AttachmentEncoded (none in a status message), nothing else; AttachmentEncoded
+ * holds only Attachment elements; each Attachment holds exactly one ContentId and one ContentTransferEncoded, at
+ * most one AttachmentName and ContentType, nothing else, each text only. Every element is matched by namespace and
+ * local name. A message with anything else (a second envelope, content the manifest does not cover, an attachment
+ * with two ContentIds or two data elements, markup inside the base64) is not an edXML message of the profile: a
+ * consumer could read that content instead of the signed one.
+ */
+function messageStructure(root: Element): { envelope: Element; attachments: AttachmentShape[] } | { problems: string[] } {
+  const problems: string[] = [];
+  const kids = elementsOnly(root, 'the edXML root', problems);
+  const envs = kids.filter((k) => k.namespaceURI === EDXML_NS && k.localName === 'edXMLEnvelope');
+  const aes = kids.filter((k) => k.namespaceURI === EDXML_NS && k.localName === 'AttachmentEncoded');
+  if (envs.length !== 1) problems.push(`the message has ${envs.length} edXML:edXMLEnvelope elements (exactly one allowed)`);
+  if (aes.length > 1) problems.push(`the message has ${aes.length} AttachmentEncoded elements (at most one allowed)`);
+  for (const k of kids) if (!envs.includes(k) && !aes.includes(k)) problems.push(`unexpected element ${label(k)} in the edXML root (only edXMLEnvelope and AttachmentEncoded)`);
+  if (envs.length === 1 && kids[0] !== envs[0]) problems.push('edXML:edXMLEnvelope is not the first element of the message');
+  const attachments: AttachmentShape[] = [];
+  for (const ae of aes) {
+    for (const a of elementsOnly(ae, 'AttachmentEncoded', problems)) {
+      if (a.namespaceURI !== EDXML_NS || a.localName !== 'Attachment') { problems.push(`unexpected element ${label(a)} in AttachmentEncoded (only Attachment)`); continue; }
+      const n = attachments.length + 1;
+      const fields = new Map<string, Element[]>();
+      for (const f of elementsOnly(a, `Attachment ${n}`, problems)) {
+        if (f.namespaceURI !== EDXML_NS || !ATTACHMENT_FIELDS.has(f.localName)) { problems.push(`unexpected element ${label(f)} in Attachment ${n}`); continue; }
+        const l = fields.get(f.localName) ?? [];
+        l.push(f);
+        fields.set(f.localName, l);
+      }
+      const values: Record<string, string | undefined> = {};
+      for (const name of ATTACHMENT_FIELDS) {
+        const l = fields.get(name) ?? [];
+        const required = name === 'ContentId' || name === 'ContentTransferEncoded';
+        if (l.length > 1 || (required && l.length === 0)) { problems.push(`Attachment ${n} has ${l.length} ${name} elements (${required ? 'exactly' : 'at most'} one allowed)`); continue; }
+        if (!l[0]) continue;
+        const t = textOnly(l[0]);
+        if (t === undefined) problems.push(`Attachment ${n}: ${name} holds markup, comments or processing instructions (text only allowed)`);
+        values[name] = t;
+      }
+      const cte = fields.get('ContentTransferEncoded')?.[0];
+      if (cte && values.ContentId !== undefined && values.ContentTransferEncoded !== undefined) {
+        attachments.push({
+          cid: values.ContentId.trim(), cte,
+          ...(values.AttachmentName !== undefined ? { name: values.AttachmentName.trim() } : {}),
+          ...(values.ContentType !== undefined ? { contentType: values.ContentType.trim() } : {}),
+        });
+      } else attachments.push({ cid: '', cte: a }); // placeholder (counted): the problem is reported
+    }
+  }
+  if (problems.length) return { problems: problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more structure problem(s)`] : problems };
+  return { envelope: envs[0]!, attachments };
+}
+
+/**
+ * The signed envelope must say one thing: one edXMLHeader with one MessageHeader or one Status, one edXMLBody with
+ * at most one edXMLManifest; a manifest Reference has exactly one ContentId, DigestMethod and DigestValue (at most
+ * one AttachmentName / ContentType), ContentIds unique; the MessageHeader at most one From, Subject, DocumentId.
+ */
+function signedEnvelopeProblems(se: Element): string[] {
+  const problems: string[] = [];
+  const count = (p: Element, name: string): number => childElements(p, EDXML_NS, name).length;
+  if (se.namespaceURI !== EDXML_NS || se.localName !== 'edXMLEnvelope') return ['not an edXML:edXMLEnvelope'];
+  const hs = childElements(se, EDXML_NS, 'edXMLHeader');
+  const bs = childElements(se, EDXML_NS, 'edXMLBody');
+  if (hs.length !== 1) problems.push(`${hs.length} edXMLHeader elements (exactly one allowed)`);
+  if (bs.length !== 1) problems.push(`${bs.length} edXMLBody elements (exactly one allowed)`);
+  const h = hs[0];
+  if (h) {
+    const mh = count(h, 'MessageHeader'), st = count(h, 'Status');
+    if (mh + st !== 1) problems.push(`edXMLHeader has ${mh} MessageHeader and ${st} Status elements (exactly one of them allowed)`);
+    const m = childElements(h, EDXML_NS, 'MessageHeader')[0];
+    if (m) for (const n of ['From', 'Subject', 'DocumentId']) if (count(m, n) > 1) problems.push(`MessageHeader has ${count(m, n)} ${n} elements (at most one allowed)`);
+  }
+  const b = bs[0];
+  if (b) {
+    const ms = childElements(b, EDXML_NS, 'edXMLManifest');
+    if (ms.length > 1) problems.push(`edXMLBody has ${ms.length} edXMLManifest elements (at most one allowed)`);
+    const cids = new Set<string>();
+    for (const r of ms[0] ? childElements(ms[0], EDXML_NS, 'Reference') : []) {
+      for (const n of ['ContentId', 'DigestMethod', 'DigestValue']) if (count(r, n) !== 1) problems.push(`a manifest Reference has ${count(r, n)} ${n} elements (exactly one allowed)`);
+      for (const n of ['AttachmentName', 'ContentType']) if (count(r, n) > 1) problems.push(`a manifest Reference has ${count(r, n)} ${n} elements (at most one allowed)`);
+      const cid = text(r, 'ContentId') ?? '';
+      if (cids.has(cid)) problems.push(`the manifest lists ${cid.slice(0, 60)} twice`);
+      cids.add(cid);
+    }
+  }
+  return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`] : problems;
 }
