@@ -30,7 +30,13 @@ function worsen(r: SignatureReport, indication: 'TOTAL_FAILED' | 'INDETERMINATE'
 /**
  * kyso's edXML profile checks for one signature: it sits in edXMLHeader, it signs the edXMLEnvelope that is the
  * root's child (enveloped), and every AttachmentEncoded/Attachment matches the digest of its manifest entry in the
- * signed envelope (and no attachment is unlisted, no listed one missing). Returns what the signed envelope says.
+ * signed envelope (and no attachment is unlisted, no listed one missing). The message must have exactly the
+ * profile's structure (see messageStructure: one envelope, at most one AttachmentEncoded, one text-only ContentId
+ * and ContentTransferEncoded per Attachment, elements matched by namespace and local name, nothing else), and the
+ * signed envelope must be unambiguous (see signedEnvelopeProblems). A failure adds a failed 'edxml-profile' check and
+ * lowers the report's indication (INDETERMINATE / SIGNED_DATA_NOT_FOUND for content outside the signed scope,
+ * TOTAL_FAILED / HASH_FAILURE for an attachment that does not match, TOTAL_FAILED / FORMAT_FAILURE for an ambiguous
+ * signed envelope). Returns what the signed envelope says, or undefined when the message is not of the profile.
  */
 export function checkEdxmlSignature(doc: Document, sig: Element, report: SignatureReport, signed: SignedReference[],
   known?: ReadonlyMap<Element, readonly { alg: string; digest: Uint8Array; size: number }[]>, streamed?: ReadonlyMap<Element, StreamedBase64>): EdxmlSignedInfo | undefined {
@@ -126,7 +132,8 @@ const MAX_PROBLEMS = 5;
 /** One attachment of a well-formed message: its ContentId, the ContentTransferEncoded element and the unsigned copies of name and type. */
 interface AttachmentShape { cid: string; cte: Element; name?: string; contentType?: string }
 
-const label = (n: Element): string => (n.namespaceURI === EDXML_NS ? n.localName : `{${n.namespaceURI ?? ''}}${n.localName}`);
+/** An element's name for a finding (namespace shown unless edXML's; cut short: it comes from the document). */
+const label = (n: Element): string => (n.namespaceURI === EDXML_NS ? n.localName : `{${(n.namespaceURI ?? '').slice(0, 80)}}${n.localName}`).slice(0, 120);
 
 /**
  * Only element children and whitespace (comments allowed) between them: text, CDATA or processing instructions
