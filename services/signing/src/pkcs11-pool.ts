@@ -388,7 +388,7 @@ export class Pkcs11SigningPool {
       t.batches.push(batch);
       this.stats.messages++;
       this.stats.signatures += batch.length;
-      t.worker.postMessage({ jobs }, [jobs.buffer]);
+      t.worker.postMessage({ jobs }, [jobs.buffer as ArrayBuffer]);
     }
   }
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { XmlDocument as Document, XmlElement as Element } from './model.js';
+import { CDATA_SECTION_NODE, TEXT_NODE, type XmlDocument as Document, type XmlElement as Element, type XmlNode, type XmlText } from './model.js';
 import { canonicalize, c14nMethod, inScopeNamespaces, type C14nMethod } from './c14n.js';
 import { C14N, DIGEST_BY_URI, NS, TRANSFORM } from './constants.js';
 import { childElements, descendants, isWithin, onlyChild, type IdIndex } from './dom.js';
@@ -9,6 +9,34 @@ import type { StreamedBase64 } from './stream-tree.js';
 
 /** Node hash name of a hash ('SHA-256' → 'sha256'). */
 export function nodeHash(h: string): string { return h.replace('-', '').toLowerCase(); }
+
+/**
+ * Whether a signature removed from the signed data (enveloped-signature transform, XPath Filter 2 subtract) sits where
+ * a signature goes: an element child of an element or the document with no text beside it. Inside mixed content
+ * (`<amount>1<ds:Signature/>00</amount>`) its removal leaves the digest unchanged while every reader of that text
+ * reads the signature's own (partly unsigned) content instead: refused.
+ */
+function placedAsSignature(sig: Element): boolean {
+  const p = sig.parentNode as XmlNode | null;
+  if (!p) return false;
+  for (let c = p.firstChild; c; c = c.nextSibling) {
+    if ((c.nodeType === TEXT_NODE || c.nodeType === CDATA_SECTION_NODE) && /[^ \t\r\n]/.test((c as XmlText).data)) return false;
+  }
+  return true;
+}
+
+/**
+ * Strict base64 as the base64 transform takes it (RFC 2045 alphabet, whitespace between characters, '=' padding
+ * only at the end, a whole number of 4-character groups): undefined otherwise. Node's decoder alone is lenient (it
+ * skips unknown characters and stops at the first '='), which would let changed data keep its digest.
+ */
+function strictBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/ \t\r\n]*(?:=[ \t\r\n]*){0,2}$/.test(text)) return undefined;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) { const c = text.charCodeAt(i); if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) n++; }
+  if (n % 4 !== 0) return undefined;
+  return Buffer.from(text, 'base64');
+}
 
 /** Why a reference could not be processed. */
 export type ReferenceProblem =
@@ -138,6 +166,7 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
     if (alg === TRANSFORM.enveloped) {
       if (!nodeSet) return { kind: 'unsupported', message: 'enveloped-signature transform on octets' };
       if (!isWithin(ctx.signature, nodeSet.root)) return { kind: 'unsupported', message: 'enveloped-signature transform but the signature is not inside the referenced data' };
+      if (!placedAsSignature(ctx.signature)) return { kind: 'unsupported', message: 'enveloped-signature transform: the signature sits inside text (mixed content), where removing it hides what readers of that text see' };
       nodeSet.exclude = ctx.signature;
       enveloped = true;
       continue;
@@ -155,6 +184,12 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
       const all = new Set<Element>();
       for (const e of descendants(nodeSet.root)) if (e.namespaceURI === NS.ds && e.localName === 'Signature') all.add(e);
       if (!all.has(ctx.signature)) return { kind: 'unsupported', message: 'XPath Filter 2 subtract: the signature is not inside the referenced data' };
+      // every signature removed (those not inside another removed one) must sit where signatures go
+      for (const e of all) {
+        let inner = false;
+        for (let p = e.parentNode as Element | null; p && p.nodeType === 1; p = p.parentNode as Element | null) if (all.has(p)) { inner = true; break; }
+        if (!inner && !placedAsSignature(e)) return { kind: 'unsupported', message: 'XPath Filter 2 subtract: a ds:Signature sits inside text (mixed content), where removing it hides what readers of that text see' };
+      }
       nodeSet.exclude = all;
       enveloped = true;
       continue;
@@ -191,7 +226,8 @@ export function dereference(ref: Element, ctx: DereferenceContext): Dereferenced
         continue;
       }
       const text = nodeSet ? ((nodeSet.root.nodeType === 9 ? (nodeSet.root as Document).documentElement : nodeSet.root as Element)?.textContent ?? '') : Buffer.from(octets!).toString('latin1');
-      const decoded = Buffer.from(text, 'base64');
+      const decoded = strictBase64(text);
+      if (!decoded) return { kind: 'unsupported', message: 'base64 transform: the data is not strict base64 (characters outside the alphabet, data after the padding, or an incomplete group)' };
       if (last && streamDigest) {
         digest = hashBytes(digestAlg!, decoded);
         size = decoded.length;

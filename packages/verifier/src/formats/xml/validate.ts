@@ -12,6 +12,16 @@ import {
 } from './pki-bridge.js';
 import { keyInfoCertificates, unsignedSignatureProperties } from './extract.js';
 
+/** Whether `el` is all that `obj` holds: no other element, text (whitespace apart), comment or processing instruction. */
+function onlyContent(obj: Element, el: Element): boolean {
+  for (let c = obj.firstChild; c; c = c.nextSibling) {
+    if (c === el) continue;
+    if ((c.nodeType === 3 || c.nodeType === 4) && !/[^ \t\r\n]/.test((c as unknown as { data: string }).data)) continue;
+    return false;
+  }
+  return true;
+}
+
 /** One signed reference handed back to the caller: exactly the octets that were digested. */
 export interface SignedReference {
   uri: string;
@@ -150,6 +160,7 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     let hashOk = true;
     const spRefs: DereferencedReference[] = [];
     let objectsReferenced = new Set<Element>();
+    let manifests = 0;
     if (refs.length > 1000) { reject('format', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', `${refs.length} references: more than 1000 are not accepted`); return finish(); }
     for (const ref of refs) {
       if (job.budget.left < 0) { reject('reference', 'FC', 'TOTAL_FAILED', 'FORMAT_FAILURE', 'the references produce more data than the document can justify (processing budget exceeded)'); return finish(); }
@@ -176,8 +187,10 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
           if (!(el.namespaceURI === NS.ds && el.localName === 'Object' && el.parentNode === sig)) misplaced = 'the referenced ds:Object is not a direct child of this signature';
           else objectsReferenced.add(el);
         } else if (type === MANIFEST_TYPE || (el.namespaceURI === NS.ds && el.localName === 'Manifest')) {
+          // the Manifest itself is signed; the data its own references name is not checked here, so the ds:Object
+          // holding it does not count as covered (the scope says PARTIAL, the signed content is the Manifest)
           if (!(el.namespaceURI === NS.ds && el.localName === 'Manifest' && inObjectOfThis(el))) misplaced = 'the referenced ds:Manifest is not inside a ds:Object of this signature';
-          else objectsReferenced.add(el.parentNode as Element);
+          else manifests++;
         } else if (type === COUNTERSIGNED_TYPE || (el.namespaceURI === NS.ds && el.localName === 'SignatureValue')) {
           if (!(el.namespaceURI === NS.ds && el.localName === 'SignatureValue')) misplaced = 'a CountersignedSignature reference must select a ds:SignatureValue';
         } else {
@@ -187,7 +200,9 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
             let obj: Element | undefined;
             for (let n = el as Element | null; n && n !== encl; n = n.parentNode as Element | null) if (n.namespaceURI === NS.ds && n.localName === 'Object') obj = n;
             if (encl !== sig || sig !== doc.documentElement || !obj || obj.parentNode !== sig) misplaced = 'the signed element was moved inside a signature (wrapping)';
-            else objectsReferenced.add(obj);
+            // the ds:Object counts as covered only when the signed element is all it holds (whitespace apart):
+            // anything beside it in the Object is unsigned content
+            else if (el.parentNode === obj && onlyContent(obj, el)) objectsReferenced.add(obj);
           }
         }
       }
@@ -223,15 +238,18 @@ export async function validateXmlSignature(job: XmlSignatureJob, policy: Resolve
     }
     // Scope.
     const dataRefs = coverage.references.filter((r) => r.target !== 'signed-properties');
+    // this signature's ds:Object elements (apart from the XAdES QualifyingProperties) that no reference covers whole:
+    // unsigned content, whatever the scope (an enveloped signature's Objects are outside the document it signs)
+    const ownObjects = childElements(sig, NS.ds, 'Object').filter((o) => !qp || !isWithin(qp, o));
+    const unsignedObjects = ownObjects.filter((o) => !objectsReferenced.has(o));
+    if (unsignedObjects.length) note('signature-scope', 'SAV', 'warning', `${unsignedObjects.length} ds:Object element(s) of this signature are not signed as a whole: ignore their content`);
+    if (manifests) note('signature-scope', 'SAV', 'warning', `${manifests} ds:Manifest(s) signed: the data their own references name is not checked; read the signed content the verifier returns`);
     if (dataRefs.some((r) => r.target === 'not-found')) coverage.scope = 'SIGNED_DATA_NOT_FOUND';
     else if (dataRefs.some((r) => r.target === 'document')) coverage.scope = 'FULL';
     else if (dataRefs.length && dataRefs.every((r) => r.target === 'detached')) coverage.scope = 'DETACHED';
     else {
-      const objects = childElements(sig, NS.ds, 'Object').filter((o) => !qp || !isWithin(qp, o));
-      const enveloping = sig === doc.documentElement && objects.length > 0 && objects.every((o) => objectsReferenced.has(o));
+      const enveloping = sig === doc.documentElement && ownObjects.length > 0 && unsignedObjects.length === 0;
       coverage.scope = enveloping ? 'FULL' : 'PARTIAL';
-      const unsigned = objects.filter((o) => !objectsReferenced.has(o));
-      if (unsigned.length) note('signature-scope', 'SAV', 'warning', `${unsigned.length} ds:Object element(s) of this signature are not signed: ignore their content`);
       if (!enveloping) note('signature-scope', 'SAV', 'info', 'the signature covers only the referenced elements: read the signed content the verifier returns, not the document');
     }
     if (hashOk) note('reference', 'CV', 'passed', `${refs.length} reference digest(s) match`);

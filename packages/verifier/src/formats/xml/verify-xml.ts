@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer/xml';
-import { NS, XmlError, indexIds, isEdxml, parseXml, type XmlLimits } from '@kyso/signer/xml';
+import { NS, XmlError, indexIds, isEdxml, onlyChild, parseXml, type XmlLimits } from '@kyso/signer/xml';
 import { checkEdxmlSignature, type EdxmlSignedInfo } from './edxml.js';
 import { resolvePolicy, type Policy } from '../../policy.js';
 import { documentVerdict, type SignatureReport, type ValidationReport } from '../../report/model.js';
@@ -100,11 +100,23 @@ async function verifyXmlImpl(input: Uint8Array | string, policy: Policy, opts: V
   // report only: attachment digests computed by the references are reused by the edXML manifest check
   const base64Digests = reportOnly && edxml ? new Map<Element, { alg: string; digest: Uint8Array; size: number }[]>() : undefined;
   const budget = { left: 4 * (size + detachedSize) + 1024 * 1024 };
+  // the same signature value twice is a replayed copy (one signer counted as two, the copy free to carry unsigned
+  // content wherever it was put): every signature sharing its value fails
+  const valueOf = (s: Element) => (onlyChild(s, NS.ds, 'SignatureValue')?.textContent ?? '').replace(/[ \t\r\n]+/g, '');
+  const valueCount = new Map<string, number>();
+  for (const s of sigs) { const v = valueOf(s); if (v) valueCount.set(v, (valueCount.get(v) ?? 0) + 1); }
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i]!;
     const field = s.getAttribute('Id') || `signature[${i}]`;
     const r = await withTimeout(validateXmlSignature({ doc, sig: s, ids, field, budget, ...(detached ? { detached } : {}), ...(reportOnly ? { digestOnly: true } : {}), ...(fast ? { precomputed: fast.whole } : {}), ...(base64Digests ? { base64Digests } : {}), ...(edx ? { streamedBase64: edx.streamed } : {}) }, resolved, certCtx), resolved.signatureTimeoutMs, field, resolved.validationTime);
     if (edxml) edxmlInfo.push(checkEdxmlSignature(doc, s, r.report, r.signed, base64Digests, edx?.streamed));
+    const copies = valueCount.get(valueOf(s)) ?? 0;
+    if (copies > 1) {
+      const message = `the same signature value appears in ${copies} signatures: a replayed copy, not another signer`;
+      Object.assign(r.report, { indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', block: 'FC', message });
+      r.report.checks.push({ check: 'format', block: 'FC', status: 'failed', message });
+      r.signed = [];
+    }
     reports.push(r.report);
     signed.push({ field, references: r.signed });
   }
