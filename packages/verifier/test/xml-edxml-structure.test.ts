@@ -138,6 +138,9 @@ describe('edXML: the profile check enforces the message structure (second envelo
       ['markup inside ContentId', signed.replace('<ContentId>cid:2</ContentId>', '<ContentId>cid:<b>2</b></ContentId>'), /ContentId holds markup/],
       ['an AttachmentName that differs from the signed manifest', signed.replace('<AttachmentName>att2.txt</AttachmentName>', '<AttachmentName>att2.exe</AttachmentName>'), /AttachmentName differs from the signed manifest/],
       ['a ContentType that differs from the signed manifest', signed.replace('<ContentType>text/plain</ContentType><ContentTransferEncoded', '<ContentType>application/x-msdownload</ContentType><ContentTransferEncoded'), /ContentType differs from the signed manifest/],
+      ['a second envelope with a fake Subject in an unsigned ds:Object of the signature', signed.replace('</ds:Signature>', '<ds:Object><edXML:edXMLEnvelope><edXML:edXMLHeader><edXML:MessageHeader><edXML:Subject>FAKE</edXML:Subject></edXML:MessageHeader></edXML:edXMLHeader></edXML:edXMLEnvelope></ds:Object></ds:Signature>'), /unexpected element edXMLEnvelope in a ds:Object of the signature/],
+      ['an unlisted attachment in an unsigned ds:Object of the signature', signed.replace('</ds:Signature>', '<ds:Object><AttachmentEncoded><Attachment><ContentId>cid:9</ContentId><ContentTransferEncoded>ZXZpbA==</ContentTransferEncoded></Attachment></AttachmentEncoded></ds:Object></ds:Signature>'), /unexpected element AttachmentEncoded in a ds:Object/],
+      ['an edXML Subject inside KeyInfo', signed.replace('</ds:KeyInfo>', '<edXML:Subject>FAKE</edXML:Subject></ds:KeyInfo>'), /edXML element Subject inside the signature/],
       ['the AttachmentEncoded before the envelope', signed.replace(/(<edXML:edXMLEnvelope.*<\/edXML:edXMLEnvelope>)(<AttachmentEncoded>.*<\/AttachmentEncoded>)/s, '$2$1'), /not the first element/],
     ];
     for (const [name, text, re] of cases) {

@@ -1,5 +1,5 @@
 import type { XmlDocument as Document, XmlElement as Element } from '@kyso/signer/xml';
-import { DIGEST_BY_URI, EDXML_NS, childElements, decodeBase64, hashBytes, isStrictBase64, parseXml } from '@kyso/signer/xml';
+import { DIGEST_BY_URI, EDXML_NS, NS, childElements, decodeBase64, forEachElement, hashBytes, isStrictBase64, parseXml } from '@kyso/signer/xml';
 import type { SignatureReport, SubIndication } from '../../report/model.js';
 import type { SignedReference } from './validate.js';
 import type { StreamedBase64 } from '@kyso/signer/xml';
@@ -56,6 +56,11 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   }
   if (shape.envelope !== env || childElements(env, EDXML_NS, 'edXMLHeader').length !== 1) {
     worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', 'edXML: the signature is not in the one edXML:edXMLHeader of the message envelope');
+    return undefined;
+  }
+  const inSig = signatureContentProblems(sig);
+  if (inSig.length) {
+    for (const p of inSig) worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: ${p}`);
     return undefined;
   }
   const envRef = signed.find((s) => s.target === 'element' && s.path === '/edXML[1]/edXML:edXMLEnvelope[1]');
@@ -249,5 +254,26 @@ function signedEnvelopeProblems(se: Element): string[] {
       cids.add(cid);
     }
   }
+  return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`] : problems;
+}
+
+/**
+ * The signature sits inside the envelope but is left out of what it signs (enveloped transform): in kyso's edXML
+ * profile its ds:Object elements hold only XAdES QualifyingProperties, and no edXML element appears anywhere in it
+ * (a second envelope, Subject or attachment in a ds:Object or KeyInfo would be unsigned content a consumer reading the
+ * message by element name could take for the signed one).
+ */
+function signatureContentProblems(sig: Element): string[] {
+  const problems: string[] = [];
+  for (const o of childElements(sig, NS.ds, 'Object')) {
+    for (const k of elementsOnly(o, 'a ds:Object of the signature', problems)) {
+      if (k.namespaceURI !== NS.xades || k.localName !== 'QualifyingProperties') problems.push(`unexpected element ${label(k)} in a ds:Object of the signature (only XAdES QualifyingProperties)`);
+    }
+  }
+  forEachElement(sig, (e) => {
+    if (e.namespaceURI !== EDXML_NS) return false;
+    problems.push(`edXML element ${e.localName.slice(0, 80)} inside the signature (unsigned)`);
+    return true;
+  });
   return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`] : problems;
 }
