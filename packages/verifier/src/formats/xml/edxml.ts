@@ -98,30 +98,28 @@ export function checkEdxmlSignature(doc: Document, sig: Element, report: Signatu
   };
   const seen = new Set<string>();
   let ok = true;
-  {
-    for (const { cid, cte, name, contentType } of shape.attachments) {
-      const entry = listed.get(cid);
-      // what a consumer reads beside the data (unsigned copies) says what the signed manifest says
-      if (entry && name !== undefined && name !== (entry.name ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: AttachmentName differs from the signed manifest`); continue; }
-      if (entry && contentType !== undefined && contentType !== (entry.contentType ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: ContentType differs from the signed manifest`); continue; }
-      // the digest a reference already computed over the same element's decoded text (same data: strict base64
-      // decodes alike either way), else decode here
-      // (the edXML fast path read the attachment as it streamed by: strict base64, digested, not in the tree)
-      const st = streamed ? streamed.get(cte) : undefined;
-      const b64 = st ? '' : cte.textContent ?? '';
-      const strict = st ? true : isStrictBase64(b64);
-      const stDigest = st && entry?.alg ? st.digests.get(entry.alg) : undefined;
-      if (st && entry?.alg && !stDigest) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: internal: no digest for ${entry.alg}`); continue; }
-      const hit = stDigest ? { digest: stDigest, size: st!.size } : strict && entry?.alg ? known?.get(cte)?.find((k) => k.alg === entry.alg) : undefined;
-      const data = hit || !strict ? undefined : new Uint8Array(Buffer.from(b64, 'base64')); // = decodeBase64(b64)
-      if (seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid} appears twice`); continue; }
-      seen.add(cid);
-      if (!entry) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)} is not listed in the signed manifest`); continue; }
-      const good = hit ? !!entry.digest && Buffer.from(hit.digest).equals(Buffer.from(entry.digest))
-        : !!data && !!entry.alg && !!entry.digest && Buffer.from(hashBytes(entry.alg, data)).equals(Buffer.from(entry.digest));
-      info.attachments.push({ contentId: cid, ...(entry.name ? { name: entry.name } : {}), size: hit ? hit.size : st ? st.size : data?.length ?? 0, digestOk: good });
-      if (!good) { ok = false; worsen(report, 'TOTAL_FAILED', 'HASH_FAILURE', `edXML: attachment ${cid} does not match the digest in the signed manifest`); }
-    }
+  for (const { cid, cte, name, contentType } of shape.attachments) {
+    const entry = listed.get(cid);
+    // the digest a reference already computed over the same element's decoded text (same data: strict base64
+    // decodes alike either way), else decode here
+    // (the edXML fast path read the attachment as it streamed by: strict base64, digested, not in the tree)
+    const st = streamed ? streamed.get(cte) : undefined;
+    const b64 = st ? '' : cte.textContent ?? '';
+    const strict = st ? true : isStrictBase64(b64);
+    const stDigest = st && entry?.alg ? st.digests.get(entry.alg) : undefined;
+    if (st && entry?.alg && !stDigest) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: internal: no digest for ${entry.alg}`); continue; }
+    const hit = stDigest ? { digest: stDigest, size: st!.size } : strict && entry?.alg ? known?.get(cte)?.find((k) => k.alg === entry.alg) : undefined;
+    const data = hit || !strict ? undefined : new Uint8Array(Buffer.from(b64, 'base64')); // = decodeBase64(b64)
+    if (seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)} appears twice`); continue; }
+    seen.add(cid);
+    // what a consumer reads beside the data (unsigned copies) says what the signed manifest says
+    if (entry && name !== undefined && name !== (entry.name ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: AttachmentName differs from the signed manifest`); continue; }
+    if (entry && contentType !== undefined && contentType !== (entry.contentType ?? '')) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)}: ContentType differs from the signed manifest`); continue; }
+    if (!entry) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid.slice(0, 60)} is not listed in the signed manifest`); continue; }
+    const good = hit ? !!entry.digest && Buffer.from(hit.digest).equals(Buffer.from(entry.digest))
+      : !!data && !!entry.alg && !!entry.digest && Buffer.from(hashBytes(entry.alg, data)).equals(Buffer.from(entry.digest));
+    info.attachments.push({ contentId: cid, ...(entry.name ? { name: entry.name } : {}), size: hit ? hit.size : st ? st.size : data?.length ?? 0, digestOk: good });
+    if (!good) { ok = false; worsen(report, 'TOTAL_FAILED', 'HASH_FAILURE', `edXML: attachment ${cid} does not match the digest in the signed manifest`); }
   }
   for (const cid of listed.keys()) if (!seen.has(cid)) { ok = false; worsen(report, 'INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `edXML: attachment ${cid} listed in the manifest is missing`); }
   if (ok) report.checks.push({ check: 'edxml-profile', block: 'CV', status: 'passed', message: `edXML: envelope signed, ${info.attachments.length} attachment(s) match the signed manifest` });
@@ -186,10 +184,11 @@ function messageStructure(root: Element): { envelope: Element; attachments: Atta
   for (const k of kids) if (!envs.includes(k) && !aes.includes(k)) problems.push(`unexpected element ${label(k)} in the edXML root (only edXMLEnvelope and AttachmentEncoded)`);
   if (envs.length === 1 && kids[0] !== envs[0]) problems.push('edXML:edXMLEnvelope is not the first element of the message');
   const attachments: AttachmentShape[] = [];
+  let count = 0;
   for (const ae of aes) {
     for (const a of elementsOnly(ae, 'AttachmentEncoded', problems)) {
       if (a.namespaceURI !== EDXML_NS || a.localName !== 'Attachment') { problems.push(`unexpected element ${label(a)} in AttachmentEncoded (only Attachment)`); continue; }
-      const n = attachments.length + 1;
+      const n = ++count;
       const fields = new Map<string, Element[]>();
       for (const f of elementsOnly(a, `Attachment ${n}`, problems)) {
         if (f.namespaceURI !== EDXML_NS || !ATTACHMENT_FIELDS.has(f.localName)) { problems.push(`unexpected element ${label(f)} in Attachment ${n}`); continue; }
@@ -214,7 +213,7 @@ function messageStructure(root: Element): { envelope: Element; attachments: Atta
           ...(values.AttachmentName !== undefined ? { name: values.AttachmentName.trim() } : {}),
           ...(values.ContentType !== undefined ? { contentType: values.ContentType.trim() } : {}),
         });
-      } else attachments.push({ cid: '', cte: a }); // placeholder (counted): the problem is reported
+      } // else: the problem is reported
     }
   }
   if (problems.length) return { problems: problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more structure problem(s)`] : problems };
