@@ -153,14 +153,15 @@ function elementsOnly(p: Element, where: string, problems: string[]): Element[] 
   return out;
 }
 
+/** True if the element holds only text and CDATA (no elements, comments or processing instructions). */
+function isTextOnly(e: Element): boolean {
+  for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType !== TEXT && c.nodeType !== CDATA) return false;
+  return true;
+}
+
 /** The text of an element that holds text only (no elements, comments or processing instructions); undefined otherwise. */
 function textOnly(e: Element): string | undefined {
-  const parts: string[] = [];
-  for (let c = e.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType !== TEXT && c.nodeType !== CDATA) return undefined;
-    parts.push((c as unknown as { data: string }).data);
-  }
-  return parts.join('');
+  return isTextOnly(e) ? e.textContent ?? '' : undefined;
 }
 
 const ATTACHMENT_FIELDS = new Set(['ContentId', 'AttachmentName', 'ContentType', 'ContentTransferEncoded']);
@@ -202,7 +203,8 @@ function messageStructure(root: Element): { envelope: Element; attachments: Atta
         const required = name === 'ContentId' || name === 'ContentTransferEncoded';
         if (l.length > 1 || (required && l.length === 0)) { problems.push(`Attachment ${n} has ${l.length} ${name} elements (${required ? 'exactly' : 'at most'} one allowed)`); continue; }
         if (!l[0]) continue;
-        const t = textOnly(l[0]);
+        // (the base64 data is only checked, not copied: it can be tens of megabytes)
+        const t = name === 'ContentTransferEncoded' ? (isTextOnly(l[0]) ? '' : undefined) : textOnly(l[0]);
         if (t === undefined) problems.push(`Attachment ${n}: ${name} holds markup, comments or processing instructions (text only allowed)`);
         values[name] = t;
       }
