@@ -141,6 +141,8 @@ describe('edXML: the profile check enforces the message structure (second envelo
       ['a second envelope with a fake Subject in an unsigned ds:Object of the signature', signed.replace('</ds:Signature>', '<ds:Object><edXML:edXMLEnvelope><edXML:edXMLHeader><edXML:MessageHeader><edXML:Subject>FAKE</edXML:Subject></edXML:MessageHeader></edXML:edXMLHeader></edXML:edXMLEnvelope></ds:Object></ds:Signature>'), /unexpected element edXMLEnvelope in a ds:Object of the signature/],
       ['an unlisted attachment in an unsigned ds:Object of the signature', signed.replace('</ds:Signature>', '<ds:Object><AttachmentEncoded><Attachment><ContentId>cid:9</ContentId><ContentTransferEncoded>ZXZpbA==</ContentTransferEncoded></Attachment></AttachmentEncoded></ds:Object></ds:Signature>'), /unexpected element AttachmentEncoded in a ds:Object/],
       ['an edXML Subject inside KeyInfo', signed.replace('</ds:KeyInfo>', '<edXML:Subject>FAKE</edXML:Subject></ds:KeyInfo>'), /edXML element Subject inside the signature/],
+      ['an unsigned attribute on an Attachment', signed.replace('<Attachment><ContentId>cid:2', '<Attachment ContentId="cid:9"><ContentId>cid:2'), /Attachment 2 has an unexpected attribute ContentId/],
+      ['an unsigned attribute on ContentTransferEncoded', signed.replace('<ContentTransferEncoded Id="attachment-2">', '<ContentTransferEncoded Id="attachment-2" Encoding="gzip">'), /ContentTransferEncoded has an unexpected attribute Encoding/],
       ['the AttachmentEncoded before the envelope', signed.replace(/(<edXML:edXMLEnvelope.*<\/edXML:edXMLEnvelope>)(<AttachmentEncoded>.*<\/AttachmentEncoded>)/s, '$2$1'), /not the first element/],
     ];
     for (const [name, text, re] of cases) {

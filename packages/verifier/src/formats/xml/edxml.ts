@@ -153,6 +153,17 @@ function elementsOnly(p: Element, where: string, problems: string[]): Element[] 
   return out;
 }
 
+/**
+ * Attributes outside the signed envelope: namespace declarations only, and the Id that the signature's reference
+ * selects on ContentTransferEncoded (an attribute a consumer might read, say a ContentId="…", is not signed).
+ */
+function foreignAttributes(e: Element, where: string, problems: string[], allowId = false): void {
+  for (const a of e.attributeArray) {
+    if (a.namespaceURI === NS.xmlns || (allowId && a.namespaceURI === null && a.localName === 'Id')) continue;
+    problems.push(`${where} has an unexpected attribute ${(a.namespaceURI ? `{${a.namespaceURI.slice(0, 80)}}` : '') + a.localName.slice(0, 80)}`);
+  }
+}
+
 /** True if the element holds only text and CDATA (no elements, comments or processing instructions). */
 function isTextOnly(e: Element): boolean {
   for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType !== TEXT && c.nodeType !== CDATA) return false;
@@ -170,7 +181,8 @@ const ATTACHMENT_FIELDS = new Set(['ContentId', 'AttachmentName', 'ContentType',
  * The message outside the envelope, checked against the profile: the root holds exactly one
  * edXML:edXMLEnvelope, then at most one AttachmentEncoded (none in a status message), nothing else; AttachmentEncoded
  * holds only Attachment elements; each Attachment holds exactly one ContentId and one ContentTransferEncoded, at
- * most one AttachmentName and ContentType, nothing else, each text only. Every element is matched by namespace and
+ * most one AttachmentName and ContentType, nothing else, each text only; no attributes there but namespace
+ * declarations (and the Id of ContentTransferEncoded). Every element is matched by namespace and
  * local name. A message with anything else (a second envelope, content the manifest does not cover, an attachment
  * with two ContentIds or two data elements, markup inside the base64) is not an edXML message of the profile: a
  * consumer could read that content instead of the signed one.
@@ -187,12 +199,15 @@ function messageStructure(root: Element): { envelope: Element; attachments: Atta
   const attachments: AttachmentShape[] = [];
   let count = 0;
   for (const ae of aes) {
+    foreignAttributes(ae, 'AttachmentEncoded', problems);
     for (const a of elementsOnly(ae, 'AttachmentEncoded', problems)) {
       if (a.namespaceURI !== EDXML_NS || a.localName !== 'Attachment') { problems.push(`unexpected element ${label(a)} in AttachmentEncoded (only Attachment)`); continue; }
       const n = ++count;
+      foreignAttributes(a, `Attachment ${n}`, problems);
       const fields = new Map<string, Element[]>();
       for (const f of elementsOnly(a, `Attachment ${n}`, problems)) {
         if (f.namespaceURI !== EDXML_NS || !ATTACHMENT_FIELDS.has(f.localName)) { problems.push(`unexpected element ${label(f)} in Attachment ${n}`); continue; }
+        foreignAttributes(f, `Attachment ${n}: ${f.localName}`, problems, f.localName === 'ContentTransferEncoded');
         const l = fields.get(f.localName) ?? [];
         l.push(f);
         fields.set(f.localName, l);
