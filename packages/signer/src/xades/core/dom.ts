@@ -99,15 +99,22 @@ export function indexIds(doc: Document, visit?: (el: Element) => void): IdIndex 
 
 /** Positions among same-named siblings, computed once per parent (the tree is append-only: a parent whose last
  *  child changed since is indexed again). */
-const positions = new WeakMap<Node, { last: Node | null; pos: WeakMap<Element, number> }>();
+const positions = new WeakMap<Node, { last: Node | null; pos: Map<Element, number> }>();
 
 /** 1-based position of `e` among the element children of its parent that have its tag name. */
 function positionOf(e: Element): number {
   const parent = e.parentNode;
   if (!parent) return 1;
+  // few previous siblings (the common case): count them, no index
+  let n = 1, seen = 0;
+  for (let s = e.previousSibling; s; s = s.previousSibling) {
+    if (++seen > 64) break;
+    if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) n++;
+  }
+  if (seen <= 64) return n;
   let entry = positions.get(parent);
   if (!entry || entry.last !== parent.lastChild) {
-    const pos = new WeakMap<Element, number>();
+    const pos = new Map<Element, number>();
     const counts = new Map<string, number>();
     for (let c = parent.firstChild; c; c = c.nextSibling) {
       if (c.nodeType !== ELEMENT) continue;
@@ -122,7 +129,7 @@ function positionOf(e: Element): number {
   const i = entry.pos.get(e);
   if (i !== undefined) return i;
   // not a child seen by the index (the tree was changed in place): count the slow way
-  let n = 1;
+  n = 1;
   for (let s = e.previousSibling; s; s = s.previousSibling) if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) n++;
   return n;
 }
