@@ -74,7 +74,7 @@ type NsMap = Map<string, string>;
  * an XmlError XML_TOO_LARGE (the verifier reports FORMAT_FAILURE). Everything else canonicalization does is
  * linear in its output.
  */
-export const C14N_APEX_WORK_BUDGET = 1 << 22;
+export const C14N_APEX_WORK_BUDGET = 1 << 21;
 /** Most entries an InclusiveNamespaces PrefixList may hold (more: XmlError XML_TOO_LARGE). */
 export const C14N_MAX_INCLUSIVE_PREFIXES = 10_000;
 
