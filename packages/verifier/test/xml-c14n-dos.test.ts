@@ -141,6 +141,22 @@ describe('XML verification: review 15 canonicalization and pathOf attack shapes 
     });
   });
 
+  it('a PrefixList of more than 10,000 entries: FORMAT_FAILURE (XML_TOO_LARGE) < 2 s, whichever path verifies it', async () => {
+    const signed = Buffer.from(await signXml('<doc xmlns="urn:x"><a Id="a1">hello</a></doc>', { backend: rsa })).toString();
+    const huge = Array.from({ length: 10_001 }, (_, i) => `p${i}`).join(' ');
+    const sig = sigOf(signed).replace(`<ds:Transform Algorithm="${C14N.exc}"/></ds:Transforms>`,
+      `<ds:Transform Algorithm="${C14N.exc}"><ec:InclusiveNamespaces xmlns:ec="${C14N.exc}" PrefixList="${huge}"/></ds:Transform></ds:Transforms>`);
+    assert.notEqual(sig, sigOf(signed));
+    // whole-document reference (the streaming fast path may take it) and the same in a document it declines (a comment)
+    for (const doc of ['<doc xmlns="urn:x"><a Id="a1">hello</a>' + sig + '</doc>', '<doc xmlns="urn:x"><!-- c --><a Id="a1">hello</a><![CDATA[x]]>' + sig + '</doc>']) {
+      const { r, ms } = await timed(doc, policy);
+      assert.equal(r.documentIndication, 'TOTAL_FAILED');
+      assert.equal(r.documentSubIndication, 'FORMAT_FAILURE', JSON.stringify(r));
+      assert.match(JSON.stringify(r), /PrefixList has 10001 entries/);
+      assert.ok(ms < 2000, `${ms} ms`);
+    }
+  });
+
   it('990 references after 500,000 siblings (pathOf; ~9 s before): HASH_FAILURE < 2 s, paths in the report exact', async () => {
     const signed = Buffer.from(await signXml('<doc><a>hello</a></doc>', { backend: rsa })).toString();
     const ref = (i: number) => `<ds:Reference URI="#i${i}"><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference>`;
