@@ -198,10 +198,13 @@ function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, ren
     }
   }
   let out: string[] | undefined;
-  const done = new Set<string>();
+  // prefixes already considered: a short array (the usual case), a Set once there are many (no quadratic search)
+  let done: string[] | undefined;
+  let doneSet: Set<string> | undefined;
   const consider = (p: string): void => {
-    if (done.has(p)) return;
-    done.add(p);
+    if (doneSet) { if (doneSet.has(p)) return; doneSet.add(p); }
+    else if (done) { if (done.includes(p)) return; done.push(p); if (done.length > 16) doneSet = new Set(done); }
+    else done = [p];
     const u = here.get(p) ?? '';
     if (p === '') {
       if ((rendered.get('') ?? '') !== u) (out ??= []).push('', u);
