@@ -121,10 +121,13 @@ function declarations(el: Element): [string, string][] | undefined {
   return out;
 }
 
-/** In-scope namespaces of `el` from its ancestors and itself (nearest declaration wins). */
+/** In-scope namespaces of `el` from its ancestors and itself (nearest declaration wins). Counted against the
+ *  document's {@link C14N_APEX_WORK_BUDGET} (callers may call it once per reference). */
 export function inScopeNamespaces(el: Element | null): NsMap {
   const chain: Element[] = [];
-  for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) chain.push(n as Element);
+  let work = 0;
+  for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) { chain.push(n as Element); work += (n as Element).attributeArray.length + 1; }
+  if (el) spendApexWork(el, work);
   const m: NsMap = new Map();
   for (let i = chain.length - 1; i >= 0; i--) for (const [p, u] of declarations(chain[i]!) ?? []) m.set(p, u);
   return m;
@@ -357,7 +360,8 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
   } else if (node.nodeType === ELEMENT) {
     const el = node as Element;
     const parent = el.parentNode && el.parentNode.nodeType === ELEMENT ? el.parentNode as Element : null;
-    if (parent) spendApexWork(el, ancestorAttributes(el));
+    // inScopeNamespaces counts the ancestors' attributes; xmlAttrsOfAncestors (inclusive C14N) walks them again
+    if (parent && !method.exclusive) spendApexWork(el, ancestorAttributes(el));
     run = newRun(method, opts.inclusivePrefixes, parent ? inScopeNamespaces(parent) : undefined);
     emitElement(el, true);
   } else {
