@@ -34,7 +34,7 @@ describe('XML verification: review 15 canonicalization and pathOf attack shapes 
   let rsa: KeyBackend;
   before(async () => { rsa = await loadPemFiles({ keyPath: pki.leaves.rsa.keyPath, certPath: pki.leaves.rsa.certPath }); });
 
-  // 2 x 999 namespaces in scope, 4,000 children declaring one more each: ~40 s with the previous canonicalizer
+  // 2 x 999 namespaces in scope, 4,000 children declaring one more each: 38.6 s in the previous canonicalizer alone
   const nsOpen = `<doc xmlns="urn:x"><w0 ${decls(999, 'p')}><w1 ${decls(999, 'q')}>`;
   const nsBody = '<c xmlns:z="urn:z">t</c>'.repeat(4000);
   const nsClose = '</w1></w0></doc>';
@@ -72,7 +72,7 @@ describe('XML verification: review 15 canonicalization and pathOf attack shapes 
     assert.ok(ms < 2000, `${ms} ms`);
   });
 
-  // 999 namespaces in scope, 4,000 elements, a 1,000-prefix PrefixList: ~20 s with the previous canonicalizer
+  // 999 namespaces in scope, 4,000 elements, a 1,000-prefix PrefixList: 15.6 s in the previous canonicalizer alone
   const excOpen = `<doc xmlns="urn:x" ${decls(999, 'p')}>`;
   const excBody = '<e/>'.repeat(2000) + '<p5:e p7:a="1"/>'.repeat(2000);
   const prefixList = Array.from({ length: 1000 }, (_, i) => `p${i}`).join(' ') + ' #default';
@@ -157,7 +157,7 @@ describe('XML verification: review 15 canonicalization and pathOf attack shapes 
     }
   });
 
-  it('990 references after 500,000 siblings (pathOf; ~9 s before): HASH_FAILURE < 2 s, paths in the report exact', async () => {
+  it('990 references after 500,000 siblings (pathOf alone took 40 s before): HASH_FAILURE < 2 s, paths in the report exact', async () => {
     const signed = Buffer.from(await signXml('<doc><a>hello</a></doc>', { backend: rsa })).toString();
     const ref = (i: number) => `<ds:Reference URI="#i${i}"><ds:DigestMethod Algorithm="${SHA256}"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference>`;
     const sig = sigOf(signed).replace('</ds:SignedInfo>', Array.from({ length: 990 }, (_, i) => ref(i)).join('') + '</ds:SignedInfo>');

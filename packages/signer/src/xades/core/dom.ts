@@ -108,10 +108,10 @@ function positionOf(e: Element): number {
   // few previous siblings (the common case): count them, no index
   let n = 1, seen = 0;
   for (let s = e.previousSibling; s; s = s.previousSibling) {
-    if (++seen > 64) break;
+    if (++seen > 16) break;
     if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) n++;
   }
-  if (seen <= 64) return n;
+  if (seen <= 16) return n;
   let entry = positions.get(parent);
   if (!entry || entry.last !== parent.lastChild) {
     const pos = new Map<Element, number>();
