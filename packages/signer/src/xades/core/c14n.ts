@@ -63,11 +63,53 @@ class Out {
 }
 
 type NsMap = Map<string, string>;
-/** Namespaces rendered by the output ancestors: a persistent list (nearest first), shared by siblings. */
-type Rendered = { p: string; u: string; next: Rendered } | null;
-function renderedGet(r: Rendered, p: string): string | undefined {
-  for (let n = r; n; n = n.next) if (n.p === p) return n.u;
-  return undefined;
+
+/**
+ * Work budget of canonicalization. Canonicalizing an element that is not the document's root element first
+ * collects what its ancestors declare (namespaces, xml:* attributes) and, for inclusive C14N, renders all of it
+ * on that apex; Exclusive C14N walks the InclusiveNamespaces PrefixList there. That work does not depend on the
+ * size of the output, so a document with many references to elements under thousands of declarations could
+ * make it quadratic. It is counted per document, over all calls, and may not exceed this many units (one unit
+ * per ancestor attribute, in-scope namespace or PrefixList entry looked at); past it, canonicalization ends in
+ * an XmlError XML_TOO_LARGE (the verifier reports FORMAT_FAILURE). Everything else canonicalization does is
+ * linear in its output.
+ */
+export const C14N_APEX_WORK_BUDGET = 1 << 21;
+/** Most entries an InclusiveNamespaces PrefixList may hold (more: XmlError XML_TOO_LARGE). */
+export const C14N_MAX_INCLUSIVE_PREFIXES = 10_000;
+
+const apexWorkDone = new WeakMap<object, number>();
+
+/** Count `units` of apex work against the budget of the document that holds `node`. */
+function spendApexWork(node: Node, units: number): void {
+  if (units <= 0) return;
+  let top: Node = node;
+  for (let i = 0; top.parentNode && i < 10_000; i++) top = top.parentNode;
+  const done = (apexWorkDone.get(top) ?? 0) + units;
+  apexWorkDone.set(top, done);
+  if (done > C14N_APEX_WORK_BUDGET) {
+    throw new XmlError('XML_TOO_LARGE', `canonicalization work budget exceeded (${C14N_APEX_WORK_BUDGET} namespace and attribute look-ups over the ancestors of canonicalized elements)`);
+  }
+}
+
+/**
+ * Prefix → URI map with an undo log: an element's declarations are applied when it is entered and undone when it
+ * is left, so each element costs only its own declarations (no copy of the in-scope map, no list to search).
+ */
+class ScopedMap {
+  readonly m: NsMap;
+  readonly #log: (string | undefined)[] = [];
+  constructor(init?: NsMap) { this.m = init ?? new Map(); }
+  mark(): number { return this.#log.length; }
+  set(p: string, u: string): void { this.#log.push(p, this.m.get(p)); this.m.set(p, u); }
+  undo(mark: number): void {
+    const log = this.#log;
+    while (log.length > mark) {
+      const old = log.pop();
+      const p = log.pop() as string;
+      if (old === undefined) this.m.delete(p); else this.m.set(p, old);
+    }
+  }
 }
 
 /** Namespace declarations made on one element: prefix ('' for default) → URI. */
@@ -79,10 +121,13 @@ function declarations(el: Element): [string, string][] | undefined {
   return out;
 }
 
-/** In-scope namespaces of `el` from its ancestors and itself (nearest declaration wins). */
+/** In-scope namespaces of `el` from its ancestors and itself (nearest declaration wins). Counted against the
+ *  document's {@link C14N_APEX_WORK_BUDGET} (callers may call it once per reference). */
 export function inScopeNamespaces(el: Element | null): NsMap {
   const chain: Element[] = [];
-  for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) chain.push(n as Element);
+  let work = 0;
+  for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) { chain.push(n as Element); work += (n as Element).attributeArray.length + 1; }
+  if (el) spendApexWork(el, work);
   const m: NsMap = new Map();
   for (let i = chain.length - 1; i >= 0; i--) for (const [p, u] of declarations(chain[i]!) ?? []) m.set(p, u);
   return m;
@@ -101,24 +146,47 @@ function xmlAttrsOfAncestors(el: Element, v11: boolean): Map<string, string> {
   return m;
 }
 
-/** Inclusive C14N: the namespace nodes of an element that differ from what its output ancestors rendered, as
- *  a flat [prefix, uri, ...] list sorted by prefix; undefined when there are none. */
-function inclusiveNamespaces(here: NsMap, rendered: Rendered): string[] | undefined {
+/** Number of attributes (namespace declarations included) on the ancestors of `el`: the apex work of it. */
+function ancestorAttributes(el: Element): number {
+  let n = 0;
+  for (let a = el.parentNode; a && a.nodeType === ELEMENT; a = a.parentNode) n += (a as Element).attributeArray.length + 1;
+  return n;
+}
+
+/** Inclusive C14N at the apex: every namespace node in scope (nothing is rendered above it), as a flat
+ *  [prefix, uri, ...] list sorted by prefix; undefined when there are none. */
+function inclusiveApexNamespaces(here: NsMap): string[] | undefined {
   let out: string[] | undefined;
   for (const [p, u] of here) {
     if (p === 'xml') continue;
-    if (p === '') {
-      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
-    } else if (renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+    if (p !== '' || u !== '') (out ??= []).push(p, u);
   }
-  if (!here.has('') && (renderedGet(rendered, '') ?? '') !== '') (out ??= []).push('', '');
+  return out && sortPairs(out);
+}
+
+/** Inclusive C14N below the apex: the output parent rendered exactly the namespaces in scope there, so only this
+ *  element's own declarations can differ (`decls`: flat [prefix, uri, value in the parent scope | undefined]). */
+function inclusiveOwnNamespaces(decls: (string | undefined)[]): string[] | undefined {
+  let out: string[] | undefined;
+  for (let i = 0; i < decls.length; i += 3) {
+    const p = decls[i]!, u = decls[i + 1]!, prev = decls[i + 2];
+    if (p === 'xml') continue;
+    if (p === '' ? (prev ?? '') !== u : prev !== u) (out ??= []).push(p, u);
+  }
   return out && sortPairs(out);
 }
 
 /** Exclusive C14N: the visibly utilized namespaces (element and attribute prefixes, InclusiveNamespaces) that
- *  differ from what the output ancestors rendered, as a flat sorted [prefix, uri, ...] list; undefined if none. */
-function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, rendered: Rendered, inclusive: ReadonlySet<string>): string[] | undefined {
-  if (inclusive.size === 0) {
+ *  differ from what the output ancestors rendered, as a flat sorted [prefix, uri, ...] list; undefined if none.
+ *  Below the apex only the PrefixList entries this element declares can have changed (its output parent rendered
+ *  every listed prefix in scope there), so the list is walked once, at the apex. */
+function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, rendered: NsMap, inclusive: ReadonlySet<string>, decls: (string | undefined)[] | undefined, apex: boolean): string[] | undefined {
+  let listed = false; // a PrefixList entry to consider here
+  if (inclusive.size) {
+    if (apex) listed = true;
+    else if (decls) for (let i = 0; i < decls.length; i += 3) if (inclusive.has(decls[i]!)) { listed = true; break; }
+  }
+  if (!listed) {
     // common case: only the element's own prefix is visibly utilized
     let other = false;
     for (let i = 0; i < all.length; i++) {
@@ -128,18 +196,22 @@ function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, ren
     if (!other) {
       const p = el.prefix ?? '';
       const u = here.get(p) ?? '';
-      if (p === '') return (renderedGet(rendered, '') ?? '') !== u ? ['', u] : undefined;
-      return u !== '' && renderedGet(rendered, p) !== u ? [p, u] : undefined;
+      if (p === '') return (rendered.get('') ?? '') !== u ? ['', u] : undefined;
+      return u !== '' && rendered.get(p) !== u ? [p, u] : undefined;
     }
   }
   let out: string[] | undefined;
+  // prefixes already considered: a short array (the usual case), a Set once there are many (no quadratic search)
   let done: string[] | undefined;
+  let doneSet: Set<string> | undefined;
   const consider = (p: string): void => {
-    if (done) { if (done.includes(p)) return; done.push(p); } else done = [p];
+    if (doneSet) { if (doneSet.has(p)) return; doneSet.add(p); }
+    else if (done) { if (done.includes(p)) return; done.push(p); if (done.length > 16) doneSet = new Set(done); }
+    else done = [p];
     const u = here.get(p) ?? '';
     if (p === '') {
-      if ((renderedGet(rendered, '') ?? '') !== u) (out ??= []).push('', u);
-    } else if (u !== '' && renderedGet(rendered, p) !== u) (out ??= []).push(p, u);
+      if ((rendered.get('') ?? '') !== u) (out ??= []).push('', u);
+    } else if (u !== '' && rendered.get(p) !== u) (out ??= []).push(p, u);
   };
   consider(el.prefix ?? '');
   for (let i = 0; i < all.length; i++) {
@@ -147,7 +219,10 @@ function exclusiveNamespaces(el: Element, all: readonly Attr[], here: NsMap, ren
     if (a.namespaceURI === NS.xmlns) continue;
     if (a.prefix && a.prefix !== 'xml') consider(a.prefix);
   }
-  if (inclusive.size) for (const p of inclusive) if (here.has(p) || p === '') consider(p);
+  if (listed) {
+    if (apex) { for (const p of inclusive) if (here.has(p) || p === '') consider(p); }
+    else for (let i = 0; i < decls!.length; i += 3) if (inclusive.has(decls![i]!)) consider(decls![i]!);
+  }
   return out && sortPairs(out);
 }
 
@@ -166,34 +241,57 @@ function compareAttrs(a: Attr, b: Attr): number {
   return la < lb ? -1 : la > lb ? 1 : 0;
 }
 
-/** The canonical start tag of `el` (without its '>') and the namespace context its children see. */
-function startTag(el: Element, scope: NsMap, rendered: Rendered, apex: boolean, method: C14nMethod, inclusive: ReadonlySet<string>): { s: string; here: NsMap; rendered: Rendered } {
+/** State of one canonicalization run: namespaces in scope and (Exclusive C14N) rendered by output ancestors. */
+interface C14nRun {
+  method: C14nMethod;
+  inclusive: ReadonlySet<string>;
+  /** Namespaces in scope at the element being written (its declarations applied on entry, undone on exit). */
+  scope: ScopedMap;
+  /** Exclusive C14N: namespaces rendered by the output ancestors (nearest wins), undone the same way. */
+  rendered: ScopedMap;
+}
+
+function newRun(method: C14nMethod, inclusivePrefixes: readonly string[] | undefined, scope?: NsMap): C14nRun {
+  const list = inclusivePrefixes ?? [];
+  if (list.length > C14N_MAX_INCLUSIVE_PREFIXES) throw new XmlError('XML_TOO_LARGE', `InclusiveNamespaces PrefixList has ${list.length} entries: more than ${C14N_MAX_INCLUSIVE_PREFIXES} are not accepted`);
+  return { method, inclusive: new Set(list.map((p) => (p === '#default' ? '' : p))), scope: new ScopedMap(scope), rendered: new ScopedMap() };
+}
+
+/** The canonical start tag of `el` (without its '>'). Applies its declarations to `run.scope` and what it renders
+ *  to `run.rendered`: take marks before and undo them after its children. */
+function startTag(el: Element, run: C14nRun, apex: boolean): string {
+  const { method, inclusive } = run;
   const all = el.attributeArray;
-  // Namespaces in scope at this element (a new map only when it declares some).
-  let here = scope;
+  let decls: (string | undefined)[] | undefined; // [prefix, uri, value in the parent scope, ...]
   let plain = 0; // attributes other than namespace declarations
   for (let i = 0; i < all.length; i++) {
     const a = all[i]!;
     if (a.namespaceURI === NS.xmlns) {
-      if (here === scope) here = new Map(scope);
-      here.set(a.prefix === 'xmlns' ? a.localName! : '', a.value);
+      const p = a.prefix === 'xmlns' ? a.localName! : '';
+      (decls ??= []).push(p, a.value, run.scope.m.get(p));
+      run.scope.set(p, a.value);
     } else plain++;
   }
-  const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, rendered, inclusive)
-    : here !== scope || apex ? inclusiveNamespaces(here, rendered) : undefined;
-  let renderedHere = rendered;
+  const here = run.scope.m;
+  if (apex) spendApexWork(el, here.size + (method.exclusive ? inclusive.size : 0));
+  const nsOut = method.exclusive ? exclusiveNamespaces(el, all, here, run.rendered.m, inclusive, decls, apex)
+    : apex ? inclusiveApexNamespaces(here) : decls ? inclusiveOwnNamespaces(decls) : undefined;
   let s = '<' + el.tagName;
   if (nsOut) {
     for (let i = 0; i < nsOut.length; i += 2) {
       const p = nsOut[i]!, u = nsOut[i + 1]!;
-      renderedHere = { p, u, next: renderedHere };
+      if (method.exclusive) run.rendered.set(p, u);
       s += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escAttr(u) + '"';
     }
   }
   let extra: [string, string][] | undefined;
   if (apex && !method.exclusive) {
     const inherited = xmlAttrsOfAncestors(el, method.v11);
-    for (const [ln, v] of inherited) if (!all.some((a) => a.namespaceURI === NS.xml && a.localName === ln)) (extra ??= []).push([`xml:${ln}`, v]);
+    if (inherited.size) {
+      const own = new Set<string>();
+      for (const a of all) if (a.namespaceURI === NS.xml) own.add(a.localName!);
+      for (const [ln, v] of inherited) if (!own.has(ln)) (extra ??= []).push([`xml:${ln}`, v]);
+    }
   }
   if (extra) {
     // xml:* attributes sort by local name within the XML namespace, which sorts before most others; merge.
@@ -211,7 +309,7 @@ function startTag(el: Element, scope: NsMap, rendered: Rendered, apex: boolean, 
     if (attrs.length > 1) attrs.sort(compareAttrs);
     for (const a of attrs) s += ' ' + a.name + '="' + escAttr(a.value) + '"';
   }
-  return { s, here, rendered: renderedHere };
+  return s;
 }
 
 /**
@@ -222,21 +320,23 @@ function startTag(el: Element, scope: NsMap, rendered: Rendered, apex: boolean, 
 export function canonicalize(node: Document | Element, method: C14nMethod, opts: C14nOptions = {}, sink?: (s: string) => void): string {
   const out = new Out(sink);
   const comments = opts.comments ?? method.comments;
-  const inclusive = new Set((opts.inclusivePrefixes ?? []).map((p) => (p === '#default' ? '' : p)));
   const ex = opts.exclude;
   const excluded = ex === undefined ? () => false : ex instanceof Set ? (n: Node) => (ex as ReadonlySet<Node>).has(n) : (n: Node) => n === ex;
+  let run: C14nRun;
 
-  const emitElement = (el: Element, scope: NsMap, rendered: Rendered, apex: boolean): void => {
-    const { s, here, rendered: renderedHere } = startTag(el, scope, rendered, apex, method, inclusive);
-    out.w(s + '>');
-    for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c, here, renderedHere);
+  const emitElement = (el: Element, apex: boolean): void => {
+    const sm = run.scope.mark(), rm = run.rendered.mark();
+    out.w(startTag(el, run, apex) + '>');
+    for (let c = el.firstChild; c; c = c.nextSibling) emitChild(c);
     out.w('</' + el.tagName + '>');
+    run.scope.undo(sm);
+    run.rendered.undo(rm);
   };
 
-  const emitChild = (c: Node, scope: NsMap, rendered: Rendered): void => {
+  const emitChild = (c: Node): void => {
     if (excluded(c)) return;
     switch (c.nodeType) {
-      case ELEMENT: emitElement(c as Element, scope, rendered, false); break;
+      case ELEMENT: emitElement(c as Element, false); break;
       case TEXT: case CDATA: out.w(escText((c as unknown as { data: string }).data)); break;
       case COMMENT: if (comments) out.w(`<!--${(c as unknown as { data: string }).data}-->`); break;
       case PI: out.w(piText(c)); break;
@@ -246,10 +346,11 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
 
   if (node.nodeType === DOCUMENT) {
     const doc = node as Document;
+    run = newRun(method, opts.inclusivePrefixes);
     let seenRoot = false;
     for (let c = doc.firstChild; c; c = c.nextSibling) {
       if (excluded(c)) continue;
-      if (c.nodeType === ELEMENT) { emitElement(c as Element, new Map(), null, true); seenRoot = true; continue; }
+      if (c.nodeType === ELEMENT) { emitElement(c as Element, true); seenRoot = true; continue; }
       let t: string | undefined;
       if (c.nodeType === COMMENT && comments) t = `<!--${(c as unknown as { data: string }).data}-->`;
       else if (c.nodeType === PI && (c as unknown as { target: string }).target.toLowerCase() !== 'xml') t = piText(c);
@@ -258,7 +359,11 @@ export function canonicalize(node: Document | Element, method: C14nMethod, opts:
     }
   } else if (node.nodeType === ELEMENT) {
     const el = node as Element;
-    emitElement(el, el.parentNode && el.parentNode.nodeType === ELEMENT ? inScopeNamespaces(el.parentNode as Element) : new Map(), null, true);
+    const parent = el.parentNode && el.parentNode.nodeType === ELEMENT ? el.parentNode as Element : null;
+    // inScopeNamespaces counts the ancestors' attributes; xmlAttrsOfAncestors (inclusive C14N) walks them again
+    if (parent && !method.exclusive) spendApexWork(el, ancestorAttributes(el));
+    run = newRun(method, opts.inclusivePrefixes, parent ? inScopeNamespaces(parent) : undefined);
+    emitElement(el, true);
   } else {
     throw new XmlError('XML_UNSUPPORTED', 'only a document or an element can be canonicalized');
   }
@@ -278,25 +383,29 @@ function piText(c: Node): string {
  */
 export class C14nDocumentStream implements XmlScanEvents {
   readonly #out: Out;
-  readonly #method: C14nMethod;
-  readonly #inclusive: ReadonlySet<string>;
-  readonly #frames: { here: NsMap; rendered: Rendered }[] = [];
+  readonly #run: C14nRun;
+  /** Undo marks of the open elements: [scope, rendered, ...]. */
+  readonly #marks: number[] = [];
   #root = true;
   constructor(method: C14nMethod, sink: (s: string) => void, inclusivePrefixes: string[] = []) {
     this.#out = new Out(sink);
-    this.#method = method;
-    this.#inclusive = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)));
+    this.#run = newRun(method, inclusivePrefixes);
   }
   open(el: Element, selfClosing: boolean): void {
-    const top = this.#frames[this.#frames.length - 1];
-    const t = startTag(el, top ? top.here : new Map(), top ? top.rendered : null, this.#root, this.#method, this.#inclusive);
+    const run = this.#run;
+    const sm = run.scope.mark(), rm = run.rendered.mark();
+    const s = startTag(el, run, this.#root);
     this.#root = false;
-    this.#out.w(t.s + '>');
-    if (selfClosing) this.#out.w('</' + el.tagName + '>');
-    else this.#frames.push({ here: t.here, rendered: t.rendered });
+    this.#out.w(s + '>');
+    if (selfClosing) {
+      this.#out.w('</' + el.tagName + '>');
+      run.scope.undo(sm);
+      run.rendered.undo(rm);
+    } else this.#marks.push(sm, rm);
   }
   close(el: Element): void {
-    this.#frames.pop();
+    const rm = this.#marks.pop(), sm = this.#marks.pop();
+    if (sm !== undefined && rm !== undefined) { this.#run.scope.undo(sm); this.#run.rendered.undo(rm); }
     this.#out.w('</' + el.tagName + '>');
   }
   text(data: string): void { this.#out.w(escText(data)); }

@@ -97,14 +97,50 @@ export function indexIds(doc: Document, visit?: (el: Element) => void): IdIndex 
   return { byId, duplicates };
 }
 
-/** XPath-like location of an element, e.g. /doc[1]/item[2] (for reports). */
+/** Positions among same-named siblings, computed once per parent (the tree is append-only: a parent whose last
+ *  child changed since is indexed again). */
+const positions = new WeakMap<Node, { last: Node | null; pos: Map<Element, number> }>();
+
+/** 1-based position of `e` among the element children of its parent that have its tag name. */
+function positionOf(e: Element): number {
+  const parent = e.parentNode;
+  if (!parent) return 1;
+  // few previous siblings (the common case): count them, no index
+  let n = 1, seen = 0;
+  for (let s = e.previousSibling; s; s = s.previousSibling) {
+    if (++seen > 16) break;
+    if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) n++;
+  }
+  if (seen <= 16) return n;
+  let entry = positions.get(parent);
+  if (!entry || entry.last !== parent.lastChild) {
+    const pos = new Map<Element, number>();
+    const counts = new Map<string, number>();
+    for (let c = parent.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType !== ELEMENT) continue;
+      const t = (c as Element).tagName;
+      const i = (counts.get(t) ?? 0) + 1;
+      counts.set(t, i);
+      pos.set(c as Element, i);
+    }
+    entry = { last: parent.lastChild, pos };
+    positions.set(parent, entry);
+  }
+  const i = entry.pos.get(e);
+  if (i !== undefined) return i;
+  // not a child seen by the index (the tree was changed in place): count the slow way
+  n = 1;
+  for (let s = e.previousSibling; s; s = s.previousSibling) if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) n++;
+  return n;
+}
+
+/** XPath-like location of an element, e.g. /doc[1]/item[2] (for reports). Positions are indexed once per parent,
+ *  so many calls on one document stay linear. */
 export function pathOf(el: Element): string {
   const parts: string[] = [];
   for (let n: Node | null = el; n && n.nodeType === ELEMENT; n = n.parentNode) {
     const e = n as Element;
-    let i = 1;
-    for (let s = e.previousSibling; s; s = s.previousSibling) if (s.nodeType === ELEMENT && (s as Element).tagName === e.tagName) i++;
-    parts.unshift(`${e.tagName}[${i}]`);
+    parts.unshift(`${e.tagName}[${positionOf(e)}]`);
   }
   return '/' + parts.join('/');
 }
