@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadPemFiles, signXml, type KeyBackend } from '@kyso/signer';
-import { verifyXml, type Policy } from '@kyso/verifier';
+import { verifyXml, verifyXmlSigned, type Policy } from '@kyso/verifier';
 import { localPki } from '../../signer/test/crypto-testpki.js';
 import { xmlsecSign, xmlsecVerify } from '../../signer/test/xades-helpers.js';
 
@@ -79,6 +79,15 @@ describe('XML signatures: what is covered, under attack', function () {
     const esig = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(env)![0];
     const r3 = await verifyXml(enc(env.replace(esig, '').replace('<amount>100</amount>', `<amount>1${esig}00</amount>`)), policy);
     assert.notEqual(r3.documentIndication, 'TOTAL_PASSED');
+  });
+
+  it('a signature appended to a root that holds text (where signers put it) verifies, on the streaming and the full path alike', async () => {
+    for (const d of ['<doc>hello</doc>', '<doc xmlns="urn:x">text <b>x</b> more</doc>']) {
+      const s = enc(Buffer.from(await signXml(enc(d), { backend: rsa })).toString());
+      assert.equal((await verifyXml(s, policy)).documentIndication, 'TOTAL_PASSED', d);
+      const full = await verifyXmlSigned(s, policy);
+      assert.equal(full.report.documentIndication, 'TOTAL_PASSED', `${d}: ${full.report.signatures[0]?.message}`);
+    }
   });
 
   it('two signatures with the same signature value (a replayed copy as a "second signer") are refused', async () => {

@@ -12,13 +12,15 @@ export function nodeHash(h: string): string { return h.replace('-', '').toLowerC
 
 /**
  * Whether a signature removed from the signed data (enveloped-signature transform, XPath Filter 2 subtract) sits where
- * a signature goes: an element child of an element or the document with no text beside it. Inside mixed content
- * (`<amount>1<ds:Signature/>00</amount>`) its removal leaves the digest unchanged while every reader of that text
- * reads the signature's own (partly unsigned) content instead: refused.
+ * a signature goes: a child of the document element (where signers append it, whatever text the root holds), or a
+ * child of an element with no text beside it. Moved into mixed content deeper down (`<amount>1<ds:Signature/>00
+ * </amount>`), its removal leaves the digest unchanged while every reader of that text reads the signature's own
+ * (partly unsigned) content instead: refused.
  */
 function placedAsSignature(sig: Element): boolean {
   const p = sig.parentNode as XmlNode | null;
   if (!p) return false;
+  if (p.nodeType === 9 || (p.parentNode && p.parentNode.nodeType === 9)) return true;
   for (let c = p.firstChild; c; c = c.nextSibling) {
     if ((c.nodeType === TEXT_NODE || c.nodeType === CDATA_SECTION_NODE) && /[^ \t\r\n]/.test((c as XmlText).data)) return false;
   }
