@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildEdxml, buildEdxmlStatus, edxmlSignOptions, finalizeXml, loadPemFiles, parseXml, prepareXml, signEdxml, EDXML_NS, type KeyBackend } from '@kyso/signer';
+import { buildEdxml, buildEdxmlStatus, edxmlSignOptions, finalizeXml, loadPemFiles, parseXml, prepareXml, signEdxml, signEdxmlFile, EDXML_NS, type KeyBackend } from '@kyso/signer';
 import { verifyXml, verifyXmlSigned, type ValidationReport } from '@kyso/verifier';
 import { localPki } from '../packages/signer/test/crypto-testpki.js';
 import { xmlsecVerify } from '../packages/signer/test/xades-helpers.js';
@@ -77,6 +77,27 @@ describe('edXML (QCVN 102:2016): build, sign, verify; kyso xml CLI and kyso veri
     // a second envelope with the same Id placed first (wrapping) → refused
     const dup = text.replace('<edXML:edXMLEnvelope Id="edXMLEnvelope">', '<edXML:edXMLEnvelope Id="edXMLEnvelope"></edXML:edXMLEnvelope><edXML:edXMLEnvelope Id="edXMLEnvelope">');
     assert.notEqual((await verifyXml(Buffer.from(dup), policy())).documentIndication, 'TOTAL_PASSED');
+  });
+
+  it('the signer refuses a message whose structure the verifier would refuse (nothing signed that kyso then reports invalid)', async () => {
+    const m = Buffer.from(message()).toString();
+    const bad: [string, string][] = [
+      ['a second AttachmentEncoded', m.replace(/<\/edXML>\s*$/, '<AttachmentEncoded xmlns="' + EDXML_NS + '"/></edXML>\n')],
+      ['an unexpected element in the root', m.replace(/<\/edXML>\s*$/, '<Extra xmlns="urn:x"/></edXML>\n')],
+      ['two ContentTransferEncoded in one Attachment', m.replace('</Attachment>', '<ContentTransferEncoded Id="evil">ZXZpbA==</ContentTransferEncoded></Attachment>')],
+      ['an unknown Attachment field', m.replace('</Attachment>', '<Description>x</Description></Attachment>')],
+      ['markup inside ContentTransferEncoded', m.replace('</ContentTransferEncoded>', '<b/></ContentTransferEncoded>')],
+    ];
+    for (const [name, text] of bad) {
+      assert.notEqual(text, m, name);
+      await assert.rejects(signEdxml(text, { backend: rsa }), (e: { code?: string; message?: string }) => e.code === 'XML_INPUT' && /edXML/.test(e.message ?? ''), name);
+      const f = join(dir, 'bad.xml');
+      writeFileSync(f, text);
+      await assert.rejects(signEdxmlFile(f, join(dir, 'bad-signed.xml'), { backend: rsa }), (e: { code?: string }) => e.code === 'XML_INPUT', `${name} (file)`);
+    }
+    // the well-formed message still signs and verifies
+    const ok = await verifyXml(await signEdxml(m, { backend: rsa }), policy());
+    assert.equal(ok.documentIndication, 'TOTAL_PASSED');
   });
 
   it('two-step edXML (remote / HSM): prepareXml with edxmlSignOptions, digest signed elsewhere, finalizeXml', async () => {

@@ -128,13 +128,32 @@ export function edxmlSignOptions(message: Uint8Array | string, allowFurtherSigna
   return edxmlSignOptionsOf(parseXml(message), allowFurtherSignatures);
 }
 
+/** Fields of an Attachment in kyso's edXML profile (the verifier refuses any other). */
+const ATTACHMENT_FIELDS = new Set(['ContentId', 'AttachmentName', 'ContentType', 'ContentTransferEncoded']);
+
 function edxmlSignOptionsOf(doc: Document, allowFurtherSignatures: boolean): Pick<SignXmlOptions, 'mode' | 'parent' | 'references'> {
   edxmlHeader(doc);
+  // the message's structure as the verifier requires it (it refuses anything else): nothing is signed that kyso
+  // would then report as not valid
+  const bad = (what: string) => new XmlError('XML_INPUT', `edXML: ${what} (kyso's edXML profile, see the README)`);
+  const kids = childElements(doc.documentElement!);
+  const aes = kids.filter((c) => c.namespaceURI === EDXML_NS && c.localName === 'AttachmentEncoded');
+  if (kids[0]?.localName !== 'edXMLEnvelope') throw bad('the edXMLEnvelope must be the first element of the message');
+  if (aes.length > 1) throw bad(`${aes.length} AttachmentEncoded elements (at most one)`);
+  for (const k of kids.slice(1)) if (!aes.includes(k)) throw bad(`unexpected element ${k.tagName.slice(0, 80)} in the message root (only edXMLEnvelope and AttachmentEncoded)`);
   const attIds: string[] = [];
-  for (const ae of childElements(doc.documentElement!).filter((c) => c.localName === 'AttachmentEncoded')) {
-    for (const a of childElements(ae).filter((c) => c.localName === 'Attachment')) {
-      const cte = childElements(a).filter((c) => c.localName === 'ContentTransferEncoded');
-      const id = cte.length === 1 ? cte[0]!.getAttribute('Id') : null;
+  for (const ae of aes) {
+    for (const a of childElements(ae)) {
+      if (a.namespaceURI !== EDXML_NS || a.localName !== 'Attachment') throw bad(`unexpected element ${a.tagName.slice(0, 80)} in AttachmentEncoded (only Attachment)`);
+      const fields = childElements(a);
+      for (const f of fields) if (f.namespaceURI !== EDXML_NS || !ATTACHMENT_FIELDS.has(f.localName)) throw bad(`unexpected element ${f.tagName.slice(0, 80)} in an Attachment`);
+      for (const name of ATTACHMENT_FIELDS) {
+        const n = fields.filter((f) => f.localName === name).length;
+        if (n > 1 || (n === 0 && (name === 'ContentId' || name === 'ContentTransferEncoded'))) throw bad(`an Attachment needs exactly one ${name}${name === 'ContentId' || name === 'ContentTransferEncoded' ? '' : ' at most'} (found ${n})`);
+      }
+      const cte = fields.find((f) => f.localName === 'ContentTransferEncoded')!;
+      if (childElements(cte).length) throw bad('a ContentTransferEncoded holds base64 text only');
+      const id = cte.getAttribute('Id');
       if (!id) throw new XmlError('XML_INPUT', 'edXML: every Attachment needs one ContentTransferEncoded with an Id attribute to be signed');
       attIds.push(id);
     }
