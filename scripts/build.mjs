@@ -79,4 +79,52 @@ if (!wanted.length || wanted.includes('cli') || wanted.includes('packages/cli'))
       },
     }],
   });
+  await buildCliCjs(esbuild, cli, INLINE);
+}
+
+/**
+ * 4. The one-shot commands' bundle: packages/cli/bundle/cli.cjs, the same CLI and inlined packages in ONE CommonJS
+ *    file, and its V8 code cache bundle/cli.cjs.cache made by a training run (scripts/train-cli-cache.cjs); the
+ *    installed `kyso` loads them through bin/run-bundle.cjs (Node 20 has no code cache for ES modules; see there).
+ *    The bundle's import.meta.url and its dynamic import() of external packages are supplied by run-bundle.cjs's
+ *    function wrapper (__kysoUrl, __kysoImport). The ESM bundle above stays: the servers, the worker thread and
+ *    anything that imports the bundle use it.
+ */
+async function buildCliCjs(esbuild, cli, INLINE) {
+  const { readFileSync, writeFileSync, rmSync } = await import('node:fs');
+  const out = join(cli, 'bundle', 'cli.cjs');
+  const result = await esbuild.build({
+    entryPoints: [join(cli, 'src/main.ts')], outfile: out, bundle: true, format: 'cjs', platform: 'node', target: 'node20',
+    tsconfig: join(ROOT, 'tsconfig.json'), conditions: ['kyso-source'], logLevel: 'warning', legalComments: 'inline',
+    define: { 'import.meta.url': '__kysoUrl' }, metafile: true,
+    plugins: [{
+      name: 'kyso-externals',
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith('node:')) return { external: true };
+          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+          return INLINE.has(name) ? undefined : { external: true };
+        });
+      },
+    }],
+  });
+  // every dynamic import() esbuild left in the output is one of an external module: it goes through __kysoImport
+  const dynamic = Object.values(result.metafile.outputs)[0].imports.filter((i) => i.kind === 'dynamic-import' && i.external);
+  let code = readFileSync(out, 'utf8');
+  let replaced = 0;
+  code = code.replace(/\bimport\((?=["'])/g, () => { replaced++; return '__kysoImport('; });
+  const expected = dynamic.length;
+  const seen = new Set(dynamic.map((i) => i.path));
+  for (const spec of seen) if (!code.includes(`__kysoImport("${spec}")`)) throw new Error(`build: cli.cjs: import("${spec}") not rewritten`);
+  if (replaced < seen.size || replaced > expected) throw new Error(`build: cli.cjs: ${replaced} import( rewritten, esbuild reports ${expected} external dynamic imports`);
+  if (/\bimport\(/.test(code.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) throw new Error('build: cli.cjs: an import( is left that run-bundle.cjs cannot serve');
+  writeFileSync(out, code);
+  // the code cache, made with the flags the installed command runs with (V8 refuses a cache made under other flags)
+  rmSync(`${out}.cache`, { force: true });
+  const shebang = readFileSync(join(cli, 'bin', 'kyso.cjs'), 'utf8').split('\n')[0];
+  const flags = shebang.split(/\s+/).filter((a) => a.startsWith('--'));
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; delete env.NODE_EXTRA_CA_CERTS;
+  const train = spawnSync(process.execPath, [...flags, join(ROOT, 'scripts', 'train-cli-cache.cjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (train.status !== 0 || !existsSync(`${out}.cache`)) throw new Error('build: the code cache training run of bundle/cli.cjs failed (see above)');
 }

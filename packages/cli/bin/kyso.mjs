@@ -45,15 +45,25 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 /** Every other command: the CLI's main(), or a server child with its runtime flags. */
 async function run() {
   let flags = [];
+  // the one-shot flags of kyso.cjs's shebang (KYSO_DEFERRED_CA_CERTS is set exactly when it ran) are not a server's
+  const oneShot = process.env.KYSO_DEFERRED_CA_CERTS !== undefined ? new Set(['--max-semi-space-size=2', '--v8-pool-size=1']) : new Set();
+  const execArgv = process.execArgv.filter((a) => !oneShot.has(a));
   if (args[0] === 'serve' || args[0] === 'demo') {
     const { serverNodeFlags } = await import('./server-flags.mjs');
-    try { flags = serverNodeFlags(); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
+    try { flags = serverNodeFlags(process.env, execArgv); } catch (e) { process.stderr.write(`kyso: ${e.message}\n`); process.exit(2); }
   }
   if (flags.length) {
     const [{ spawn }, { constants }] = await Promise.all([import('node:child_process'), import('node:os')]);
-    const child = spawn(process.execPath, [...flags, ...process.execArgv, process.argv[1], ...args], {
+    // a server opens TLS connections: its Node reads NODE_EXTRA_CA_CERTS at start-up as usual (kyso.cjs's shebang
+    // defers it for the one-shot commands, see @kyso/pki deferred-ca.ts)
+    const env = { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) };
+    if (env.KYSO_DEFERRED_CA_CERTS !== undefined) {
+      if (env.KYSO_DEFERRED_CA_CERTS) env.NODE_EXTRA_CA_CERTS = env.KYSO_DEFERRED_CA_CERTS;
+      delete env.KYSO_DEFERRED_CA_CERTS;
+    }
+    const child = spawn(process.execPath, [...flags, ...execArgv, process.argv[1], ...args], {
       // own process group: a Ctrl-C in the terminal reaches the launcher only, which passes it on once
-      stdio: 'inherit', detached: true, env: { ...process.env, KYSO_LAUNCHER_PID: String(process.pid) },
+      stdio: 'inherit', detached: true, env,
     });
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
     child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0); });

@@ -1,3 +1,4 @@
+import { applyDeferredCaCerts } from './deferred-ca.js';
 import { PkiClientError, type PkiClientErrorCode } from './errors.js';
 
 /** Options of one HTTP exchange with a TSA / OCSP responder / CRL or AIA server. */
@@ -46,6 +47,7 @@ export async function httpFetch(url: string, opts: HttpOptions = {}, kind: Servi
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.contentType) headers['content-type'] = opts.contentType;
   if (opts.accept) headers['accept'] = opts.accept;
+  await applyDeferredCaCerts(); // an http URL may redirect to https
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {

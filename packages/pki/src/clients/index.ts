@@ -9,3 +9,4 @@ export * from './tsa.js';
 export * from './ocsp.js';
 export * from './crl.js';
 export * from './aia.js';
+export * from './deferred-ca.js';

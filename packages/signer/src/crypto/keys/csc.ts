@@ -7,7 +7,7 @@
  */
 import { X509Certificate, randomBytes } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { HASH_OIDS, type HashName, type SignatureAlgorithm } from '@kyso/pki';
+import { HASH_OIDS, applyDeferredCaCerts, type HashName, type SignatureAlgorithm } from '@kyso/pki';
 import { SignerError } from '../errors.js';
 import { orderChain } from './chain.js';
 import { assertAlgorithmFitsKey, describeKey } from './software.js';
@@ -98,6 +98,7 @@ export class CscKeyBackend implements KeyBackend {
 
   static async #call(base: string, token: string, method: string, body: unknown, timeoutMs: number): Promise<Record<string, unknown>> {
     let res: Response;
+    await applyDeferredCaCerts();
     try {
       res = await fetch(new URL(method, base), {
         method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
