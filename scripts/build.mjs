@@ -118,6 +118,9 @@ async function buildCliCjs(esbuild, cli, INLINE) {
   for (const spec of seen) if (!code.includes(`__kysoImport("${spec}")`)) throw new Error(`build: cli.cjs: import("${spec}") not rewritten`);
   if (replaced < seen.size || replaced > expected) throw new Error(`build: cli.cjs: ${replaced} import( rewritten, esbuild reports ${expected} external dynamic imports`);
   if (/\bimport\(/.test(code.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) throw new Error('build: cli.cjs: an import( is left that run-bundle.cjs cannot serve');
+  // ASCII only (esbuild already escapes strings and regular expressions; this catches comments): run-bundle.cjs
+  // reads it as latin1, a one-byte string for V8 made without UTF-8 decoding
+  code = code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   writeFileSync(out, code);
   // the code cache, made with the flags the installed command runs with (V8 refuses a cache made under other flags)
   rmSync(`${out}.cache`, { force: true });
@@ -125,6 +128,9 @@ async function buildCliCjs(esbuild, cli, INLINE) {
   const flags = shebang.split(/\s+/).filter((a) => a.startsWith('--'));
   const env = { ...process.env };
   delete env.NODE_OPTIONS; delete env.NODE_EXTRA_CA_CERTS;
-  const train = spawnSync(process.execPath, [...flags, join(ROOT, 'scripts', 'train-cli-cache.cjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (train.status !== 0 || !existsSync(`${out}.cache`)) throw new Error('build: the code cache training run of bundle/cli.cjs failed (see above)');
+  const train = spawnSync(process.execPath, [...flags, join(ROOT, 'scripts', 'train-cli-cache.cjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
+  if (train.status !== 0 || !existsSync(`${out}.cache`)) {
+    process.stderr.write(train.stderr ?? '');
+    throw new Error('build: the code cache training run of bundle/cli.cjs failed (see above)');
+  }
 }

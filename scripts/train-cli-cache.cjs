@@ -7,7 +7,7 @@
 const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { CACHE, loadBundle } = require('../packages/cli/bin/run-bundle.cjs');
+const { CACHE, loadBundle, sealCache } = require('../packages/cli/bin/run-bundle.cjs');
 
 /** A one-page PDF, written out with its cross-reference table (no library needed). */
 function onePagePdf() {
@@ -26,7 +26,7 @@ function onePagePdf() {
 }
 
 async function main() {
-  const { exports: cli, script, cache } = loadBundle(false);
+  const { exports: cli, script, source, cache } = loadBundle(false);
   if (cache !== 'none') throw new Error('training must start without a cache');
   const dir = mkdtempSync(join(tmpdir(), 'kyso-cli-cache-'));
   const run = async (...args) => {
@@ -63,7 +63,7 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  writeFileSync(CACHE, script.createCachedData());
+  writeFileSync(CACHE, sealCache(script.createCachedData(), source));
 }
 
 main().catch((e) => { process.stderr.write(`train-cli-cache: ${e && e.stack ? e.stack : e}\n`); process.exit(1); });

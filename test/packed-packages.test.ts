@@ -73,11 +73,14 @@ describe('published packages (npm pack → install from tarballs → use)', func
       const declared = new Set(Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }));
       // the CLI's bundle inlines kyso's signing/validation packages and the PKI.js family (see scripts/build.mjs)
       const inlined = pkg.name === '@kyso/cli' ? ['@kyso/pdf', '@kyso/pki', '@kyso/signer', '@kyso/verifier', 'pkijs', 'asn1js', '@peculiar/utils', 'bytestreamjs', '@noble/hashes', 'pvtsutils', 'pvutils', 'tslib'] : [];
-      if (pkg.name === '@kyso/cli') assert.ok(listing.includes('package/bundle/main.js') && listing.includes('package/bundle/worker.js'), '@kyso/cli: bundle/ missing');
-      for (const f of listing.filter((x) => (x.startsWith('package/dist/') || x.startsWith('package/bundle/')) && x.endsWith('.js'))) {
+      if (pkg.name === '@kyso/cli') {
+        for (const f of ['bundle/main.js', 'bundle/worker.js', 'bundle/cli.cjs', 'bundle/cli.cjs.cache', 'bin/run-bundle.cjs']) assert.ok(listing.includes(`package/${f}`), `@kyso/cli: ${f} missing`);
+      }
+      for (const f of listing.filter((x) => (x.startsWith('package/dist/') || x.startsWith('package/bundle/')) && (x.endsWith('.js') || x.endsWith('.cjs')))) {
         // (comments removed: doc examples name packages too)
         const code = readFileSync(join(ROOT, w, f.slice('package/'.length)), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-        for (const m of code.matchAll(/(?:^|[\s;])(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(['"]([^'"]+)['"]\)/gm)) {
+        // (bundle/cli.cjs: its dynamic imports go through run-bundle.cjs as __kysoImport(...))
+        for (const m of code.matchAll(/(?:^|[\s;])(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|(?:import|__kysoImport)\(\s*['"]([^'"]+)['"]\s*\)|require\(['"]([^'"]+)['"]\)/gm)) {
           const spec = m[1] ?? m[2] ?? m[3]!;
           if (spec.startsWith('.') || spec.startsWith('node:')) continue;
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
@@ -196,7 +199,10 @@ describe('published packages (npm pack → install from tarballs → use)', func
     const bin = join(app, 'node_modules/.bin/kyso');
     assert.equal((await ok(bin, ['--version'], app)).trim(), `kyso ${JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')).version}`);
     await ok(bin, ['sign', 'in.pdf', '-o', 'cli-out.pdf', '--key', 'key.pem', '--cert', 'cert.pem', '--offline'], app);
-    const v = await run(bin, ['verify', 'cli-out.pdf', '--trust', 'cert.pem', '--offline', '--json'], app);
+    // the one-shot commands run the one-file bundle, and V8 takes its code cache (same Node, the shebang's flags)
+    PLAIN_ENV.KYSO_CODE_CACHE_DEBUG = '1';
+    const v = await run(bin, ['verify', 'cli-out.pdf', '--trust', 'cert.pem', '--offline', '--json'], app).finally(() => { delete PLAIN_ENV.KYSO_CODE_CACHE_DEBUG; });
+    assert.match(v.stderr, /^kyso: code cache accepted$/m);
     assert.equal(v.code, 0, v.stderr);
     assert.equal(JSON.parse(v.stdout).documentIndication, 'TOTAL_PASSED');
     const bad = await run(bin, ['verify', 'in.pdf', '--trust', 'cert.pem', '--offline'], app);
