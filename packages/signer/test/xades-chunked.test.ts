@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { C14N, C14nDocumentStream, c14nMethod, scanXml, XmlChunkScanner } from '@kyso/signer';
+import { asciiPieceOk } from '../src/xades/core/parse.js';
+import { fastPieceOk } from '../src/xades/core/fastparse.js';
 
 const DOCS = [
   '<?xml version="1.0" encoding="UTF-8"?>\n<r xmlns="urn:a" xmlns:b="urn:b"><b:x b:attr="1" attr="2 &amp; 3"><y xmlns=""><z xmlns="urn:c"/></y></b:x></r>\n',
@@ -98,8 +100,31 @@ describe('XML fast scanner fed in pieces = the whole-string scan', () => {
     }), { numRuns: 300 });
   });
 
+  it('ASCII pieces checked on their bytes (four at a time) = the text check, at every alignment and position', () => {
+    // every ASCII byte value, alone, at each position of a word and of the unaligned head and tail
+    const base = Buffer.alloc(41, 0x41);
+    for (let c = 0; c < 128; c++) {
+      for (let at = 0; at < 41; at++) {
+        for (const off of [0, 1, 2, 3]) {
+          const buf = Buffer.alloc(off + 41);
+          base.copy(buf, off);
+          buf[off + at] = c;
+          const piece = buf.subarray(off);
+          assert.equal(asciiPieceOk(piece), fastPieceOk(piece.toString('latin1')), `byte ${c} at ${at}, offset ${off}`);
+        }
+      }
+    }
+    // random mixes: text with tabs, line feeds, markup, and now and then a control character
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 127 }).map((c) => (c < 32 && c % 5 !== 0 ? 10 : c)), { maxLength: 300 }), fc.integer({ min: 0, max: 7 }), (codes, off) => {
+      const buf = Buffer.alloc(off + codes.length);
+      Buffer.from(codes).copy(buf, off);
+      const piece = buf.subarray(off);
+      assert.equal(asciiPieceOk(piece), fastPieceOk(piece.toString('latin1')));
+    }), { numRuns: 2000 });
+  });
+
   it('invalid UTF-8, a carriage return, UTF-16 and another declared encoding are declined', () => {
-    for (const bad of [Buffer.from([0x3c, 0x72, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x72, 0x3e]), Buffer.from('<r>\r\n</r>'), Buffer.from([0xff, 0xfe, 0x3c, 0, 0x72, 0, 0x2f, 0, 0x3e, 0]), Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><r/>'), Buffer.from([0x3c, 0x72, 0x3e, 0xe1, 0xba])]) {
+    for (const bad of [Buffer.from([0x3c, 0x72, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x72, 0x3e]), Buffer.from('<r>\r\n</r>'), Buffer.from(`<r>${'QUJD'.repeat(300)}\u0001</r>`), Buffer.from(`<r a="${'x'.repeat(70)}\u001f"/>`), Buffer.from([0xff, 0xfe, 0x3c, 0, 0x72, 0, 0x2f, 0, 0x3e, 0]), Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><r/>'), Buffer.from([0x3c, 0x72, 0x3e, 0xe1, 0xba])]) {
       for (const size of [1, 2, 3, 1000]) assert.equal(chunked(bad, [size]).ok, false, `${bad.toString('hex')} / ${size}`);
     }
   });

@@ -155,7 +155,7 @@ describe('XML verification fast path (report only) = full path', function () {
       const cut = [n % 11 + 1, n % 3 + 1];
       const d = new Base64Digester(['SHA-256']);
       for (let p = 0, k = 0; p < b64.length; p += cut[k++ % 2]!) assert.ok(d.push(b64.slice(p, p + cut[k % 2]!)) || true);
-      const r = d.end();
+      const r = d.end()!;
       const whole = Buffer.from(b64, 'base64');
       assert.equal(r.size, whole.length, `${n}`);
       assert.deepEqual(Buffer.from(r.digests.get('SHA-256')!), createHash('sha256').update(whole).digest(), `${n}`);
@@ -163,8 +163,20 @@ describe('XML verification fast path (report only) = full path', function () {
     const big = Buffer.alloc(300_000, 7).toString('base64');
     const d = new Base64Digester(['SHA-256', 'SHA-512']);
     for (let p = 0; p < big.length; p += 4097) assert.ok(d.push(big.slice(p, p + 4097)));
-    assert.deepEqual(Buffer.from(d.end().digests.get('SHA-512')!), createHash('sha512').update(Buffer.from(big, 'base64')).digest());
-    for (const bad of ['AB*C', 'AB=C', 'A===', 'QQ==QQ']) { const x = new Base64Digester(['SHA-256']); let ok = true; for (const ch of bad) ok = x.push(ch) && ok; assert.equal(ok, false, bad); }
+    assert.deepEqual(Buffer.from(d.end()!.digests.get('SHA-512')!), createHash('sha512').update(Buffer.from(big, 'base64')).digest());
+    // refused by a push or at the end (a character outside the alphabet is found when its chunk is decoded), and
+    // wherever it lies in a large text (the chunks decoded along the way)
+    const filler = 'QUJD'.repeat(40_000);
+    for (const bad of ['AB*C', 'AB=C', 'A===', 'QQ==QQ', 'AB-_', 'AB\rC', 'ABC\u00e9', 'AB\u0000C', `${filler}AB*C`, `AB*C${filler}`, `${filler.slice(0, 70_001)}.${filler}`]) {
+      for (const step of [1, 3, 4096]) {
+        const x = new Base64Digester(['SHA-256']);
+        let ok = true;
+        for (let p = 0; p < bad.length; p += step) ok = x.push(bad.slice(p, p + step)) && ok;
+        assert.equal(ok && x.end() !== undefined, false, `${bad.slice(0, 20)}… by ${step}`);
+      }
+    }
+    // not canonical but strict (non-zero trailing bits, no padding): accepted, digests as Node decodes
+    for (const lax of ['QR==', 'QUI', 'QUJDRA']) { const x = new Base64Digester(['SHA-256']); assert.ok(x.push(lax)); assert.deepEqual(Buffer.from(x.end()!.digests.get('SHA-256')!), createHash('sha256').update(Buffer.from(lax, 'base64')).digest(), lax); }
   });
 
   describe('attacks and hostile input: the fast path steps aside (or agrees), the verdict is the full path\'s', () => {
