@@ -242,7 +242,8 @@ function createScanner(L: FastLimits, h: XmlScanEvents): { feed(text: string, fi
     if (lt < 0 && !final) {
       // text up to the end of this piece: report what cannot be the start of '&...;', ']]>' or a surrogate pair
       let safe = n;
-      const amp = text.lastIndexOf('&');
+      // (a forward search first: no '&' at all, the common case in long text, costs one memchr, not a backward walk)
+      const amp = text.indexOf('&', i) < 0 ? -1 : text.lastIndexOf('&');
       if (amp >= i && text.indexOf(';', amp) < 0) safe = amp;
       else {
         if (safe > i && text.charCodeAt(safe - 1) === 0x5d) safe--;
