@@ -19,7 +19,12 @@ const KYSO = join(ROOT, 'packages/cli/bin/kyso.cjs');   // the package's "bin" e
 const PEER = join(ROOT, 'bench/cli-peer.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 // a plain process: no tsx, no kyso-source condition (those are for the repo's TypeScript)
-const ENV = { ...process.env, KYSO_RUN: 'dist', NODE_OPTIONS: '', P12_PASSWORD: 'bench', PEER_P12_PASSWORD: 'bench', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+// NODE_EXTRA_CA_CERTS unset for every process measured: Node reads that file at start-up (~35 ms where it names a
+// whole distribution CA bundle, as on the machines this runs on), the installed kyso defers it (its shebang), so
+// `node -e 0` and the peer process would otherwise carry a cost kyso does not: the references are the floor kyso
+// starts from
+const ENV: NodeJS.ProcessEnv = { ...process.env, KYSO_RUN: 'dist', NODE_OPTIONS: '', P12_PASSWORD: 'bench', PEER_P12_PASSWORD: 'bench', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+delete ENV.NODE_EXTRA_CA_CERTS;
 
 /** Wall time of one whole process, in ms; throws when it fails. `kyso` runs as installed: the bin file itself (shebang). */
 function timeProcess(args: string[], okCodes = [0]): number {

@@ -106,8 +106,11 @@ try {
   const start = best(() => timed(...kyso('verify', '--help')));
   const xstart = best(() => timed('xmlsec1', ['--version']));
   const bare = best(() => timed(process.execPath, ['-e', '0']));
+  // the floor kyso's bin starts from: its shebang defers NODE_EXTRA_CA_CERTS, which Node reads at start-up
+  const bareNoCa = process.env.NODE_EXTRA_CA_CERTS ? best(() => timed('/usr/bin/env', ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'])) : undefined;
   rows.push(['start-up only (kyso verify --help / xmlsec1 --version)', `${start.s.toFixed(3)} s (cpu ${start.cpu.toFixed(2)}) / ${start.rssMb.toFixed(0)} MB`, `${xstart.s.toFixed(3)} s / ${xstart.rssMb.toFixed(0)} MB`, 'included in every kyso row below']);
   rows.push(['node -e 0 (reference: the floor of any node process)', `${bare.s.toFixed(3)} s (cpu ${bare.cpu.toFixed(2)}) / ${bare.rssMb.toFixed(0)} MB`, '', '']);
+  if (bareNoCa) rows.push(['node -e 0 without NODE_EXTRA_CA_CERTS (kyso defers it)', `${bareNoCa.s.toFixed(3)} s (cpu ${bareNoCa.cpu.toFixed(2)}) / ${bareNoCa.rssMb.toFixed(0)} MB`, '', `this environment sets it: +${((bare.s - bareNoCa.s) * 1000).toFixed(0)} ms per node process`]);
   for (const c of cases) {
     const size = statSync(c.file).size / 1048576;
     const kOut = c.file + '.kyso.xml', xOut = c.file + '.xmlsec.xml';

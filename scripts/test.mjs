@@ -19,7 +19,7 @@ const c8 = require.resolve('c8/bin/c8.js');
 const mocha = require.resolve('mocha/bin/mocha.js');
 const useCoverage = process.env.KYSO_COVERAGE !== '0';
 const cmd = useCoverage
-  ? [c8, '--reporter=text-summary', '--reporter=json-summary', '--report-dir=coverage', '--exclude=**/test/**', '--exclude=bench/**', process.execPath, mocha, ...specs, ...args]
+  ? [c8, '--reporter=text-summary', '--reporter=json-summary', '--report-dir=coverage', '--exclude=**/test/**', '--exclude=bench/**', '--exclude=packages/cli/bundle/**', process.execPath, mocha, ...specs, ...args]
   : [mocha, ...specs, ...args];
 const summary = join(mkdtempSync(join(tmpdir(), 'kyso-test-')), 'summary.txt');
 // Tests opt in to the test-PKI key cache (fresh keys are the default everywhere else; see fixtures/src/keys.ts).
