@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { C14N, C14nDocumentStream, c14nMethod, scanXml, XmlChunkScanner } from '@kyso/signer';
-import { asciiPieceOk } from '../src/xades/core/parse.js';
+import { asciiPieceOk, asciiPieceOkJs, SCAN_WASM } from '../src/xades/core/parse.js';
 import { fastPieceOk } from '../src/xades/core/fastparse.js';
 
 const DOCS = [
@@ -110,7 +110,9 @@ describe('XML fast scanner fed in pieces = the whole-string scan', () => {
           base.copy(buf, off);
           buf[off + at] = c;
           const piece = buf.subarray(off);
-          assert.equal(asciiPieceOk(piece), fastPieceOk(piece.toString('latin1')), `byte ${c} at ${at}, offset ${off}`);
+          const want = fastPieceOk(piece.toString('latin1'));
+          assert.equal(asciiPieceOk(piece), want, `byte ${c} at ${at}, offset ${off}`);
+          assert.equal(asciiPieceOkJs(piece), want, `(JavaScript) byte ${c} at ${at}, offset ${off}`);
         }
       }
     }
@@ -119,8 +121,51 @@ describe('XML fast scanner fed in pieces = the whole-string scan', () => {
       const buf = Buffer.alloc(off + codes.length);
       Buffer.from(codes).copy(buf, off);
       const piece = buf.subarray(off);
-      assert.equal(asciiPieceOk(piece), fastPieceOk(piece.toString('latin1')));
+      const want = fastPieceOk(piece.toString('latin1'));
+      assert.equal(asciiPieceOk(piece), want);
+      assert.equal(asciiPieceOkJs(piece), want);
     }), { numRuns: 2000 });
+    // longer than the WebAssembly memory (64 KiB windows), the bad byte in the last window, or in none
+    const long = Buffer.alloc(200_000, 0x41);
+    assert.equal(asciiPieceOk(long), true);
+    for (const at of [0, 65_535, 65_536, 131_072, 199_999]) {
+      const b = Buffer.from(long);
+      b[at] = 0x1f;
+      assert.equal(asciiPieceOk(b), false, `at ${at}`);
+      b[at] = 0x09;
+      assert.equal(asciiPieceOk(b), true, `tab at ${at}`);
+    }
+  });
+
+  it('the WebAssembly scanner is the module its comment describes (assembled here from the instructions)', () => {
+    const splat = (b: number): number[] => [0xfd, 0x0c, ...Array<number>(16).fill(b)];
+    const [i, c, acc, v] = [1, 2, 3, 4]; // locals ($len is 0)
+    const get = (l: number): number[] => [0x20, l];
+    const set = (l: number): number[] => [0x21, l];
+    const body = [
+      0x02, 0x02, 0x7f, 0x02, 0x7b, // locals: $i $c i32, $acc $v v128
+      0x02, 0x40, 0x03, 0x40, // block loop
+      ...get(i), 0x41, 16, 0x6a, ...get(0), 0x4b, 0x0d, 1, // br_if 1 (i + 16 >u len)
+      ...get(i), 0xfd, 0x00, 0x00, 0x00, ...set(v), // v = v128.load i
+      ...get(acc), ...get(v), ...splat(0x20), 0xfd, 0x26, // i8x16.lt_u
+      ...get(v), ...splat(0x09), 0xfd, 0x23, ...get(v), ...splat(0x0a), 0xfd, 0x23, 0xfd, 0x50, // eq 9 | eq 10
+      0xfd, 0x4f, 0xfd, 0x50, ...set(acc), // acc |= lt andnot (tab|lf)
+      ...get(i), 0x41, 16, 0x6a, ...set(i), 0x0c, 0, 0x0b, 0x0b, // i += 16; br 0; end end
+      0x02, 0x40, 0x03, 0x40,
+      ...get(i), ...get(0), 0x4f, 0x0d, 1, // br_if 1 (i >=u len)
+      ...get(i), 0x2d, 0x00, 0x00, ...set(c), // c = i32.load8_u i
+      ...get(c), 0x41, 0x20, 0x49, ...get(c), 0x41, 9, 0x47, 0x71, ...get(c), 0x41, 10, 0x47, 0x71, // c <u 0x20 & c != 9 & c != 10
+      0x04, 0x40, 0x41, 1, 0x0f, 0x0b, // if: return 1
+      ...get(i), 0x41, 1, 0x6a, ...set(i), 0x0c, 0, 0x0b, 0x0b,
+      ...get(acc), 0xfd, 0x53, 0x0b, // v128.any_true acc; end
+    ];
+    const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+    const sec = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
+    const name = (x: string): number[] => [x.length, ...Buffer.from(x)];
+    const mod = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...sec(1, [1, 0x60, 1, 0x7f, 1, 0x7f]), ...sec(3, [1, 0]), ...sec(5, [1, 0, 1]),
+      ...sec(7, [2, ...name('mem'), 0x02, 0, ...name('scan'), 0x00, 0]), ...sec(10, [1, ...leb(body.length), ...body])];
+    assert.equal(Buffer.from(mod).toString('base64'), SCAN_WASM);
+    assert.ok(WebAssembly.validate(Buffer.from(SCAN_WASM, 'base64')));
   });
 
   it('invalid UTF-8, a carriage return, UTF-16 and another declared encoding are declined', () => {
