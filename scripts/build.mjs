@@ -68,18 +68,23 @@ if (!wanted.length || wanted.includes('cli') || wanted.includes('packages/cli'))
     outdir: join(cli, 'bundle'), bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
     tsconfig: join(ROOT, 'tsconfig.json'), conditions: ['kyso-source'], sourcemap: true, sourcesContent: false,
     logLevel: 'warning', legalComments: 'inline', chunkNames: 'chunk-[hash]',
-    plugins: [{
-      name: 'kyso-externals',
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => {
-          if (args.path.startsWith('node:')) return { external: true };
-          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-          return INLINE.has(name) ? undefined : { external: true };
-        });
-      },
-    }],
+    plugins: [inlineOnly(INLINE)],
   });
   await buildCliCjs(esbuild, cli, INLINE);
+}
+
+/** esbuild plugin: the packages named in `inline` are bundled, every other package (and node:) stays external. */
+function inlineOnly(inline) {
+  return {
+    name: 'kyso-externals',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:')) return { external: true };
+        const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+        return inline.has(name) ? undefined : { external: true };
+      });
+    },
+  };
 }
 
 /**
@@ -97,16 +102,7 @@ async function buildCliCjs(esbuild, cli, INLINE) {
     entryPoints: [join(cli, 'src/main.ts')], outfile: out, bundle: true, format: 'cjs', platform: 'node', target: 'node20',
     tsconfig: join(ROOT, 'tsconfig.json'), conditions: ['kyso-source'], logLevel: 'warning', legalComments: 'inline',
     define: { 'import.meta.url': '__kysoUrl' }, metafile: true,
-    plugins: [{
-      name: 'kyso-externals',
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => {
-          if (args.path.startsWith('node:')) return { external: true };
-          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-          return INLINE.has(name) ? undefined : { external: true };
-        });
-      },
-    }],
+    plugins: [inlineOnly(INLINE)],
   });
   // every dynamic import() esbuild left in the output is one of an external module: it goes through __kysoImport
   const dynamic = Object.values(result.metafile.outputs)[0].imports.filter((i) => i.kind === 'dynamic-import' && i.external);
