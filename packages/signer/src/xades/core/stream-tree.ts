@@ -44,12 +44,20 @@ export class Base64Digester {
       this.#pad += tail.length;
       if (this.#pad > 2) return this.#refuse();
     }
-    this.#acc += clean;
-    if (this.#acc.length >= 1 << 16 && this.#pad === 0) {
-      const n = this.#acc.length - (this.#acc.length % 4);
-      if (!this.#take(this.#acc.slice(0, n))) return false;
-      this.#acc = this.#acc.slice(n);
+    if (this.#pad > 0) { this.#acc += clean; return true; } // the end of the text (and its '='): end() takes it
+    // whole 4-character groups go to the decoder as they come (no copy into a buffer of text); fewer than four
+    // characters wait in #acc for the next piece
+    let text = clean;
+    if (this.#acc.length > 0) {
+      const need = 4 - this.#acc.length;
+      if (text.length < need) { this.#acc += text; return true; }
+      if (!this.#take(this.#acc + text.slice(0, need))) return false;
+      text = text.slice(need);
+      this.#acc = '';
     }
+    const n = text.length - (text.length % 4);
+    if (n > 0 && !this.#take(n === text.length ? text : text.slice(0, n))) return false;
+    this.#acc = text.slice(n);
     return true;
   }
   /** The digests of the decoded bytes, and their length; undefined if the text was not strict base64. */
