@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +68,8 @@ export async function verifyFiles(paths: string[], policy: Policy, opts: VerifyF
   // each thread has a heap limit: a hostile file can exhaust its own worker (its files are then reported), not the process
   const resourceLimits = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 32 };
   const workerOptions = fromSource ? { resourceLimits, execArgv: [...process.execArgv.filter((a) => !a.startsWith('--conditions=kyso-source')), '--conditions=kyso-source'] } : { resourceLimits };
+  // node:worker_threads only here, for the big batches that use it (loading it cost every `kyso verify` ~4 ms)
+  const { Worker } = await import('node:worker_threads');
   const pool = Array.from({ length: workers }, () => new Worker(boot, workerOptions));
   try {
     let next = 0;
