@@ -50,7 +50,12 @@ export function applyDeferredCaCerts(): Promise<void> {
     }
     // the same Agent class, with Node's bundled roots plus the extra ones (what NODE_EXTRA_CA_CERTS does)
     const { rootCertificates } = await import('node:tls'); // loaded only here: node:tls costs ~5 ms of start-up
-    const Agent = current.constructor as new (opts: { connect: { ca: string[] } }) => object;
-    slot[GLOBAL_DISPATCHER] = new Agent({ connect: { ca: [...rootCertificates, ...extra] } });
+    try {
+      const Agent = current.constructor as new (opts: { connect: { ca: string[] } }) => object;
+      slot[GLOBAL_DISPATCHER] = new Agent({ connect: { ca: [...rootCertificates, ...extra] } });
+    } catch (e) {
+      // (another dispatcher than fetch()'s own Agent was installed, one that cannot be made this way)
+      process.emitWarning(`Ignoring extra certs from \`${file}\`: ${(e as Error).message}`);
+    }
   })());
 }
