@@ -46,7 +46,12 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 async function run() {
   let flags = [];
   // the one-shot flags of kyso.cjs's shebang (KYSO_DEFERRED_CA_CERTS is set exactly when it ran) are not a server's
-  const oneShot = process.env.KYSO_DEFERRED_CA_CERTS !== undefined ? new Set(['--max-semi-space-size=2', '--v8-pool-size=1']) : new Set();
+  const oneShot = new Set();
+  if (process.env.KYSO_DEFERRED_CA_CERTS !== undefined) {
+    const { readFileSync } = await import('node:fs');
+    const shebang = readFileSync(new URL('./kyso.cjs', import.meta.url), 'utf8').split('\n')[0];
+    for (const a of shebang.split(/\s+/)) if (a.startsWith('--')) oneShot.add(a);
+  }
   const execArgv = process.execArgv.filter((a) => !oneShot.has(a));
   if (args[0] === 'serve' || args[0] === 'demo') {
     const { serverNodeFlags } = await import('./server-flags.mjs');

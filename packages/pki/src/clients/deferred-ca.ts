@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pemBlocks, toPem } from '../pem.js';
 
 /**
  * NODE_EXTRA_CA_CERTS, read when it is needed instead of at start-up.
@@ -19,9 +20,9 @@ const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
 let applied: Promise<void> | undefined;
 
-/** The PEM certificates of a CA bundle file (text outside the BEGIN/END blocks ignored, as OpenSSL does). */
+/** The certificates of a CA bundle file as PEM (text outside the BEGIN/END blocks ignored, as OpenSSL does). */
 function pemCertificates(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return pemBlocks(text).filter((b) => b.label === 'CERTIFICATE').map((b) => toPem(b.der));
 }
 
 /**

@@ -203,14 +203,6 @@ export function parseXmlStrict(decoded: string, L: Required<XmlLimits>): XmlDocu
 
 export type { XmlScanEvents } from './fastparse.js';
 
-/**
- * The fast scanner over a document read in pieces of bytes (a file, chunk by chunk): UTF-8 decoded piece by
- * piece, never the whole document at once. `push` each piece in order, then `end()`; both return false as soon as
- * the document needs the strict parser ({@link parseXml} then decides whether it is acceptable: DTD, processing
- * instruction, carriage return, non-ASCII name, a construct longer than 8 MiB, invalid UTF-8, another encoding...)
- * and the events reported so far are to be discarded. Offsets in the events are into the current window:
- * {@link byteOffset} turns them into byte offsets of the input.
- */
 const isBadAscii = (c: number): boolean => c < 0x20 && c !== 0x09 && c !== 0x0a;
 
 /**
@@ -286,6 +278,14 @@ export function asciiPieceOk(b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The fast scanner over a document read in pieces of bytes (a file, chunk by chunk): UTF-8 decoded piece by
+ * piece, never the whole document at once. `push` each piece in order, then `end()`; both return false as soon as
+ * the document needs the strict parser ({@link parseXml} then decides whether it is acceptable: DTD, processing
+ * instruction, carriage return, non-ASCII name, a construct longer than 8 MiB, invalid UTF-8, another encoding...)
+ * and the events reported so far are to be discarded. Offsets in the events are into the current window:
+ * {@link byteOffset} turns them into byte offsets of the input.
+ */
 export class XmlChunkScanner {
   readonly #scan: ReturnType<typeof fastScanner>;
   #pending: Uint8Array = new Uint8Array(0);
